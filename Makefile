@@ -1,0 +1,40 @@
+# The MLNC workbench. `make lab` to explore, `make test` to check everything.
+# Every target bootstraps .venv from requirements.lock once; later runs reuse it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PIP_FLAGS ?= -q --disable-pip-version-check
+
+.PHONY: lab test handouts bench report setup clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml jupyter/labconfig/page_config.json
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.lock
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name mlnc-lab --display-name "MLNC workbench (lab)" >/dev/null
+	mkdir -p $(VENV)/etc/jupyter/labconfig
+	cp jupyter/labconfig/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 tests notebooks
+
+handouts: $(STAMP)
+	$(BIN)/python -m lab handouts
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+report: $(STAMP)
+	$(BIN)/python -m lab report --write-readme
+
+clean:
+	rm -rf build

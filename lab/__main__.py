@@ -1,0 +1,192 @@
+"""`python -m lab ...`: list, run, handouts, report, new.
+
+    python -m lab list                     the notebooks, their topics and last claim status
+    python -m lab run 03 [--scale small]   execute one notebook headless into build/executed/
+    python -m lab handouts [03 06 ...]     executed, self-contained HTML handouts in build/handouts/
+    python -m lab report [--write-readme]  the markdown table of every recorded claim
+    python -m lab new 12 freq_anomaly      a skeleton notebook, module and test in the house style
+"""
+from __future__ import annotations
+
+import argparse
+import html as _html
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from .core import claims, registry
+from .core.paths import build_dir, notebooks_dir, repo_root
+
+README_BEGIN = "<!-- claims:begin -->"
+README_END = "<!-- claims:end -->"
+
+
+def _scales_of(entry: registry.Entry) -> list[str]:
+    try:
+        mod = importlib.import_module(f"lab.{entry.topic}")
+    except ImportError:
+        return ["small"]
+    return sorted(getattr(mod, "SCALES", {"small": {}}))
+
+
+def _kernel_name() -> str:
+    from jupyter_client.kernelspec import find_kernel_specs
+    specs = find_kernel_specs()
+    return "mlnc-lab" if "mlnc-lab" in specs else "python3"
+
+
+def cmd_list(_args) -> int:
+    print(f"{'notebook':<18} {'topic':<62} {'claims'}")
+    for e in registry.ENTRIES:
+        state = claims.status(e.name) if e.exists else "(not written yet)"
+        print(f"{e.name:<18} {e.title[:60]:<62} {state}")
+    return 0
+
+
+def execute(name: str, scale: str = "small", handout: bool = False) -> Path:
+    """Execute notebook `name` with SCALE injected; return the executed copy's path."""
+    import papermill as pm
+
+    entry = registry.by_name(name)
+    scales = _scales_of(entry)
+    if scale not in scales:
+        raise ValueError(f"scale must be one of {scales} for {entry.name}; got {scale!r}")
+    if not entry.exists:
+        raise ValueError(f"notebook {entry.name} is not written yet; valid notebooks are: "
+                         + ", ".join(e.name for e in registry.existing()))
+    out = build_dir("executed") / f"{entry.name}.ipynb"
+    old = os.environ.get("LAB_HANDOUT")
+    os.environ["LAB_HANDOUT"] = "1" if handout else "0"
+    try:
+        pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
+                            kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False)
+    finally:
+        if old is None:
+            os.environ.pop("LAB_HANDOUT", None)
+        else:
+            os.environ["LAB_HANDOUT"] = old
+    return out
+
+
+def cmd_run(args) -> int:
+    t0 = time.perf_counter()
+    out = execute(args.name, args.scale)
+    print(f"executed {out.relative_to(repo_root()) if out.is_relative_to(repo_root()) else out} "
+          f"in {time.perf_counter() - t0:.1f} s")
+    print(claims.table(registry.by_name(args.name).name).to_markdown())
+    return 0
+
+
+def _handout_html(executed: Path, entry: registry.Entry) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    note = ("<p><i>Interactive explorer: open this notebook in JupyterLab (<code>make lab</code>) to use "
+            "its controls. The figures below it are snapshots.</i></p>")
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        new_outputs = []
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                new_outputs.append(nbformat.v4.new_output("display_data", data={"text/html": note}))
+            else:
+                new_outputs.append(o)
+        cell.outputs = new_outputs
+    table = claims.table(entry.name)
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Claims table\n\n" + (table.to_markdown() if len(table)
+                                                 else "_No claims were recorded._")))
+    exporter = HTMLExporter(template_name="lab")
+    body, _ = exporter.from_notebook_node(nb)
+    return body.replace("<title>Notebook</title>", f"<title>{_html.escape(entry.title)}</title>")
+
+
+def cmd_handouts(args) -> int:
+    names = args.names or [e.name for e in registry.existing()]
+    entries = [registry.by_name(n) for n in names]
+    failed = []
+    for e in entries:
+        t0 = time.perf_counter()
+        try:
+            executed = execute(e.name, args.scale, handout=True)
+        except Exception as exc:  # report every notebook, then fail
+            failed.append(e.name)
+            print(f"{e.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+            continue
+        path = build_dir("handouts") / f"{e.name}.html"
+        path.write_text(_handout_html(executed, e), encoding="utf-8")
+        print(f"{e.name}: {path} ({path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)")
+    return 1 if failed else 0
+
+
+def cmd_report(args) -> int:
+    text = claims.report()
+    print(text)
+    if args.write_readme:
+        readme = repo_root() / "README.md"
+        doc = readme.read_text(encoding="utf-8")
+        if README_BEGIN not in doc or README_END not in doc:
+            raise ValueError(f"README.md must contain the markers {README_BEGIN} and {README_END}")
+        head, rest = doc.split(README_BEGIN, 1)
+        _, tail = rest.split(README_END, 1)
+        readme.write_text(f"{head}{README_BEGIN}\n{text}\n{README_END}{tail}", encoding="utf-8")
+        print(f"\nwrote the table into {readme}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    import nbformat
+    from .core.nbtemplate import skeleton
+
+    entry = registry.by_name(f"{args.number:02d}")
+    topic = args.topic or entry.topic
+    root = repo_root()
+    nb_path = root / "notebooks" / f"{args.number:02d}_{topic}.ipynb"
+    mod_path = root / "lab" / f"{topic}.py"
+    test_path = root / "tests" / f"test_{topic}.py"
+    for p in (nb_path, mod_path, test_path):
+        if p.exists():
+            raise ValueError(f"{p.relative_to(root)} exists already; refusing to overwrite it")
+    nbformat.write(skeleton(args.number, topic, entry.title), nb_path)
+    mod_path.write_text(f'"""{entry.title} ({entry.authors}, {entry.venue}).\n\n'
+                        f'Backs notebooks/{nb_path.name}.\n"""\nfrom __future__ import annotations\n\n'
+                        f'SCALES = {{"small": {{}}}}\n', encoding="utf-8")
+    test_path.write_text(f'"""Unit tests of lab.{topic}."""\nfrom lab import {topic}\n\n\n'
+                         f'def test_scales():\n    assert "small" in {topic}.SCALES\n', encoding="utf-8")
+    print(f"wrote {nb_path.relative_to(root)}, {mod_path.relative_to(root)}, {test_path.relative_to(root)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lab", description="The MLNC workbench.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="the notebooks, their topics and last claim status").set_defaults(fn=cmd_list)
+    r = sub.add_parser("run", help="execute one notebook headless into build/executed/")
+    r.add_argument("name", help="e.g. 03, synapse or 03_synapse")
+    r.add_argument("--scale", default="small")
+    r.set_defaults(fn=cmd_run)
+    h = sub.add_parser("handouts", help="executed HTML handouts in build/handouts/")
+    h.add_argument("names", nargs="*", help="notebooks (default: all)")
+    h.add_argument("--scale", default="small")
+    h.set_defaults(fn=cmd_handouts)
+    rep = sub.add_parser("report", help="the markdown table of every recorded claim")
+    rep.add_argument("--write-readme", action="store_true", help="also replace the table in README.md")
+    rep.set_defaults(fn=cmd_report)
+    n = sub.add_parser("new", help="a skeleton notebook, module and unit test for report entry NN")
+    n.add_argument("number", type=int)
+    n.add_argument("topic", nargs="?", default=None)
+    n.set_defaults(fn=cmd_new)
+    args = p.parse_args(argv)
+    try:
+        return args.fn(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Argument checks shared by every public `lab` function.
+
+Each helper validates one argument and returns it (converted where that is
+harmless), or raises `TypeError` (wrong kind) / `ValueError` (wrong value) with a
+message that names the parameter and the accepted range. Use them at the top of
+public functions so that bad input never crashes deep inside numpy or torch.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+
+def _range_text(lo, hi, lo_open, hi_open) -> str:
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    lo_s = "-inf" if lo is None else f"{lo:g}" if isinstance(lo, float) else str(lo)
+    hi_s = "inf" if hi is None else f"{hi:g}" if isinstance(hi, float) else str(hi)
+    return f"{left}{lo_s}, {hi_s}{right}"
+
+
+def _in_range(x, lo, hi, lo_open, hi_open) -> bool:
+    if lo is not None and (x <= lo if lo_open else x < lo):
+        return False
+    if hi is not None and (x >= hi if hi_open else x > hi):
+        return False
+    return True
+
+
+def check_number(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
+                 lo_open: bool = False, hi_open: bool = False) -> float:
+    """A finite real number in the range [lo, hi] (ends open where asked). Returns float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in {_range_text(lo, hi, lo_open, hi_open)}; "
+                        f"got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, in {_range_text(lo, hi, lo_open, hi_open)}; got {value}")
+    if not _in_range(value, lo, hi, lo_open, hi_open):
+        raise ValueError(f"{name} must be in {_range_text(lo, hi, lo_open, hi_open)}; got {value:g}")
+    return value
+
+
+def check_positive(name: str, value: Any) -> float:
+    """A finite number > 0."""
+    return check_number(name, value, lo=0.0, lo_open=True)
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """A finite number >= 0."""
+    return check_number(name, value, lo=0.0)
+
+
+def check_int(name: str, value: Any, *, lo: int | None = None, hi: int | None = None) -> int:
+    """An integer (Python or numpy, not bool) in [lo, hi]. Returns int."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer in {_range_text(lo, hi, False, False)}; "
+                        f"got {type(value).__name__}")
+    value = int(value)
+    if not _in_range(value, lo, hi, False, False):
+        raise ValueError(f"{name} must be an integer in {_range_text(lo, hi, False, False)}; got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
+    """One of `choices`."""
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool; got {type(value).__name__}")
+    return bool(value)
+
+
+def check_array(name: str, value: Any, *, ndim: int | Sequence[int] | None = None,
+                shape: Sequence[int | None] | None = None, dtype_kind: str | None = "fiub",
+                finite: bool = True, lo: float | None = None, hi: float | None = None,
+                min_size: int = 1, allow_nan: bool = False) -> np.ndarray:
+    """An array-like convertible to a numpy array with the given properties.
+
+    ndim: required number of dimensions (or a tuple of allowed ones).
+    shape: required shape, `None` entries match any length.
+    dtype_kind: allowed numpy dtype kinds ("f" float, "i" int, "u" unsigned, "b" bool).
+    finite: reject inf (and NaN unless allow_nan). lo/hi: inclusive value bounds.
+    Returns the array (not copied when already an ndarray).
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be array-like of numbers; {exc}") from None
+    if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
+        raise TypeError(f"{name} must be a numeric array (dtype kind in {dtype_kind!r}); got dtype {arr.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {list(allowed)}; got shape {arr.shape}")
+    if shape is not None:
+        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        if not ok:
+            want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}; got {arr.shape}")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must have at least {min_size} element(s); got {arr.size}")
+    if arr.dtype.kind == "f" and arr.size:
+        bad = ~np.isfinite(arr)
+        if allow_nan:
+            bad &= ~np.isnan(arr)
+        if finite and bad.any():
+            raise ValueError(f"{name} must be finite{' (NaN allowed)' if allow_nan else ''}; "
+                             f"found {int(bad.sum())} non-finite value(s)")
+    if arr.size and (lo is not None or hi is not None):
+        vals = arr[~np.isnan(arr)] if arr.dtype.kind == "f" else arr
+        if vals.size and lo is not None and vals.min() < lo:
+            raise ValueError(f"{name} values must be >= {lo:g}; got min {vals.min():g}")
+        if vals.size and hi is not None and vals.max() > hi:
+            raise ValueError(f"{name} values must be <= {hi:g}; got max {vals.max():g}")
+    return arr
+
+
+def check_type(name: str, value: Any, types: type | tuple[type, ...]) -> Any:
+    if not isinstance(value, types):
+        tn = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        raise TypeError(f"{name} must be {tn}; got {type(value).__name__}")
+    return value

@@ -1,0 +1,61 @@
+"""The notebook template: the parts every workbench notebook has, in order, and the
+rules the hygiene tests check. `python -m lab new NN topic` writes a skeleton
+from here, so a new notebook starts in the house style."""
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+KERNEL = {"name": "mlnc-lab", "display_name": "MLNC workbench (lab)", "language": "python"}
+
+SECTIONS = ("title", "parameters", "explore", "claim check", "further reading")
+
+
+def find_parts(nb) -> dict[str, int]:
+    """Index of the first cell of each template part (missing parts are absent)."""
+    found: dict[str, int] = {}
+    for i, c in enumerate(nb.cells):
+        src = c.source if isinstance(c.source, str) else "".join(c.source)
+        if c.cell_type == "markdown":
+            if i == 0 and src.lstrip().startswith("# "):
+                found["title"] = i
+            if re.search(r"^#+\s*.*explore", src, re.I | re.M):
+                found.setdefault("explore", i)
+            if re.search(r"^#+\s*.*claim", src, re.I | re.M):
+                found.setdefault("claim check", i)
+            if re.search(r"^#+\s*further reading", src, re.I | re.M):
+                found.setdefault("further reading", i)
+        elif c.cell_type == "code":
+            if "parameters" in c.metadata.get("tags", []):
+                found.setdefault("parameters", i)
+            if "explorer(" in src:
+                found.setdefault("explorer call", i)
+            if "claims.check(" in src or "check_claims(" in src:
+                found.setdefault("claims call", i)
+    return found
+
+
+def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
+    name = f"{number:02d}_{topic}"
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    cells = [
+        md(f"# {title}\n\n*Authors, venue.*\n\n**The problem.** …\n\n**The idea.** …\n\n"
+           f"**Headline claim.** … (paper: …)."),
+        code('SCALE = "small"  # "small" runs in ≤ 60 s on a 2-core CPU', metadata={"tags": ["parameters"]}),
+        code(f"from lab import {topic}\nfrom lab.core import claims, seed_everything, resolve_scale\n"
+             f"from lab.core.widgets import show\n\n"
+             f"NB = \"{name}\"\ncfg = resolve_scale({topic}.SCALES, SCALE)\nclaims.start(NB, SCALE)\n"
+             f"rng = seed_everything(0)"),
+        md("## Method\n\n…"),
+        md("## Explore\n\n…"),
+        code(f"ex = show({topic}.explorer())\nbefore = ex.snapshot()[0].to_dict()\n"
+             f"# ex.set(...)  # drive one control\n# assert ex.snapshot()[0].to_dict() != before"),
+        md("## Claim check"),
+        code("# claims.check(NB, claim=..., paper=..., measured=..., unit=..., holds=..., scale=SCALE)"),
+        md("## Further reading\n\n- …"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = dict(KERNEL)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb

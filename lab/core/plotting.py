@@ -1,0 +1,91 @@
+"""Plotting helpers: one plotly template for the workbench, and axis labels with units.
+
+Every axis in the workbench is labelled with its unit: use `label("time", "s")`
+-> "time [s]", and `figure(...)`/`widget_figure(...)` which take the axis labels
+and refuse to build a figure without them.
+"""
+from __future__ import annotations
+
+import os
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .checks import check_type
+
+TEMPLATE_NAME = "lab"
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+
+
+def _register() -> None:
+    if TEMPLATE_NAME in pio.templates:
+        return
+    base = pio.templates["plotly_white"]
+    t = go.layout.Template(base)
+    t.layout.font = dict(family="Helvetica, Arial, sans-serif", size=13)
+    t.layout.colorway = list(COLORS)
+    t.layout.margin = dict(l=60, r=20, t=50, b=50)
+    t.layout.legend = dict(bgcolor="rgba(255,255,255,0.6)")
+    t.layout.xaxis = dict(showline=True, linecolor="#444", mirror=True, ticks="outside", zeroline=False)
+    t.layout.yaxis = dict(showline=True, linecolor="#444", mirror=True, ticks="outside", zeroline=False)
+    pio.templates[TEMPLATE_NAME] = t
+    pio.templates.default = TEMPLATE_NAME
+
+
+def setup_renderer() -> None:
+    """Handouts (LAB_HANDOUT=1) embed plotly.js in the notebook's HTML output so the
+    exported page opens offline; interactive sessions keep plotly's default."""
+    if os.environ.get("LAB_HANDOUT") == "1":
+        pio.renderers.default = "plotly_mimetype+notebook"
+
+
+_register()
+setup_renderer()
+
+
+def label(name: str, unit: str) -> str:
+    """'name [unit]'; unit '' or '1' marks a dimensionless quantity: 'name [–]'."""
+    check_type("name", name, str)
+    check_type("unit", unit, str)
+    return f"{name} [{unit if unit not in ('', '1') else '–'}]"
+
+
+def _apply(fig: go.Figure, x: str, y: str, title: str | None, height: int | None) -> go.Figure:
+    for pname, v in (("x", x), ("y", y)):
+        check_type(pname, v, str)
+        if "[" not in v:
+            raise ValueError(f"{pname} axis label must carry a unit, e.g. label('time', 's'); got {v!r}")
+    fig.update_layout(template=TEMPLATE_NAME, title=title, xaxis_title=x, yaxis_title=y)
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def figure(x: str, y: str, title: str | None = None, height: int | None = 380) -> go.Figure:
+    """A static `go.Figure` with the workbench template and unit-carrying axis labels."""
+    return _apply(go.Figure(), x, y, title, height)
+
+
+def widget_figure(x: str, y: str, title: str | None = None, height: int | None = 380) -> go.FigureWidget:
+    """A `go.FigureWidget` (updated live by explorers) with the same conventions."""
+    return _apply(go.FigureWidget(), x, y, title, height)
+
+
+def label_axes(fig: go.Figure, **axes: str) -> go.Figure:
+    """Label the axes of a subplot figure: label_axes(fig, xaxis='t [s]', yaxis2='G [µS]')."""
+    for name, text in axes.items():
+        if "[" not in text:
+            raise ValueError(f"{name} label must carry a unit; got {text!r}")
+        fig.layout[name].title = text
+    return fig
+
+
+def unlabelled_axes(fig: go.Figure) -> list[str]:
+    """Names of the figure's cartesian axes that have no unit-carrying title (for tests)."""
+    missing = []
+    for key in fig.layout:
+        if key.startswith(("xaxis", "yaxis")):
+            ax = fig.layout[key]
+            if not ax.visible is False and not (ax.title and ax.title.text and "[" in ax.title.text):
+                missing.append(key)
+    return missing

@@ -1,0 +1,50 @@
+"""Scale presets: every notebook has a `SCALE` parameter ("small" by default, which
+runs in at most 60 s on a 2-core CPU) and sometimes larger ones such as "paper".
+
+A topic module declares its presets as a dict of dicts::
+
+    SCALES = {"small": dict(epochs=3, n=256), "paper": dict(epochs=100, n=60000)}
+
+and the notebook calls ``cfg = resolve_scale(SCALES, SCALE)`` to get them as
+attributes (``cfg.epochs``).
+"""
+from __future__ import annotations
+
+from types import MappingProxyType, SimpleNamespace
+from typing import Any, Mapping
+
+DEFAULT_SCALE = "small"
+
+
+class Scale(SimpleNamespace):
+    """The resolved preset: its name in `.name`, each setting as an attribute."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "name"}
+
+
+def resolve_scale(presets: Mapping[str, Mapping[str, Any]], scale: str = DEFAULT_SCALE,
+                  **overrides: Any) -> Scale:
+    """Look up `scale` in `presets` and return it as a `Scale` namespace.
+
+    Unknown scales raise ValueError listing the valid ones. `overrides` replace
+    individual settings (unknown setting names raise ValueError too).
+    """
+    if not isinstance(presets, Mapping) or not presets:
+        raise TypeError("presets must be a non-empty mapping of scale name -> settings dict")
+    if not isinstance(scale, str):
+        raise TypeError(f"scale must be a str, one of {sorted(presets)}; got {type(scale).__name__}")
+    if scale not in presets:
+        raise ValueError(f"scale must be one of {sorted(presets)}; got {scale!r}")
+    settings = dict(presets[scale])
+    unknown = set(overrides) - set(settings)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)} for scale {scale!r}; "
+                         f"valid settings are {sorted(settings)}")
+    settings.update(overrides)
+    return Scale(name=scale, **settings)
+
+
+def freeze(presets: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    """A read-only view of a module's presets, so a notebook cannot edit them by accident."""
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in presets.items()})

@@ -1,0 +1,145 @@
+"""Widget helpers: the standard explorer layout (controls beside the figures) and
+its display.
+
+An explorer is built by `lab.<topic>.explorer(...)`, which returns an `Explorer`
+(an ipywidgets HBox with a few extra attributes). Notebooks display it and then
+drive it once in code, asserting that the figure changed, so nbmake exercises
+the callbacks although no browser runs.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, Mapping, Sequence
+
+import ipywidgets as W
+import plotly.graph_objects as go
+
+from .checks import check_type
+
+
+class Explorer(W.HBox):
+    """Controls on the left, figures and a readout on the right.
+
+    controls: dict name -> widget; figures: list of go.FigureWidget;
+    readout: an HTML widget for numbers; update: the callback that redraws.
+    """
+
+    def __init__(self, controls: Mapping[str, W.Widget], figures: Sequence[go.FigureWidget],
+                 update: Callable[[], None], readout: W.HTML | None = None, title: str = "",
+                 presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "330px"):
+        check_type("controls", controls, Mapping)
+        if not callable(update):
+            raise TypeError("update must be callable")
+        self.controls = dict(controls)
+        self.figures = list(figures)
+        self.readout = readout or W.HTML()
+        self._update = update
+        self.presets = dict(presets or {})
+        left: list[W.Widget] = []
+        if title:
+            left.append(W.HTML(f"<h4 style='margin:4px 0'>{title}</h4>"))
+        if self.presets:
+            self.preset = W.Dropdown(options=["(custom)"] + list(self.presets), value="(custom)",
+                                     description="preset")
+            self.preset.observe(lambda ch: self.apply_preset(ch["new"]), names="value")
+            left.append(self.preset)
+        left.extend(self.controls.values())
+        box_left = W.VBox(left, layout=W.Layout(width=controls_width, min_width=controls_width))
+        right = W.VBox([*self.figures, self.readout], layout=W.Layout(flex="1 1 auto"))
+        super().__init__([box_left, right])
+        for w in self.controls.values():
+            if hasattr(w, "value") and not isinstance(w, W.Button):
+                w.observe(lambda _ch: self.refresh(), names="value")
+        self._batch = False
+
+    def refresh(self) -> None:
+        if self._batch:
+            return
+        with _hold_all(self.figures):
+            self._update()
+
+    def apply_preset(self, name: str) -> None:
+        if name == "(custom)":
+            return
+        if name not in self.presets:
+            raise ValueError(f"preset must be one of {list(self.presets)}; got {name!r}")
+        self.set(**self.presets[name])
+
+    def set(self, **values: object) -> None:
+        """Set several controls at once, then redraw once."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; controls are {sorted(self.controls)}")
+        self._batch = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._batch = False
+        self.refresh()
+
+    def snapshot(self) -> list[go.Figure]:
+        """Static copies of the figures (what handouts show in place of live widgets)."""
+        return [go.Figure(f) for f in self.figures]
+
+
+class _hold_all:
+    def __init__(self, figs: Iterable[go.FigureWidget]):
+        self.ctx = [f.batch_update() for f in figs if isinstance(f, go.FigureWidget)]
+
+    def __enter__(self):
+        for c in self.ctx:
+            c.__enter__()
+
+    def __exit__(self, *exc):
+        for c in reversed(self.ctx):
+            c.__exit__(*exc)
+        return False
+
+
+def show(explorer: Explorer) -> Explorer:
+    """Display an explorer. In handouts (LAB_HANDOUT=1), where no kernel backs the
+    widgets, also display static snapshots of its figures and its readout."""
+    from IPython.display import HTML, display
+
+    check_type("explorer", explorer, Explorer)
+    display(explorer)
+    if os.environ.get("LAB_HANDOUT") == "1":
+        for fig in explorer.snapshot():
+            fig.show()
+        if explorer.readout.value:
+            display(HTML(explorer.readout.value))
+    return explorer
+
+
+def slider(description: str, value: float, lo: float, hi: float, step: float, unit: str = "",
+           log: bool = False, readout_format: str | None = None) -> W.Widget:
+    """A labelled float slider ('description [unit]'); `log=True` gives a log-scale slider
+    whose value is the physical value (lo, hi, step given as base-10 exponents' ends)."""
+    desc = f"{description} [{unit}]" if unit else description
+    style = {"description_width": "150px"}
+    layout = W.Layout(width="320px")
+    if log:
+        return W.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description=desc,
+                                style=style, layout=layout, continuous_update=False,
+                                readout_format=readout_format or ".2e")
+    return W.FloatSlider(value=value, min=lo, max=hi, step=step, description=desc, style=style,
+                         layout=layout, continuous_update=False, readout_format=readout_format or ".3g")
+
+
+def int_slider(description: str, value: int, lo: int, hi: int, step: int = 1) -> W.IntSlider:
+    return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
+                       style={"description_width": "150px"}, layout=W.Layout(width="320px"),
+                       continuous_update=False)
+
+
+def dropdown(description: str, options: Sequence, value=None) -> W.Dropdown:
+    return W.Dropdown(options=list(options), value=value if value is not None else list(options)[0],
+                      description=description, style={"description_width": "150px"},
+                      layout=W.Layout(width="320px"))
+
+
+def readout_table(rows: Mapping[str, str]) -> str:
+    """HTML for a small two-column readout (quantity, value with unit)."""
+    body = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows.items())
+    return f"<table>{body}</table>"

@@ -1,0 +1,77 @@
+"""Notebook hygiene: the house style of CONVENTIONS.md, checked on every notebook."""
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lab.core import registry
+from lab.core.nbtemplate import KERNEL, find_parts
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TOPIC_NBS = [p for p in NOTEBOOKS if not p.name.startswith("00_")]
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def test_there_are_notebooks():
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").is_file()
+    assert TOPIC_NBS, "no topic notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
+             and (c.get("outputs") or c.get("execution_count"))]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them (nbstripout)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_kernel_is_the_workbench_kernel(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == KERNEL["name"]
+
+
+@pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
+def test_template_parts_in_order(path):
+    nb = nbformat.read(path, as_version=4)
+    parts = find_parts(nb)
+    for part in ("title", "parameters", "explore", "explorer call", "claim check", "claims call",
+                 "further reading"):
+        assert part in parts, f"{path.name}: missing the {part!r} part of the template"
+    order = [parts[p] for p in ("title", "parameters", "explore", "claim check", "further reading")]
+    assert order == sorted(order), f"{path.name}: template parts out of order: {parts}"
+    params = nb.cells[parts["parameters"]].source
+    assert re.search(r'^SCALE\s*=\s*"small"', params, re.M), f"{path.name}: parameters cell must set SCALE = \"small\""
+
+
+@pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
+def test_module_and_tests_exist(path):
+    number, topic = int(path.stem[:2]), path.stem[3:]
+    entry = registry.by_name(path.stem)
+    assert (entry.number, entry.topic) == (number, topic), f"{path.name} does not match the registry"
+    mod = ROOT / "lab" / f"{topic}.py"
+    if not mod.is_file():
+        mod = ROOT / "lab" / topic / "__init__.py"
+    assert mod.is_file(), f"{path.name}: no module lab/{topic}.py"
+    doc = ast.get_docstring(ast.parse(mod.read_text())) or ""
+    assert path.name in doc, f"lab/{topic}: module docstring must name its notebook {path.name}"
+    test = ROOT / "tests" / f"test_{topic}.py"
+    assert test.is_file(), f"{path.name}: no unit tests tests/test_{topic}.py"
+    assert "def test_determinism" in test.read_text(), f"{test.name}: needs a determinism test"
+
+
+@pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
+def test_code_cells_are_short(path):
+    """Logic lives in lab: notebook code cells stay short (about 15 lines)."""
+    nb = nbformat.read(path, as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code":
+            lines = [ln for ln in c.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+            assert len(lines) <= 20, f"{path.name} cell {i}: {len(lines)} lines; move the logic into lab"
