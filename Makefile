@@ -12,26 +12,28 @@ PIP_FLAGS ?= -q --disable-pip-version-check
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml jupyter/labconfig/page_config.json
+$(STAMP): requirements.lock pyproject.toml jupyter/labconfig/page_config.json jupyter/lab/settings/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.lock
 	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name mlnc-lab --display-name "MLNC workbench (lab)" >/dev/null
 	mkdir -p $(VENV)/etc/jupyter/labconfig
 	cp jupyter/labconfig/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp jupyter/lab/settings/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 tests notebooks
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 tests notebooks
 
 handouts: $(STAMP)
 	$(BIN)/python -m lab handouts
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 report: $(STAMP)
 	$(BIN)/python -m lab report --write-readme

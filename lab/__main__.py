@@ -21,6 +21,8 @@ from .core.paths import build_dir, notebooks_dir, repo_root
 
 README_BEGIN = "<!-- claims:begin -->"
 README_END = "<!-- claims:end -->"
+INDEX_BEGIN = "<!-- index:begin -->"
+INDEX_END = "<!-- index:end -->"
 
 
 def _scales_of(entry: registry.Entry) -> list[str]:
@@ -84,6 +86,7 @@ def _handout_html(executed: Path, entry: registry.Entry) -> str:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
+    nb.metadata.pop("widgets", None)  # live widget state needs a kernel; handouts show snapshots instead
     note = ("<p><i>Interactive explorer: open this notebook in JupyterLab (<code>make lab</code>) to use "
             "its controls. The figures below it are snapshots.</i></p>")
     for cell in nb.cells:
@@ -98,8 +101,9 @@ def _handout_html(executed: Path, entry: registry.Entry) -> str:
                 new_outputs.append(o)
         cell.outputs = new_outputs
     table = claims.table(entry.name)
-    nb.cells.append(nbformat.v4.new_markdown_cell("## Claims table\n\n" + (table.to_markdown() if len(table)
-                                                 else "_No claims were recorded._")))
+    if entry.number:  # the start-here notebook shows every claim already
+        nb.cells.append(nbformat.v4.new_markdown_cell("## Claims table\n\n" + (table.to_markdown() if len(table)
+                                                     else "_No claims were recorded._")))
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb)
     return body.replace("<title>Notebook</title>", f"<title>{_html.escape(entry.title)}</title>")
@@ -129,13 +133,19 @@ def cmd_report(args) -> int:
     if args.write_readme:
         readme = repo_root() / "README.md"
         doc = readme.read_text(encoding="utf-8")
-        if README_BEGIN not in doc or README_END not in doc:
-            raise ValueError(f"README.md must contain the markers {README_BEGIN} and {README_END}")
-        head, rest = doc.split(README_BEGIN, 1)
-        _, tail = rest.split(README_END, 1)
-        readme.write_text(f"{head}{README_BEGIN}\n{text}\n{README_END}{tail}", encoding="utf-8")
-        print(f"\nwrote the table into {readme}")
+        doc = _replace_between(doc, README_BEGIN, README_END, text)
+        doc = _replace_between(doc, INDEX_BEGIN, INDEX_END, registry.index_markdown(link_prefix="notebooks/"))
+        readme.write_text(doc, encoding="utf-8")
+        print(f"\nwrote the claims table and the notebook index into {readme}")
     return 0
+
+
+def _replace_between(doc: str, begin: str, end: str, text: str) -> str:
+    if begin not in doc or end not in doc:
+        raise ValueError(f"README.md must contain the markers {begin} and {end}")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{text}\n{end}{tail}"
 
 
 def cmd_new(args) -> int:

@@ -24,7 +24,7 @@ def _register() -> None:
     t = go.layout.Template(base)
     t.layout.font = dict(family="Helvetica, Arial, sans-serif", size=13)
     t.layout.colorway = list(COLORS)
-    t.layout.margin = dict(l=60, r=20, t=50, b=50)
+    t.layout.margin = dict(l=70, r=20, t=50, b=65)
     t.layout.legend = dict(bgcolor="rgba(255,255,255,0.6)")
     t.layout.xaxis = dict(showline=True, linecolor="#444", mirror=True, ticks="outside", zeroline=False)
     t.layout.yaxis = dict(showline=True, linecolor="#444", mirror=True, ticks="outside", zeroline=False)

@@ -76,13 +76,16 @@ ENTRIES: tuple[Entry, ...] = (
 )
 
 
+START = Entry(0, "start_here", "The MLNC workbench: start here", "", "", "the index, a demo explorer and all claims")
+
+
 def by_name(name: str) -> Entry:
     """Find an entry by '03', '3', 'synapse' or '03_synapse'. Unknown names raise
     ValueError listing the notebooks that exist."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str such as '03' or 'synapse'; got {type(name).__name__}")
     key = name.strip().removesuffix(".ipynb")
-    for e in ENTRIES:
+    for e in (START, *ENTRIES):
         if key in (e.name, e.topic, f"{e.number:02d}", str(e.number)):
             return e
     valid = ", ".join(e.name for e in ENTRIES if e.exists) or "(none yet)"
@@ -91,3 +94,15 @@ def by_name(name: str) -> Entry:
 
 def existing() -> list[Entry]:
     return [e for e in ENTRIES if e.exists]
+
+
+def index_markdown(link_prefix: str = "") -> str:
+    """The notebook index as a markdown table; existing notebooks are linked."""
+    from . import claims
+
+    lines = ["| # | Topic | Paper | What you can explore | Claims |", "|---|---|---|---|---|"]
+    for e in ENTRIES:
+        title = f"[{e.title}]({link_prefix}{e.name}.ipynb)" if e.exists else f"{e.title} *(not written yet)*"
+        state = claims.status(e.name) if e.exists else "–"
+        lines.append(f"| {e.number:02d} | {title} | {e.authors}, {e.venue} | {e.explore} | {state} |")
+    return "\n".join(lines)

@@ -143,3 +143,29 @@ def readout_table(rows: Mapping[str, str]) -> str:
     """HTML for a small two-column readout (quantity, value with unit)."""
     body = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows.items())
     return f"<table>{body}</table>"
+
+
+def demo() -> Explorer:
+    """A minimal explorer (charging of an RC circuit) that shows how every explorer works:
+    move a control and the figure and the readout follow."""
+    import numpy as np
+
+    from .plotting import label, widget_figure
+
+    tau = slider("time constant τ", 1.0, 0.1, 5.0, 0.1, unit="s")
+    v0 = slider("supply V₀", 1.0, 0.1, 2.0, 0.1, unit="V")
+    fig = widget_figure(label("time", "s"), label("capacitor voltage", "V"), title="RC charging")
+    t = np.linspace(0, 10, 200)
+    fig.add_scatter(x=t, y=np.zeros_like(t), name="V(t)")
+    readout = W.HTML()
+
+    def update() -> None:
+        v = v0.value * (1 - np.exp(-t / tau.value))
+        fig.data[0].y = v
+        readout.value = readout_table({"V at t = τ": f"{v0.value * (1 - np.exp(-1)):.3f} V",
+                                       "time to 90 %": f"{tau.value * np.log(10):.2f} s"})
+
+    ex = Explorer({"tau": tau, "v0": v0}, [fig], update, readout, title="Demo explorer",
+                  presets={"fast": {"tau": 0.3}, "slow": {"tau": 4.0}})
+    ex.refresh()
+    return ex

@@ -1,0 +1,1 @@
+"""Speed and memory measurements (`make bench`). Never part of `make test`."""
