@@ -1,0 +1,672 @@
+"""A small sparse-convolution engine in torch, CPU-first, after TorchSparse.
+
+Notebook: notebooks/13_sparseconv.ipynb (also used by notebooks/09_calo.ipynb and
+notebooks/08_pointacc.ipynb).
+Paper: H. Tang, Z. Liu, X. Li, Y. Lin, S. Han, "TorchSparse: Efficient Point Cloud
+Inference Engine", MLSys 2022.
+
+A sparse convolution has four stages:
+
+1. **mapping**: find, for every kernel offset, the pairs (input row, output row) that it
+   connects (the *kernel map*). Coordinates are hashed to int64 keys; the map is found by
+   sorting the keys once and searching the shifted output keys in them (a rank lookup,
+   the same idea as PointAcc's merge-sort mapping unit). Maps are cached per
+   (tensor stride, kernel size, stride, dilation) in a dict shared by every tensor derived
+   from the same input, and the transposed convolution reuses the map of the matching
+   downsampling convolution.
+2. **gather** the input rows of each offset,
+3. **matmul** them with that offset's weight ``W[k]`` (shape [C_in, C_out]),
+4. **scatter-accumulate** the products into the output rows.
+
+The centre offset of a submanifold convolution maps every row to itself, so it is a plain
+matmul. *Adaptive grouping* (`plan_groups`) batches offsets of similar map size into one
+padded batched matmul, trading redundant FLOPs for regularity.
+
+Conventions
+-----------
+* ``coords``: torch.int32 [N, 4] = (batch, x, y, z) in stride-1 voxel units. A tensor at
+  tensor stride ``s`` holds coordinates that are multiples of ``s`` (as TorchSparse does).
+* ``feats``: float [N, C]. Weights: [K, C_in, C_out] with K = kernel_size**3 offsets in
+  the order of `kernel_offsets` (x slowest, z fastest, each from -(k//2) to k//2).
+* Output coordinates: submanifold (stride 1) keeps the input's; a strided convolution
+  outputs ``floor(coords / (s * stride)) * (s * stride)`` (unique); a transposed
+  convolution returns to the cached coordinates of the finer stride.
+* An output at ``o`` receives the input at ``o + delta * dilation * s_in`` through
+  offset ``delta`` (for the transposed convolution, the input at ``o - ...`` roles swap).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import torch
+
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
+
+SCALES = {
+    # notebook 13 at laptop scale (each run fits the 60 s budget)
+    "small": dict(scene_voxels=6000, bench_sizes=(4000, 12000), channels=(32,), repeats=5,
+                  eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), seeds=(0, 1, 2)),
+    # the issue's benchmark sizes
+    "paper": dict(scene_voxels=50000, bench_sizes=(10000, 50000, 200000), channels=(32, 64), repeats=7,
+                  eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), seeds=(0, 1, 2)),
+}
+
+# ---------------------------------------------------------------- hashing
+_BITS = 16                      # bits per spatial coordinate in a key
+_HALF = 1 << (_BITS - 1)        # coordinates must lie in [-_HALF + 1, _HALF - 2] (room for offsets)
+_MAXB = 1 << 14                 # batch indices in [0, _MAXB)
+
+
+def hash_coords(coords: torch.Tensor) -> torch.Tensor:
+    """int64 keys of integer coordinates [N, 4] (batch, x, y, z).
+
+    key = b << 48 | (x + 2**15) << 32 | (y + 2**15) << 16 | (z + 2**15). Keys sort in
+    (b, x, y, z) lexicographic order, and shifting a coordinate by ``d`` along x adds
+    ``d << 32`` to the key, so shifted keys are computed without re-hashing.
+    """
+    c = torch.as_tensor(coords).to(torch.int64)
+    if c.ndim != 2 or c.shape[1] != 4:
+        raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(c.shape)}")
+    if c.numel():
+        lo, hi = int(c[:, 1:].min()), int(c[:, 1:].max())
+        if lo < -_HALF + 64 or hi > _HALF - 64:
+            raise ValueError(f"coords x, y, z must lie in [{-_HALF + 64}, {_HALF - 64}]; got [{lo}, {hi}]")
+        b0, b1 = int(c[:, 0].min()), int(c[:, 0].max())
+        if b0 < 0 or b1 >= _MAXB:
+            raise ValueError(f"coords batch index must be in [0, {_MAXB - 1}]; got [{b0}, {b1}]")
+    return (c[:, 0] << 48) | ((c[:, 1] + _HALF) << 32) | ((c[:, 2] + _HALF) << 16) | (c[:, 3] + _HALF)
+
+
+def unhash_keys(keys: torch.Tensor) -> torch.Tensor:
+    """The inverse of `hash_coords`: int32 coordinates [N, 4]."""
+    k = torch.as_tensor(keys).to(torch.int64)
+    m = (1 << _BITS) - 1
+    out = torch.stack([k >> 48, ((k >> 32) & m) - _HALF, ((k >> 16) & m) - _HALF, (k & m) - _HALF], 1)
+    return out.to(torch.int32)
+
+
+def offset_key(delta: torch.Tensor) -> torch.Tensor:
+    """Key increment of spatial offsets [K, 3] (x, y, z)."""
+    d = torch.as_tensor(delta).to(torch.int64)
+    return (d[:, 0] << 32) + (d[:, 1] << 16) + d[:, 2]
+
+
+def kernel_offsets(kernel_size: int, dilation: int = 1) -> torch.Tensor:
+    """int64 [k**3, 3] offsets (x slowest, z fastest) in units of the input grid step."""
+    kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
+    dilation = check_int("dilation", dilation, lo=1, hi=64)
+    r = torch.arange(kernel_size, dtype=torch.int64) - kernel_size // 2
+    if kernel_size % 2 == 0:
+        r = torch.arange(kernel_size, dtype=torch.int64)  # even kernels: offsets 0..k-1
+    g = torch.stack(torch.meshgrid(r, r, r, indexing="ij"), -1).reshape(-1, 3)
+    return g * dilation
+
+
+def rank_lookup(sorted_keys: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    """Position of each query in `sorted_keys` (int64 [Q]), or -1 when absent.
+
+    The search is by rank: ``searchsorted`` gives how many keys are smaller than the
+    query, and the key at that rank either equals the query or the query is absent.
+    """
+    n = sorted_keys.numel()
+    if n == 0:
+        return torch.full_like(queries, -1)
+    pos = torch.searchsorted(sorted_keys, queries)
+    posc = pos.clamp_max(n - 1)
+    hit = sorted_keys[posc] == queries
+    return torch.where(hit, posc, torch.full_like(posc, -1))
+
+
+# ---------------------------------------------------------------- tensors
+class SparseTensor:
+    """Sparse voxels: ``coords`` int32 [N, 4] (batch, x, y, z), ``feats`` float [N, C].
+
+    ``stride`` is the tensor stride (coordinates are multiples of it). ``kmaps`` (kernel
+    maps) and ``cmaps`` (coordinates per stride) are caches shared with every tensor
+    derived from this one by the layers of this module.
+    """
+
+    def __init__(self, coords, feats, stride: int = 1, kmaps: Optional[dict] = None,
+                 cmaps: Optional[dict] = None, check: bool = True):
+        stride = check_int("stride", stride, lo=1, hi=4096)
+        if check:
+            check_type("feats", feats, torch.Tensor)
+            coords = torch.as_tensor(coords)
+            if coords.dtype.is_floating_point or coords.dtype == torch.bool:
+                raise TypeError(f"coords must be an integer tensor; got {coords.dtype}")
+            if coords.ndim != 2 or coords.shape[1] != 4:
+                raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(coords.shape)}")
+            if feats.ndim != 2 or feats.shape[0] != coords.shape[0]:
+                raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
+            if not feats.dtype.is_floating_point:
+                raise TypeError(f"feats must be a float tensor; got {feats.dtype}")
+            coords = coords.to(torch.int32)
+            if stride > 1 and coords.numel() and bool((coords[:, 1:] % stride != 0).any()):
+                raise ValueError(f"coords must be multiples of stride={stride}")
+        self.coords = coords
+        self.feats = feats
+        self.stride = stride
+        self.kmaps = {} if kmaps is None else kmaps
+        self.cmaps = {} if cmaps is None else cmaps
+        self.cmaps.setdefault(stride, coords)
+        self._keys = None
+
+    # convenience aliases in the TorchSparse spelling
+    @property
+    def C(self) -> torch.Tensor:
+        return self.coords
+
+    @property
+    def F(self) -> torch.Tensor:
+        return self.feats
+
+    def keys(self) -> torch.Tensor:
+        """int64 hash keys of the coordinates (computed once)."""
+        if self._keys is None:
+            self._keys = hash_coords(self.coords)
+        return self._keys
+
+    def replace(self, feats: torch.Tensor) -> "SparseTensor":
+        """Same coordinates and caches, new features [N, C']."""
+        if feats.shape[0] != self.feats.shape[0]:
+            raise ValueError(f"feats must have {self.feats.shape[0]} rows; got {feats.shape[0]}")
+        out = SparseTensor(self.coords, feats, self.stride, self.kmaps, self.cmaps, check=False)
+        out._keys = self._keys
+        return out
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.coords[:, 0].max()) + 1 if self.coords.numel() else 0
+
+    def dense(self, spatial_shape=None) -> torch.Tensor:
+        """Dense [B, C, X, Y, Z] grid of this tensor at its stride (non-negative coordinates)."""
+        c = self.coords.to(torch.int64)
+        xyz = c[:, 1:] // self.stride
+        if bool((xyz < 0).any()):
+            raise ValueError("dense() needs non-negative coordinates")
+        shape = (xyz.max(0).values + 1).tolist() if spatial_shape is None else list(spatial_shape)
+        out = self.feats.new_zeros(self.batch_size, self.feats.shape[1], *shape)
+        out[c[:, 0], :, xyz[:, 0], xyz[:, 1], xyz[:, 2]] = self.feats
+        return out
+
+    def __repr__(self) -> str:
+        return f"SparseTensor(N={self.coords.shape[0]}, C={self.feats.shape[1]}, stride={self.stride})"
+
+
+def sparse_quantize(points, voxel_size: float):
+    """Voxelise points [N, 3] (any length unit) at ``voxel_size`` (same unit).
+
+    Returns (voxel_coords int64 [M, 3] = floor(points / voxel_size), inverse int64 [N]
+    with ``voxel_coords[inverse] == floor(points / voxel_size)``, unique_index int64 [M]:
+    one point index per voxel, the first in input order). Voxels are sorted by (x, y, z).
+    """
+    voxel_size = check_positive("voxel_size", voxel_size)
+    pts = torch.as_tensor(check_array("points", points, ndim=2, shape=(None, 3), dtype_kind="fiu"))
+    q = torch.floor(pts.to(torch.float64) / voxel_size).to(torch.int64)
+    zeros = torch.zeros(q.shape[0], 1, dtype=torch.int64)
+    keys = hash_coords(torch.cat([zeros, q], 1))
+    uniq, inverse = torch.unique(keys, return_inverse=True)
+    first = torch.full((uniq.numel(),), q.shape[0], dtype=torch.int64)
+    first.scatter_reduce_(0, inverse, torch.arange(q.shape[0]), reduce="amin")
+    return unhash_keys(uniq)[:, 1:].to(torch.int64), inverse, first
+
+
+# ---------------------------------------------------------------- kernel maps
+@dataclass
+class KernelMap:
+    """The pairs each kernel offset connects.
+
+    in_idx, out_idx: int64 [P] rows of the input and output tensors, grouped by offset;
+    sizes: int64 [K] pairs per offset (offset k owns entries bounds[k]:bounds[k+1]);
+    n_in, n_out: rows of input and output; offsets: int64 [K, 3] in stride-1 units.
+    identity_offset: index of the offset whose map is the identity (submanifold centre) or -1.
+    """
+    in_idx: torch.Tensor
+    out_idx: torch.Tensor
+    sizes: torch.Tensor
+    n_in: int
+    n_out: int
+    offsets: torch.Tensor
+    identity_offset: int = -1
+    bounds: torch.Tensor = field(init=False)
+
+    def __post_init__(self):
+        self.bounds = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(self.sizes, 0)])
+
+    def pairs(self, k: int):
+        """(in_idx, out_idx) of offset k."""
+        a, b = int(self.bounds[k]), int(self.bounds[k + 1])
+        return self.in_idx[a:b], self.out_idx[a:b]
+
+    def transposed(self) -> "KernelMap":
+        """The same pairs with input and output swapped (for the transposed convolution)."""
+        return KernelMap(self.out_idx, self.in_idx, self.sizes, self.n_out, self.n_in, self.offsets,
+                         self.identity_offset)
+
+    @property
+    def volume(self) -> int:
+        return int(self.sizes.sum())
+
+
+def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: torch.Tensor,
+                     submanifold: bool = False) -> KernelMap:
+    """Kernel map by sort-and-search.
+
+    in_keys [N_in], out_keys [N_out]: int64 hash keys; offsets [K, 3]: the input position
+    of offset k for output ``o`` is ``o + offsets[k]`` (stride-1 units). The input keys are
+    sorted once; for each offset the shifted output keys are located by `rank_lookup`.
+    """
+    order = torch.argsort(in_keys)
+    skeys = in_keys[order]
+    n_out = out_keys.numel()
+    ar = torch.arange(n_out, dtype=torch.int64)
+    ins, outs, sizes = [], [], []
+    dk = offset_key(offsets)
+    ident = -1
+    for k in range(offsets.shape[0]):
+        if submanifold and bool((offsets[k] == 0).all()):
+            ident = k
+            ins.append(ar)
+            outs.append(ar)
+            sizes.append(n_out)
+            continue
+        pos = rank_lookup(skeys, out_keys + dk[k])
+        hit = pos >= 0
+        ins.append(order[pos[hit]])
+        outs.append(ar[hit])
+        sizes.append(int(hit.sum()))
+    return KernelMap(torch.cat(ins), torch.cat(outs), torch.tensor(sizes, dtype=torch.int64),
+                     in_keys.numel(), n_out, offsets, ident)
+
+
+def downsample_coords(coords: torch.Tensor, new_stride: int) -> torch.Tensor:
+    """Unique ``floor(coords / new_stride) * new_stride`` (batch kept), sorted by key."""
+    c = coords.to(torch.int64).clone()
+    c[:, 1:] = torch.div(c[:, 1:], new_stride, rounding_mode="floor") * new_stride
+    return unhash_keys(torch.unique(hash_coords(c)))
+
+
+def get_kernel_map(x: SparseTensor, kernel_size: int, stride: int = 1, dilation: int = 1,
+                   transposed: bool = False, cache: bool = True, timings: Optional[dict] = None):
+    """(kernel map, output coordinates, output stride) of a convolution on `x`, using the
+    shared cache. Transposed: the map of the downsampling conv from stride x.stride/stride
+    (built from cached coordinates if it was never run), swapped."""
+    t0 = time.perf_counter()
+    s = x.stride
+    if transposed:
+        if s % stride:
+            raise ValueError(f"stride={stride} must divide the tensor stride {s} for a transposed conv")
+        fine = s // stride
+        if fine not in x.cmaps:
+            raise ValueError(f"no cached coordinates at stride {fine}: a transposed conv must follow "
+                             f"a strided conv from that stride")
+        key = (fine, kernel_size, stride, dilation)
+        km = x.kmaps.get(key) if cache else None
+        if km is None:
+            fine_c = x.cmaps[fine]
+            offs = kernel_offsets(kernel_size, dilation) * fine
+            km = build_kernel_map(hash_coords(fine_c), x.keys(), offs, submanifold=False)
+            if cache:
+                x.kmaps[key] = km
+        out_coords, out_stride, km = x.cmaps[fine], fine, km.transposed()
+    else:
+        key = (s, kernel_size, stride, dilation)
+        km = x.kmaps.get(key) if cache else None
+        out_stride = s * stride
+        if stride == 1:
+            out_coords = x.coords
+        elif out_stride in x.cmaps and cache:
+            out_coords = x.cmaps[out_stride]
+        else:
+            out_coords = downsample_coords(x.coords, out_stride)
+            if cache:
+                x.cmaps[out_stride] = out_coords
+        if km is None:
+            offs = kernel_offsets(kernel_size, dilation) * s
+            out_keys = x.keys() if stride == 1 else hash_coords(out_coords)
+            km = build_kernel_map(x.keys(), out_keys, offs, submanifold=(stride == 1))
+            if cache:
+                x.kmaps[key] = km
+    if timings is not None:
+        timings["mapping"] = timings.get("mapping", 0.0) + time.perf_counter() - t0
+    return km, out_coords, out_stride
+
+
+# ---------------------------------------------------------------- adaptive grouping
+@dataclass
+class GroupPlan:
+    """Offsets grouped for execution: ``groups`` lists offset indices; ``batched[g]`` says
+    whether group g runs as one padded batched matmul (True) or as separate matmuls."""
+    groups: list
+    batched: list
+    eps: float
+    S: int
+
+    def redundant_rows(self, sizes: torch.Tensor) -> int:
+        """Padding rows computed in batched groups (wasted work, in rows)."""
+        r = 0
+        for g, b in zip(self.groups, self.batched):
+            if b and len(g) > 1:
+                s = sizes[g]
+                r += int(s.max() * len(g) - s.sum())
+        return r
+
+
+def plan_groups(km: KernelMap, eps: float = 0.3, S: int = 1 << 30) -> GroupPlan:
+    """Adaptive grouping of the non-identity offsets of a kernel map.
+
+    Offsets are taken in symmetric pairs (k, K-1-k), sorted by map size (largest first),
+    and appended to the open group while its redundancy 1 - min/max of map sizes stays
+    <= eps; otherwise a new group opens. A group of more than one offset whose workload
+    (padded rows = len(group) * max size) is <= S runs as one batched matmul; the others
+    run offset by offset. eps=0 and equal sizes still group; eps<0 disables grouping.
+    """
+    eps = check_number("eps", eps, lo=-1.0, hi=1.0)
+    S = check_int("S", S, lo=0)
+    K = km.sizes.numel()
+    sizes = km.sizes
+    units = []
+    seen = set()
+    for k in range(K):
+        if k == km.identity_offset or k in seen:
+            continue
+        j = K - 1 - k
+        u = [k] if (j == k or j == km.identity_offset) else [k, j]
+        seen.update(u)
+        units.append([i for i in u if sizes[i] > 0])
+    units = [u for u in units if u]
+    units.sort(key=lambda u: -int(sizes[u].max()))
+    groups: list = []
+    for u in units:
+        if eps >= 0 and groups:
+            cand = groups[-1] + u
+            s = sizes[cand]
+            if 1.0 - float(s.min()) / float(s.max()) <= eps + 1e-12:
+                groups[-1] = cand
+                continue
+        groups.append(list(u))
+    batched = [len(g) > 1 and len(g) * int(sizes[g].max()) <= S for g in groups]
+    return GroupPlan(groups, batched, eps, S)
+
+
+# ---------------------------------------------------------------- the convolution
+def _tick(timings, stage, t0):
+    if timings is not None:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+
+
+def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, mode: str = "grouped",
+                     eps: float = 0.3, S: int = 1 << 30, timings: Optional[dict] = None,
+                     plan: Optional[GroupPlan] = None) -> torch.Tensor:
+    """Gather, matmul, scatter-accumulate: out [n_out, C_out].
+
+    feats [n_in, C_in]; weight [K, C_in, C_out]. mode: "grouped" (adaptive grouping with
+    eps and S, or `plan`), "separate" (one matmul per offset) or "naive" (same, without
+    the identity shortcut). `timings` (dict) accumulates seconds per stage.
+    """
+    check_choice("mode", mode, ("grouped", "separate", "naive"))
+    K, cin, cout = weight.shape
+    if K != km.sizes.numel():
+        raise ValueError(f"weight must have {km.sizes.numel()} offsets; got {K}")
+    if feats.shape[1] != cin:
+        raise ValueError(f"feats must have {cin} channels; got {feats.shape[1]}")
+    out = feats.new_zeros(km.n_out, cout)
+    todo = list(range(K))
+    if km.identity_offset >= 0 and mode != "naive":
+        t0 = time.perf_counter()
+        out = feats @ weight[km.identity_offset]
+        _tick(timings, "matmul", t0)
+        todo.remove(km.identity_offset)
+    if mode == "grouped":
+        plan = plan or plan_groups(km, eps, S)
+        todo = []
+        for group, batched in zip(plan.groups, plan.batched):
+            if batched:
+                _batched_group(feats, weight, km, group, out, timings)
+            else:
+                todo.extend(group)
+    for k in todo:
+        a, b = int(km.bounds[k]), int(km.bounds[k + 1])
+        if a == b:
+            continue
+        t0 = time.perf_counter()
+        g = feats.index_select(0, km.in_idx[a:b])
+        _tick(timings, "gather", t0)
+        t0 = time.perf_counter()
+        p = g @ weight[k]
+        _tick(timings, "matmul", t0)
+        t0 = time.perf_counter()
+        out.index_add_(0, km.out_idx[a:b], p)
+        _tick(timings, "scatter", t0)
+    return out
+
+
+def _batched_group(feats, weight, km, group, out, timings):
+    sizes = km.sizes[group]
+    m = int(sizes.max())
+    G = len(group)
+    t0 = time.perf_counter()
+    # padded gather: padding rows read a zero row appended at index n_in
+    idx = torch.full((G, m), km.n_in, dtype=torch.int64)
+    oidx = torch.full((G, m), km.n_out, dtype=torch.int64)
+    for i, k in enumerate(group):
+        a, b = int(km.bounds[k]), int(km.bounds[k + 1])
+        idx[i, : b - a] = km.in_idx[a:b]
+        oidx[i, : b - a] = km.out_idx[a:b]
+    src = torch.cat([feats, feats.new_zeros(1, feats.shape[1])])
+    g = src.index_select(0, idx.reshape(-1)).reshape(G, m, -1)
+    _tick(timings, "gather", t0)
+    t0 = time.perf_counter()
+    p = torch.bmm(g, weight[group])
+    _tick(timings, "matmul", t0)
+    t0 = time.perf_counter()
+    flat = oidx.reshape(-1)
+    keep = flat < km.n_out
+    out.index_add_(0, flat[keep], p.reshape(G * m, -1)[keep])
+    _tick(timings, "scatter", t0)
+
+
+def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, stride: int = 1,
+                  dilation: int = 1, transposed: bool = False, bias: Optional[torch.Tensor] = None,
+                  mode: str = "grouped", eps: float = 0.3, S: int = 1 << 30, cache: bool = True,
+                  timings: Optional[dict] = None) -> SparseTensor:
+    """Functional sparse 3D convolution (see the module docstring for the conventions).
+
+    weight [kernel_size**3, C_in, C_out]; returns a SparseTensor sharing x's caches.
+    mode "naive" also disables the map cache and builds each offset's map on its own.
+    """
+    check_type("x", x, SparseTensor)
+    kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
+    stride = check_int("stride", stride, lo=1, hi=16)
+    dilation = check_int("dilation", dilation, lo=1, hi=64)
+    check_choice("mode", mode, ("grouped", "separate", "naive"))
+    if weight.ndim != 3 or weight.shape[0] != kernel_size ** 3:
+        raise ValueError(f"weight must have shape [{kernel_size ** 3}, C_in, C_out]; got {tuple(weight.shape)}")
+    if kernel_size == 1 and stride == 1:
+        t0 = time.perf_counter()
+        f = x.feats @ weight[0]
+        _tick(timings, "matmul", t0)
+        return x.replace(f + bias if bias is not None else f)
+    if mode == "naive":
+        return _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timings)
+    km, oc, os_ = get_kernel_map(x, kernel_size, stride, dilation, transposed, cache, timings)
+    f = apply_kernel_map(x.feats, weight, km, mode, eps, S, timings)
+    if bias is not None:
+        f = f + bias
+    return SparseTensor(oc, f, os_, x.kmaps, x.cmaps, check=False)
+
+
+def _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timings):
+    """Per-offset loop, no cache: every offset hashes and sorts its own lookup table."""
+    t0 = time.perf_counter()
+    if transposed:
+        fine = x.stride // stride
+        oc, os_ = x.cmaps[fine], fine
+        offs = -kernel_offsets(kernel_size, dilation) * fine
+    else:
+        os_ = x.stride * stride
+        oc = x.coords if stride == 1 else downsample_coords(x.coords, os_)
+        offs = kernel_offsets(kernel_size, dilation) * x.stride
+    _tick(timings, "mapping", t0)
+    out = x.feats.new_zeros(oc.shape[0], weight.shape[2])
+    ar = torch.arange(oc.shape[0])
+    for k in range(offs.shape[0]):
+        t0 = time.perf_counter()
+        in_keys = hash_coords(x.coords)
+        order = torch.argsort(in_keys)
+        pos = rank_lookup(in_keys[order], hash_coords(oc) + offset_key(offs[k:k + 1]))
+        hit = pos >= 0
+        ii, oi = order[pos[hit]], ar[hit]
+        _tick(timings, "mapping", t0)
+        t0 = time.perf_counter()
+        g = x.feats.index_select(0, ii)
+        _tick(timings, "gather", t0)
+        t0 = time.perf_counter()
+        p = g @ weight[k]
+        _tick(timings, "matmul", t0)
+        t0 = time.perf_counter()
+        out.index_add_(0, oi, p)
+        _tick(timings, "scatter", t0)
+    if bias is not None:
+        out = out + bias
+    return SparseTensor(oc, out, os_, x.kmaps, x.cmaps, check=False)
+
+
+class Conv3d(torch.nn.Module):
+    """Sparse 3D convolution: submanifold when stride == 1, strided downsampling when
+    stride > 1, and transposed upsampling (reusing the cached map) when transposed=True.
+
+    weight: Parameter [kernel_size**3, in_channels, out_channels]. mode/eps/S select the
+    execution strategy (see `apply_kernel_map`); the tuner (`tune_layer`) sets eps and S.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
+                 dilation: int = 1, transposed: bool = False, bias: bool = False,
+                 mode: str = "grouped", eps: float = 0.3, S: int = 1 << 30):
+        super().__init__()
+        self.in_channels = check_int("in_channels", in_channels, lo=1)
+        self.out_channels = check_int("out_channels", out_channels, lo=1)
+        self.kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
+        self.stride = check_int("stride", stride, lo=1, hi=16)
+        self.dilation = check_int("dilation", dilation, lo=1, hi=64)
+        self.transposed = bool(transposed)
+        self.mode = check_choice("mode", mode, ("grouped", "separate", "naive"))
+        self.eps = check_number("eps", eps, lo=-1.0, hi=1.0)
+        self.S = check_int("S", S, lo=0)
+        K = self.kernel_size ** 3
+        std = 1.0 / math.sqrt(self.in_channels * K)
+        self.weight = torch.nn.Parameter(torch.empty(K, in_channels, out_channels).uniform_(-std, std))
+        self.bias = torch.nn.Parameter(torch.zeros(out_channels)) if bias else None
+
+    def forward(self, x: SparseTensor) -> SparseTensor:
+        return sparse_conv3d(x, self.weight, self.kernel_size, self.stride, self.dilation, self.transposed,
+                             self.bias, self.mode, self.eps, self.S)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"dilation={self.dilation}, transposed={self.transposed}, mode={self.mode}")
+
+
+class BatchNorm(torch.nn.BatchNorm1d):
+    """Batch normalisation of the features [N, C] of a SparseTensor."""
+
+    def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
+        return x.replace(super().forward(x.feats))
+
+
+class ReLU(torch.nn.ReLU):
+    """ReLU on the features of a SparseTensor."""
+
+    def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
+        return x.replace(super().forward(x.feats))
+
+
+def global_avg_pool(x: SparseTensor) -> torch.Tensor:
+    """Mean of the features per batch item: [B, C]."""
+    check_type("x", x, SparseTensor)
+    b = x.coords[:, 0].to(torch.int64)
+    B = x.batch_size
+    s = x.feats.new_zeros(B, x.feats.shape[1]).index_add_(0, b, x.feats)
+    n = torch.bincount(b, minlength=B).clamp_min(1).to(x.feats.dtype)
+    return s / n[:, None]
+
+
+def global_max_pool(x: SparseTensor) -> torch.Tensor:
+    """Max of the features per batch item: [B, C]."""
+    check_type("x", x, SparseTensor)
+    b = x.coords[:, 0].to(torch.int64)
+    out = x.feats.new_full((x.batch_size, x.feats.shape[1]), -torch.inf)
+    return out.scatter_reduce(0, b[:, None].expand_as(x.feats), x.feats, reduce="amax")
+
+
+# ---------------------------------------------------------------- point <-> voxel
+class PointTensor:
+    """Points: ``coords`` float [N, 4] (batch, x, y, z) in stride-1 voxel units, ``feats`` [N, C]."""
+
+    def __init__(self, coords, feats):
+        check_type("feats", feats, torch.Tensor)
+        coords = torch.as_tensor(coords)
+        if coords.ndim != 2 or coords.shape[1] != 4:
+            raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(coords.shape)}")
+        if feats.ndim != 2 or feats.shape[0] != coords.shape[0]:
+            raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
+        self.coords = coords.to(feats.dtype if feats.dtype.is_floating_point else torch.float32)
+        self.feats = feats
+
+    @property
+    def C(self) -> torch.Tensor:
+        return self.coords
+
+    @property
+    def F(self) -> torch.Tensor:
+        return self.feats
+
+    def replace(self, feats: torch.Tensor) -> "PointTensor":
+        return PointTensor(self.coords, feats)
+
+
+def voxelize(p: PointTensor, stride: int = 1) -> SparseTensor:
+    """Scatter-mean of point features into the voxels of size ``stride`` (voxel units) they
+    fall in. Returns a SparseTensor at tensor stride ``stride`` with coords floor(x/s)*s."""
+    check_type("p", p, PointTensor)
+    stride = check_int("stride", stride, lo=1, hi=4096)
+    c = p.coords
+    vc = torch.cat([c[:, :1].round(), torch.floor(c[:, 1:] / stride) * stride], 1).to(torch.int64)
+    uniq, inv = torch.unique(hash_coords(vc), return_inverse=True)
+    f = p.feats.new_zeros(uniq.numel(), p.feats.shape[1]).index_add_(0, inv, p.feats)
+    n = torch.bincount(inv, minlength=uniq.numel()).to(f.dtype)
+    return SparseTensor(unhash_keys(uniq), f / n[:, None], stride, check=False)
+
+
+def devoxelize(x: SparseTensor, p: PointTensor) -> torch.Tensor:
+    """Trilinear interpolation of voxel features at the points: [N, C].
+
+    Voxel ``c`` at tensor stride s covers [c, c + s) and its feature sits at its centre
+    c + s/2. Each point blends the 8 surrounding voxel centres; absent voxels get weight
+    0 and the remaining weights are renormalised (a point with none of the 8 gets 0).
+    """
+    check_type("x", x, SparseTensor)
+    check_type("p", p, PointTensor)
+    s = x.stride
+    u = p.coords[:, 1:].to(torch.float64) / s - 0.5
+    base = torch.floor(u)
+    frac = (u - base).to(x.feats.dtype)
+    keys = x.keys()
+    order = torch.argsort(keys)
+    sk = keys[order]
+    b = p.coords[:, :1].round().to(torch.int64)
+    out = x.feats.new_zeros(p.coords.shape[0], x.feats.shape[1])
+    wsum = x.feats.new_zeros(p.coords.shape[0])
+    for corner in range(8):
+        d = torch.tensor([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+        cc = torch.cat([b, ((base + d).to(torch.int64)) * s], 1)
+        pos = rank_lookup(sk, hash_coords(cc))
+        w = torch.prod(torch.where(d.bool(), frac, 1 - frac), 1) * (pos >= 0)
+        idx = order[pos.clamp_min(0)]
+        out = out + w[:, None] * x.feats[idx]
+        wsum = wsum + w
+    return out / wsum.clamp_min(1e-12)[:, None]

@@ -1,0 +1,279 @@
+"""Unit tests of lab.sparseconv: exact agreement with dense conv3d and with spconv."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lab import sparseconv as sc
+
+D = 8
+
+
+def _scene(seed=0, D=D, p=0.25, batch=2, C=3):
+    g = torch.Generator().manual_seed(seed)
+    coords = (torch.rand(batch, D, D, D, generator=g) < p).nonzero().to(torch.int32).contiguous()
+    feats = torch.randint(-3, 4, (coords.shape[0], C), generator=g).to(torch.float64)
+    return sc.SparseTensor(coords, feats)
+
+
+def _int_weights(conv, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        conv.weight.copy_(torch.randint(-2, 3, conv.weight.shape, generator=g).to(conv.weight.dtype))
+    return conv
+
+
+def _at(dense, coords, step=1):
+    c = coords.long()
+    return dense[c[:, 0], :, c[:, 1] // step, c[:, 2] // step, c[:, 3] // step]
+
+
+def _dense_w(w, k, cin, cout):  # [K, Cin, Cout] -> conv3d [Cout, Cin, k, k, k]
+    return w.detach().reshape(k, k, k, cin, cout).permute(4, 3, 0, 1, 2)
+
+
+# ------------------------------------------------------------------ hashing and maps
+def test_hash_roundtrip_and_order():
+    c = torch.tensor([[0, -5, 3, 7], [1, 0, 0, 0], [0, -5, 3, 8], [0, 100, -200, 5]], dtype=torch.int32)
+    k = sc.hash_coords(c)
+    assert torch.equal(sc.unhash_keys(k), c)
+    # keys sort lexicographically by (b, x, y, z)
+    lex = sorted(range(4), key=lambda i: tuple(c[i].tolist()))
+    assert torch.argsort(k).tolist() == lex
+    # shifting by an offset adds its key increment
+    d = torch.tensor([[1, -1, 2]])
+    shifted = c.clone()
+    shifted[:, 1:] += d.to(torch.int32)
+    assert torch.equal(sc.hash_coords(shifted), k + sc.offset_key(d))
+
+
+def test_rank_lookup_known_answer():
+    keys = torch.tensor([2, 5, 9, 11])
+    assert sc.rank_lookup(keys, torch.tensor([5, 6, 11, 1, 12])).tolist() == [1, -1, 3, -1, -1]
+
+
+def test_kernel_map_matches_brute_force():
+    x = _scene(3, D=6, p=0.3, batch=1)
+    km, _, _ = sc.get_kernel_map(x, 3)
+    c = x.coords.long()
+    offs = sc.kernel_offsets(3)
+    for k in range(27):
+        ii, oi = km.pairs(k)
+        brute = {(a, b) for b in range(len(c)) for a in range(len(c))
+                 if torch.equal(c[a, 1:] - c[b, 1:], offs[k]) and c[a, 0] == c[b, 0]}
+        assert set(zip(ii.tolist(), oi.tolist())) == brute
+    # symmetric offsets have equal map sizes in a submanifold conv
+    assert torch.equal(km.sizes, km.sizes.flip(0))
+    assert km.identity_offset == 13
+
+
+def test_sparse_quantize():
+    pts = np.array([[0.1, 0.2, 0.3], [0.4, 0.1, 0.0], [1.2, 0.0, 0.0], [-0.1, 0, 0]])
+    vc, inv, first = sc.sparse_quantize(pts, 0.5)
+    assert vc.tolist() == [[-1, 0, 0], [0, 0, 0], [2, 0, 0]]
+    assert inv.tolist() == [1, 1, 2, 0]
+    assert first.tolist() == [3, 0, 2]
+    with pytest.raises(ValueError, match="voxel_size"):
+        sc.sparse_quantize(pts, 0.0)
+    with pytest.raises(ValueError, match="points"):
+        sc.sparse_quantize(pts[:, :2], 0.5)
+
+
+# ------------------------------------------------------------------ dense equality (exact)
+@pytest.mark.parametrize("mode,eps,S", [("grouped", 0.0, 1 << 30), ("grouped", 0.5, 1 << 30),
+                                        ("grouped", 1.0, 200), ("separate", 0.3, 0), ("naive", 0.3, 0)])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_submanifold_equals_dense_conv3d(mode, eps, S, dilation):
+    x = _scene(0)
+    conv = _int_weights(sc.Conv3d(3, 5, 3, dilation=dilation, mode=mode, eps=eps, S=S).double())
+    y = conv(x)
+    ref = F.conv3d(x.dense((D, D, D)), _dense_w(conv.weight, 3, 3, 5), padding=dilation, dilation=dilation)
+    assert torch.equal(y.coords, x.coords) and y.stride == 1
+    assert torch.equal(y.feats, _at(ref, x.coords))
+
+
+@pytest.mark.parametrize("mode", ["grouped", "separate", "naive"])
+def test_strided_and_transposed_equal_dense(mode):
+    x = _scene(1)
+    down = _int_weights(sc.Conv3d(3, 4, 3, stride=2, mode=mode).double(), 2)
+    y = down(x)
+    ref = F.conv3d(x.dense((D, D, D)), _dense_w(down.weight, 3, 3, 4), stride=2, padding=1)
+    assert y.stride == 2 and torch.equal(y.feats, _at(ref, y.coords, 2))
+    # every output voxel is the floor(x / 2) * 2 of some input voxel, and vice versa
+    expect = sc.downsample_coords(x.coords, 2)
+    assert torch.equal(y.coords, expect)
+    up = _int_weights(sc.Conv3d(4, 2, 3, stride=2, transposed=True, mode=mode).double(), 3)
+    z = up(y)
+    wt = up.weight.detach().reshape(3, 3, 3, 4, 2).permute(3, 4, 0, 1, 2)
+    dref = F.conv_transpose3d(y.dense((D // 2,) * 3), wt, stride=2, padding=1, output_padding=1)
+    assert z.stride == 1 and torch.equal(z.coords, x.coords)
+    assert torch.equal(z.feats, _at(dref, z.coords))
+
+
+def test_transposed_reuses_cached_map():
+    x = _scene(2)
+    y = sc.Conv3d(3, 4, 3, stride=2).double()(x)
+    n = len(x.kmaps)
+    key = (1, 3, 2, 1)
+    assert key in x.kmaps and y.kmaps is x.kmaps
+    km = x.kmaps[key]
+    z = sc.Conv3d(4, 3, 3, stride=2, transposed=True).double()(y)
+    assert len(x.kmaps) == n and x.kmaps[key] is km and z.kmaps is x.kmaps
+
+
+def test_kernel_size_one_and_bias():
+    x = _scene(4)
+    conv = sc.Conv3d(3, 2, 1, bias=True).double()
+    with torch.no_grad():
+        conv.bias.fill_(0.5)
+    y = conv(x)
+    assert torch.allclose(y.feats, x.feats @ conv.weight[0] + 0.5)
+
+
+def test_gradients_flow_and_match_dense():
+    x = _scene(5, C=2)
+    x.feats.requires_grad_(True)
+    conv = sc.Conv3d(2, 3, 3).double()
+    conv(x).feats.square().sum().backward()
+    g_sparse = conv.weight.grad.clone()
+    dense = x.dense((D, D, D)).detach()
+    w = _dense_w(conv.weight, 3, 2, 3).clone().requires_grad_(True)
+    mask = x.dense((D, D, D)).detach().abs().sum(1, keepdim=True) >= 0  # all sites
+    occ = torch.zeros(2, 1, D, D, D, dtype=torch.float64)
+    c = x.coords.long()
+    occ[c[:, 0], 0, c[:, 1], c[:, 2], c[:, 3]] = 1
+    (F.conv3d(dense, w, padding=1) * occ * mask).square().sum().backward()
+    assert torch.allclose(g_sparse, w.grad.permute(2, 3, 4, 1, 0).reshape(27, 2, 3))
+
+
+# ------------------------------------------------------------------ grouping
+def test_group_plan_rules():
+    x = _scene(6)
+    km, _, _ = sc.get_kernel_map(x, 3)
+    p0 = sc.plan_groups(km, eps=-1.0)
+    assert all(len(g) <= 2 for g in p0.groups)  # only symmetric pairs
+    p1 = sc.plan_groups(km, eps=1.0)
+    assert len(p1.groups) == 1 and p1.batched == [True]
+    assert sorted(k for g in p1.groups for k in g) == [k for k in range(27) if k != 13]
+    for eps in (0.1, 0.3, 0.6):
+        p = sc.plan_groups(km, eps=eps)
+        for g in p.groups:
+            s = km.sizes[g].double()
+            # a pair unit is atomic; every merge kept redundancy <= eps
+            assert len(g) <= 2 or 1 - s.min() / s.max() <= eps + 1e-9
+    assert sc.plan_groups(km, eps=1.0, S=0).batched == [False]
+    assert p1.redundant_rows(km.sizes) == int(km.sizes[p1.groups[0]].max() * 26 - km.sizes[p1.groups[0]].sum())
+
+
+# ------------------------------------------------------------------ point <-> voxel
+def test_voxelize_scatter_mean_and_devoxelize_exact_on_linear_field():
+    pts = torch.tensor([[0, 0.2, 0.3, 0.1], [0, 0.7, 0.1, 0.9], [0, 2.5, 0.0, 0.0], [1, 0.5, 0.5, 0.5]])
+    f = torch.tensor([[1.0], [3.0], [5.0], [7.0]])
+    v = sc.voxelize(sc.PointTensor(pts, f), stride=2)
+    assert v.stride == 2
+    assert v.coords.tolist() == [[0, 0, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0]]
+    assert v.feats[:, 0].tolist() == [2.0, 5.0, 7.0]
+    # a field linear in the voxel centres is reproduced exactly inside the grid
+    g = torch.stack(torch.meshgrid(*[torch.arange(4)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    coords = torch.cat([torch.zeros(len(g), 1, dtype=torch.long), g * 2], 1)
+    a = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64)
+    x = sc.SparseTensor(coords, ((g * 2 + 1).double() @ a)[:, None], stride=2)
+    q = torch.rand(40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 6 + 1
+    p = sc.PointTensor(torch.cat([torch.zeros(40, 1, dtype=torch.float64), q], 1), torch.zeros(40, 1).double())
+    assert torch.allclose(sc.devoxelize(x, p)[:, 0], q @ a)
+
+
+def test_global_pool():
+    x = _scene(7)
+    m = sc.global_avg_pool(x)
+    b0 = x.coords[:, 0] == 0
+    assert m.shape == (2, 3) and torch.allclose(m[0], x.feats[b0].mean(0))
+    assert torch.allclose(sc.global_max_pool(x)[1], x.feats[~b0].max(0).values)
+
+
+def test_modules_chain():
+    x = _scene(8).replace(_scene(8).feats.float())
+    net = torch.nn.Sequential(sc.Conv3d(3, 8, 3), sc.BatchNorm(8), sc.ReLU(), sc.Conv3d(8, 8, 3, stride=2))
+    y = net(x)
+    assert y.feats.shape[1] == 8 and y.stride == 2 and bool((y.feats != 0).any())
+
+
+# ------------------------------------------------------------------ bad inputs
+def test_bad_inputs():
+    c = torch.zeros(3, 4, dtype=torch.int32)
+    with pytest.raises(ValueError, match="coords"):
+        sc.SparseTensor(torch.zeros(3, 3, dtype=torch.int32), torch.zeros(3, 2))
+    with pytest.raises(TypeError, match="coords"):
+        sc.SparseTensor(c.float(), torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="feats"):
+        sc.SparseTensor(c, torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="stride"):
+        sc.SparseTensor(c + 1, torch.zeros(3, 2), stride=2)
+    with pytest.raises(ValueError, match="kernel_size"):
+        sc.Conv3d(2, 2, kernel_size=0)
+    with pytest.raises(ValueError, match="mode"):
+        sc.Conv3d(2, 2, mode="fast")
+    with pytest.raises(ValueError, match="eps"):
+        sc.Conv3d(2, 2, eps=2.0)
+    with pytest.raises(ValueError, match="coords x, y, z"):
+        sc.hash_coords(torch.tensor([[0, 40000, 0, 0]]))
+    x = _scene(0)
+    with pytest.raises(ValueError, match="transposed"):
+        sc.Conv3d(3, 3, 3, stride=2, transposed=True).double()(x)
+    with pytest.raises(ValueError, match="stride"):
+        sc.voxelize(sc.PointTensor(torch.zeros(2, 4), torch.zeros(2, 1)), stride=0)
+
+
+def test_determinism_same_seed_same_output():
+    outs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        x = _scene(9).replace(_scene(9).feats.float())
+        outs.append(sc.Conv3d(3, 4, 3)(x).feats)
+    assert torch.equal(outs[0], outs[1])
+
+
+# ------------------------------------------------------------------ spconv (the [bench] extra)
+spconv_pt = pytest.importorskip("spconv.pytorch", reason="spconv is not installed (the [bench] extra)")
+
+
+def _match(a_coords, b_coords):
+    kb = sc.hash_coords(b_coords)
+    order = torch.argsort(kb)
+    pos = sc.rank_lookup(kb[order], sc.hash_coords(a_coords))
+    assert bool((pos >= 0).all())
+    return order[pos]
+
+
+def test_equals_spconv_subm_strided_inverse():
+    from spconv.core import ConvAlgo
+    x = _scene(10, D=10, p=0.2)
+    x = x.replace(x.feats.float())
+    sub = _int_weights(sc.Conv3d(3, 4, 3))
+    ref = spconv_pt.SubMConv3d(3, 4, 3, bias=False, indice_key="s1", algo=ConvAlgo.Native)
+    down = _int_weights(sc.Conv3d(4, 5, 3, stride=2), 2)
+    rdown = spconv_pt.SparseConv3d(4, 5, 3, stride=2, padding=1, bias=False, indice_key="d1", algo=ConvAlgo.Native)
+    up = _int_weights(sc.Conv3d(5, 2, 3, stride=2, transposed=True), 3)
+    rup = spconv_pt.SparseInverseConv3d(5, 2, 3, indice_key="d1", bias=False, algo=ConvAlgo.Native)
+    with torch.no_grad():  # spconv weight layout: [C_out, kx, ky, kz, C_in]
+        for m, r in ((sub, ref), (down, rdown), (up, rup)):
+            r.weight.copy_(m.weight.reshape(3, 3, 3, m.in_channels, m.out_channels).permute(4, 0, 1, 2, 3))
+    y = sub(x)
+    t = spconv_pt.SparseConvTensor(x.feats.contiguous(), x.coords.contiguous(), [10] * 3, 2)
+    with torch.no_grad():
+        ty = ref(t)
+        td = rdown(ty)
+        tu = rup(td)
+    assert torch.equal(y.feats, ty.features[_match(y.coords, ty.indices)])
+    yd = down(y)
+    # spconv's strided conv also creates outputs reached only by border offsets; on the
+    # outputs both engines create, the values agree exactly
+    sd_coords = td.indices.clone()
+    sd_coords[:, 1:] *= 2
+    assert torch.equal(yd.feats, td.features[_match(yd.coords, sd_coords)])
+    assert set(sc.hash_coords(yd.coords).tolist()) <= set(sc.hash_coords(sd_coords).tolist())
+    # inverse conv: compare on spconv's own downsampled set, fed through our transposed map
+    ycoarse = sc.SparseTensor(sd_coords, td.features, stride=2, kmaps={}, cmaps={1: x.coords})
+    z = up(ycoarse)
+    assert torch.equal(z.coords, x.coords)
+    assert torch.equal(z.feats, tu.features[_match(z.coords, tu.indices)])
