@@ -114,3 +114,26 @@ def test_viz3d_plotly_view():
         viz3d.to_plotly([np.zeros(3)])
     with pytest.raises(ValueError, match="elevation_deg"):
         viz3d.orbit_eye([0, 0, 0], 1.0, 0.0, 95.0)
+
+
+def test_viz3d_offscreen_render_or_clear_fallback():
+    from lab.core import viz3d
+    o3d = viz3d.open3d()
+    if not viz3d.can_render():
+        pytest.skip("Open3D cannot render offscreen here (needs mesa-vulkan-drivers); views fall back to plotly")
+    mesh = o3d.geometry.TriangleMesh.create_sphere(0.5)
+    img = viz3d.render([mesh], width=96, height=64)
+    assert img.shape == (64, 96, 3) and img.dtype == np.uint8 and img.std() > 1.0
+    with pytest.raises(ValueError, match="width must be an integer"):
+        viz3d.render([mesh], width=4)
+
+
+def test_widgets_demo_explorer_drives():
+    from lab.core.widgets import demo
+    ex = demo()
+    before = list(ex.figures[0].data[0].y)
+    ex.apply_preset("slow")
+    assert ex.controls["tau"].value == 4.0 and list(ex.figures[0].data[0].y) != before
+    assert "time to 90 %" in ex.readout.value
+    with pytest.raises(ValueError, match="unknown control"):
+        ex.set(nope=1)
