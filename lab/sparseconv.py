@@ -36,12 +36,10 @@ Conventions
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Optional
 
-import numpy as np
 import torch
 
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
@@ -233,9 +231,11 @@ class KernelMap:
     offsets: torch.Tensor
     identity_offset: int = -1
     bounds: torch.Tensor = field(init=False)
+    cache: dict = field(init=False, repr=False)
 
     def __post_init__(self):
         self.bounds = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(self.sizes, 0)])
+        self.cache = {}  # execution plans prepared for this map
 
     def pairs(self, k: int):
         """(in_idx, out_idx) of offset k."""
@@ -295,7 +295,7 @@ def get_kernel_map(x: SparseTensor, kernel_size: int, stride: int = 1, dilation:
     """(kernel map, output coordinates, output stride) of a convolution on `x`, using the
     shared cache. Transposed: the map of the downsampling conv from stride x.stride/stride
     (built from cached coordinates if it was never run), swapped."""
-    t0 = time.perf_counter()
+    t0 = _now(timings)
     s = x.stride
     if transposed:
         if s % stride:
@@ -331,8 +331,7 @@ def get_kernel_map(x: SparseTensor, kernel_size: int, stride: int = 1, dilation:
             km = build_kernel_map(x.keys(), out_keys, offs, submanifold=(stride == 1))
             if cache:
                 x.kmaps[key] = km
-    if timings is not None:
-        timings["mapping"] = timings.get("mapping", 0.0) + time.perf_counter() - t0
+    _tick(timings, "mapping", t0)
     return km, out_coords, out_stride
 
 
@@ -394,9 +393,61 @@ def plan_groups(km: KernelMap, eps: float = 0.3, S: int = 1 << 30) -> GroupPlan:
 
 
 # ---------------------------------------------------------------- the convolution
+class StageTimer(dict):
+    """Seconds per stage ("mapping", "gather", "matmul", "scatter"), accumulated.
+
+    clock: a function returning seconds; `time.thread_time` (CPU time of this thread)
+    is robust on a shared machine when torch runs on one thread.
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        super().__init__()
+        self.clock = clock
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.values()))
+
+
+def _now(timings) -> float:
+    return getattr(timings, "clock", time.perf_counter)() if timings is not None else 0.0
+
+
 def _tick(timings, stage, t0):
     if timings is not None:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+        timings[stage] = timings.get(stage, 0.0) + _now(timings) - t0
+
+
+@dataclass
+class _ExecPlan:
+    """Index tensors of a GroupPlan, prepared once per kernel map: for each batched group
+    the padded input rows [G*m] (padding -> zero row n_in), output rows [G*m] (padding ->
+    dummy row n_out) and offsets; and the offsets run one by one."""
+    batched: list
+    singles: list
+
+
+def _exec_plan(km: KernelMap, plan: GroupPlan) -> _ExecPlan:
+    key = ("exec", tuple(map(tuple, plan.groups)), tuple(plan.batched))
+    cached = km.cache.get(key)
+    if cached is not None:
+        return cached
+    batched, singles = [], []
+    for group, b in zip(plan.groups, plan.batched):
+        if not b:
+            singles.extend(group)
+            continue
+        m = int(km.sizes[group].max())
+        idx = torch.full((len(group), m), km.n_in, dtype=torch.int64)
+        oidx = torch.full((len(group), m), km.n_out, dtype=torch.int64)
+        for i, k in enumerate(group):
+            a, e = int(km.bounds[k]), int(km.bounds[k + 1])
+            idx[i, : e - a] = km.in_idx[a:e]
+            oidx[i, : e - a] = km.out_idx[a:e]
+        batched.append((torch.tensor(group), idx.reshape(-1), oidx.reshape(-1), m))
+    ep = _ExecPlan(batched, singles)
+    km.cache[key] = ep
+    return ep
 
 
 def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, mode: str = "grouped",
@@ -405,8 +456,9 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
     """Gather, matmul, scatter-accumulate: out [n_out, C_out].
 
     feats [n_in, C_in]; weight [K, C_in, C_out]. mode: "grouped" (adaptive grouping with
-    eps and S, or `plan`), "separate" (one matmul per offset) or "naive" (same, without
-    the identity shortcut). `timings` (dict) accumulates seconds per stage.
+    eps and S, or `plan`), "separate" (one matmul per offset, centre as a plain matmul) or
+    "naive" (one matmul per offset, centre included). `timings` (a dict or StageTimer)
+    accumulates seconds per stage.
     """
     check_choice("mode", mode, ("grouped", "separate", "naive"))
     K, cin, cout = weight.shape
@@ -414,60 +466,44 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
         raise ValueError(f"weight must have {km.sizes.numel()} offsets; got {K}")
     if feats.shape[1] != cin:
         raise ValueError(f"feats must have {cin} channels; got {feats.shape[1]}")
-    out = feats.new_zeros(km.n_out, cout)
+    out = feats.new_zeros(km.n_out + 1, cout)  # the last row absorbs padding
     todo = list(range(K))
     if km.identity_offset >= 0 and mode != "naive":
-        t0 = time.perf_counter()
-        out = feats @ weight[km.identity_offset]
+        t0 = _now(timings)
+        out[: km.n_out] = feats @ weight[km.identity_offset]
         _tick(timings, "matmul", t0)
         todo.remove(km.identity_offset)
     if mode == "grouped":
-        plan = plan or plan_groups(km, eps, S)
-        todo = []
-        for group, batched in zip(plan.groups, plan.batched):
-            if batched:
-                _batched_group(feats, weight, km, group, out, timings)
-            else:
-                todo.extend(group)
+        if plan is None:
+            plan = km.cache.get(("plan", eps, S)) or km.cache.setdefault(("plan", eps, S), plan_groups(km, eps, S))
+        ep = _exec_plan(km, plan)
+        if ep.batched:
+            src = torch.cat([feats, feats.new_zeros(1, cin)])
+        for ks, idx, oidx, m in ep.batched:
+            t0 = _now(timings)
+            g = src.index_select(0, idx).reshape(len(ks), m, cin)
+            _tick(timings, "gather", t0)
+            t0 = _now(timings)
+            p = torch.bmm(g, weight[ks])
+            _tick(timings, "matmul", t0)
+            t0 = _now(timings)
+            out.index_add_(0, oidx, p.reshape(-1, cout))
+            _tick(timings, "scatter", t0)
+        todo = ep.singles
     for k in todo:
         a, b = int(km.bounds[k]), int(km.bounds[k + 1])
         if a == b:
             continue
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         g = feats.index_select(0, km.in_idx[a:b])
         _tick(timings, "gather", t0)
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         p = g @ weight[k]
         _tick(timings, "matmul", t0)
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         out.index_add_(0, km.out_idx[a:b], p)
         _tick(timings, "scatter", t0)
-    return out
-
-
-def _batched_group(feats, weight, km, group, out, timings):
-    sizes = km.sizes[group]
-    m = int(sizes.max())
-    G = len(group)
-    t0 = time.perf_counter()
-    # padded gather: padding rows read a zero row appended at index n_in
-    idx = torch.full((G, m), km.n_in, dtype=torch.int64)
-    oidx = torch.full((G, m), km.n_out, dtype=torch.int64)
-    for i, k in enumerate(group):
-        a, b = int(km.bounds[k]), int(km.bounds[k + 1])
-        idx[i, : b - a] = km.in_idx[a:b]
-        oidx[i, : b - a] = km.out_idx[a:b]
-    src = torch.cat([feats, feats.new_zeros(1, feats.shape[1])])
-    g = src.index_select(0, idx.reshape(-1)).reshape(G, m, -1)
-    _tick(timings, "gather", t0)
-    t0 = time.perf_counter()
-    p = torch.bmm(g, weight[group])
-    _tick(timings, "matmul", t0)
-    t0 = time.perf_counter()
-    flat = oidx.reshape(-1)
-    keep = flat < km.n_out
-    out.index_add_(0, flat[keep], p.reshape(G * m, -1)[keep])
-    _tick(timings, "scatter", t0)
+    return out[: km.n_out]
 
 
 def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, stride: int = 1,
@@ -487,7 +523,7 @@ def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, s
     if weight.ndim != 3 or weight.shape[0] != kernel_size ** 3:
         raise ValueError(f"weight must have shape [{kernel_size ** 3}, C_in, C_out]; got {tuple(weight.shape)}")
     if kernel_size == 1 and stride == 1:
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         f = x.feats @ weight[0]
         _tick(timings, "matmul", t0)
         return x.replace(f + bias if bias is not None else f)
@@ -502,7 +538,7 @@ def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, s
 
 def _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timings):
     """Per-offset loop, no cache: every offset hashes and sorts its own lookup table."""
-    t0 = time.perf_counter()
+    t0 = _now(timings)
     if transposed:
         fine = x.stride // stride
         oc, os_ = x.cmaps[fine], fine
@@ -515,20 +551,20 @@ def _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timi
     out = x.feats.new_zeros(oc.shape[0], weight.shape[2])
     ar = torch.arange(oc.shape[0])
     for k in range(offs.shape[0]):
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         in_keys = hash_coords(x.coords)
         order = torch.argsort(in_keys)
         pos = rank_lookup(in_keys[order], hash_coords(oc) + offset_key(offs[k:k + 1]))
         hit = pos >= 0
         ii, oi = order[pos[hit]], ar[hit]
         _tick(timings, "mapping", t0)
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         g = x.feats.index_select(0, ii)
         _tick(timings, "gather", t0)
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         p = g @ weight[k]
         _tick(timings, "matmul", t0)
-        t0 = time.perf_counter()
+        t0 = _now(timings)
         out.index_add_(0, oi, p)
         _tick(timings, "scatter", t0)
     if bias is not None:
@@ -536,137 +572,19 @@ def _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timi
     return SparseTensor(oc, out, os_, x.kmaps, x.cmaps, check=False)
 
 
-class Conv3d(torch.nn.Module):
-    """Sparse 3D convolution: submanifold when stride == 1, strided downsampling when
-    stride > 1, and transposed upsampling (reusing the cached map) when transposed=True.
-
-    weight: Parameter [kernel_size**3, in_channels, out_channels]. mode/eps/S select the
-    execution strategy (see `apply_kernel_map`); the tuner (`tune_layer`) sets eps and S.
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1,
-                 dilation: int = 1, transposed: bool = False, bias: bool = False,
-                 mode: str = "grouped", eps: float = 0.3, S: int = 1 << 30):
-        super().__init__()
-        self.in_channels = check_int("in_channels", in_channels, lo=1)
-        self.out_channels = check_int("out_channels", out_channels, lo=1)
-        self.kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
-        self.stride = check_int("stride", stride, lo=1, hi=16)
-        self.dilation = check_int("dilation", dilation, lo=1, hi=64)
-        self.transposed = bool(transposed)
-        self.mode = check_choice("mode", mode, ("grouped", "separate", "naive"))
-        self.eps = check_number("eps", eps, lo=-1.0, hi=1.0)
-        self.S = check_int("S", S, lo=0)
-        K = self.kernel_size ** 3
-        std = 1.0 / math.sqrt(self.in_channels * K)
-        self.weight = torch.nn.Parameter(torch.empty(K, in_channels, out_channels).uniform_(-std, std))
-        self.bias = torch.nn.Parameter(torch.zeros(out_channels)) if bias else None
-
-    def forward(self, x: SparseTensor) -> SparseTensor:
-        return sparse_conv3d(x, self.weight, self.kernel_size, self.stride, self.dilation, self.transposed,
-                             self.bias, self.mode, self.eps, self.S)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"dilation={self.dilation}, transposed={self.transposed}, mode={self.mode}")
+# ---------------------------------------------------------------- layers (lab/sparseconv_modules.py)
+_LAYERS = ("Conv3d", "BatchNorm", "ReLU", "global_avg_pool", "global_max_pool", "PointTensor",
+           "voxelize", "devoxelize")
+_PERF = ("lidar_scene", "explorer")
 
 
-class BatchNorm(torch.nn.BatchNorm1d):
-    """Batch normalisation of the features [N, C] of a SparseTensor."""
-
-    def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
-        return x.replace(super().forward(x.feats))
-
-
-class ReLU(torch.nn.ReLU):
-    """ReLU on the features of a SparseTensor."""
-
-    def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
-        return x.replace(super().forward(x.feats))
-
-
-def global_avg_pool(x: SparseTensor) -> torch.Tensor:
-    """Mean of the features per batch item: [B, C]."""
-    check_type("x", x, SparseTensor)
-    b = x.coords[:, 0].to(torch.int64)
-    B = x.batch_size
-    s = x.feats.new_zeros(B, x.feats.shape[1]).index_add_(0, b, x.feats)
-    n = torch.bincount(b, minlength=B).clamp_min(1).to(x.feats.dtype)
-    return s / n[:, None]
-
-
-def global_max_pool(x: SparseTensor) -> torch.Tensor:
-    """Max of the features per batch item: [B, C]."""
-    check_type("x", x, SparseTensor)
-    b = x.coords[:, 0].to(torch.int64)
-    out = x.feats.new_full((x.batch_size, x.feats.shape[1]), -torch.inf)
-    return out.scatter_reduce(0, b[:, None].expand_as(x.feats), x.feats, reduce="amax")
-
-
-# ---------------------------------------------------------------- point <-> voxel
-class PointTensor:
-    """Points: ``coords`` float [N, 4] (batch, x, y, z) in stride-1 voxel units, ``feats`` [N, C]."""
-
-    def __init__(self, coords, feats):
-        check_type("feats", feats, torch.Tensor)
-        coords = torch.as_tensor(coords)
-        if coords.ndim != 2 or coords.shape[1] != 4:
-            raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(coords.shape)}")
-        if feats.ndim != 2 or feats.shape[0] != coords.shape[0]:
-            raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
-        self.coords = coords.to(feats.dtype if feats.dtype.is_floating_point else torch.float32)
-        self.feats = feats
-
-    @property
-    def C(self) -> torch.Tensor:
-        return self.coords
-
-    @property
-    def F(self) -> torch.Tensor:
-        return self.feats
-
-    def replace(self, feats: torch.Tensor) -> "PointTensor":
-        return PointTensor(self.coords, feats)
-
-
-def voxelize(p: PointTensor, stride: int = 1) -> SparseTensor:
-    """Scatter-mean of point features into the voxels of size ``stride`` (voxel units) they
-    fall in. Returns a SparseTensor at tensor stride ``stride`` with coords floor(x/s)*s."""
-    check_type("p", p, PointTensor)
-    stride = check_int("stride", stride, lo=1, hi=4096)
-    c = p.coords
-    vc = torch.cat([c[:, :1].round(), torch.floor(c[:, 1:] / stride) * stride], 1).to(torch.int64)
-    uniq, inv = torch.unique(hash_coords(vc), return_inverse=True)
-    f = p.feats.new_zeros(uniq.numel(), p.feats.shape[1]).index_add_(0, inv, p.feats)
-    n = torch.bincount(inv, minlength=uniq.numel()).to(f.dtype)
-    return SparseTensor(unhash_keys(uniq), f / n[:, None], stride, check=False)
-
-
-def devoxelize(x: SparseTensor, p: PointTensor) -> torch.Tensor:
-    """Trilinear interpolation of voxel features at the points: [N, C].
-
-    Voxel ``c`` at tensor stride s covers [c, c + s) and its feature sits at its centre
-    c + s/2. Each point blends the 8 surrounding voxel centres; absent voxels get weight
-    0 and the remaining weights are renormalised (a point with none of the 8 gets 0).
-    """
-    check_type("x", x, SparseTensor)
-    check_type("p", p, PointTensor)
-    s = x.stride
-    u = p.coords[:, 1:].to(torch.float64) / s - 0.5
-    base = torch.floor(u)
-    frac = (u - base).to(x.feats.dtype)
-    keys = x.keys()
-    order = torch.argsort(keys)
-    sk = keys[order]
-    b = p.coords[:, :1].round().to(torch.int64)
-    out = x.feats.new_zeros(p.coords.shape[0], x.feats.shape[1])
-    wsum = x.feats.new_zeros(p.coords.shape[0])
-    for corner in range(8):
-        d = torch.tensor([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
-        cc = torch.cat([b, ((base + d).to(torch.int64)) * s], 1)
-        pos = rank_lookup(sk, hash_coords(cc))
-        w = torch.prod(torch.where(d.bool(), frac, 1 - frac), 1) * (pos >= 0)
-        idx = order[pos.clamp_min(0)]
-        out = out + w[:, None] * x.feats[idx]
-        wsum = wsum + w
-    return out / wsum.clamp_min(1e-12)[:, None]
+def __getattr__(name):
+    """Re-export the layers (lab/sparseconv_modules.py) and the notebook's measurement
+    helpers (lab/sparseconv_perf.py), imported on first use."""
+    if name in _LAYERS:
+        from lab import sparseconv_modules
+        return getattr(sparseconv_modules, name)
+    if name in _PERF:
+        from lab import sparseconv_perf
+        return getattr(sparseconv_perf, name)
+    raise AttributeError(f"module 'lab.sparseconv' has no attribute {name!r}")
