@@ -30,8 +30,9 @@ from lab.core import viz3d
 o3d = viz3d.open3d()
 assert o3d is not None, viz3d.import_error()
 import numpy as np
-img = viz3d._render_direct([o3d.geometry.TriangleMesh.create_sphere(0.5)], 64, 48, None, None)
-assert img.shape == (48, 64, 3) and img.std() > 0
+pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(np.random.default_rng(0).normal(size=(64, 3))))
+img = viz3d._render_direct([pc], 64, 48, None, None)
+assert img.shape == (48, 64, 3) and img.std() > 0  # unlit points: cheap to compile on llvmpipe
 print("RENDER_OK")
 """
 
@@ -205,7 +206,8 @@ def to_plotly(geometries: Sequence[Any], title: str | None = None, unit: str = "
     return fig
 
 
-def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: int = 360):
+def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: int = 360,
+         marker_size: float | np.ndarray = 2.5):
     """An ipywidgets box: the Open3D offscreen render with orbit sliders (azimuth,
     elevation) where the machine can render, beside a rotatable plotly view."""
     import io
@@ -213,7 +215,7 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
     import ipywidgets as W
     from PIL import Image
 
-    fig = go.FigureWidget(to_plotly(geometries, title=title or None, height=height))
+    fig = go.FigureWidget(to_plotly(geometries, title=title or None, height=height, marker_size=marker_size))
     parts: list[Any] = []
     if can_render():
         allp = np.concatenate([np.asarray(getattr(g, "points", getattr(g, "vertices", np.zeros((0, 3)))))
