@@ -1,0 +1,680 @@
+"""QuantumNAS: noise-adaptive search for robust quantum circuits (H. Wang, Y. Ding, J. Gu,
+Z. Li, Y. Lin, D. Z. Pan, F. T. Chong, S. Han; HPCA 2022).
+
+Backs notebooks/14_quantumnas.ipynb. The pieces, in the paper's order:
+
+1. data: scikit-learn's handwritten digits, average-pooled 8x8 -> 4x4 (16 angles), encoded
+   on 4 qubits by the `4x4_ryzxy` encoder (layers of RY, RZ, RX, RY);
+2. design spaces (`SPACES`) and the `SuperCircuit`, whose SubCircuits keep the first k ops
+   of each layer and the first b blocks (front sharing), trained one random SubCircuit per step;
+3. `evolve`: the evolutionary co-search of SubCircuit and physical-qubit layout, scored with
+   inherited weights under a fake IBM backend's noise model (`lab.quantumnas_device`);
+4. `prune`: iterative magnitude pruning of angles near 0 (mod 2 pi) with fine-tuning;
+5. `run_pipeline`: the four contenders (human baseline, random, searched, searched+pruned);
+   `vqe_pipeline`: the same search for the H2 ground energy.
+
+Training runs on the torch simulator `lab.qsim`; the encoder's output states are computed once
+and reused, since only the trainable part of the circuit changes during training.
+Figures and the explorer live in `lab.quantumnas_plots`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from . import qsim
+from .core.checks import check_array, check_choice, check_int, check_number, check_type
+from .quantumnas_device import (Device, noisy_energy, noisy_expvals, BACKENDS)  # noqa: F401
+
+SCALES = {
+    "small": dict(n_train=240, n_test=48, n_val=16, max_blocks=3, super_steps=500, train_steps=120,
+                  finetune_steps=30, batch=32, lr=0.05, population=8, parents=4, mutations=3,
+                  crossovers=1, iterations=4, mutation_p=0.4, shots=256, prune_ratio=0.3,
+                  prune_stages=3, seeds=(0, 1, 2), sweep_blocks=(1, 2, 3), backend="FakeQuitoV2",
+                  vqe_blocks=3, vqe_steps=120, vqe_population=10, vqe_iterations=5),
+    "paper": dict(n_train=260, n_test=100, n_val=100, max_blocks=8, super_steps=2000, train_steps=600,
+                  finetune_steps=200, batch=64, lr=0.05, population=40, parents=10, mutations=20,
+                  crossovers=10, iterations=40, mutation_p=0.4, shots=8192, prune_ratio=0.5,
+                  prune_stages=5, seeds=(0, 1, 2), sweep_blocks=(1, 2, 3, 4, 5, 6, 7, 8),
+                  backend="FakeQuitoV2", vqe_blocks=8, vqe_steps=600, vqe_population=40, vqe_iterations=40),
+}
+
+N_QUBITS = 4
+#: design spaces: each block is a sequence of (gate, pattern) layers; "single" puts the gate on
+#: every wire, "ring" on the pairs (0,1), (1,2), ..., (n-1,0).
+SPACES = {
+    "u3cu3": (("u3", "single"), ("cu3", "ring")),
+    "zz_ry": (("rzz", "ring"), ("ry", "single")),
+    "rxyz": (("rx", "single"), ("ry", "single"), ("rz", "single"), ("cz", "ring")),
+    "zx_xx": (("rzx", "ring"), ("rxx", "ring")),
+    "ibmq_basis": (("rz", "single"), ("sx", "single"), ("rz", "single"), ("cx", "ring")),
+}
+
+
+# ----------------------------------------------------------------------------- data and encoder
+def load_digits_4x4(classes: Sequence[int], n_train: int, n_test: int, seed: int = 0):
+    """Digits of `classes` as 16 angles in [0, pi] rad (8x8 images average-pooled to 4x4).
+
+    Returns (x_train (n_train, 16), y_train (n_train,), x_test (n_test, 16), y_test (n_test,));
+    labels are 0..len(classes)-1 in the order of `classes`. Stratified split by `seed`.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    classes = [check_int("classes", c, lo=0, hi=9) for c in classes]
+    if len(set(classes)) < 2:
+        raise ValueError(f"classes must hold at least 2 distinct digits in [0, 9]; got {classes}")
+    n_train = check_int("n_train", n_train, lo=len(classes))
+    n_test = check_int("n_test", n_test, lo=len(classes))
+    seed = check_int("seed", seed, lo=0)
+    d = load_digits()
+    keep = np.isin(d.target, classes)
+    img = d.images[keep].reshape(-1, 4, 2, 4, 2).mean(axis=(2, 4)).reshape(-1, 16)
+    x = img / 16.0 * np.pi
+    y = np.array([classes.index(t) for t in d.target[keep]])
+    if n_train + n_test > len(y):
+        raise ValueError(f"n_train + n_test must be <= {len(y)} for classes {classes}; got {n_train + n_test}")
+    xtr, xte, ytr, yte = train_test_split(x, y, train_size=n_train, test_size=n_test,
+                                          random_state=seed, stratify=y)
+    return xtr, ytr, xte, yte
+
+
+def encoder_4x4_ryzxy(n_qubits: int = N_QUBITS) -> qsim.Circuit:
+    """The `4x4_ryzxy` encoder: 4 layers (RY, RZ, RX, RY) on 4 qubits, feature j on
+    layer j // 4, wire j % 4."""
+    n_qubits = check_int("n_qubits", n_qubits, lo=4, hi=4)
+    ops = [qsim.Op(g, (j % 4,), (("x", j),)) for j, g in
+           zip(range(16), ["ry"] * 4 + ["rz"] * 4 + ["rx"] * 4 + ["ry"] * 4)]
+    return qsim.Circuit(n_qubits, tuple(ops))
+
+
+def encode(x) -> torch.Tensor:
+    """Encoder output states for inputs x (N, 16) [rad]: (N, 16) complex tensor."""
+    x = check_array("x", x, ndim=2, shape=(None, 16))
+    return qsim.simulate(encoder_4x4_ryzxy(), x=torch.as_tensor(x, dtype=torch.float64))
+
+
+# ----------------------------------------------------------------------------- SuperCircuit
+@dataclass(frozen=True)
+class Arch:
+    """A SubCircuit: `n_blocks` front blocks, and in each block b, layer l, the first
+    `widths[b][l]` ops (front sharing)."""
+    n_blocks: int
+    widths: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class SuperCircuit:
+    """Blocks of `SPACES[space]` layers on `n_qubits` wires; every op of every block owns its
+    trainable angles (the SuperCircuit's weights)."""
+    space: str
+    n_qubits: int
+    max_blocks: int
+
+    def __post_init__(self):
+        check_choice("space", self.space, SPACES)
+        check_int("n_qubits", self.n_qubits, lo=2, hi=qsim.MAX_QUBITS)
+        check_int("max_blocks", self.max_blocks, lo=1, hi=32)
+
+    def layer_ops(self, pattern: str) -> list[tuple[int, ...]]:
+        n = self.n_qubits
+        if pattern == "single":
+            return [(q,) for q in range(n)]
+        return [(q, (q + 1) % n) for q in range(n if n > 2 else 1)]
+
+    def layers(self) -> tuple[tuple[str, str], ...]:
+        return SPACES[self.space]
+
+    def _offsets(self):
+        """weight offset of (block, layer, op) -> index of its first angle."""
+        off, table = 0, {}
+        for b in range(self.max_blocks):
+            for li, (g, pat) in enumerate(self.layers()):
+                for k, _ in enumerate(self.layer_ops(pat)):
+                    table[(b, li, k)] = off
+                    off += qsim.N_PARAMS[g]
+        return table, off
+
+    def n_weights(self) -> int:
+        return self._offsets()[1]
+
+    def full_arch(self, n_blocks: int | None = None) -> Arch:
+        """Every op of the first `n_blocks` blocks (default all): the 'human' circuit."""
+        nb = self.max_blocks if n_blocks is None else check_int("n_blocks", n_blocks, lo=1, hi=self.max_blocks)
+        w = tuple(len(self.layer_ops(p)) for _, p in self.layers())
+        return Arch(nb, (w,) * nb)
+
+    def sample_arch(self, rng: np.random.Generator) -> Arch:
+        """A uniformly random SubCircuit: blocks in [1, max_blocks], widths in [1, ops per layer]."""
+        check_type("rng", rng, np.random.Generator)
+        nb = int(rng.integers(1, self.max_blocks + 1))
+        widths = tuple(tuple(int(rng.integers(1, len(self.layer_ops(p)) + 1)) for _, p in self.layers())
+                       for _ in range(nb))
+        return Arch(nb, widths)
+
+    def check_arch(self, arch: Arch) -> Arch:
+        check_type("arch", arch, Arch)
+        check_int("arch.n_blocks", arch.n_blocks, lo=1, hi=self.max_blocks)
+        if len(arch.widths) != arch.n_blocks:
+            raise ValueError(f"arch.widths must have one entry per block ({arch.n_blocks}); got {len(arch.widths)}")
+        for wb in arch.widths:
+            if len(wb) != len(self.layers()):
+                raise ValueError(f"each arch.widths entry must have {len(self.layers())} layer widths; got {wb}")
+            for (g, p), k in zip(self.layers(), wb):
+                check_int("arch.widths", k, lo=1, hi=len(self.layer_ops(p)))
+        return arch
+
+    def circuit(self, arch: Arch) -> qsim.Circuit:
+        """The SubCircuit `arch` as a qsim.Circuit whose ("w", i) angles index the SuperCircuit's
+        weights, so a SubCircuit inherits them unchanged."""
+        self.check_arch(arch)
+        table, _ = self._offsets()
+        ops = []
+        for b in range(arch.n_blocks):
+            for li, ((g, pat), k) in enumerate(zip(self.layers(), arch.widths[b])):
+                for j, wires in enumerate(self.layer_ops(pat)[:k]):
+                    o = table[(b, li, j)]
+                    ops.append(qsim.Op(g, wires, tuple(("w", o + i) for i in range(qsim.N_PARAMS[g]))))
+        return qsim.Circuit(self.n_qubits, tuple(ops))
+
+    def init_weights(self, seed: int) -> torch.Tensor:
+        """Uniform angles in [-pi, pi) rad, shape (n_weights,)."""
+        g = torch.Generator().manual_seed(check_int("seed", seed, lo=0))
+        return (torch.rand(self.n_weights(), generator=g, dtype=torch.float64) * 2 - 1) * np.pi
+
+
+def n_params(circuit: qsim.Circuit) -> int:
+    """The number of trainable angles a circuit uses."""
+    return len({p for op in circuit.ops for p in op.params if isinstance(p, tuple) and p[0] == "w"})
+
+
+# ----------------------------------------------------------------------------- readout and training
+def readout(expz: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Class scores from <Z> of each qubit (B, n): qubits split into `n_classes` equal groups,
+    each group's <Z> summed. (B, n_classes)."""
+    n = expz.shape[1]
+    n_classes = check_int("n_classes", n_classes, lo=2, hi=n)
+    if n % n_classes:
+        raise ValueError(f"n_classes must divide the number of qubits {n}; got {n_classes}")
+    return expz.reshape(expz.shape[0], n_classes, n // n_classes).sum(-1)
+
+
+def nll(scores: torch.Tensor, y) -> torch.Tensor:
+    """Mean negative log-likelihood of labels y under log_softmax(scores)."""
+    y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+    return torch.nn.functional.nll_loss(torch.log_softmax(scores, dim=1), y)
+
+
+def accuracy(scores, y) -> float:
+    """Fraction of samples whose highest score is their label."""
+    s = check_array("scores", scores, ndim=2)
+    y = check_array("y", y, ndim=1, shape=(s.shape[0],), dtype_kind="iu")
+    return float(np.mean(np.argmax(s, axis=1) == y))
+
+
+def clean_scores(circuit: qsim.Circuit, weights: torch.Tensor, states: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Noise-free class scores of encoded `states` (N, 16) through `circuit`."""
+    return readout(qsim.expval_z(qsim.simulate(circuit, weights, state=states)), n_classes)
+
+
+def train(circuit_fn: Callable[[np.random.Generator], qsim.Circuit], weights: torch.Tensor,
+          states: torch.Tensor, y, n_classes: int, steps: int, batch: int, lr: float, seed: int,
+          mask: torch.Tensor | None = None) -> tuple[torch.Tensor, list[float]]:
+    """Adam on the NLL loss. Each step draws a minibatch and a circuit `circuit_fn(rng)` (a fixed
+    circuit, or a random SubCircuit for SuperCircuit training). `mask` (n_weights,) of 0/1 freezes
+    pruned angles at 0. Returns (trained weights copy, loss per step)."""
+    check_type("weights", weights, torch.Tensor)
+    steps = check_int("steps", steps, lo=0)
+    batch = check_int("batch", batch, lo=1)
+    lr = check_number("lr", lr, lo=0.0, lo_open=True)
+    rng = np.random.default_rng(check_int("seed", seed, lo=0))
+    w = weights.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=lr)
+    y = np.asarray(y)
+    losses = []
+    for _ in range(steps):
+        idx = rng.choice(len(y), size=min(batch, len(y)), replace=False)
+        circ = circuit_fn(rng)
+        ww = w * mask if mask is not None else w
+        loss = nll(clean_scores(circ, ww, states[idx], n_classes), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    out = w.detach()
+    return (out * mask if mask is not None else out), losses
+
+
+# ----------------------------------------------------------------------------- pruning
+def angle_magnitude(weights) -> np.ndarray:
+    """Distance of each angle to 0 modulo 2 pi, in [0, pi] rad."""
+    w = check_array("weights", weights, ndim=1)
+    return np.abs(np.mod(w + np.pi, 2 * np.pi) - np.pi)
+
+
+def pruned_circuit(circuit: qsim.Circuit, mask) -> qsim.Circuit:
+    """Drop the ops all of whose trainable angles are pruned (mask 0): they are identities."""
+    m = check_array("mask", mask, ndim=1)
+    keep = []
+    for op in circuit.ops:
+        w = [p[1] for p in op.params if isinstance(p, tuple) and p[0] == "w"]
+        if w and all(m[i] == 0 for i in w):
+            continue
+        keep.append(op)
+    return qsim.Circuit(circuit.n_qubits, tuple(keep))
+
+
+def prune(circuit: qsim.Circuit, weights: torch.Tensor, states, y, n_classes: int, final_ratio: float,
+          stages: int, steps: int, batch: int, lr: float, seed: int):
+    """Iterative magnitude pruning: at stage s (1..stages) the ratio final_ratio * s / stages of
+    the circuit's angles closest to 0 (mod 2 pi) is set to 0, then the rest is fine-tuned for
+    `steps`. Returns (pruned circuit, weights, mask)."""
+    final_ratio = check_number("final_ratio", final_ratio, lo=0.0, hi=1.0)
+    stages = check_int("stages", stages, lo=1)
+    used = sorted({p[1] for op in circuit.ops for p in op.params if isinstance(p, tuple) and p[0] == "w"})
+    mask = torch.ones_like(weights)
+    w = weights.detach().clone()
+    for s in range(1, stages + 1):
+        k = int(round(final_ratio * s / stages * len(used)))
+        mag = angle_magnitude(w.numpy())[used]
+        order = np.argsort(mag, kind="stable")
+        mask[[used[i] for i in order[:k]]] = 0.0
+        w = w * mask
+        w, _ = train(lambda _r: circuit, w, states, y, n_classes, steps, batch, lr, seed + s, mask=mask)
+    return pruned_circuit(circuit, mask.numpy()), w, mask
+
+
+# ----------------------------------------------------------------------------- evolutionary search
+@dataclass(frozen=True)
+class Gene:
+    """A candidate of the co-search: physical-qubit layout (virtual qubit i -> layout[i]) and a SubCircuit."""
+    layout: tuple[int, ...]
+    arch: Arch
+
+
+def random_layout(n_physical: int, n_virtual: int, rng: np.random.Generator) -> tuple[int, ...]:
+    n_physical = check_int("n_physical", n_physical, lo=1)
+    n_virtual = check_int("n_virtual", n_virtual, lo=1, hi=n_physical)
+    return tuple(int(q) for q in rng.permutation(n_physical)[:n_virtual])
+
+
+def mutate(gene: Gene, sc: SuperCircuit, n_physical: int, p: float, rng: np.random.Generator) -> Gene:
+    """Each gene element is redrawn with probability p: the block count, each layer width,
+    and each layout entry (swapped with another physical qubit)."""
+    p = check_number("p", p, lo=0.0, hi=1.0)
+    nb = int(rng.integers(1, sc.max_blocks + 1)) if rng.random() < p else gene.arch.n_blocks
+    widths = []
+    for b in range(nb):
+        if b < gene.arch.n_blocks:
+            base = gene.arch.widths[b]
+        else:
+            base = sc.sample_arch(rng).widths[0]
+        widths.append(tuple(int(rng.integers(1, len(sc.layer_ops(pat)) + 1)) if rng.random() < p else k
+                            for (_, pat), k in zip(sc.layers(), base)))
+    lay = list(gene.layout)
+    for i in range(len(lay)):
+        if rng.random() < p:
+            q = int(rng.integers(n_physical))
+            if q in lay:
+                j = lay.index(q)
+                lay[i], lay[j] = lay[j], lay[i]
+            else:
+                lay[i] = q
+    return Gene(tuple(lay), Arch(nb, tuple(widths)))
+
+
+def crossover(a: Gene, b: Gene, rng: np.random.Generator) -> Gene:
+    """Each architecture element from either parent (uniformly); the layout whole from one parent."""
+    pick = lambda u, v: u if rng.random() < 0.5 else v  # noqa: E731
+    nb = pick(a.arch.n_blocks, b.arch.n_blocks)
+    widths = []
+    for i in range(nb):
+        wa = a.arch.widths[i] if i < a.arch.n_blocks else b.arch.widths[i]
+        wb = b.arch.widths[i] if i < b.arch.n_blocks else wa
+        widths.append(tuple(pick(u, v) for u, v in zip(wa, wb)))
+    return Gene(pick(a.layout, b.layout), Arch(nb, tuple(widths)))
+
+
+@dataclass
+class SearchResult:
+    best: Gene
+    best_score: float
+    history: list = field(default_factory=list)  # (iteration, best score so far, mean score of population)
+    n_evaluated: int = 0
+
+
+def evolve(sc: SuperCircuit, n_physical: int, score: Callable[[Gene], float], population: int,
+           parents: int, mutations: int, crossovers: int, iterations: int, p: float, seed: int,
+           progress: Callable | None = None) -> SearchResult:
+    """Evolutionary co-search (lower score is better). The first population is random; each
+    iteration keeps the best `parents` and adds `mutations` mutants and `crossovers` children
+    of random parents. Scores are cached per gene. `progress(i, n)` is called per iteration."""
+    for name, v in (("population", population), ("parents", parents), ("iterations", iterations)):
+        check_int(name, v, lo=1)
+    mutations = check_int("mutations", mutations, lo=0)
+    crossovers = check_int("crossovers", crossovers, lo=0)
+    if parents > population:
+        raise ValueError(f"parents must be <= population ({population}); got {parents}")
+    rng = np.random.default_rng(check_int("seed", seed, lo=0))
+    cache: dict[Gene, float] = {}
+
+    def s(g: Gene) -> float:
+        if g not in cache:
+            cache[g] = float(score(g))
+        return cache[g]
+
+    pop = [Gene(random_layout(n_physical, sc.n_qubits, rng), sc.sample_arch(rng)) for _ in range(population)]
+    history = []
+    for it in range(iterations):
+        ranked = sorted(pop, key=lambda g: (s(g), repr(g)))
+        history.append((it, s(ranked[0]), float(np.mean([s(g) for g in pop]))))
+        if progress:
+            progress(it + 1, iterations)
+        if it == iterations - 1:
+            break
+        top = ranked[:parents]
+        kids = [mutate(top[rng.integers(len(top))], sc, n_physical, p, rng) for _ in range(mutations)]
+        for _ in range(crossovers):
+            i, j = rng.choice(len(top), size=2, replace=len(top) < 2)
+            kids.append(crossover(top[i], top[j], rng))
+        pop = top + kids
+    best = min(cache, key=lambda g: (cache[g], repr(g)))
+    return SearchResult(best, cache[best], history, len(cache))
+
+
+# ----------------------------------------------------------------------------- the classification pipeline
+TASKS = {"2-class": (3, 6), "4-class": (0, 1, 2, 3)}
+
+
+@dataclass
+class Contender:
+    """One circuit on the device: its gates, layout, weights and measured accuracies (fractions)."""
+    name: str
+    circuit: qsim.Circuit
+    layout: tuple[int, ...]
+    weights: torch.Tensor
+    acc_clean: float = float("nan")
+    acc_noisy: float = float("nan")
+    n_params: int = 0
+    n_native: int = 0  # native gates after transpiling to the backend
+
+
+@dataclass
+class PipelineResult:
+    task: str
+    space: str
+    backend: str
+    seed: int
+    contenders: dict
+    search: SearchResult
+    super_losses: list
+    sc: SuperCircuit
+
+    def table(self) -> list[dict]:
+        return [dict(contender=c.name, params=c.n_params, native_gates=c.n_native,
+                     acc_noise_free=round(c.acc_clean, 3), acc_noisy=round(c.acc_noisy, 3))
+                for c in self.contenders.values()]
+
+
+def evaluate(c: Contender, device: Device, x_test, y_test, states_test, n_classes: int, shots: int,
+             seed: int) -> Contender:
+    """Fill in the contender's noise-free and noisy test accuracy, parameter and native-gate counts."""
+    c.acc_clean = accuracy(clean_scores(c.circuit, c.weights, states_test, n_classes).detach().numpy(), y_test)
+    full = encoder_4x4_ryzxy() + c.circuit
+    ez, n_native = noisy_expvals(full, c.weights.numpy(), x_test, device, c.layout, shots, seed)
+    c.acc_noisy = accuracy(readout(torch.as_tensor(ez), n_classes).numpy(), y_test)
+    c.n_params = n_params(c.circuit)
+    c.n_native = n_native
+    return c
+
+
+def run_pipeline(task: str, space: str, backend: str, cfg, seed: int = 0, noise_factor: float = 1.0,
+                 progress: Callable | None = None) -> PipelineResult:
+    """The whole method on one task, design space and fake backend: SuperCircuit training, the
+    noise-adaptive co-search, training of the chosen SubCircuit, pruning, and the contenders
+    (human baseline, random, searched, searched+pruned) evaluated noise-free and noisy.
+    cfg: a resolved `SCALES` preset. `progress(stage_text)` is called between stages."""
+    check_choice("task", task, TASKS)
+    seed = check_int("seed", seed, lo=0)
+    say = progress or (lambda _t: None)
+    classes = TASKS[task]
+    nc = len(classes)
+    xtr, ytr, xte, yte = load_digits_4x4(classes, cfg.n_train, cfg.n_test, seed=seed)
+    str_, ste = encode(xtr), encode(xte)
+    device = Device(backend, noise_factor)
+    sc = SuperCircuit(space, N_QUBITS, cfg.max_blocks)
+    tr = dict(batch=cfg.batch, lr=cfg.lr)
+    say("SuperCircuit training")
+    w_super, losses = train(lambda r: sc.circuit(sc.sample_arch(r)), sc.init_weights(seed), str_, ytr, nc, cfg.super_steps, seed=seed, **tr)
+    # the search scores each gene by its noisy loss on a validation slice of the training set
+    nval = min(len(ytr), cfg.n_val)
+    xv, yv = xtr[:nval], ytr[:nval]
+
+    def score(g: Gene) -> float:
+        full = encoder_4x4_ryzxy() + sc.circuit(g.arch)
+        ez, _ = noisy_expvals(full, w_super.numpy(), xv, device, g.layout, cfg.shots, seed)
+        return float(nll(readout(torch.as_tensor(ez), nc), yv))
+
+    say("evolutionary co-search")
+    res = evolve(sc, device.n_qubits, score, cfg.population, cfg.parents, cfg.mutations, cfg.crossovers,
+                 cfg.iterations, cfg.mutation_p, seed)
+    rng = np.random.default_rng(seed + 1000)
+    say("training the contenders")
+    cont = {}
+    base = sc.circuit(sc.full_arch())
+    wb, _ = train(lambda _r: base, sc.init_weights(seed + 1), str_, ytr, nc, cfg.train_steps, seed=seed, **tr)
+    cont["human baseline"] = Contender("human baseline", base, tuple(range(N_QUBITS)), wb)
+    rgene = Gene(random_layout(device.n_qubits, N_QUBITS, rng), sc.sample_arch(rng))
+    rc = sc.circuit(rgene.arch)
+    wr, _ = train(lambda _r: rc, w_super, str_, ytr, nc, cfg.train_steps, seed=seed, **tr)
+    cont["random"] = Contender("random", rc, rgene.layout, wr)
+    qc = sc.circuit(res.best.arch)
+    wq, _ = train(lambda _r: qc, w_super, str_, ytr, nc, cfg.train_steps, seed=seed, **tr)
+    cont["QuantumNAS"] = Contender("QuantumNAS", qc, res.best.layout, wq)
+    pc, wp, _ = prune(qc, wq, str_, ytr, nc, cfg.prune_ratio, cfg.prune_stages, cfg.finetune_steps,
+                      seed=seed, **tr)
+    cont["QuantumNAS + pruning"] = Contender("QuantumNAS + pruning", pc, res.best.layout, wp)
+    say("evaluating on the noisy device")
+    for c in cont.values():
+        evaluate(c, device, xte, yte, ste, nc, cfg.shots, seed)
+    return PipelineResult(task, space, backend, seed, cont, res, losses, sc)
+
+
+def param_sweep(task: str, space: str, backend: str, cfg, blocks: Sequence[int], seed: int = 0,
+                reuse: Contender | None = None) -> list[dict]:
+    """Figure 1: full circuits of 1..B blocks, each trained from scratch; per block count the
+    parameter count and the noise-free and noisy test accuracy (fractions). `reuse`: an already
+    evaluated full circuit (the human baseline of `run_pipeline` with the same seed), taken as
+    the row of its block count instead of training it again."""
+    check_choice("task", task, TASKS)
+    classes = TASKS[task]
+    xtr, ytr, xte, yte = load_digits_4x4(classes, cfg.n_train, cfg.n_test, seed=seed)
+    str_, ste = encode(xtr), encode(xte)
+    device = Device(backend, 1.0)
+    sc = SuperCircuit(space, N_QUBITS, max(blocks))
+    rows = []
+    for b in blocks:
+        if reuse is not None and len(reuse.circuit.ops) == len(sc.circuit(sc.full_arch(b)).ops):
+            rows.append(dict(blocks=b, params=reuse.n_params, acc_noise_free=reuse.acc_clean,
+                             acc_noisy=reuse.acc_noisy))
+            continue
+        circ = sc.circuit(sc.full_arch(b))
+        w, _ = train(lambda _r: circ, sc.init_weights(seed + 1), str_, ytr, len(classes), cfg.train_steps,
+                     cfg.batch, cfg.lr, seed)
+        c = evaluate(Contender(f"{b} blocks", circ, tuple(range(N_QUBITS)), w), device, xte, yte, ste,
+                     len(classes), cfg.shots, seed)
+        rows.append(dict(blocks=b, params=c.n_params, acc_noise_free=c.acc_clean, acc_noisy=c.acc_noisy))
+    return rows
+
+
+# ----------------------------------------------------------------------------- VQE for H2
+H2_TERMS = (("II", -1.052373245772859), ("IZ", 0.39793742484318045), ("ZI", -0.39793742484318045),
+            ("ZZ", -0.01128010425623538), ("XX", 0.18093119978423156))
+
+
+def h2_matrix() -> np.ndarray:
+    """The 2-qubit H2 Hamiltonian (Bravyi-Kitaev) as a 4x4 matrix [Ha], Qiskit's qubit order
+    (the rightmost Pauli letter acts on qubit 0)."""
+    P = {"I": np.eye(2), "Z": np.diag([1.0, -1.0]), "X": np.array([[0.0, 1.0], [1.0, 0.0]])}
+    return sum(c * np.kron(P[s[0]], P[s[1]]) for s, c in H2_TERMS)
+
+
+def exact_ground_energy() -> float:
+    """Lowest eigenvalue of `h2_matrix()` [Ha] (numpy)."""
+    return float(np.linalg.eigvalsh(h2_matrix())[0])
+
+
+def energy(circuit: qsim.Circuit, weights: torch.Tensor) -> torch.Tensor:
+    """Noise-free <H2> [Ha] of the circuit's state from |00> (differentiable)."""
+    psi = qsim.simulate(circuit, weights)[0]
+    h = torch.as_tensor(h2_matrix(), dtype=qsim.DTYPE)
+    return torch.real(torch.conj(psi) @ (h @ psi))
+
+
+def _minimise(circuit_fn, weights, steps, lr, seed):
+    rng = np.random.default_rng(seed)
+    w = weights.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=lr)
+    for _ in range(steps):
+        e = energy(circuit_fn(rng), w)
+        opt.zero_grad()
+        e.backward()
+        opt.step()
+    return w.detach()
+
+
+@dataclass
+class VQEResult:
+    exact: float
+    gene: Gene
+    circuit: qsim.Circuit
+    weights: torch.Tensor
+    energy_clean: float
+    energy_noisy: float
+    baseline_clean: float
+    baseline_noisy: float
+
+
+def vqe_pipeline(backend: str, cfg, space: str = "u3cu3", seed: int = 0) -> VQEResult:
+    """QuantumNAS for H2: a 2-qubit SuperCircuit trained on the energy, the co-search scored by
+    the noisy energy with inherited weights, the chosen ansatz fine-tuned. Energies in Ha;
+    the baseline is the full SuperCircuit trained alone on the trivial layout."""
+    seed = check_int("seed", seed, lo=0)
+    device = Device(backend, 1.0)
+    sc = SuperCircuit(space, 2, cfg.vqe_blocks)
+    w = _minimise(lambda r: sc.circuit(sc.sample_arch(r)), sc.init_weights(seed), cfg.vqe_steps, cfg.lr, seed)
+    res = evolve(sc, device.n_qubits,
+                 lambda g: noisy_energy(sc.circuit(g.arch), w.numpy(), H2_TERMS, device, g.layout, cfg.shots, seed),
+                 cfg.vqe_population, cfg.parents, cfg.mutations, cfg.crossovers, cfg.vqe_iterations, cfg.mutation_p,
+                 seed)
+    circ = sc.circuit(res.best.arch)
+    wq = _minimise(lambda _r: circ, w, cfg.vqe_steps, cfg.lr, seed)
+    base = sc.circuit(sc.full_arch())
+    wb = _minimise(lambda _r: base, sc.init_weights(seed + 1), cfg.vqe_steps, cfg.lr, seed)
+    return VQEResult(exact_ground_energy(), res.best, circ, wq, float(energy(circ, wq)),
+                     noisy_energy(circ, wq.numpy(), H2_TERMS, device, res.best.layout, cfg.shots, seed),
+                     float(energy(base, wb)),
+                     noisy_energy(base, wb.numpy(), H2_TERMS, device, (0, 1), cfg.shots, seed))
+
+
+def summarize_seeds(results: Sequence[PipelineResult]) -> dict:
+    """Mean and std over seeds of each contender's accuracies: {name: {metric: (mean, std)}}."""
+    out = {}
+    for name in results[0].contenders:
+        out[name] = {}
+        for m in ("acc_clean", "acc_noisy", "n_native", "n_params"):
+            v = np.array([getattr(r.contenders[name], m) for r in results], dtype=float)
+            out[name][m] = (float(v.mean()), float(v.std()))
+    return out
+
+
+# ----------------------------------------------------------------------------- tables and claims
+CONTENDERS = ("human baseline", "random", "QuantumNAS", "QuantumNAS + pruning")
+
+
+def summary_frame(summary: dict, backend: str, task: str):
+    """A pandas table of `summarize_seeds` output: accuracies in % as mean ± std."""
+    import pandas as pd
+
+    rows = []
+    for name, m in summary.items():
+        rows.append({"task": task, "backend": backend, "contender": name,
+                     "parameters": f"{m['n_params'][0]:.0f}", "native gates": f"{m['n_native'][0]:.0f}",
+                     "noise-free acc [%]": f"{100 * m['acc_clean'][0]:.1f} ± {100 * m['acc_clean'][1]:.1f}",
+                     "noisy acc [%]": f"{100 * m['acc_noisy'][0]:.1f} ± {100 * m['acc_noisy'][1]:.1f}"})
+    return pd.DataFrame(rows)
+
+
+def vqe_frame(v: VQEResult):
+    """A pandas table of the VQE energies [Ha]."""
+    import pandas as pd
+
+    return pd.DataFrame([
+        {"circuit": "exact (numpy)", "noise-free [Ha]": v.exact, "noisy [Ha]": float("nan")},
+        {"circuit": "human baseline (full u3cu3)", "noise-free [Ha]": v.baseline_clean, "noisy [Ha]": v.baseline_noisy},
+        {"circuit": f"QuantumNAS {v.gene.arch}, layout {v.gene.layout}", "noise-free [Ha]": v.energy_clean,
+         "noisy [Ha]": v.energy_noisy}])
+
+
+def _per_seed(results: Sequence[PipelineResult], name: str, metric: str) -> np.ndarray:
+    return np.array([getattr(r.contenders[name], metric) for r in results], dtype=float)
+
+
+def claim_searched_beats_baseline(results: Sequence[PipelineResult]) -> dict:
+    """Claim 1: QuantumNAS's noisy accuracy is above the human baseline's in every seed."""
+    q, b = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, "human baseline", "acc_noisy")
+    wins = int(np.sum(q > b))
+    return dict(holds=bool(wins == len(q)),
+                text=f"{100 * q.mean():.1f} ± {100 * q.std():.1f} vs {100 * b.mean():.1f} ± {100 * b.std():.1f}",
+                note=f"noisy test accuracy, searched vs baseline; searched higher in {wins} of {len(q)} seeds")
+
+
+def claim_pruning(results: Sequence[PipelineResult], tolerance: float = 0.05) -> dict:
+    """Claim 2: pruning lowers the native gate count in every seed, and the mean noisy accuracy
+    drops by at most `tolerance` (fraction)."""
+    tolerance = check_number("tolerance", tolerance, lo=0.0, hi=1.0)
+    g0, g1 = _per_seed(results, "QuantumNAS", "n_native"), _per_seed(results, "QuantumNAS + pruning", "n_native")
+    a0, a1 = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, "QuantumNAS + pruning", "acc_noisy")
+    fewer = bool(np.all(g1 < g0))
+    kept = bool(a1.mean() >= a0.mean() - tolerance)
+    return dict(holds=fewer and kept,
+                text=(f"native gates {g0.mean():.0f} -> {g1.mean():.0f}; noisy acc {100 * a0.mean():.1f} -> "
+                      f"{100 * a1.mean():.1f} %"),
+                note=f"mean over {len(g0)} seeds; fewer gates in every seed: {fewer}; accuracy kept within "
+                     f"{100 * tolerance:.0f} points: {kept}")
+
+
+def claim_accuracy(results: Sequence[PipelineResult], paper: float, task: str) -> dict:
+    """Claim 3: the searched circuit's noisy accuracy [%] against the paper's number."""
+    a = _per_seed(results, "QuantumNAS", "acc_noisy")
+    note = (f"{task} on 4x4-pooled sklearn digits (not 28x28 MNIST), fake-backend noise model (not the real "
+            f"device), laptop-scale training; {len(a)} seed(s)")
+    return dict(holds=bool(a.mean() >= paper), value=f"{100 * a.mean():.1f} ± {100 * a.std():.1f}", note=note)
+
+
+def claim_vqe(v: VQEResult, chemical_accuracy: float = 1.6e-3) -> dict:
+    """Claim 4: the searched ansatz reaches the exact H2 energy noise-free (within chemical
+    accuracy, 1.6 mHa) and its noisy energy is no higher than the baseline's."""
+    err = abs(v.energy_clean - v.exact)
+    lower = v.energy_noisy <= v.baseline_noisy
+    return dict(holds=bool(err <= chemical_accuracy and lower), value=f"{1e3 * err:.3g}",
+                note=(f"exact {v.exact:.5f} Ha; noisy energy searched {v.energy_noisy:.4f} Ha vs baseline "
+                      f"{v.baseline_noisy:.4f} Ha (error {1e3 * (v.energy_noisy - v.exact):.0f} vs "
+                      f"{1e3 * (v.baseline_noisy - v.exact):.0f} mHa); searched no higher: {lower}"))
+
+
+def closing_note(summary4: dict, summary2: dict, v: VQEResult, backend: str) -> str:
+    """Markdown: every contender's accuracies per task on the backend, and the VQE energies."""
+    lines = [f"Backend: **{backend}** (fake IBM backend, Aer noise model from its calibration snapshot).", "",
+             "| task | contender | native gates | noise-free acc [%] | noisy acc [%] |", "|---|---|---|---|---|"]
+    for task, summ in (("4-class", summary4), ("2-class", summary2)):
+        for name, m in summ.items():
+            lines.append(f"| {task} | {name} | {m['n_native'][0]:.0f} | {100 * m['acc_clean'][0]:.1f} ± "
+                         f"{100 * m['acc_clean'][1]:.1f} | {100 * m['acc_noisy'][0]:.1f} ± {100 * m['acc_noisy'][1]:.1f} |")
+    lines += ["", f"H2 VQE: exact {v.exact:.5f} Ha; QuantumNAS {v.energy_clean:.5f} Ha noise-free, "
+              f"{v.energy_noisy:.4f} Ha noisy; human baseline {v.baseline_clean:.5f} Ha noise-free, "
+              f"{v.baseline_noisy:.4f} Ha noisy."]
+    return "\n".join(lines)

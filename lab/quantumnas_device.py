@@ -1,0 +1,138 @@
+"""The noisy device of notebooks/14_quantumnas.ipynb (QuantumNAS, Wang et al., HPCA 2022):
+a fake IBM backend from `qiskit_ibm_runtime.fake_provider` (a real device's calibration
+snapshot shipped with the package), its `qiskit_aer.noise.NoiseModel.from_backend` noise
+model (optionally scaled), and noisy evaluation of `lab.qsim` circuits: transpile to the
+backend with a chosen `initial_layout`, then run every input sample as one batched
+`AerSimulator` job (density-matrix method, a few shots each).
+"""
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+
+import numpy as np
+
+from . import qsim
+from .core.checks import check_array, check_choice, check_int, check_number, check_type
+
+#: fake backends of at most 7 qubits offered by the notebook and its explorer
+BACKENDS = ("FakeQuitoV2", "FakeLimaV2", "FakeBelemV2", "FakeManilaV2", "FakeNairobiV2", "FakeJakartaV2")
+
+
+def _scaled_target(target, factor: float):
+    """A copy of a backend Target whose gate and readout errors are multiplied by `factor`
+    (capped at 0.5) and whose T1, T2 are divided by it."""
+    from qiskit.providers import QubitProperties
+    from qiskit.transpiler import InstructionProperties
+
+    t = copy.deepcopy(target)
+    for name in t.operation_names:
+        for qargs, props in (t[name] or {}).items():
+            if props is not None and props.error is not None:
+                t.update_instruction_properties(name, qargs, InstructionProperties(
+                    duration=props.duration, error=min(0.5, props.error * factor)))
+    if t.qubit_properties:
+        t.qubit_properties = [QubitProperties(t1=q.t1 / factor if q.t1 else q.t1,
+                                              t2=q.t2 / factor if q.t2 else q.t2, frequency=q.frequency)
+                              for q in t.qubit_properties]
+    return t
+
+
+class Device:
+    """A fake backend and its noise model. backend: a name in BACKENDS. noise_factor: multiplies
+    every error rate (1 = the device snapshot, 0 = noise-free, up to 5)."""
+
+    def __init__(self, backend: str, noise_factor: float = 1.0):
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.noise import NoiseModel
+        import qiskit_ibm_runtime.fake_provider as fp
+
+        self.name = check_choice("backend", backend, BACKENDS)
+        self.noise_factor = check_number("noise_factor", noise_factor, lo=0.0, hi=5.0)
+        self.backend = getattr(fp, backend)()
+        self.n_qubits = self.backend.num_qubits
+        self.coupling = sorted({tuple(sorted(e)) for e in self.backend.coupling_map.get_edges()})
+        if self.noise_factor == 0:
+            self.noise_model = None
+        elif self.noise_factor == 1:
+            self.noise_model = NoiseModel.from_backend(self.backend)
+        else:
+            fake = SimpleNamespace(version=2, operation_names=self.backend.operation_names,
+                                   target=_scaled_target(self.backend.target, self.noise_factor),
+                                   dt=self.backend.dt)
+            self.noise_model = NoiseModel.from_backend(fake)
+        self.sim = AerSimulator(method="density_matrix", noise_model=self.noise_model,
+                                max_parallel_threads=1)
+
+    def transpile(self, qc, layout, seed: int):
+        from qiskit import transpile
+
+        layout = tuple(check_int("layout", q, lo=0, hi=self.n_qubits - 1) for q in layout)
+        if len(set(layout)) != len(layout) or len(layout) != qc.num_qubits:
+            raise ValueError(f"layout must hold {qc.num_qubits} distinct physical qubits in "
+                             f"[0, {self.n_qubits - 1}]; got {layout}")
+        return transpile(qc, self.backend, initial_layout=list(layout), optimization_level=1,
+                         seed_transpiler=seed)
+
+
+def _native_count(tq) -> int:
+    return int(sum(v for k, v in tq.count_ops().items() if k not in ("measure", "barrier")))
+
+
+def _zexp(counts: dict, n: int) -> np.ndarray:
+    """<Z_q> for q < n from a counts dict (rightmost bit = clbit 0)."""
+    tot = sum(counts.values())
+    ez = np.zeros(n)
+    for bits, c in counts.items():
+        b = bits.replace(" ", "")
+        for q in range(n):
+            ez[q] += c * (1.0 - 2.0 * (b[-1 - q] == "1"))
+    return ez / tot
+
+
+def noisy_expvals(circuit: qsim.Circuit, weights, x, device: Device, layout, shots: int, seed: int):
+    """<Z_q> of every qubit for every input row, measured on the noisy device.
+
+    circuit: with ("x", j) input angles and ("w", i) weights [rad]; x: (N, F) inputs [rad].
+    The circuit is transpiled once (inputs left as parameters) and all N samples run in one
+    Aer job with `shots` shots each. Returns ((N, n_qubits) array, native gate count)."""
+    check_type("device", device, Device)
+    x = check_array("x", x, ndim=2)
+    shots = check_int("shots", shots, lo=1)
+    seed = check_int("seed", seed, lo=0)
+    qc = qsim.to_qiskit(circuit, weights=weights, x=None, measure=True)
+    tq = device.transpile(qc, layout, seed)
+    binds = [{p: x[:, p.index] for p in tq.parameters}] if tq.parameters else None
+    if binds is None:
+        counts = [device.sim.run(tq, shots=shots, seed_simulator=seed).result().get_counts()] * len(x)
+    else:
+        counts = device.sim.run(tq, parameter_binds=binds, shots=shots, seed_simulator=seed).result().get_counts()
+        counts = counts if isinstance(counts, list) else [counts]
+    return np.stack([_zexp(c, circuit.n_qubits) for c in counts]), _native_count(tq)
+
+
+def noisy_energy(circuit: qsim.Circuit, weights, terms, device: Device, layout, shots: int, seed: int) -> float:
+    """<H> [Ha] for H = sum c * Pauli-string over I/Z strings and I/X strings (Qiskit order,
+    rightmost letter on qubit 0), measured on the noisy device in the Z and X bases."""
+    check_type("device", device, Device)
+    shots = check_int("shots", shots, lo=1)
+    n = circuit.n_qubits
+    total = 0.0
+    for basis in ("Z", "X"):
+        group = [(s, c) for s, c in terms if set(s) <= {"I", basis} and basis in s]
+        if not group:
+            continue
+        qc = qsim.to_qiskit(circuit, weights=weights)
+        if basis == "X":
+            qc.h(range(n))
+        qc.measure_all()
+        counts = device.sim.run(device.transpile(qc, layout, seed), shots=shots,
+                                seed_simulator=seed).result().get_counts()
+        tot = sum(counts.values())
+        for s, c in group:
+            qs = [n - 1 - i for i, ch in enumerate(s) if ch != "I"]
+            val = sum(k * np.prod([1 - 2 * (b.replace(" ", "")[-1 - q] == "1") for q in qs])
+                      for b, k in counts.items()) / tot
+            total += c * val
+    total += sum(c for s, c in terms if set(s) == {"I"})
+    return float(total)

@@ -1,0 +1,200 @@
+"""Figures and the explorer of notebooks/14_quantumnas.ipynb (QuantumNAS, Wang et al., HPCA 2022):
+the circuit drawing, the qubit mapping on the backend's coupling map, Figure 1 (noise-free vs
+noisy accuracy as parameters grow) and the contenders' accuracy bars.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from . import qsim
+from . import quantumnas as qn
+from .core import plotting, widgets
+from .core.checks import check_choice, check_type
+from .quantumnas_device import BACKENDS, Device
+
+_SYMBOL = {"u3": "U3", "cu3": "U3", "rx": "RX", "ry": "RY", "rz": "RZ", "rzz": "ZZ", "rxx": "XX",
+           "rzx": "ZX", "cx": "X", "cz": "Z", "sx": "SX", "h": "H"}
+
+
+def _moments(circuit: qsim.Circuit) -> list[int]:
+    """ASAP column of every op (ops on disjoint wires share a column)."""
+    free = [0] * circuit.n_qubits
+    cols = []
+    for op in circuit.ops:
+        lo, hi = min(op.wires), max(op.wires)
+        col = max(free[lo:hi + 1])
+        for q in range(lo, hi + 1):
+            free[q] = col + 1
+        cols.append(col)
+    return cols
+
+
+def draw_circuit(circuit: qsim.Circuit, fig: go.Figure | None = None, title: str = "") -> go.Figure:
+    """Plotly drawing of a circuit: wires, gate boxes, controls. x: moment, y: qubit."""
+    check_type("circuit", circuit, qsim.Circuit)
+    fig = fig if fig is not None else plotting.figure(plotting.label("moment", ""), plotting.label("qubit", ""),
+                                                      height=260)
+    cols = _moments(circuit)
+    width = max(cols, default=0) + 1
+    traces = [go.Scatter(x=[-0.5, width - 0.5], y=[q, q], mode="lines", line=dict(color="#888"),
+                         showlegend=False, hoverinfo="skip") for q in range(circuit.n_qubits)]
+    lx, ly, bx, by, bt, cx_, cy = [], [], [], [], [], [], []
+    for op, c in zip(circuit.ops, cols):
+        if len(op.wires) == 2:
+            lx += [c, c, None]
+            ly += [op.wires[0], op.wires[1], None]
+            symmetric = op.name in ("rzz", "rxx", "cz")
+            if op.name.startswith("c") and not symmetric:
+                cx_.append(c); cy.append(op.wires[0])
+                bx.append(c); by.append(op.wires[1]); bt.append(_SYMBOL[op.name])
+            else:
+                for q in op.wires:
+                    bx.append(c); by.append(q); bt.append(_SYMBOL[op.name])
+        else:
+            bx.append(c); by.append(op.wires[0]); bt.append(_SYMBOL[op.name])
+    traces.append(go.Scatter(x=lx, y=ly, mode="lines", line=dict(color="#333", width=2), showlegend=False,
+                             hoverinfo="skip"))
+    traces.append(go.Scatter(x=cx_, y=cy, mode="markers", marker=dict(size=9, color="#333"), showlegend=False))
+    traces.append(go.Scatter(x=bx, y=by, mode="markers+text", text=bt, textfont=dict(color="white", size=9),
+                             marker=dict(symbol="square", size=22, color=plotting.COLORS[0]), showlegend=False))
+    fig.data = []
+    fig.add_traces(traces)
+    fig.update_layout(title=title or f"{len(circuit.ops)} gates, {qn.n_params(circuit)} parameters")
+    fig.update_yaxes(autorange="reversed", tickvals=list(range(circuit.n_qubits)))
+    return fig
+
+
+def _positions(device: Device) -> dict[int, tuple[float, float]]:
+    import rustworkx as rx
+
+    g = rx.PyGraph()
+    g.add_nodes_from(range(device.n_qubits))
+    g.add_edges_from_no_data(device.coupling)
+    pos = rx.spring_layout(g, seed=1)
+    return {q: (float(pos[q][0]), float(pos[q][1])) for q in range(device.n_qubits)}
+
+
+def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = None) -> go.Figure:
+    """The backend's coupling map (physical qubits, with readout error in the hover), the
+    chosen physical qubit of each virtual qubit labelled 'v<i>'. Axes in arbitrary layout units."""
+    check_type("device", device, Device)
+    fig = fig if fig is not None else plotting.figure(plotting.label("layout x", "a.u."),
+                                                      plotting.label("layout y", "a.u."), height=300)
+    pos = _positions(device)
+    ex, ey = [], []
+    for a, b in device.coupling:
+        ex += [pos[a][0], pos[b][0], None]
+        ey += [pos[a][1], pos[b][1], None]
+    ro = [device.backend.target["measure"][(q,)].error for q in range(device.n_qubits)]
+    used = {p: v for v, p in enumerate(layout)}
+    colors = [plotting.COLORS[1] if q in used else "#bbb" for q in range(device.n_qubits)]
+    text = [f"Q{q}" + (f"<br>v{used[q]}" if q in used else "") for q in range(device.n_qubits)]
+    fig.data = []
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#999", width=3), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[pos[q][0] for q in range(device.n_qubits)],
+                             y=[pos[q][1] for q in range(device.n_qubits)], mode="markers+text", text=text,
+                             textposition="top center", marker=dict(size=24, color=colors),
+                             hovertext=[f"Q{q}: readout error {e:.3f}" for q, e in enumerate(ro)],
+                             showlegend=False))
+    fig.update_layout(title=f"{device.name}: layout {tuple(layout)} (red = used)")
+    return fig
+
+
+def sweep_figure(rows: Sequence[dict]) -> go.Figure:
+    """Figure 1: test accuracy [%] noise-free and noisy against the number of parameters."""
+    fig = plotting.figure(plotting.label("trainable parameters", ""), plotting.label("test accuracy", "%"),
+                          title="More parameters: noise-free accuracy up, noisy accuracy not")
+    p = [r["params"] for r in rows]
+    fig.add_trace(go.Scatter(x=p, y=[100 * r["acc_noise_free"] for r in rows], mode="lines+markers",
+                             name="noise-free"))
+    fig.add_trace(go.Scatter(x=p, y=[100 * r["acc_noisy"] for r in rows], mode="lines+markers",
+                             name="noisy (fake backend)"))
+    return fig
+
+
+def contenders_figure(summary: dict, title: str = "", fig: go.Figure | None = None) -> go.Figure:
+    """Grouped bars: noise-free and noisy accuracy [%] of each contender, error bars = std
+    over seeds. summary: `quantumnas.summarize_seeds(...)`."""
+    fig = fig if fig is not None else plotting.figure(plotting.label("contender", ""),
+                                                      plotting.label("test accuracy", "%"), height=340)
+    names = list(summary)
+    fig.data = []
+    for key, lab_ in (("acc_clean", "noise-free"), ("acc_noisy", "noisy")):
+        fig.add_trace(go.Bar(x=names, y=[100 * summary[n][key][0] for n in names], name=lab_,
+                             error_y=dict(type="data", array=[100 * summary[n][key][1] for n in names])))
+    fig.update_layout(barmode="group", title=title)
+    return fig
+
+
+# ----------------------------------------------------------------------------- the explorer
+def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
+    """Backend (<= 7 qubits), noise scale factor, design space, blocks and search budget.
+    Changing backend or noise re-measures the shown contenders' noisy accuracy (live); changing
+    the design space or blocks previews its full circuit; "run search" reruns the whole
+    pipeline with those settings (progress bar)."""
+    import ipywidgets as W
+    from tqdm.auto import tqdm
+
+    check_type("result", result, qn.PipelineResult)
+    state = {"result": result}
+    c = dict(backend=widgets.dropdown("backend", BACKENDS, result.backend),
+             noise=widgets.slider("noise scale", 1.0, 0.0, 3.0, 0.25),
+             space=widgets.dropdown("design space", list(qn.SPACES), result.space),
+             blocks=widgets.int_slider("blocks", result.sc.max_blocks, 1, 6),
+             budget=widgets.int_slider("search iterations", cfg.iterations, 1, 20))
+    f_circ = plotting.widget_figure(plotting.label("moment", ""), plotting.label("qubit", ""), height=260)
+    f_map = plotting.widget_figure(plotting.label("layout x", "a.u."), plotting.label("layout y", "a.u."),
+                                   height=300)
+    f_acc = plotting.widget_figure(plotting.label("contender", ""), plotting.label("test accuracy", "%"),
+                                   height=320)
+    readout = W.HTML()
+    button = W.Button(description="run search", button_style="primary")
+    xtr, ytr, xte, yte = qn.load_digits_4x4(qn.TASKS[result.task], cfg.n_train, cfg.n_test, seed=result.seed)
+    ste = qn.encode(xte)
+    nc = len(qn.TASKS[result.task])
+
+    def update():
+        r = state["result"]
+        dev = Device(c["backend"].value, float(c["noise"].value))
+        best = r.contenders["QuantumNAS"]
+        preview = (c["space"].value, c["blocks"].value) != (r.space, r.sc.max_blocks)
+        if preview:
+            sc = qn.SuperCircuit(c["space"].value, qn.N_QUBITS, c["blocks"].value)
+            draw_circuit(sc.circuit(sc.full_arch()), f_circ,
+                         title=f"{c['space'].value}, {c['blocks'].value} blocks (press 'run search')")
+        else:
+            draw_circuit(best.circuit, f_circ, title=f"QuantumNAS circuit: {len(best.circuit.ops)} gates")
+        draw_mapping(dev, best.layout, f_map)
+        rows = {}
+        for name in ("human baseline", "QuantumNAS"):
+            k = r.contenders[name]
+            ev = qn.evaluate(qn.Contender(name, k.circuit, k.layout, k.weights), dev, xte, yte, ste, nc,
+                             cfg.shots, r.seed)
+            rows[name] = {"acc_clean": (ev.acc_clean, 0.0), "acc_noisy": (ev.acc_noisy, 0.0)}
+        contenders_figure(rows, f"{dev.name}, noise x{dev.noise_factor:g}", f_acc)
+        readout.value = widgets.readout_table({
+            "layout (virtual -> physical)": str(best.layout),
+            "baseline noisy accuracy": f"{100 * rows['human baseline']['acc_noisy'][0]:.1f} %",
+            "QuantumNAS noisy accuracy": f"{100 * rows['QuantumNAS']['acc_noisy'][0]:.1f} %"})
+
+    def run_search(_b=None):
+        run_cfg = type(cfg)(**{**cfg.as_dict(), "name": cfg.name, "iterations": c["budget"].value,
+                               "max_blocks": c["blocks"].value})
+        bar = tqdm(total=4, desc="QuantumNAS")
+        state["result"] = qn.run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
+                                          seed=result.seed, noise_factor=float(c["noise"].value),
+                                          progress=lambda s: (bar.set_postfix_str(s), bar.update(1)))
+        bar.close()
+        ex.refresh()
+
+    button.on_click(run_search)
+    ex = widgets.Explorer(controls=c, figures=[f_circ, f_map, f_acc], update=update, readout=readout,
+                          title="QuantumNAS explorer")
+    ex.children[0].children += (button,)
+    ex.run_search = run_search
+    ex.refresh()
+    return ex

@@ -1,0 +1,197 @@
+"""Unit tests of lab.quantumnas, lab.quantumnas_device and lab.quantumnas_plots."""
+import numpy as np
+import pytest
+import torch
+from qiskit.quantum_info import SparsePauliOp, Statevector
+
+from lab import qsim
+from lab import quantumnas as qn
+from lab import quantumnas_plots as qp
+from lab.core import plotting
+from lab.quantumnas_device import Device, _scaled_target, noisy_energy, noisy_expvals
+
+
+def test_scales():
+    assert {"small", "paper"} <= set(qn.SCALES)
+    assert qn.SCALES["paper"]["population"] == 40 and qn.SCALES["paper"]["iterations"] == 40
+
+
+def test_digits_are_pooled_angles():
+    xtr, ytr, xte, yte = qn.load_digits_4x4((3, 6), 40, 20, seed=0)
+    assert xtr.shape == (40, 16) and xte.shape == (20, 16)
+    assert xtr.min() >= 0 and xtr.max() <= np.pi
+    assert set(ytr) == {0, 1} and np.bincount(ytr).tolist() == [20, 20]
+
+
+def test_encoder_matches_qiskit():
+    x = np.linspace(0.1, 3.0, 16)
+    ours = qn.encode(x[None])[0].numpy()
+    ref = Statevector(qsim.to_qiskit(qn.encoder_4x4_ryzxy(), x=x)).data
+    assert np.abs(ours - ref).max() < 1e-6
+    names = [op.name for op in qn.encoder_4x4_ryzxy().ops]
+    assert names == ["ry"] * 4 + ["rz"] * 4 + ["rx"] * 4 + ["ry"] * 4
+
+
+def test_supercircuit_front_sharing_and_inheritance():
+    sc = qn.SuperCircuit("u3cu3", 4, 3)
+    assert sc.n_weights() == 3 * (4 * 3 + 4 * 3)
+    full = sc.circuit(sc.full_arch())
+    assert len(full.ops) == 3 * 8
+    sub = sc.circuit(qn.Arch(2, ((2, 3), (4, 1))))
+    # first block: U3 on wires 0,1 then CU3 on the first three ring pairs
+    assert [(o.name, o.wires) for o in sub.ops[:5]] == [("u3", (0,)), ("u3", (1,)), ("cu3", (0, 1)),
+                                                       ("cu3", (1, 2)), ("cu3", (2, 3))]
+    # a SubCircuit's ops use the same weight indices as the SuperCircuit's ops (inherited weights)
+    full_ops = {(o.name, o.wires, o.params) for o in full.ops}
+    assert all((o.name, o.wires, o.params) in full_ops for o in sub.ops)
+    assert len(sub.ops) == 2 + 3 + 4 + 1
+    for space in qn.SPACES:
+        s = qn.SuperCircuit(space, 4, 2)
+        rng = np.random.default_rng(0)
+        for _ in range(10):
+            s.circuit(s.sample_arch(rng))
+
+
+def test_mutation_and_crossover_stay_valid():
+    sc = qn.SuperCircuit("rxyz", 4, 4)
+    rng = np.random.default_rng(3)
+    a = qn.Gene((0, 1, 2, 3), sc.sample_arch(rng))
+    b = qn.Gene((4, 3, 1, 0), sc.sample_arch(rng))
+    for _ in range(50):
+        m = qn.mutate(a, sc, 5, 0.4, rng)
+        x = qn.crossover(a, b, rng)
+        for g in (m, x):
+            sc.check_arch(g.arch)
+            assert len(set(g.layout)) == 4 and max(g.layout) < 5
+
+
+def test_evolve_finds_a_toy_optimum():
+    sc = qn.SuperCircuit("u3cu3", 4, 4)
+
+    def score(g):  # optimum 0.6: two blocks of widths 2, layout (0, 1, 2, 3)
+        return (abs(g.arch.n_blocks - 2) + sum(g.layout) / 10
+                + sum(abs(k - 2) for wb in g.arch.widths for k in wb))
+
+    res = qn.evolve(sc, 5, score, population=20, parents=5, mutations=10, crossovers=5, iterations=15,
+                    p=0.4, seed=0)
+    assert res.best_score < res.history[0][1] and res.best_score <= 1.0
+    assert [h[1] for h in res.history] == sorted([h[1] for h in res.history], reverse=True)
+
+
+def test_angle_magnitude_and_pruned_circuit():
+    mag = qn.angle_magnitude([0.0, 2 * np.pi, np.pi, -0.1, 2 * np.pi + 0.2])
+    assert np.allclose(mag, [0, 0, np.pi, 0.1, 0.2])
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    circ = sc.circuit(sc.full_arch())
+    mask = np.ones(sc.n_weights())
+    mask[:3] = 0  # all three angles of the first U3
+    mask[3] = 0  # one angle of the second U3: it stays
+    assert len(qn.pruned_circuit(circ, mask).ops) == len(circ.ops) - 1
+
+
+def test_prune_removes_the_requested_ratio():
+    xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 40, 10, seed=0)
+    states = qn.encode(xtr)
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    circ = sc.circuit(sc.full_arch())
+    pc, w, mask = qn.prune(circ, sc.init_weights(0), states, ytr, 2, 0.5, 2, 3, 16, 0.05, 0)
+    assert int((mask == 0).sum()) == sc.n_weights() // 2
+    assert torch.all(w[mask == 0] == 0)
+    assert len(pc.ops) <= len(circ.ops)
+
+
+def test_readout_groups_qubits():
+    ez = torch.tensor([[1.0, 0.5, -1.0, 0.0]])
+    assert torch.allclose(qn.readout(ez, 2), torch.tensor([[1.5, -1.0]]))
+    assert torch.equal(qn.readout(ez, 4), ez)
+    assert qn.accuracy([[0.1, 0.9], [0.8, 0.2]], [1, 1]) == 0.5
+
+
+def test_training_lowers_the_loss():
+    xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 60, 10, seed=0)
+    states = qn.encode(xtr)
+    sc = qn.SuperCircuit("zz_ry", 4, 2)
+    circ = sc.circuit(sc.full_arch())
+    _, losses = qn.train(lambda _r: circ, sc.init_weights(0), states, ytr, 2, 40, 30, 0.1, 0)
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_h2_exact_energy_against_qiskit():
+    op = SparsePauliOp.from_list(list(qn.H2_TERMS))
+    assert np.allclose(op.to_matrix(), qn.h2_matrix())
+    assert abs(qn.exact_ground_energy() - np.linalg.eigvalsh(op.to_matrix()).min()) < 1e-12
+    assert abs(qn.exact_ground_energy() - (-1.857275)) < 1e-5
+
+
+def test_noise_free_device_matches_the_simulator():
+    dev = Device("FakeQuitoV2", 0.0)
+    assert dev.noise_model is None
+    sc = qn.SuperCircuit("u3cu3", 2, 1)
+    circ = sc.circuit(sc.full_arch())
+    w = sc.init_weights(2)
+    e_exact = float(qn.energy(circ, w))
+    e_dev = noisy_energy(circ, w.numpy(), qn.H2_TERMS, dev, (3, 4), 20000, 0)
+    assert abs(e_dev - e_exact) < 0.02
+    x = np.random.default_rng(0).uniform(0, np.pi, (3, 16))
+    full = qn.encoder_4x4_ryzxy() + qn.SuperCircuit("u3cu3", 4, 1).circuit(qn.Arch(1, ((4, 3),)))
+    w4 = qn.SuperCircuit("u3cu3", 4, 1).init_weights(0)
+    ez, n_native = noisy_expvals(full, w4.numpy(), x, dev, (0, 1, 3, 4), 20000, 0)
+    ref = qsim.expval_z(qsim.simulate(full, w4, torch.tensor(x))).numpy()
+    assert np.abs(ez - ref).max() < 0.05 and n_native > 0
+
+
+def test_noise_scaling_multiplies_errors():
+    dev = Device("FakeLimaV2", 1.0)
+    t2 = _scaled_target(dev.backend.target, 2.0)
+    e1 = dev.backend.target["cx"][(0, 1)].error
+    assert abs(t2["cx"][(0, 1)].error - 2 * e1) < 1e-12
+    assert abs(t2.qubit_properties[0].t1 - dev.backend.target.qubit_properties[0].t1 / 2) < 1e-12
+
+
+def test_figures_have_units():
+    dev = Device("FakeQuitoV2", 0.0)
+    sc = qn.SuperCircuit("rxyz", 4, 1)
+    for fig in (qp.draw_circuit(sc.circuit(sc.full_arch())), qp.draw_mapping(dev, (0, 1, 3, 4)),
+                qp.sweep_figure([dict(params=4, acc_noise_free=0.5, acc_noisy=0.4)]),
+                qp.contenders_figure({"a": {"acc_clean": (0.5, 0.1), "acc_noisy": (0.4, 0.0)}})):
+        assert not plotting.unlabelled_axes(fig)
+
+
+def test_determinism_of_training_and_search():
+    xtr, ytr, _, _ = qn.load_digits_4x4((0, 1, 2, 3), 40, 8, seed=1)
+    states = qn.encode(xtr)
+    sc = qn.SuperCircuit("u3cu3", 4, 2)
+    runs = [qn.train(lambda r: sc.circuit(sc.sample_arch(r)), sc.init_weights(0), states, ytr, 4, 5, 8,
+                     0.05, 7)[0] for _ in range(2)]
+    assert torch.equal(runs[0], runs[1])
+    score = lambda g: g.arch.n_blocks + sum(map(sum, g.arch.widths)) + g.layout[0]  # noqa: E731
+    a = qn.evolve(sc, 5, score, 6, 3, 2, 1, 3, 0.4, seed=5)
+    b = qn.evolve(sc, 5, score, 6, 3, 2, 1, 3, 0.4, seed=5)
+    assert a.best == b.best and a.history == b.history
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="classes"):
+        qn.load_digits_4x4((3, 3), 10, 10)
+    with pytest.raises(ValueError, match="space"):
+        qn.SuperCircuit("nope", 4, 2)
+    sc = qn.SuperCircuit("u3cu3", 4, 2)
+    with pytest.raises(ValueError, match="arch.n_blocks"):
+        sc.circuit(qn.Arch(3, ((1, 1),) * 3))
+    with pytest.raises(ValueError, match="arch.widths"):
+        sc.circuit(qn.Arch(1, ((5, 1),)))
+    with pytest.raises(ValueError, match="n_classes"):
+        qn.readout(torch.zeros((1, 4)), 3)
+    with pytest.raises(ValueError, match="parents"):
+        qn.evolve(sc, 5, lambda g: 0.0, 2, 3, 1, 1, 1, 0.4, 0)
+    with pytest.raises(ValueError, match="backend"):
+        Device("FakeWashingtonV2")
+    with pytest.raises(ValueError, match="noise_factor"):
+        Device("FakeQuitoV2", -1.0)
+    with pytest.raises(ValueError, match="task"):
+        qn.run_pipeline("3-class", "u3cu3", "FakeQuitoV2", None)
+    dev = Device("FakeQuitoV2", 0.0)
+    with pytest.raises(ValueError, match="layout"):
+        noisy_expvals(qn.encoder_4x4_ryzxy(), np.zeros(0), np.zeros((1, 16)), dev, (0, 0, 1, 2), 10, 0)
+    with pytest.raises(ValueError, match="final_ratio"):
+        qn.prune(sc.circuit(sc.full_arch()), sc.init_weights(0), None, None, 4, 1.5, 1, 1, 1, 0.1, 0)
