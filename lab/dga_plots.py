@@ -1,0 +1,137 @@
+"""Figures and the explorer of notebooks/17_dga.ipynb (DGA, L. Zhu, S. Han et al., NeurIPS 2021).
+
+The logic (partitions, update rules, latency timeline) lives in `lab.dga`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import dga
+from .core import plotting, widgets
+from .core.checks import check_choice, check_int, check_number, check_positive, check_type
+
+COLOR = {"sync": plotting.COLORS[0], "fedavg": plotting.COLORS[2], "dga": plotting.COLORS[1]}
+NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (K local steps)", "dga": "DGA (delay D)"}
+
+
+def partition_figure(data: dga.Digits, workers: int = 4, seed: int = 0) -> go.Figure:
+    """Class histogram of each worker's partition, IID beside non-IID (label skew)."""
+    check_type("data", data, dga.Digits)
+    workers = check_int("workers", workers, lo=1, hi=64)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("IID", "non-IID (label skew)"), shared_yaxes=True)
+    for col, kind in enumerate(dga.PARTITIONS, start=1):
+        parts = dga.partition(data.y_train, workers, kind, seed)
+        for j, p in enumerate(parts):
+            counts = np.bincount(data.y_train[p], minlength=dga.N_CLASSES)
+            fig.add_bar(x=np.arange(dga.N_CLASSES), y=counts, name=f"worker {j}", row=1, col=col,
+                        marker_color=plotting.COLORS[j % len(plotting.COLORS)], showlegend=col == 1)
+    fig.update_layout(template=plotting.TEMPLATE_NAME, barmode="stack", height=330)
+    return plotting.label_axes(fig, xaxis=plotting.label("digit class", ""), xaxis2=plotting.label("digit class", ""),
+                               yaxis=plotting.label("training images", "count"))
+
+
+def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: int = 4,
+                  period: int = 4) -> go.Figure:
+    """Test accuracy [%] against modelled wall-clock [s]: rows = partitions, columns =
+    latencies; one line per method (mean over seeds; all seeds share the time axis)."""
+    check_type("runs", runs, dict)
+    step_s = check_positive("step_s", step_s)
+    parts = [p for p in dga.PARTITIONS if any(k[0] == p for k in runs)]
+    fig = make_subplots(rows=len(parts), cols=len(latencies_ms), shared_yaxes=True,
+                        subplot_titles=[f"{p}, latency {lat:g} ms" for p in parts for lat in latencies_ms],
+                        vertical_spacing=0.14, horizontal_spacing=0.05)
+    for r, p in enumerate(parts, start=1):
+        for c, lat in enumerate(latencies_ms, start=1):
+            for m in dga.METHODS:
+                rs = [run for (pp, mm, _), run in runs.items() if (pp, mm) == (p, m)]
+                if not rs:
+                    continue
+                t = dga.curve_times(rs[0], check_number("latencies_ms", lat, lo=0.0) / 1000, delay, period, step_s)
+                acc = 100 * np.mean([run.acc for run in rs], axis=0)
+                fig.add_scatter(x=t, y=acc, mode="lines", name=NAME[m], line=dict(color=COLOR[m]),
+                                legendgroup=m, showlegend=(r, c) == (1, 1), row=r, col=c)
+    fig.update_layout(template=plotting.TEMPLATE_NAME, height=300 * len(parts) + 80)
+    fig.update_yaxes(range=[50, 100])
+    axes = {}
+    n = len(parts) * len(latencies_ms)
+    for i in range(1, n + 1):
+        suffix = "" if i == 1 else str(i)
+        axes[f"xaxis{suffix}"] = plotting.label("wall-clock", "s")
+        if (i - 1) % len(latencies_ms) == 0:
+            axes[f"yaxis{suffix}"] = plotting.label("test accuracy", "%")
+        else:
+            axes[f"yaxis{suffix}"] = plotting.label("", "%")
+    return plotting.label_axes(fig, **axes)
+
+
+def delay_figure(sweep) -> go.Figure:
+    """Speedup over sync (left axis) and final accuracy (right axis) against the delay D."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_scatter(x=sweep["delay"], y=sweep["speedup"], name="speedup over sync", mode="lines+markers",
+                    line=dict(color=COLOR["dga"]))
+    fig.add_scatter(x=sweep["delay"], y=sweep["acc_mean"], name="final accuracy", mode="lines+markers",
+                    line=dict(color=COLOR["sync"], dash="dot"), secondary_y=True)
+    fig.update_layout(template=plotting.TEMPLATE_NAME, height=340)
+    return plotting.label_axes(fig, xaxis=plotting.label("delay D", "steps"), yaxis=plotting.label("speedup", "×"),
+                               yaxis2=plotting.label("test accuracy", "%"))
+
+
+def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partition_kind: str = "iid",
+             steps: int = 300, step_s: float = 4e-4, data: dga.Digits | None = None, runs: dict | None = None,
+             **settings) -> widgets.Explorer:
+    """Accuracy against wall-clock for the three methods (seed 0), with controls for
+    the latency [ms], the delay D, the number of workers J and the partition.
+    runs: simulated runs from `dga.compare` (same settings) to reuse instead of retraining."""
+    latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1000.0)
+    delay = check_int("delay", delay, lo=0, hi=32)
+    workers = check_int("workers", workers, lo=1, hi=16)
+    partition_kind = check_choice("partition_kind", partition_kind, dga.PARTITIONS)
+    step_s = check_positive("step_s", step_s)
+    data = dga.load_digits() if data is None else data
+    period = settings.pop("period", 4)
+    cache: dict = {}
+    for (p, m, s), r in (runs or {}).items():
+        if s == settings.get("seed", 0) and len(r.compute_s) == steps and r.period == period:
+            cache[(m, p, r.workers, r.delay if m == "dga" else None)] = r
+
+    def run(method, part, J, D):
+        key = (method, part, J, D if method == "dga" else None)
+        if key not in cache:
+            cache[key] = dga.simulate(method, part, workers=J, steps=steps, delay=D, period=period,
+                                      data=data, **settings)
+        return cache[key]
+
+    controls = {
+        "latency_ms": widgets.slider("latency", latency_ms, 0, 500, 10, unit="ms"),
+        "delay": widgets.int_slider("delay D [steps]", delay, 0, 16),
+        "workers": widgets.int_slider("workers J", workers, 2, 8),
+        "partition": widgets.dropdown("partition", list(dga.PARTITIONS), partition_kind),
+    }
+    fig = plotting.widget_figure(plotting.label("wall-clock", "s"), plotting.label("test accuracy", "%"))
+    for m in dga.METHODS:
+        fig.add_scatter(x=[], y=[], mode="lines", name=NAME[m], line=dict(color=COLOR[m]))
+    fig.update_yaxes(range=[50, 100])
+    ex = None
+
+    def update():
+        v = {k: w.value for k, w in controls.items()}
+        lat = v["latency_ms"] / 1000
+        rows = {}
+        ends = {}
+        for i, m in enumerate(dga.METHODS):
+            r = run(m, v["partition"], v["workers"], v["delay"])
+            t = dga.curve_times(r, lat, v["delay"], period, step_s)
+            fig.data[i].x, fig.data[i].y = t, 100 * r.acc
+            ends[m] = t[-1]
+            rows[f"{m}: final accuracy, time"] = f"{100 * r.final_acc:.1f} %, {t[-1]:.2f} s"
+        rows["DGA speedup over sync"] = f"{ends['sync'] / ends['dga']:.2f} ×"
+        rows["DGA speedup over FedAvg"] = f"{ends['fedavg'] / ends['dga']:.2f} ×"
+        ex.readout.value = widgets.readout_table(rows)
+
+    ex = widgets.Explorer(controls, [fig], update, title="DGA under latency",
+                          presets={"no latency": dict(latency_ms=0.0), "200 ms, D=4": dict(latency_ms=200.0, delay=4),
+                                   "200 ms, D=16": dict(latency_ms=200.0, delay=16)})
+    ex.refresh()
+    return ex
