@@ -1,0 +1,396 @@
+"""Networks for notebooks/09_calo.ipynb (calorimetry clustering with SPVCNN, Z. Liu,
+X. Yang, S. Han et al., MTL 2022): a compact SPVCNN on `lab.sparseconv` and a
+DGCNN-style kNN EdgeConv GNN baseline with the same embedding head and loss, their
+training, evaluation by panoptic quality, and the seed-by-seed comparison.
+
+Both networks map the hits of a batch of events to an embedding [N, EMB_DIM] and a
+noise logit [N]. Training minimises the discriminative loss (delta_v = 0.5,
+delta_d = 1.5) plus the binary cross-entropy of the noise logit.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import calo
+from .core.checks import check_choice, check_int, check_number, check_positive, check_type
+
+EMB_DIM = 4
+VOXEL_CM = 2.0      # voxel edge of SPVCNN's voxel branch; the point branch keeps the 1 cm cells
+
+
+# ----------------------------------------------------------------------------- batches
+@dataclass
+class Batch:
+    """Hits of several events, concatenated.
+
+    feats [N,4] float: (x, y, z) scaled to about [-1, 1] and log10 energy;
+    xyz [N,3] float: positions in cm; event [N] long: event index in the batch;
+    cluster [N] long: truth id (-1 noise); noise [N] float: 1 for noise hits."""
+    feats: torch.Tensor
+    xyz: torch.Tensor
+    event: torch.Tensor
+    cluster: torch.Tensor
+    noise: torch.Tensor
+    n_events: int
+
+
+def make_batch(events: Sequence[calo.Event], geometry: calo.Geometry | None = None) -> Batch:
+    """Stack events into one `Batch` (network input features included)."""
+    if not isinstance(events, (list, tuple)) or not events:
+        raise ValueError("events must be a non-empty list of calo.Event")
+    for e in events:
+        check_type("events[i]", e, calo.Event)
+    g = calo.Geometry() if geometry is None else check_type("geometry", geometry, calo.Geometry)
+    xyz = np.concatenate([e.xyz for e in events])
+    ext = g.extent_cm
+    f = np.concatenate([2 * xyz / ext - 1, (np.log10(np.concatenate([e.energy for e in events])) + 1.5)[:, None]], 1)
+    ev = np.concatenate([np.full(e.n_hits, i) for i, e in enumerate(events)])
+    cl = np.concatenate([e.cluster for e in events])
+    return Batch(feats=torch.tensor(f, dtype=torch.float32), xyz=torch.tensor(xyz, dtype=torch.float32),
+                 event=torch.tensor(ev, dtype=torch.long), cluster=torch.tensor(cl, dtype=torch.long),
+                 noise=torch.tensor(cl < 0, dtype=torch.float32), n_events=len(events))
+
+
+def _mlp(c_in: int, c_out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(c_in, c_out), nn.BatchNorm1d(c_out), nn.ReLU(True))
+
+
+class _Head(nn.Module):
+    """Shared head: features -> (embedding [N, EMB_DIM], noise logit [N])."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(c, c), nn.ReLU(True), nn.Linear(c, EMB_DIM + 1))
+
+    def forward(self, h):
+        out = self.net(h)
+        return out[:, :EMB_DIM], out[:, EMB_DIM]
+
+
+# ----------------------------------------------------------------------------- GNN baseline
+def knn(x: torch.Tensor, event: torch.Tensor, k: int) -> torch.Tensor:
+    """Indices [N,k] of the k nearest hits (Euclidean in the rows of x [N,C], the hit
+    itself included) within the same event; event [N] must be sorted."""
+    k = check_int("k", k, lo=1)
+    out = torch.empty(x.shape[0], k, dtype=torch.long)
+    bounds = torch.searchsorted(event, torch.arange(int(event.max()) + 2))
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        if b <= a:
+            continue
+        d = torch.cdist(x[a:b], x[a:b])
+        kk = min(k, b - a)
+        idx = d.topk(kk, largest=False).indices + a
+        if kk < k:
+            idx = torch.cat([idx, idx[:, :1].expand(-1, k - kk)], 1)
+        out[a:b] = idx
+    return out
+
+
+class EdgeConv(nn.Module):
+    """DGCNN's edge convolution: h_i = max_j act(BN(W [x_i, x_j - x_i])) over the k
+    neighbours j. W [x_i, x_j - x_i] = (W1 - W2) x_i + W2 x_j is computed per node, then
+    gathered per edge."""
+
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.lin = nn.Linear(2 * c_in, c_out)
+        self.bn = nn.BatchNorm1d(c_out)
+        self.c_in = c_in
+
+    def forward(self, x, nbr):
+        w1, w2 = self.lin.weight[:, :self.c_in], self.lin.weight[:, self.c_in:]
+        a = x @ (w1 - w2).T + self.lin.bias
+        e = a[:, None, :] + (x @ w2.T)[nbr]
+        n, k, c = e.shape
+        h = torch.nn.functional.leaky_relu(self.bn(e.reshape(n * k, c)), 0.2)
+        return h.reshape(n, k, c).amax(1)
+
+
+class EdgeConvGNN(nn.Module):
+    """DGCNN-style baseline: kNN graph in (x, y, z) for the first EdgeConv, dynamic kNN in
+    feature space for the next ones, concatenated features -> MLP -> head."""
+
+    def __init__(self, widths: Sequence[int] = (64, 64, 64), k: int = 12, hidden: int = 128):
+        super().__init__()
+        self.k = check_int("k", k, lo=2, hi=64)
+        c, layers = 4, []
+        for w in widths:
+            layers.append(EdgeConv(c, w))
+            c = w
+        self.convs = nn.ModuleList(layers)
+        self.mix = _mlp(sum(widths), hidden)
+        self.head = _Head(hidden)
+
+    def forward(self, b: Batch):
+        h, outs = b.feats, []
+        nbr = knn(b.xyz, b.event, self.k)
+        for i, conv in enumerate(self.convs):
+            if i > 0:
+                with torch.no_grad():
+                    nbr = knn(h, b.event, self.k)
+            h = conv(h, nbr)
+            outs.append(h)
+        return self.head(self.mix(torch.cat(outs, 1)))
+
+
+# ----------------------------------------------------------------------------- SPVCNN
+def _with_feats(x, feats):
+    """A SparseTensor with the coordinates (and cached kernel maps) of x and new features."""
+    return x.replace(feats)
+
+
+def _voxel_index(x, pcoords: torch.Tensor) -> torch.Tensor:
+    """Row of x (a SparseTensor at stride s) holding each point (pcoords [N,4] float,
+    (batch, x, y, z) in stride-1 voxel units); -1 where none does."""
+    s = int(x.stride if not isinstance(x.stride, (tuple, list)) else x.stride[0])
+    vc = x.coords.long()
+    pc = torch.floor(pcoords[:, 1:] / s).long()
+    if bool((vc[:, 1:] % s == 0).all()) and s > 1:
+        vc = torch.cat([vc[:, :1], torch.div(vc[:, 1:], s, rounding_mode="floor")], 1)
+    lo = torch.minimum(vc[:, 1:].min(0).values, pc.min(0).values)
+    span = torch.maximum(vc[:, 1:].max(0).values, pc.max(0).values) - lo + 1
+
+    def key(b, c):
+        c = c - lo
+        return ((b * span[0] + c[:, 0]) * span[1] + c[:, 1]) * span[2] + c[:, 2]
+
+    kv = key(vc[:, 0], vc[:, 1:])
+    kp = key(pcoords[:, 0].long(), pc)
+    order = torch.argsort(kv)
+    pos = torch.searchsorted(kv[order], kp).clamp(max=len(kv) - 1)
+    idx = order[pos]
+    return torch.where(kv[idx] == kp, idx, torch.full_like(idx, -1))
+
+
+def point_to_voxel(x, pcoords: torch.Tensor, pfeats: torch.Tensor):
+    """Scatter-mean of point features pfeats [N,C] onto the voxels of SparseTensor x
+    (its coordinates and kernel-map cache kept), the SPVCNN re-voxelisation."""
+    idx = _voxel_index(x, pcoords)
+    ok = idx >= 0
+    n = x.coords.shape[0]
+    s = torch.zeros(n, pfeats.shape[1], dtype=pfeats.dtype).index_add(0, idx[ok], pfeats[ok])
+    c = torch.zeros(n, dtype=pfeats.dtype).index_add(0, idx[ok], torch.ones(int(ok.sum()), dtype=pfeats.dtype))
+    return _with_feats(x, s / c.clamp(min=1)[:, None])
+
+
+class _Block(nn.Module):
+    def __init__(self, c_in, c_out, kernel_size=3, stride=1, transposed=False):
+        super().__init__()
+        from . import sparseconv as sc
+
+        self.conv = sc.Conv3d(c_in, c_out, kernel_size=kernel_size, stride=stride, transposed=transposed)
+        self.bn = sc.BatchNorm(c_out)
+        self.act = sc.ReLU()
+
+    def forward(self, x):
+        return self.act(self.bn(self.conv(x)))
+
+
+class SPVCNN(nn.Module):
+    """A compact SPVCNN: a two-level sparse-voxel U-Net (voxels of VOXEL_CM) and a point
+    branch at full resolution, fused by voxelise/devoxelise at the input, at the
+    bottleneck and at the output."""
+
+    def __init__(self, widths: Sequence[int] = (12, 16, 24)):
+        super().__init__()
+        c0, c1, c2 = (check_int("widths[i]", w, lo=1, hi=1024) for w in widths)
+        self.stem = _mlp(4, c0)
+        self.enc0 = _Block(c0, c0)
+        self.down1, self.enc1 = _Block(c0, c1, 2, 2), _Block(c1, c1)
+        self.down2, self.enc2 = _Block(c1, c2, 2, 2), _Block(c2, c2)
+        self.point1 = _mlp(c0, c2)
+        self.up1, self.dec1 = _Block(c2, c1, 2, 2, transposed=True), _Block(2 * c1, c1)
+        self.up0, self.dec0 = _Block(c1, c0, 2, 2, transposed=True), _Block(2 * c0, c0)
+        self.point2 = _mlp(c2, c0)
+        self.head = _Head(c0)
+
+    def forward(self, b: Batch):
+        from . import sparseconv as sc
+
+        pcoords = torch.cat([b.event[:, None].float(), b.xyz / VOXEL_CM], 1)
+        p0 = self.stem(b.feats)
+        pt = sc.PointTensor(pcoords, p0)
+        x0 = self.enc0(sc.voxelize(pt, 1))
+        x1 = self.enc1(self.down1(x0))
+        x2 = self.enc2(self.down2(x1))
+        p1 = sc.devoxelize(x2, sc.PointTensor(pcoords, p0)) + self.point1(p0)       # fuse at the bottleneck
+        x2 = point_to_voxel(x2, pcoords, p1)
+        y1 = self.up1(x2)
+        y1 = self.dec1(_with_feats(y1, torch.cat([y1.feats, _align(x1, y1)], 1)))
+        y0 = self.up0(y1)
+        y0 = self.dec0(_with_feats(y0, torch.cat([y0.feats, _align(x0, y0)], 1)))
+        p2 = sc.devoxelize(y0, sc.PointTensor(pcoords, p1)) + self.point2(p1)       # fuse at the output
+        return self.head(p2)
+
+
+def _align(skip, y) -> torch.Tensor:
+    """Features of `skip` in the row order of `y` (same coordinate set)."""
+    if skip.coords.shape == y.coords.shape and bool((skip.coords == y.coords).all()):
+        return skip.feats
+    return skip.feats[_row_match(skip.coords, y.coords)]
+
+
+def _row_match(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """For each row of b [M,4], its row index in a [N,4] (both int coordinate sets)."""
+    a, b = a.long(), b.long()
+    lo = torch.minimum(a.min(0).values, b.min(0).values)
+    span = torch.maximum(a.max(0).values, b.max(0).values) - lo + 1
+
+    def key(c):
+        c = c - lo
+        return ((c[:, 0] * span[1] + c[:, 1]) * span[2] + c[:, 2]) * span[3] + c[:, 3]
+
+    ka, kb = key(a), key(b)
+    order = torch.argsort(ka)
+    pos = torch.searchsorted(ka[order], kb).clamp(max=len(ka) - 1)
+    idx = order[pos]
+    if not bool((ka[idx] == kb).all()):
+        raise RuntimeError("skip connection: coordinate sets differ")
+    return idx
+
+
+# ----------------------------------------------------------------------------- build, train, evaluate
+MODELS = ("SPVCNN", "GNN")
+
+
+def build_model(kind: str, seed: int = 0) -> nn.Module:
+    """A freshly initialised network, 'SPVCNN' or 'GNN', from `seed`."""
+    check_choice("kind", kind, MODELS)
+    check_int("seed", seed, lo=0, hi=2**32 - 1)
+    torch.manual_seed(seed)
+    return SPVCNN() if kind == "SPVCNN" else EdgeConvGNN()
+
+
+def n_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def loss_fn(model: nn.Module, b: Batch):
+    """Discriminative loss + noise BCE of one batch; returns (total, dict of parts)."""
+    emb, logit = model(b)
+    disc, parts = calo.discriminative_loss(emb, b.cluster, b.event)
+    bce = nn.functional.binary_cross_entropy_with_logits(logit, b.noise)
+    return disc + bce, dict(disc=float(disc.detach()), bce=float(bce.detach()), **{k: float(v.detach()) for k, v in parts.items()})
+
+
+def train(model: nn.Module, events: Sequence[calo.Event], epochs: int = 5, batch: int = 6,
+          lr: float = 5e-3, seed: int = 0, progress: bool = True) -> list[float]:
+    """Train with Adam (cosine-decayed lr) for `epochs` passes over `events` in batches of
+    `batch` events, shuffled with `seed`. Returns the mean loss per epoch."""
+    from tqdm.auto import tqdm
+
+    check_type("model", model, nn.Module)
+    epochs = check_int("epochs", epochs, lo=1, hi=10_000)
+    batch = check_int("batch", batch, lo=1, hi=10_000)
+    lr = check_positive("lr", lr)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    if not events:
+        raise ValueError("events must be a non-empty list of calo.Event")
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * int(np.ceil(len(events) / batch))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
+    history = []
+    model.train()
+    for _ in tqdm(range(epochs), desc=type(model).__name__, disable=not progress, leave=False):
+        order = rng.permutation(len(events))
+        losses = []
+        for i in range(0, len(events), batch):
+            b = make_batch([events[j] for j in order[i:i + batch]])
+            loss, _ = loss_fn(model, b)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        history.append(float(np.mean(losses)))
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, events: Sequence[calo.Event], batch: int = 6, bandwidth: float = 1.0) -> list[np.ndarray]:
+    """Predicted cluster ids (-1 = noise) per event: embeddings clustered by mean-shift."""
+    check_type("model", model, nn.Module)
+    batch = check_int("batch", batch, lo=1)
+    bandwidth = check_positive("bandwidth", bandwidth)
+    model.eval()
+    out = []
+    for i in range(0, len(events), batch):
+        evs = list(events[i:i + batch])
+        b = make_batch(evs)
+        emb, logit = model(b)
+        prob = torch.sigmoid(logit).numpy().astype(np.float64)
+        emb = emb.numpy().astype(np.float64)
+        for j in range(len(evs)):
+            m = (b.event == j).numpy()
+            out.append(calo.cluster_embeddings(emb[m], prob[m], bandwidth=bandwidth))
+    return out
+
+
+def score(events: Sequence[calo.Event], labels: Sequence[np.ndarray]) -> dict:
+    """Dataset PQ, SQ, RQ and energy-weighted PQ (counts summed over events)."""
+    if len(events) != len(labels):
+        raise ValueError(f"labels must have one array per event ({len(events)}); got {len(labels)}")
+    c, ce = calo.PQCounts(), calo.PQCounts()
+    for e, lab in zip(events, labels):
+        c = c + calo.panoptic_quality(e.cluster, lab)
+        ce = ce + calo.panoptic_quality(e.cluster, lab, e.energy)
+    return dict(pq=c.pq, sq=c.sq, rq=c.rq, pq_energy=ce.pq, tp=int(c.tp), fp=int(c.fp), fn=int(c.fn))
+
+
+def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: float,
+             events: dict | None = None, models: Sequence[str] = MODELS, test_seed: int = 999,
+             progress: bool = True) -> tuple[list[dict], dict]:
+    """Train every model on events from `seed` and score it on a fixed test set.
+    Returns (rows of seed, model, parameters, CPU s, final loss, PQ ...; {model: labels})."""
+    seed = check_int("seed", seed, lo=0, hi=2**31)
+    kw = dict(events or {})
+    train_ev = calo.generate_events(n_train, 1000 + seed, **kw)
+    test_ev = calo.generate_events(n_test, test_seed, **kw)
+    rows, preds = [], {}
+    for kind in models:
+        model = build_model(kind, seed)
+        t0 = time.process_time()
+        hist = train(model, train_ev, epochs=epochs, batch=batch, lr=lr, seed=seed, progress=progress)
+        t_train = time.process_time() - t0
+        labels = predict(model, test_ev, batch=batch)
+        rows.append(dict(seed=seed, model=kind, params=n_params(model), train_cpu_s=round(t_train, 2),
+                         final_loss=hist[-1], **score(test_ev, labels)))
+        preds[kind] = labels
+    return rows, preds
+
+
+def compare(cfg, progress: bool = True):
+    """Run `run_seed` for every seed of the scale preset `cfg` (needs events, n_train,
+    n_test, epochs, batch, lr, seeds). Returns (DataFrame of rows, test events,
+    predictions of the last seed)."""
+    import pandas as pd
+
+    rows, preds = [], {}
+    for s in cfg.seeds:
+        r, preds = run_seed(int(s), cfg.n_train, cfg.n_test, cfg.epochs, cfg.batch, cfg.lr,
+                            events=cfg.events, progress=progress)
+        rows += r
+    test_ev = calo.generate_events(cfg.n_test, 999, **cfg.events)
+    return pd.DataFrame(rows), test_ev, preds
+
+
+def gap(df) -> dict:
+    """PQ of each model as mean and std over seeds, and the SPVCNN - GNN gap per seed
+    (percentage points)."""
+    check_number("rows", len(df), lo=1)
+    piv = df.pivot(index="seed", columns="model", values="pq")
+    pive = df.pivot(index="seed", columns="model", values="pq_energy")
+    d = (piv["SPVCNN"] - piv["GNN"]) * 100
+    de = (pive["SPVCNN"] - pive["GNN"]) * 100
+    return dict(spvcnn_pq=(float(piv["SPVCNN"].mean()), float(piv["SPVCNN"].std(ddof=0))),
+                gnn_pq=(float(piv["GNN"].mean()), float(piv["GNN"].std(ddof=0))),
+                gap_pp=(float(d.mean()), float(d.std(ddof=0))), gap_energy_pp=(float(de.mean()), float(de.std(ddof=0))),
+                seeds_spvcnn_ahead=int((d > 0).sum()), n_seeds=int(len(d)))

@@ -1,0 +1,154 @@
+"""The explorer of notebooks/09_calo.ipynb, "view point-cloud clusters in Open3D":
+calorimeter hits as Open3D point clouds coloured by cluster, with Open3D bounding
+boxes per cluster, rendered offscreen by Open3D (orbit sliders) and as a rotatable
+plotly view with hits sized by energy, beside a per-cluster energy table.
+(Calorimetry clustering with SPVCNN, Z. Liu, X. Yang, S. Han et al., MTL 2022.)
+"""
+from __future__ import annotations
+
+import html
+import io
+from typing import Sequence
+
+import ipywidgets as W
+import numpy as np
+import plotly.graph_objects as go
+
+from . import calo
+from .core import viz3d
+from .core.checks import check_bool, check_int, check_type
+from .core.widgets import Explorer, dropdown, int_slider, slider
+
+
+def _num(v: float, fmt: str = ".2f") -> str:
+    return "" if np.isnan(v) else format(v, fmt)
+
+
+def _table_html(rows: list[dict], title: str) -> str:
+    head = ("<tr><th>cluster</th><th>hits</th><th>energy [GeV]</th><th>depth z [cm]</th>"
+            "<th>main truth particle</th><th>its energy [GeV]</th></tr>")
+    body = "".join(
+        f"<tr><td>{html.escape(str(r['cluster']))}</td><td>{r['hits']}</td><td>{_num(r['energy_gev'])}</td>"
+        f"<td>{_num(r['z_cm'], '.1f')}</td><td>{html.escape(r['truth'])}</td>"
+        f"<td>{_num(r['truth_energy_gev'])}</td></tr>" for r in rows)
+    return f"<b>{html.escape(title)}</b><table style='font-size:12px'>{head}{body}</table>"
+
+
+def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None, event: int = 0,
+                   render: bool = True) -> Explorer:
+    """See `lab.calo.explorer`."""
+    if not isinstance(events, (list, tuple)) or not events:
+        raise ValueError("events must be a non-empty list of calo.Event")
+    for e in events:
+        check_type("events[i]", e, calo.Event)
+    predictions = dict(predictions or {})
+    for name, labs in predictions.items():
+        if len(labs) != len(events):
+            raise ValueError(f"predictions[{name!r}] must hold one label array per event ({len(events)}); "
+                             f"got {len(labs)}")
+    event = check_int("event", event, lo=0, hi=len(events) - 1)
+    render = check_bool("render", render) and viz3d.can_render()
+
+    controls = {
+        "event": int_slider("event", event, 0, len(events) - 1),
+        "clusters": dropdown("clusters", ["truth", *predictions]),
+        "boxes": W.Checkbox(value=True, description="bounding boxes"),
+        "azimuth": slider("azimuth", -60.0, -180.0, 180.0, 15.0, "°"),
+        "elevation": slider("elevation", 25.0, -85.0, 85.0, 5.0, "°"),
+    }
+    fig = go.FigureWidget()
+    fig.update_layout(height=460, margin=dict(l=0, r=0, t=40, b=0),
+                      scene=dict(aspectmode="data", xaxis_title="x [cm]", yaxis_title="y [cm]",
+                                 zaxis_title="z (depth) [cm]"))
+    image = W.Image(format="png", layout=W.Layout(width="480px"))
+    readout = W.HTML()
+
+    def labels_now(i: int, which: str) -> np.ndarray:
+        return events[i].cluster if which == "truth" else np.asarray(predictions[which][i])
+
+    def update() -> None:
+        i, which = controls["event"].value, controls["clusters"].value
+        ev, lab = events[i], labels_now(i, which)
+        geoms = calo.event_geometries(ev, lab, boxes=controls["boxes"].value)
+        new = viz3d.to_plotly(geoms, marker_size=calo.energy_marker_sizes(ev.energy), unit="cm")
+        fig.data = []
+        fig.add_traces(list(new.data))
+        n_cl = len(np.unique(lab[lab >= 0]))
+        fig.layout.title = f"event {i}: {which}, {n_cl} clusters, {ev.n_hits} hits (marker size ~ log energy)"
+        if render:
+            ext = ev.xyz.max(0) - ev.xyz.min(0)
+            center = (ev.xyz.max(0) + ev.xyz.min(0)) / 2
+            eye = viz3d.orbit_eye(center, 0.85 * float(np.linalg.norm(ext)), controls["azimuth"].value,
+                                  controls["elevation"].value)
+            img = viz3d.render(geoms, 480, 360, eye=eye, center=center, point_size=4.0)
+            if img is not None:
+                from PIL import Image
+
+                buf = io.BytesIO()
+                Image.fromarray(img).save(buf, format="PNG")
+                image.value = buf.getvalue()
+        text = _table_html(calo.cluster_table(ev, lab), f"Clusters ({which}) of event {i}")
+        if which != "truth":
+            c = calo.panoptic_quality(ev.cluster, lab)
+            ce = calo.panoptic_quality(ev.cluster, lab, ev.energy)
+            text += (f"<p>this event: PQ = {c.pq:.3f} (SQ {c.sq:.3f} x RQ {c.rq:.3f}), "
+                     f"energy-weighted PQ = {ce.pq:.3f}</p>")
+        readout.value = text
+
+    presets = {"truth, side view": dict(clusters="truth", azimuth=0.0, elevation=0.0)}
+    if predictions:
+        presets[f"{next(iter(predictions))}, top view"] = dict(clusters=next(iter(predictions)), elevation=80.0)
+    ex = Explorer(controls, [fig], update, readout=readout, title="Calorimeter clusters in Open3D",
+                  presets=presets)
+    right = ex.children[1]
+    if render:
+        right.children = (W.HBox([W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image]), fig]), readout)
+    else:
+        right.children = (W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
+                          fig, readout)
+    ex.image = image
+    ex.refresh()
+    return ex
+
+
+def shower_profiles_figure(events: Sequence[calo.Event]) -> go.Figure:
+    """Mean energy per layer of EM and hadronic truth clusters (longitudinal profiles)."""
+    from .core.plotting import figure, label
+
+    if not isinstance(events, (list, tuple)) or not events:
+        raise ValueError("events must be a non-empty list of calo.Event")
+    nz = int(max(e.cell[:, 2].max() for e in events)) + 1
+    prof = {"em": np.zeros(nz), "had": np.zeros(nz), "noise": np.zeros(nz)}
+    count = {"em": 0, "had": 0, "noise": len(events)}
+    for e in events:
+        for p, kind in enumerate(e.kinds):
+            m = e.cluster == p
+            prof[kind] += np.bincount(e.cell[m, 2], weights=e.energy[m], minlength=nz)[:nz]
+            count[kind] += 1
+        m = e.cluster == calo.NOISE
+        prof["noise"] += np.bincount(e.cell[m, 2], weights=e.energy[m], minlength=nz)[:nz]
+    fig = figure(label("depth z (layer, 1 X0 each)", "cm"), label("mean energy per particle", "GeV"),
+                 title="Longitudinal shower profiles")
+    names = {"em": "electromagnetic", "had": "hadronic", "noise": "noise (per event)"}
+    for kind in ("em", "had", "noise"):
+        if count[kind]:
+            fig.add_scatter(x=np.arange(nz) + 0.5, y=prof[kind] / count[kind], mode="lines+markers", name=names[kind])
+    return fig
+
+
+def comparison_figure(df, baseline_pq: float | None = None) -> go.Figure:
+    """PQ and energy-weighted PQ per seed and model (bars), with the geometric baseline."""
+    from plotly.subplots import make_subplots
+
+    from .core.plotting import label_axes
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("PQ", "energy-weighted PQ"))
+    for j, col in enumerate(("pq", "pq_energy")):
+        for i, (model, g) in enumerate(df.groupby("model", sort=False)):
+            fig.add_bar(x=[f"seed {s}" for s in g["seed"]], y=g[col], name=model, row=1, col=j + 1,
+                        marker_color=("#1f77b4", "#d62728", "#2ca02c")[i % 3], showlegend=j == 0)
+    if baseline_pq is not None:
+        fig.add_hline(y=baseline_pq, line_dash="dot", annotation_text="DBSCAN on positions", row=1, col=1)
+    fig.update_layout(height=360, barmode="group", template="lab", title="Test-set panoptic quality per seed")
+    return label_axes(fig, xaxis="training seed [–]", xaxis2="training seed [–]", yaxis="PQ [–]",
+                      yaxis2="energy-weighted PQ [–]")

@@ -1,0 +1,310 @@
+"""Unit tests of lab.calo, lab.calo_models and lab.calo_viz (notebook 09)."""
+import numpy as np
+import pytest
+import torch
+
+from lab import calo
+from lab import calo_models as cm
+
+SMALL = dict(particles=(2, 3), energy_gev=(3.0, 20.0), dep_per_gev=8.0)
+
+
+def _has_engine() -> bool:
+    try:
+        from lab import sparseconv  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+needs_engine = pytest.mark.skipif(not _has_engine(), reason="lab.sparseconv (the sparse-conv engine) is not there")
+
+
+# ----------------------------------------------------------------------------- the calorimeter
+def test_event_shapes_units_and_truth():
+    g = calo.Geometry()
+    ev = calo.generate_event(3, g, **SMALL)
+    n = ev.n_hits
+    assert ev.xyz.shape == (n, 3) and ev.cell.shape == (n, 3) and ev.energy.shape == (n,)
+    assert np.all(ev.energy >= g.threshold_gev)
+    assert np.all((ev.xyz >= 0) & (ev.xyz <= g.extent_cm))
+    assert np.all((ev.cluster >= -1) & (ev.cluster < len(ev.kinds)))
+    assert (ev.cluster == calo.NOISE).any() and (ev.cluster >= 0).any()
+    # one hit per cell, and positions are cell centres
+    assert len(np.unique(ev.cell, axis=0)) == n
+    np.testing.assert_allclose(ev.xyz, ev.cell + 0.5)
+
+
+def test_em_showers_are_shallower_and_narrower_than_hadronic():
+    def profile(em_fraction):
+        depth, width = [], []
+        for e in calo.generate_events(30, 5, particles=(1, 1), em_fraction=em_fraction, noise_hits=0.0,
+                                      energy_gev=(10.0, 10.0)):
+            w = e.energy
+            c = np.average(e.xyz, axis=0, weights=w)
+            depth.append(c[2])
+            width.append(np.sqrt(np.average(((e.xyz[:, :2] - c[:2]) ** 2).sum(1), weights=w)))
+        return np.mean(depth), np.mean(width)
+
+    d_em, w_em = profile(1.0)
+    d_had, w_had = profile(0.0)
+    assert d_em < d_had and w_em < w_had
+
+
+def test_energy_is_conserved_per_event_up_to_threshold_and_leakage():
+    ev = calo.generate_event(11, energy_gev=(10.0, 10.0), particles=(1, 1), em_fraction=1.0, noise_hits=0.0)
+    # EM energy is fully visible (sampling fluctuations have mean 1); a few % leak or fall below threshold
+    assert 0.8 * 10.0 < ev.energy.sum() < 1.2 * 10.0
+
+
+def test_generator_bad_inputs():
+    with pytest.raises(ValueError, match="particles"):
+        calo.generate_event(0, particles=(3, 2))
+    with pytest.raises(ValueError, match="em_fraction"):
+        calo.generate_event(0, em_fraction=1.5)
+    with pytest.raises(TypeError, match="seed"):
+        calo.generate_event(0.5)
+    with pytest.raises(ValueError, match="nz"):
+        calo.Geometry(nz=2)
+
+
+# ----------------------------------------------------------------------------- panoptic quality
+def test_pq_hand_computed():
+    c = calo.panoptic_quality([0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 1])
+    # IoU(g0, p0) = 3/4, IoU(g1, p1) = 4/5: two TP, SQ = 0.775, RQ = 1
+    assert (c.tp, c.fp, c.fn) == (2, 0, 0)
+    assert c.sq == pytest.approx(0.775) and c.rq == 1.0 and c.pq == pytest.approx(0.775)
+
+
+def test_pq_iou_of_exactly_one_half_does_not_match():
+    c = calo.panoptic_quality([0, 0, 0, 0, 1, 1], [0, 0, 2, 2, 1, 3])
+    assert (c.tp, c.fp, c.fn) == (0, 4, 2) and c.pq == 0.0
+
+
+def test_pq_noise_is_void():
+    # predicted hits on truth noise leave the union; a prediction made of noise is no FP
+    c = calo.panoptic_quality([0, 0, 0, -1, -1, -1], [0, 0, 0, 0, 1, 1])
+    assert (c.tp, c.fp, c.fn) == (1, 0, 0) and c.pq == 1.0
+    # truth hits predicted as noise lower the IoU
+    c = calo.panoptic_quality([0, 0, 0, 0], [0, 0, 0, -1])
+    assert c.pq == pytest.approx(0.75)
+
+
+def test_pq_energy_weighted_hand_computed():
+    t, p, e = [0, 0, 1, 1], [0, 1, 1, 1], [3.0, 1.0, 1.0, 1.0]
+    ce = calo.panoptic_quality(t, p, e)
+    # energy IoU: g0 (4 GeV) vs p0 (3 GeV) = 3/4; g1 (2 GeV) vs p1 (3 GeV) = 2/3; both match
+    assert ce.pq == pytest.approx((4 * 0.75 + 2 * 2 / 3) / 6)
+    c = calo.panoptic_quality(t, p)
+    # by hit counts: IoU(g0, p0) = 1/2 (no match), IoU(g1, p1) = 2/3: TP 1, FP 1, FN 1
+    assert (c.tp, c.fp, c.fn) == (1, 1, 1) and c.pq == pytest.approx((2 / 3) / 2)
+
+
+def test_pq_counts_add_over_events():
+    a = calo.panoptic_quality([0, 0, 1], [0, 0, 1])
+    b = calo.panoptic_quality([0, 0], [1, 2])
+    s = a + b
+    assert (s.tp, s.fp, s.fn) == (2, 2, 1)
+    assert s.pq == pytest.approx(2 / (2 + 1 + 0.5))
+
+
+def test_pq_bad_inputs():
+    with pytest.raises(ValueError, match="pred"):
+        calo.panoptic_quality([0, 1], [0])
+    with pytest.raises(ValueError, match="iou_threshold"):
+        calo.panoptic_quality([0], [0], iou_threshold=0.3)
+    with pytest.raises(TypeError, match="truth"):
+        calo.panoptic_quality([0.5], [0])
+
+
+# ----------------------------------------------------------------------------- loss and clustering
+def _loss_reference(emb, cluster, event, dv, dd, reg):
+    """The discriminative loss written as plain loops."""
+    per_event = []
+    for b in np.unique(event):
+        m = (event == b) & (cluster >= 0)
+        ids = np.unique(cluster[m])
+        if len(ids) == 0:
+            continue
+        mus = [emb[m & (cluster == c)].mean(0) for c in ids]
+        pull = np.mean([np.mean(np.maximum(np.linalg.norm(emb[m & (cluster == c)] - mu, axis=1) - dv, 0) ** 2)
+                        for c, mu in zip(ids, mus)])
+        pairs = [max(2 * dd - np.linalg.norm(mus[i] - mus[j]), 0) ** 2
+                 for i in range(len(ids)) for j in range(len(ids)) if i != j]
+        push = np.mean(pairs) if pairs else 0.0
+        per_event.append((pull, push, np.mean([np.linalg.norm(mu) for mu in mus])))
+    pe = np.array(per_event)
+    return pe[:, 0].mean(), pe[:, 1].mean(), pe[:, 2].mean(), pe[:, 0].mean() + pe[:, 1].mean() + reg * pe[:, 2].mean()
+
+
+def test_discriminative_loss_matches_loop_reference():
+    rng = np.random.default_rng(0)
+    emb = rng.normal(0, 1.2, (60, 3))
+    cluster = rng.integers(-1, 4, 60)
+    event = np.sort(rng.integers(0, 3, 60))
+    total, parts = calo.discriminative_loss(torch.tensor(emb), torch.tensor(cluster), torch.tensor(event),
+                                            reg=0.01)
+    pull, push, r, tot = _loss_reference(emb, cluster, event, calo.DELTA_V, calo.DELTA_D, 0.01)
+    assert float(parts["pull"]) == pytest.approx(pull, rel=1e-9)
+    assert float(parts["push"]) == pytest.approx(push, rel=1e-9)
+    assert float(parts["reg"]) == pytest.approx(r, rel=1e-9)
+    assert float(total) == pytest.approx(tot, rel=1e-9)
+
+
+def test_discriminative_loss_is_zero_for_tight_far_clusters():
+    emb = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.0, 0.1]])
+    total, parts = calo.discriminative_loss(emb, torch.tensor([0, 0, 1, 1]), torch.zeros(4, dtype=torch.long),
+                                            reg=0.0)
+    assert float(parts["pull"]) == 0.0 and float(parts["push"]) == 0.0 and float(total) == 0.0
+
+
+def test_discriminative_loss_bad_inputs():
+    with pytest.raises(ValueError, match="cluster"):
+        calo.discriminative_loss(torch.zeros(4, 2), torch.zeros(3, dtype=torch.long), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="delta_v"):
+        calo.discriminative_loss(torch.zeros(4, 2), torch.zeros(4, dtype=torch.long),
+                                 torch.zeros(4, dtype=torch.long), delta_v=0)
+
+
+def test_mean_shift_matches_scikit_learn():
+    from sklearn.cluster import MeanShift
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = np.concatenate([rng.normal(c, 0.3, (40, 4)) for c in rng.normal(0, 3, (5, 4))])
+        lab, modes = calo.mean_shift(x, 1.0)
+        ref = MeanShift(bandwidth=1.0, bin_seeding=True).fit(x)
+        assert adjusted_rand_score(lab, ref.labels_) == 1.0
+        assert len(modes) == len(ref.cluster_centers_)
+        np.testing.assert_allclose(np.sort(modes, axis=0), np.sort(ref.cluster_centers_, axis=0), atol=1e-9)
+
+
+def test_cluster_embeddings_separates_noise_and_small_clusters():
+    emb = np.array([[0, 0], [0.1, 0], [0, 0.1], [5, 5], [5.1, 5], [9, 9], [3, -3.0]])
+    prob = np.array([0.1, 0.1, 0.1, 0.2, 0.2, 0.1, 0.9])
+    lab = calo.cluster_embeddings(emb, prob, bandwidth=1.0, min_hits=2)
+    assert lab[6] == -1 and lab[5] == -1             # predicted noise; a one-hit cluster
+    assert lab[0] == lab[1] == lab[2] != lab[3] == lab[4]
+    assert set(lab[lab >= 0]) == {0, 1}
+    with pytest.raises(ValueError, match="noise_prob"):
+        calo.cluster_embeddings(emb, prob + 1, bandwidth=1.0)
+
+
+# ----------------------------------------------------------------------------- networks
+def test_knn_matches_brute_force_within_events():
+    rng = np.random.default_rng(2)
+    x = torch.tensor(rng.normal(size=(30, 3)), dtype=torch.float32)
+    event = torch.tensor([0] * 12 + [1] * 18)
+    idx = cm.knn(x, event, 4)
+    for i in range(30):
+        same = np.flatnonzero(event.numpy() == event[i].item())
+        d = np.linalg.norm(x[same].numpy() - x[i].numpy(), axis=1)
+        assert set(idx[i].tolist()) == set(same[np.argsort(d)[:4]].tolist())
+
+
+def test_edgeconv_equals_the_concatenated_form():
+    torch.manual_seed(0)
+    conv = cm.EdgeConv(3, 5).eval()
+    x = torch.randn(10, 3)
+    nbr = torch.randint(0, 10, (10, 4))
+    xi = x[:, None, :].expand(-1, 4, -1)
+    e = conv.lin(torch.cat([xi, x[nbr] - xi], 2))
+    ref = torch.nn.functional.leaky_relu(conv.bn(e.reshape(40, 5)), 0.2).reshape(10, 4, 5).amax(1)
+    torch.testing.assert_close(conv(x, nbr), ref)
+
+
+def test_gnn_forward_shapes_and_batch():
+    evs = calo.generate_events(2, 0, **SMALL)
+    b = cm.make_batch(evs)
+    assert b.feats.shape == (sum(e.n_hits for e in evs), 4) and b.n_events == 2
+    emb, logit = cm.build_model("GNN", 0)(b)
+    assert emb.shape == (b.feats.shape[0], cm.EMB_DIM) and logit.shape == (b.feats.shape[0],)
+    with pytest.raises(ValueError, match="kind"):
+        cm.build_model("PointNet")
+    with pytest.raises(ValueError, match="events"):
+        cm.make_batch([])
+
+
+@needs_engine
+def test_spvcnn_forward_shapes_and_size():
+    evs = calo.generate_events(2, 0, **SMALL)
+    b = cm.make_batch(evs)
+    model = cm.build_model("SPVCNN", 0)
+    emb, logit = model(b)
+    assert emb.shape == (b.feats.shape[0], cm.EMB_DIM) and logit.shape == (b.feats.shape[0],)
+    loss, _ = cm.loss_fn(model, b)
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    # the two networks are of similar size (within a factor 1.5)
+    ratio = cm.n_params(model) / cm.n_params(cm.build_model("GNN", 0))
+    assert 1 / 1.5 < ratio < 1.5
+
+
+@needs_engine
+def test_point_to_voxel_is_a_scatter_mean():
+    from lab import sparseconv as sc
+
+    pc = torch.tensor([[0, 0.2, 0.3, 0.1], [0, 0.7, 0.1, 0.9], [0, 2.5, 0.5, 0.5], [1, 0.5, 0.5, 0.5]])
+    pf = torch.tensor([[1.0], [3.0], [5.0], [7.0]])
+    x = sc.voxelize(sc.PointTensor(pc, torch.zeros(4, 1)), 1)
+    y = cm.point_to_voxel(x, pc, pf)
+    got = {tuple(c): float(f) for c, f in zip(y.coords.tolist(), y.feats[:, 0])}
+    assert got == {(0, 0, 0, 0): 2.0, (0, 2, 0, 0): 5.0, (1, 0, 0, 0): 7.0}
+
+
+# ----------------------------------------------------------------------------- training, determinism
+def test_training_lowers_the_loss_and_scores_are_in_range():
+    evs = calo.generate_events(6, 7, **SMALL)
+    model = cm.build_model("GNN", 0)
+    hist = cm.train(model, evs, epochs=4, batch=3, lr=5e-3, seed=0, progress=False)
+    assert hist[-1] < hist[0]
+    s = cm.score(evs[:2], cm.predict(model, evs[:2]))
+    assert 0.0 <= s["pq"] <= 1.0 and 0.0 <= s["pq_energy"] <= 1.0
+    with pytest.raises(ValueError, match="epochs"):
+        cm.train(model, evs, epochs=0)
+
+
+def test_determinism_same_seed_same_numbers():
+    a = calo.generate_events(3, 4, **SMALL)
+    b = calo.generate_events(3, 4, **SMALL)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.energy, y.energy)
+        np.testing.assert_array_equal(x.cluster, y.cluster)
+    kw = dict(n_train=4, n_test=2, epochs=1, batch=2, lr=5e-3, events=SMALL, models=("GNN",), progress=False)
+    r1, _ = cm.run_seed(0, **kw)
+    r2, _ = cm.run_seed(0, **kw)
+    for row1, row2 in zip(r1, r2):
+        row1.pop("train_cpu_s"), row2.pop("train_cpu_s")
+        assert row1 == row2
+
+
+# ----------------------------------------------------------------------------- explorer
+def test_explorer_redraws_when_driven():
+    evs = calo.generate_events(2, 9, **SMALL)
+    preds = {"GNN": [np.where(e.cluster >= 0, e.cluster % 2, -1) for e in evs]}
+    ex = calo.explorer(evs, preds, render=False)
+    before = ex.snapshot()[0].to_dict()["data"]
+    ex.set(clusters="GNN")
+    assert ex.snapshot()[0].to_dict()["data"] != before
+    assert "PQ" in ex.readout.value
+    ex.set(event=1, boxes=False)
+    assert len(ex.figures[0].data) == 1                      # hits only, no boxes
+    with pytest.raises(ValueError, match="predictions"):
+        calo.explorer(evs, {"GNN": preds["GNN"][:1]}, render=False)
+
+
+def test_event_geometries_are_open3d_point_clouds_and_boxes():
+    from lab.core import viz3d
+
+    o3d = viz3d.open3d()
+    if o3d is None:
+        pytest.skip(f"Open3D not importable: {viz3d.import_error()}")
+    ev = calo.generate_event(2, **SMALL)
+    geoms = calo.event_geometries(ev, ev.cluster)
+    assert isinstance(geoms[0], o3d.geometry.PointCloud) and len(geoms[0].points) == ev.n_hits
+    assert all(isinstance(g, o3d.geometry.AxisAlignedBoundingBox) for g in geoms[1:])
+    assert len(geoms) - 1 <= len(ev.kinds)
+    sizes = calo.energy_marker_sizes(ev.energy)
+    assert sizes.min() == pytest.approx(2.0) and sizes.max() == pytest.approx(9.0)
+    assert np.corrcoef(np.log(ev.energy), sizes)[0, 1] > 0.99
