@@ -1,0 +1,448 @@
+"""Uncertainty from Motion for monocular depth (S. Sudhakar, S. Karaman, V. Sze, ICRA 2022).
+
+Backs notebooks/11_ufm.ipynb.
+
+An ensemble of N depth networks gives good uncertainty but costs N inferences per
+frame. UfM runs one inference per frame and merges the per-pixel depth and
+aleatoric variance of successive frames in a 3D point cloud, using the camera
+motion. Ensemble-UfM runs member i mod N at frame i, so over N frames each point
+collects the opinions of the whole ensemble.
+
+The UfM state is a point cloud held in the current camera frame: per point a mean
+position [3] m, a covariance [3, 3] m² and a count. Per frame (as in the authors'
+public implementation):
+
+1. transform the cloud by the relative camera motion (position R p + t, covariance R Σ Rᵀ);
+2. reproject every point to its nearest pixel; points in front of the camera and inside
+   the image are "in view";
+3. merge each in-view point with the observation of the pixel it lands on, by moment
+   matching of an equally weighted mixture:
+   μ_M = μ_{M−1} + (x − μ_{M−1})/M,
+   Σ_M = (M−1)/M·(Σ_{M−1} + μ_{M−1}μ_{M−1}ᵀ) + (Σ_x + x xᵀ)/M − μ_M μ_Mᵀ;
+4. add the pixels that no point landed on as new points (count 1);
+5. cap the cloud size: drop out-of-view points first (oldest first), then the oldest.
+
+The frame's UfM variance is the aleatoric variance, replaced where a point landed
+by the merged point's depth variance Σ_zz. Each observation is the back-projected
+pixel x = z·(K⁻¹[u, v, 1]) with covariance σ²·r rᵀ, r = K⁻¹[u, v, 1] (the depth
+variance spread along the viewing ray).
+
+The network and its training live in `lab.ufm_net`; metrics, the comparison and the
+explorer live here. `python -m lab.ufm train` regenerates the shipped weights.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from .core.checks import check_array, check_choice, check_int, check_number, check_type
+from .ufm_net import Ensemble, TrainConfig, load_ensemble, predict, train_ensemble  # noqa: F401
+
+SCALES = {
+    "small": dict(width=64, height=48, n_frames=30, eval_seeds=(0, 1, 2), max_points_factor=4),
+    "paper": dict(width=64, height=48, n_frames=60, eval_seeds=(0, 1, 2, 3, 4), max_points_factor=4),
+}
+
+METHODS = ("aleatoric", "ensemble", "ensemble-UfM")
+CONFIDENCE_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
+
+
+# ---------------------------------------------------------------- geometry
+
+def pixel_rays(intrinsics, shape: tuple[int, int]) -> np.ndarray:
+    """Rays r = K⁻¹[u, v, 1] of every pixel, [H·W, 3] (row-major), with r_z = 1."""
+    h, w = shape
+    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
+    r = np.stack([(u - intrinsics.cx) / intrinsics.fx, (v - intrinsics.cy) / intrinsics.fy,
+                  np.ones_like(u)], axis=-1)
+    return r.reshape(-1, 3)
+
+
+def observe(depth: np.ndarray, var: np.ndarray, intrinsics) -> tuple[np.ndarray, np.ndarray]:
+    """Back-project a depth map [H, W] m with depth variance [H, W] m² into camera-frame
+    points [H·W, 3] m and covariances [H·W, 3, 3] m² (σ² r rᵀ along each pixel's ray)."""
+    depth = check_array("depth", depth, ndim=2, lo=0.0)
+    var = check_array("var", var, shape=depth.shape, lo=0.0)
+    r = pixel_rays(intrinsics, depth.shape)
+    pts = r * depth.reshape(-1, 1)
+    cov = var.reshape(-1, 1, 1) * (r[:, :, None] * r[:, None, :])
+    return pts, cov
+
+
+def relative_pose(pose_prev: np.ndarray, pose_cur: np.ndarray) -> np.ndarray:
+    """The 4×4 transform taking points from the previous camera frame to the current one,
+    given both camera-to-world poses: inv(T_cur) · T_prev."""
+    pose_prev = check_array("pose_prev", pose_prev, shape=(4, 4))
+    pose_cur = check_array("pose_cur", pose_cur, shape=(4, 4))
+    return np.linalg.inv(pose_cur) @ pose_prev
+
+
+def merge_moments(mean: np.ndarray, cov: np.ndarray, count: np.ndarray, x: np.ndarray,
+                  cov_x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add one Gaussian observation (x [P, 3], cov_x [P, 3, 3]) to each point's equally
+    weighted mixture of `count` [P] earlier ones (mean [P, 3], cov [P, 3, 3]) and
+    return the moment-matched (mean, cov, count + 1).
+
+    With M = count + 1 and d = x − μ_{M−1}: μ_M = μ_{M−1} + d/M and
+    Σ_M = Σ_{M−1} + (Σ_x − Σ_{M−1})/M + (M−1)/M²·d dᵀ, which is the same as
+    (M−1)/M·(Σ_{M−1} + μ_{M−1}μ_{M−1}ᵀ) + (Σ_x + x xᵀ)/M − μ_M μ_Mᵀ written without
+    the cancelling second moments."""
+    m = np.asarray(count, dtype=np.float64) + 1.0
+    d = x - mean
+    new_mean = mean + d / m[:, None]
+    new_cov = cov + (cov_x - cov) / m[:, None, None] + ((m - 1.0) / m ** 2)[:, None, None] * (d[:, :, None] * d[:, None, :])
+    return new_mean, new_cov, np.asarray(count) + 1
+
+
+@dataclass
+class PointCloud:
+    """The UfM state in the current camera frame. pos [P, 3] m, cov [P, 3, 3] m²,
+    count [P] merged observations, born [P] frame index of creation (oldest first)."""
+    pos: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 3)))
+    count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    born: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def take(self, keep: np.ndarray) -> "PointCloud":
+        return PointCloud(self.pos[keep], self.cov[keep], self.count[keep], self.born[keep])
+
+
+def transform_cloud(cloud: PointCloud, rel: np.ndarray) -> PointCloud:
+    """Move the cloud into the new camera frame: p → R p + t, Σ → R Σ Rᵀ."""
+    check_type("cloud", cloud, PointCloud)
+    rel = check_array("rel", rel, shape=(4, 4))
+    R, t = rel[:3, :3], rel[:3, 3]
+    n = len(cloud)
+    a = (cloud.cov.reshape(-1, 3) @ R.T).reshape(n, 3, 3)                      # Σ Rᵀ
+    cov = (np.ascontiguousarray(a.transpose(0, 2, 1)).reshape(-1, 3) @ R.T).reshape(n, 3, 3)  # (R Σ Rᵀ)ᵀ
+    return PointCloud(cloud.pos @ R.T + t, cov, cloud.count.copy(), cloud.born.copy())
+
+
+def reproject(pos: np.ndarray, intrinsics, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest pixel (row-major flat index) of each point [P, 3], or −1 when the point is
+    behind the camera or outside the image."""
+    h, w = shape
+    z = pos[:, 2]
+    front = z > 1e-9
+    zs = np.where(front, z, 1.0)
+    u = np.rint(intrinsics.fx * pos[:, 0] / zs + intrinsics.cx)
+    v = np.rint(intrinsics.fy * pos[:, 1] / zs + intrinsics.cy)
+    ok = front & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    return np.where(ok, v * w + u, -1).astype(np.int64)
+
+
+def ufm_step(cloud: PointCloud, depth: np.ndarray, var: np.ndarray, rel: np.ndarray | None,
+             intrinsics, frame: int = 0, max_points: int | None = None) -> tuple[PointCloud, np.ndarray, dict]:
+    """One UfM update with the current prediction depth [H, W] m and aleatoric variance
+    [H, W] m². `rel` is the 4×4 motion from the previous camera frame (None on the first
+    frame). Returns (new cloud, UfM depth variance [H, W] m², stats dict)."""
+    check_type("cloud", cloud, PointCloud)
+    depth = check_array("depth", depth, ndim=2, lo=0.0)
+    var = check_array("var", var, shape=depth.shape, lo=0.0)
+    frame = check_int("frame", frame, lo=0)
+    if max_points is not None:
+        max_points = check_int("max_points", max_points, lo=depth.size)
+    h, w = depth.shape
+    x, cov_x = observe(depth, var, intrinsics)
+    if rel is not None and len(cloud):
+        cloud = transform_cloud(cloud, rel)   # fresh arrays, updated in place below
+    else:
+        cloud = PointCloud(cloud.pos.copy(), cloud.cov.copy(), cloud.count.copy(), cloud.born.copy())
+    pix = reproject(cloud.pos, intrinsics, (h, w))
+    seen = pix >= 0
+    idx = np.flatnonzero(seen)
+    pos, cov, count = cloud.pos, cloud.cov, cloud.count
+    if idx.size:
+        p = pix[idx]
+        pos[idx], cov[idx], count[idx] = merge_moments(pos[idx], cov[idx], count[idx], x[p], cov_x[p])
+    frame_var = var.astype(np.float64).ravel().copy()
+    if idx.size:  # the newest point that landed on a pixel gives that pixel's variance
+        rev = idx[::-1]
+        pixels, first = np.unique(pix[rev], return_index=True)
+        frame_var[pixels] = cov[rev[first], 2, 2]
+    covered = np.zeros(h * w, dtype=bool)
+    covered[pix[idx]] = True
+    new = np.flatnonzero(~covered)
+    merged = PointCloud(np.concatenate([pos, x[new]]), np.concatenate([cov, cov_x[new]]),
+                        np.concatenate([count, np.ones(new.size, dtype=np.int64)]),
+                        np.concatenate([cloud.born, np.full(new.size, frame, dtype=np.int64)]))
+    dropped_out, dropped_old = 0, 0
+    if max_points is not None and len(merged) > max_points:
+        excess = len(merged) - max_points
+        out = np.flatnonzero(~seen)  # out-of-view points, oldest first
+        drop = out[:excess]
+        dropped_out = drop.size
+        keep = np.ones(len(merged), dtype=bool)
+        keep[drop] = False
+        merged = merged.take(keep)
+        if len(merged) > max_points:
+            dropped_old = len(merged) - max_points
+            merged = merged.take(np.arange(dropped_old, len(merged)))
+    stats = dict(points=len(merged), merged=int(idx.size), added=int(new.size),
+                 dropped_out_of_view=int(dropped_out), dropped_oldest=int(dropped_old))
+    return merged, frame_var.reshape(h, w), stats
+
+
+# ---------------------------------------------------------------- metrics
+
+def _flat(pred, var, target, mask):
+    pred = check_array("pred", pred)
+    var = check_array("var", var, shape=pred.shape, lo=0.0)
+    target = check_array("target", target, shape=pred.shape)
+    if mask is None:
+        mask = target > 0
+    mask = check_array("mask", mask, shape=pred.shape, dtype_kind="b")
+    if not mask.any():
+        raise ValueError("mask must select at least one pixel (target > 0 somewhere)")
+    return pred[mask].astype(np.float64), np.maximum(var[mask], 1e-12), target[mask].astype(np.float64)
+
+
+def gaussian_nll(pred, var, target, mask=None) -> float:
+    """Mean Gaussian negative log-likelihood [nats/pixel] of target under N(pred, var),
+    over mask (default: target > 0)."""
+    mu, v, y = _flat(pred, var, target, mask)
+    return float(np.mean(0.5 * np.log(2 * np.pi * v) + 0.5 * (y - mu) ** 2 / v))
+
+
+def rmse(pred, target, mask=None) -> float:
+    """Root-mean-square depth error [m] over mask (default: target > 0)."""
+    mu, _, y = _flat(pred, np.ones_like(np.asarray(pred, dtype=float)), target, mask)
+    return float(np.sqrt(np.mean((y - mu) ** 2)))
+
+
+def calibration_curve(pred, var, target, mask=None, levels=CONFIDENCE_LEVELS) -> tuple[np.ndarray, np.ndarray]:
+    """For each confidence level p: the fraction of pixels whose target lies in the
+    central p-interval of N(pred, var). A calibrated model gives the diagonal.
+    Returns (levels [L], observed fractions [L])."""
+    mu, v, y = _flat(pred, var, target, mask)
+    levels = check_array("levels", levels, ndim=1, lo=1e-6, hi=1 - 1e-6)
+    zabs = np.abs(y - mu) / np.sqrt(v)
+    half = ndtri(0.5 + levels / 2.0)
+    return levels.astype(np.float64), (zabs[None, :] <= half[:, None]).mean(axis=1)
+
+
+def expected_calibration_error(pred, var, target, mask=None, levels=CONFIDENCE_LEVELS) -> float:
+    """Mean |observed − expected| coverage over the confidence levels (0 = calibrated)."""
+    lv, obs = calibration_curve(pred, var, target, mask, levels)
+    return float(np.mean(np.abs(obs - lv)))
+
+
+# ---------------------------------------------------------------- the three methods
+
+@dataclass
+class Run:
+    """One method on one sequence. depth, var: [T, H, W] predicted depth (m) and its
+    variance (m²); inferences: network inferences in all; infer_s, merge_s: wall time
+    spent in inference and in combining (mixture or UfM); points: UfM cloud size per frame."""
+    method: str
+    depth: np.ndarray
+    var: np.ndarray
+    inferences: int
+    infer_s: float
+    merge_s: float
+    points: np.ndarray | None = None
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.depth)
+
+    @property
+    def inferences_per_frame(self) -> float:
+        return self.inferences / self.n_frames
+
+    @property
+    def ms_per_frame(self) -> float:
+        return 1e3 * (self.infer_s + self.merge_s) / self.n_frames
+
+
+def _infer(net, gray_frame):
+    t0 = time.perf_counter()
+    mu, var = predict(net, gray_frame[None])
+    return mu[0], var[0], time.perf_counter() - t0
+
+
+def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None = None) -> Run:
+    """Stream a sequence (frames.gray [T, H, W], frames.poses [T, 4, 4] camera-to-world,
+    frames.intrinsics) through one method, one frame at a time as a robot would:
+
+    * "aleatoric": member 0 alone, its predicted variance (1 inference per frame);
+    * "ensemble": all N members, the moments of their equally weighted mixture
+      (mean of means; mean of variances + variance of means; N inferences per frame);
+    * "ensemble-UfM": member i mod N at frame i, merged by UfM (1 inference per frame).
+    """
+    check_type("ensemble", ensemble, Ensemble)
+    method = check_choice("method", method, METHODS)
+    gray = check_array("frames.gray", frames.gray, ndim=3, lo=0.0, hi=1.0)
+    poses = check_array("frames.poses", frames.poses, shape=(len(gray), 4, 4))
+    t, h, w = gray.shape
+    if max_points is None:
+        max_points = 4 * h * w
+    depth, var = np.zeros((t, h, w)), np.zeros((t, h, w))
+    infer_s = merge_s = 0.0
+    inferences = 0
+    points = np.zeros(t, dtype=np.int64) if method == "ensemble-UfM" else None
+    cloud = PointCloud()
+    for i in range(t):
+        if method == "aleatoric":
+            depth[i], var[i], dt = _infer(ensemble.nets[0], gray[i])
+            infer_s, inferences = infer_s + dt, inferences + 1
+        elif method == "ensemble":
+            outs = [_infer(net, gray[i]) for net in ensemble.nets]
+            infer_s, inferences = infer_s + sum(o[2] for o in outs), inferences + len(outs)
+            t0 = time.perf_counter()
+            mus, vs = np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
+            depth[i] = mus.mean(0)
+            var[i] = (vs + mus ** 2).mean(0) - depth[i] ** 2
+            merge_s += time.perf_counter() - t0
+        else:
+            mu, v, dt = _infer(ensemble.nets[i % ensemble.n], gray[i])
+            infer_s, inferences = infer_s + dt, inferences + 1
+            t0 = time.perf_counter()
+            rel = relative_pose(poses[i - 1], poses[i]) if i else None
+            cloud, var[i], stats = ufm_step(cloud, mu, v, rel, frames.intrinsics, i, max_points)
+            depth[i] = mu
+            merge_s += time.perf_counter() - t0
+            points[i] = stats["points"]
+    return Run(method, depth, np.maximum(var, 1e-12), inferences, infer_s, merge_s, points)
+
+
+def evaluate(run: Run, frames) -> dict:
+    """Metrics of a run against the true depth (frames.depth [T, H, W] m, 0 = no hit):
+    NLL [nats/pixel], ECE [–], RMSE [m], inferences per frame, time per frame [ms]."""
+    check_type("run", run, Run)
+    target = check_array("frames.depth", frames.depth, shape=run.depth.shape, lo=0.0)
+    return dict(method=run.method, nll=gaussian_nll(run.depth, run.var, target),
+                ece=expected_calibration_error(run.depth, run.var, target),
+                rmse=rmse(run.depth, target), inferences_per_frame=run.inferences_per_frame,
+                ms_per_frame=run.ms_per_frame)
+
+
+def per_frame_nll(run: Run, frames) -> np.ndarray:
+    """NLL of each frame [T] in nats/pixel."""
+    return np.array([gaussian_nll(run.depth[i], run.var[i], frames.depth[i]) for i in range(run.n_frames)])
+
+
+
+# ---------------------------------------------------------------- the comparison
+
+@dataclass
+class Comparison:
+    """The three methods on in- and out-of-distribution sequences. table: one row per
+    (layout, seed, method) with nll [nats/pixel], ece, rmse [m], inferences_per_frame,
+    ms_per_frame. sequences: (layout, seed) -> (frames, {method: Run})."""
+    table: "object"
+    sequences: dict
+    n_members: int
+
+
+def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int = 48,
+            seeds=(0, 1, 2), layouts=("indoor", "ood"), max_points_factor: int = 4,
+            progress: bool = True) -> Comparison:
+    """Render each (layout, seed) sequence with `lab.scenes` and run the three methods on it.
+    The ensemble was trained on the "indoor" layout only, so "ood" is out of distribution."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from . import scenes
+
+    check_type("ensemble", ensemble, Ensemble)
+    n_frames = check_int("n_frames", n_frames, lo=2, hi=10_000)
+    max_points_factor = check_int("max_points_factor", max_points_factor, lo=1, hi=1000)
+    seeds = [check_int("seeds", s, lo=0) for s in seeds]
+    layouts = [check_choice("layouts", lay, scenes.LAYOUTS) for lay in layouts]
+    if (width, height) != (ensemble.config.width, ensemble.config.height):
+        raise ValueError(f"width, height must match the ensemble's training size "
+                         f"{ensemble.config.width}x{ensemble.config.height}; got {width}x{height}")
+    rows, sequences = [], {}
+    jobs = [(lay, s) for lay in layouts for s in seeds]
+    for lay, s in tqdm(jobs, desc="sequences", disable=not progress):
+        frames = scenes.render_sequence(n_frames, width, height, layout=lay, seed=s)
+        runs = {m: run_method(ensemble, frames, m, max_points_factor * width * height) for m in METHODS}
+        sequences[(lay, s)] = (frames, runs)
+        for m, r in runs.items():
+            rows.append(dict(layout=lay, seed=s, **evaluate(r, frames)))
+    return Comparison(pd.DataFrame(rows), sequences, ensemble.n)
+
+
+def summary(comparison: Comparison):
+    """Mean ± std over seeds of every metric, per layout and method (a DataFrame of strings)."""
+    check_type("comparison", comparison, Comparison)
+    t = comparison.table
+    g = t.groupby(["layout", "method"], sort=False)
+    cols = {"nll": ("NLL [nats/px]", 3), "ece": ("ECE [–]", 3), "rmse": ("RMSE [m]", 3),
+            "inferences_per_frame": ("inferences/frame", 1), "ms_per_frame": ("time/frame [ms]", 1)}
+    out = {}
+    for c, (name, nd) in cols.items():
+        m, s = g[c].mean(), g[c].std(ddof=0)
+        out[name] = [f"{a:.{nd}f} ± {b:.{nd}f}" for a, b in zip(m, s)]
+    import pandas as pd
+    return pd.DataFrame(out, index=m.index)
+
+
+def claim_numbers(comparison: Comparison) -> dict:
+    """The numbers behind the notebook's claims, per seed (arrays) and as means.
+
+    gap[layout]: NLL(ensemble-UfM) − NLL(ensemble) [nats/px]; gain[layout]:
+    NLL(aleatoric) − NLL(ensemble); recovered[layout]: the share of the ensemble's NLL
+    gain over aleatoric-only that ensemble-UfM keeps, 1 − gap/gain; inference_ratio and
+    time_ratio: ensemble over ensemble-UfM, per frame."""
+    check_type("comparison", comparison, Comparison)
+    t = comparison.table
+    out = {"gap": {}, "gain": {}, "recovered": {}}
+    for lay in t.layout.unique():
+        p = t[t.layout == lay].pivot(index="seed", columns="method", values="nll")
+        out["gap"][lay] = (p["ensemble-UfM"] - p["ensemble"]).to_numpy()
+        out["gain"][lay] = (p["aleatoric"] - p["ensemble"]).to_numpy()
+        out["recovered"][lay] = 1.0 - out["gap"][lay] / out["gain"][lay]
+    per = t.groupby("method")[["inferences_per_frame", "ms_per_frame"]].mean()
+    out["inference_ratio"] = float(per.loc["ensemble", "inferences_per_frame"]
+                                   / per.loc["ensemble-UfM", "inferences_per_frame"])
+    out["time_ratio"] = float(per.loc["ensemble", "ms_per_frame"] / per.loc["ensemble-UfM", "ms_per_frame"])
+    return out
+
+
+
+def explorer(comparison: Comparison, seed: int | None = None, frame: int = 0):
+    """The frame scrubber (image, predicted depth, error and the three uncertainty maps;
+    per-frame NLL below). See `lab.ufm_view.explorer`."""
+    from .ufm_view import explorer as _explorer
+    return _explorer(comparison, seed=seed, frame=frame)
+
+
+def calibration_figure(comparison: Comparison, layout: str = "ood"):
+    """Calibration curves of the three methods on one layout (see `lab.ufm_view`)."""
+    from .ufm_view import calibration_figure as _fig
+    return _fig(comparison, layout)
+
+
+def nll_figure(comparison: Comparison):
+    """NLL per method and layout, mean ± std over seeds (see `lab.ufm_view`)."""
+    from .ufm_view import nll_figure as _fig
+    return _fig(comparison)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m lab.ufm train [--workers N] [--out PATH]`: regenerate the shipped ensemble."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m lab.ufm", description=main.__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    tr = sub.add_parser("train", help="train the ensemble and write data/ufm/ensemble.npz")
+    tr.add_argument("--workers", type=int, default=1, help="member-training processes side by side")
+    tr.add_argument("--out", default=None, help="output .npz (default: data/ufm/ensemble.npz)")
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        path = train_ensemble(TrainConfig(), args.out, workers=args.workers)
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

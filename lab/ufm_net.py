@@ -1,0 +1,283 @@
+"""The depth network of notebooks/11_ufm.ipynb (Uncertainty from Motion, S. Sudhakar,
+S. Karaman, V. Sze, ICRA 2022): a small heteroscedastic CNN and its ensemble.
+
+Each member maps a grayscale frame to a per-pixel Gaussian over depth: a mean in
+metres and a log-variance in log(m²), trained with the Gaussian negative
+log-likelihood (Kendall & Gal 2017). An ensemble is N members trained alike from
+different seeds (Lakshminarayanan et al. 2017). Training data are frames of the
+synthetic indoor scene of `lab.scenes`, rendered at reduced resolution.
+
+The trained ensemble ships as `data/ufm/ensemble.npz` (float16 weights, < 1 MB);
+`python -m lab.ufm train` regenerates it deterministically (one CPU thread, fixed
+seeds).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .core.checks import check_array, check_int, check_number, check_type
+from .core.paths import data_dir
+
+WEIGHTS_FILE = "ufm/ensemble.npz"
+LOGVAR_MIN, LOGVAR_MAX = -12.0, 4.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines the shipped ensemble.
+
+    width, height: frame size in pixels. n_members: ensemble size. channels: base
+    width of the CNN. train_seeds: scene trajectories used for training (layout
+    "indoor"). frames_per_sequence, deg_per_frame: frames rendered per
+    trajectory and the camera step between them (degrees). epochs, batch,
+    lr: Adam schedule. warmup_epochs: epochs that fit the mean by squared error
+    before the full Gaussian NLL. member_seed0: member k is seeded member_seed0 + k.
+    """
+    width: int = 64
+    height: int = 48
+    n_members: int = 5
+    channels: int = 10
+    train_seeds: tuple[int, ...] = tuple(range(100, 124))
+    frames_per_sequence: int = 15
+    deg_per_frame: float = 3.0
+    epochs: int = 25
+    batch: int = 16
+    lr: float = 2e-3
+    warmup_epochs: int = 4
+    member_seed0: int = 1000
+
+
+def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.ReLU(inplace=True))
+
+
+class DepthNet(nn.Module):
+    """Encoder-decoder with skip connections.
+
+    Input: gray [B, H, W] in [0, 1] (H, W multiples of 8). Two normalised pixel
+    coordinate channels are appended inside, so the net knows where in the image a
+    pixel lies. Output: (depth [B, H, W] in m, log_var [B, H, W] in log(m²)).
+    """
+
+    def __init__(self, channels: int = 10):
+        super().__init__()
+        c1, c2 = channels, 2 * channels
+        self.enc1 = _block(3, c1)
+        self.enc2 = _block(c1, c2, 2)
+        self.enc3 = _block(c2, c2, 2)
+        self.enc4 = _block(c2, c2, 2)
+        self.mid = _block(c2, c2)
+        self.dec3 = _block(2 * c2, c2)
+        self.dec2 = _block(2 * c2, c2)
+        self.dec1 = _block(c2 + c1, c1)
+        self.head = nn.Conv2d(c1, 2, 1)
+
+    def forward(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, h, w = gray.shape
+        ys = torch.linspace(-1, 1, h, dtype=gray.dtype).view(1, h, 1).expand(b, h, w)
+        xs = torch.linspace(-1, 1, w, dtype=gray.dtype).view(1, 1, w).expand(b, h, w)
+        x = torch.stack([gray, xs, ys], dim=1)
+        e1 = self.enc1(x)
+        e2 = self.enc2(e1)
+        e3 = self.enc3(e2)
+        m = self.mid(self.enc4(e3))
+        up = lambda t, ref: F.interpolate(t, size=ref.shape[-2:], mode="nearest")  # noqa: E731
+        d3 = self.dec3(torch.cat([up(m, e3), e3], 1))
+        d2 = self.dec2(torch.cat([up(d3, e2), e2], 1))
+        d1 = self.dec1(torch.cat([up(d2, e1), e1], 1))
+        out = self.head(d1)
+        depth = 0.05 + F.softplus(out[:, 0] + 2.0)
+        log_var = out[:, 1].clamp(LOGVAR_MIN, LOGVAR_MAX)
+        return depth, log_var
+
+
+def gaussian_nll_loss(depth: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor,
+                      mask: torch.Tensor) -> torch.Tensor:
+    """Mean Gaussian NLL (without the constant) over pixels where mask is True."""
+    r2 = (target - depth) ** 2
+    nll = 0.5 * (log_var + r2 * torch.exp(-log_var))
+    return nll[mask].mean()
+
+
+def _check_frames(gray, depth):
+    gray = check_array("gray", gray, ndim=3, lo=0.0, hi=1.0)
+    depth = check_array("depth", depth, shape=gray.shape, lo=0.0)
+    if gray.shape[1] % 8 or gray.shape[2] % 8:
+        raise ValueError(f"gray must have height and width divisible by 8; got {gray.shape[1:]}")
+    return gray, depth
+
+
+def train_member(gray: np.ndarray, depth: np.ndarray, seed: int, config: TrainConfig = TrainConfig(),
+                 progress: bool = False) -> tuple[DepthNet, list[float]]:
+    """Train one member on frames gray [T, H, W] in [0, 1] with target depth [T, H, W] m
+    (0 = no measurement, ignored). Deterministic for a given seed on one thread.
+    Returns the net (eval mode) and the mean training loss per epoch."""
+    gray, depth = _check_frames(gray, depth)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    check_type("config", config, TrainConfig)
+    torch.manual_seed(seed)
+    net = DepthNet(config.channels)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.as_tensor(gray, dtype=torch.float32)
+    y = torch.as_tensor(depth, dtype=torch.float32)
+    losses = []
+    for epoch in range(config.epochs):
+        order = torch.randperm(len(x), generator=g)
+        total, count = 0.0, 0
+        for i in range(0, len(x), config.batch):
+            idx = order[i:i + config.batch]
+            xb, yb = x[idx], y[idx]
+            mask = yb > 0
+            mu, lv = net(xb)
+            if epoch < config.warmup_epochs:  # fit the mean first, the variance beside it
+                loss = ((mu - yb) ** 2)[mask].mean() + gaussian_nll_loss(mu.detach(), lv, yb, mask)
+            else:
+                loss = gaussian_nll_loss(mu, lv, yb, mask)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        sched.step()
+        losses.append(total / count)
+        if progress:
+            print(f"  seed {seed} epoch {epoch + 1}/{config.epochs} loss {losses[-1]:.4f}", flush=True)
+    net.eval()
+    return net, losses
+
+
+def training_frames(config: TrainConfig = TrainConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """Gray [T, H, W] and noisy sensor depth [T, H, W] m (0 = hole) of the training
+    trajectories (layout "indoor", seeds `config.train_seeds`)."""
+    from . import scenes
+
+    grays, depths = [], []
+    for s in config.train_seeds:
+        fr = scenes.render_sequence(n_frames=config.frames_per_sequence, width=config.width,
+                                    height=config.height, layout="indoor", seed=s, noise=True,
+                                    deg_per_frame=config.deg_per_frame)
+        grays.append(fr.gray)
+        depths.append(fr.depth_noisy)
+    return np.concatenate(grays).astype(np.float32), np.concatenate(depths).astype(np.float32)
+
+
+# ---------------------------------------------------------------- storage
+
+def _to_arrays(nets: list[DepthNet]) -> dict[str, np.ndarray]:
+    out = {}
+    for k, net in enumerate(nets):
+        for name, t in net.state_dict().items():
+            out[f"m{k}/{name}"] = t.detach().numpy().astype(np.float16)
+    return out
+
+
+def save_ensemble(nets: list[DepthNet], config: TrainConfig, path: Path, meta: dict | None = None) -> Path:
+    """Write the members' weights (float16) and the training config to an .npz file."""
+    check_type("nets", nets, list)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = {"config": asdict(config), **(meta or {})}
+    np.savez(path, __config__=np.array(json.dumps(info, sort_keys=True)), **_to_arrays(nets))
+    return path
+
+
+@dataclass
+class Ensemble:
+    """N trained members plus the config they were trained with."""
+    nets: list[DepthNet]
+    config: TrainConfig
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.nets)
+
+
+def load_ensemble(path: str | Path | None = None) -> Ensemble:
+    """Read an ensemble written by `save_ensemble` (default: the shipped data/ufm/ensemble.npz)."""
+    path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"path {path} does not exist; regenerate it with `python -m lab.ufm train`")
+    z = np.load(path, allow_pickle=False)
+    info = json.loads(str(z["__config__"]))
+    cfg = dict(info["config"])
+    cfg["train_seeds"] = tuple(cfg["train_seeds"])
+    config = TrainConfig(**cfg)
+    nets = []
+    for k in range(config.n_members):
+        net = DepthNet(config.channels)
+        sd = {name: torch.from_numpy(z[f"m{k}/{name}"].astype(np.float32)) for name in net.state_dict()}
+        net.load_state_dict(sd)
+        net.eval()
+        nets.append(net)
+    return Ensemble(nets, config, info)
+
+
+def _train_member_job(args):
+    gray, depth, seed, config = args
+    torch.set_num_threads(1)
+    net, losses = train_member(gray, depth, seed, config)
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}, losses
+
+
+def train_ensemble(config: TrainConfig = TrainConfig(), path: str | Path | None = None,
+                   workers: int = 1, progress: bool = True) -> Path:
+    """Render the training frames, train `config.n_members` members, each on one CPU
+    thread (so the result is bit-for-bit reproducible on a given machine, whatever
+    `workers`, the number of member-training processes run side by side), and save them."""
+    check_type("config", config, TrainConfig)
+    workers = check_int("workers", workers, lo=1, hi=64)
+    path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
+    t0 = time.perf_counter()
+    gray, depth = training_frames(config)
+    jobs = [(gray, depth, config.member_seed0 + k, config) for k in range(config.n_members)]
+    if workers == 1:
+        threads = torch.get_num_threads()
+        try:
+            results = []
+            for k, job in enumerate(jobs):
+                results.append(_train_member_job(job))
+                if progress:
+                    print(f"member {k}: final loss {results[-1][1][-1]:.4f}", flush=True)
+        finally:
+            torch.set_num_threads(threads)
+    else:
+        import multiprocessing as mp
+        with mp.get_context("spawn").Pool(workers) as pool:
+            results = pool.map(_train_member_job, jobs)
+    nets = []
+    for sd, _ in results:
+        net = DepthNet(config.channels)
+        net.load_state_dict(sd)
+        net.eval()
+        nets.append(net)
+    meta = {"n_train_frames": int(len(gray)), "final_loss": [round(r[1][-1], 4) for r in results],
+            "train_wall_s": round(time.perf_counter() - t0, 1)}
+    if progress:
+        print(f"trained {len(nets)} members in {meta['train_wall_s']} s; final losses {meta['final_loss']}")
+    return save_ensemble(nets, config, path, meta)
+
+
+@torch.no_grad()
+def predict(net: DepthNet, gray: np.ndarray, batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """One member on frames gray [T, H, W] -> (depth [T, H, W] m, variance [T, H, W] m²)."""
+    check_type("net", net, DepthNet)
+    gray = check_array("gray", gray, ndim=3, lo=0.0, hi=1.0)
+    batch = check_int("batch", batch, lo=1)
+    x = torch.as_tensor(gray, dtype=torch.float32)
+    mus, vs = [], []
+    for i in range(0, len(x), batch):
+        mu, lv = net(x[i:i + batch])
+        mus.append(mu.numpy())
+        vs.append(np.exp(lv.numpy()))
+    return np.concatenate(mus).astype(np.float64), np.concatenate(vs).astype(np.float64)

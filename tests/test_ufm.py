@@ -1,0 +1,236 @@
+"""Unit tests of lab.ufm (Uncertainty from Motion) and lab.ufm_net (its depth CNN)."""
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from lab import scenes, ufm, ufm_net
+
+INTR = scenes.Intrinsics(width=8, height=6, fx=5.0, fy=5.0, cx=3.5, cy=2.5)
+
+
+def test_scales():
+    assert "small" in ufm.SCALES
+    for cfg in ufm.SCALES.values():
+        assert len(cfg["eval_seeds"]) >= 3
+
+
+# ---------------------------------------------------------------- moment matching
+
+def test_merge_moments_matches_direct_mixture_moments():
+    rng = np.random.default_rng(0)
+    n, m = 7, 5  # 7 points, each observed 5 times
+    xs = rng.normal(size=(m, n, 3))
+    a = rng.normal(size=(m, n, 3, 3))
+    covs = a @ np.swapaxes(a, -1, -2) * 0.1
+    mean, cov, count = xs[0], covs[0], np.ones(n, dtype=int)
+    for k in range(1, m):
+        mean, cov, count = ufm.merge_moments(mean, cov, count, xs[k], covs[k])
+    # reference: moments of the equally weighted mixture, computed directly
+    ref_mean = xs.mean(0)
+    second = (covs + xs[..., :, None] * xs[..., None, :]).mean(0)
+    ref_cov = second - ref_mean[:, :, None] * ref_mean[:, None, :]
+    np.testing.assert_allclose(mean, ref_mean, atol=1e-12)
+    np.testing.assert_allclose(cov, ref_cov, atol=1e-12)
+    assert (count == m).all()
+
+
+def test_merge_moments_scalar_case_is_the_running_mean_and_pooled_variance():
+    # 1D: samples 1, 2, 3 with zero own variance -> mean 2, population variance 2/3
+    mean, cov, count = np.array([[0, 0, 1.0]]), np.zeros((1, 3, 3)), np.ones(1, int)
+    for z in (2.0, 3.0):
+        mean, cov, count = ufm.merge_moments(mean, cov, count, np.array([[0, 0, z]]), np.zeros((1, 3, 3)))
+    assert mean[0, 2] == pytest.approx(2.0)
+    assert cov[0, 2, 2] == pytest.approx(np.var([1.0, 2.0, 3.0]))
+
+
+# ---------------------------------------------------------------- geometry
+
+def test_observe_backprojects_along_rays_with_covariance_along_the_ray():
+    depth = np.full((6, 8), 2.0)
+    var = np.full((6, 8), 0.04)
+    pts, cov = ufm.observe(depth, var, INTR)
+    ref = scenes.backproject(depth, INTR).reshape(-1, 3)
+    np.testing.assert_allclose(pts, ref, atol=1e-12)
+    assert np.allclose(cov[:, 2, 2], 0.04)
+    # rank one, along the ray
+    r = pts / pts[:, 2:3]
+    np.testing.assert_allclose(cov, 0.04 * r[:, :, None] * r[:, None, :], atol=1e-12)
+
+
+def test_reproject_round_trips_and_flags_points_out_of_view():
+    pts, _ = ufm.observe(np.full((6, 8), 1.5), np.zeros((6, 8)), INTR)
+    pix = ufm.reproject(pts, INTR, (6, 8))
+    np.testing.assert_array_equal(pix, np.arange(48))
+    behind = np.array([[0.0, 0.0, -1.0], [100.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(ufm.reproject(behind, INTR, (6, 8)), [-1, -1])
+
+
+def test_transform_cloud_rotates_covariances():
+    th = 0.3
+    rel = np.eye(4)
+    rel[:3, :3] = [[np.cos(th), -np.sin(th), 0], [np.sin(th), np.cos(th), 0], [0, 0, 1]]
+    rel[:3, 3] = [0.1, -0.2, 0.3]
+    c = ufm.PointCloud(np.array([[1.0, 0, 2]]), np.diag([1.0, 0, 0])[None], np.ones(1, int), np.zeros(1, int))
+    out = ufm.transform_cloud(c, rel)
+    np.testing.assert_allclose(out.pos[0], rel[:3, :3] @ [1, 0, 2] + rel[:3, 3])
+    np.testing.assert_allclose(out.cov[0], np.outer(rel[:3, 0], rel[:3, 0]), atol=1e-12)
+
+
+# ---------------------------------------------------------------- the UfM step
+
+def test_static_camera_with_two_alternating_predictions_gives_the_mixture_variance():
+    d1, d2, var = np.full((6, 8), 2.0), np.full((6, 8), 2.2), np.full((6, 8), 0.01)
+    cloud, rel = ufm.PointCloud(), np.eye(4)
+    cloud, v, st = ufm.ufm_step(cloud, d1, var, None, INTR, 0)
+    assert np.allclose(v, 0.01) and st["added"] == 48 and len(cloud) == 48
+    cloud, v, st = ufm.ufm_step(cloud, d2, var, rel, INTR, 1)
+    assert st["merged"] == 48 and st["added"] == 0
+    # mixture of N(2.0, .01) and N(2.2, .01): .01 + .1² = .02; depth variance of the point
+    np.testing.assert_allclose(v, 0.02, rtol=1e-9)
+    assert (cloud.count == 2).all()
+
+
+def test_points_no_pixel_sees_are_added_and_the_cap_drops_out_of_view_then_oldest():
+    depth, var = np.full((6, 8), 2.0), np.full((6, 8), 0.01)
+    cloud, _, _ = ufm.ufm_step(ufm.PointCloud(), depth, var, None, INTR, 0)
+    # move sideways by half the field of view: part of the old cloud leaves the image
+    rel = np.eye(4)
+    rel[0, 3] = -1.2
+    cloud2, _, st = ufm.ufm_step(cloud, depth, var, rel, INTR, 1)
+    assert st["added"] > 0 and st["merged"] < 48
+    assert len(cloud2) == 48 + st["added"]
+    capped, _, st2 = ufm.ufm_step(cloud, depth, var, rel, INTR, 1, max_points=48)
+    assert len(capped) == 48
+    out_of_view = 48 - st["merged"]
+    assert st2["dropped_out_of_view"] == min(out_of_view, st["added"])
+    assert st2["dropped_oldest"] == st["added"] - st2["dropped_out_of_view"]
+
+
+def test_true_depth_under_real_camera_motion_stays_certain():
+    """With perfect predictions, reprojection under the true poses merges matching
+    depths: UfM's added spread stays small (this checks the pose convention)."""
+    fr = scenes.render_sequence(n_frames=6, width=32, height=24, seed=3, noise=False)
+    cloud, var = ufm.PointCloud(), np.full((24, 32), 1e-4)
+    for i in range(6):
+        rel = ufm.relative_pose(fr.poses[i - 1], fr.poses[i]) if i else None
+        cloud, v, _ = ufm.ufm_step(cloud, fr.depth[i].astype(float), var, rel, fr.intrinsics, i)
+    assert np.median(np.sqrt(v)) < 0.03  # m; a wrong pose convention gives decimetres
+    # and the wrong convention indeed fails that bar
+    cloud, bad = ufm.PointCloud(), None
+    for i in range(6):
+        rel = ufm.relative_pose(fr.poses[i], fr.poses[i - 1]) if i else None
+        cloud, bad, _ = ufm.ufm_step(cloud, fr.depth[i].astype(float), var, rel, fr.intrinsics, i)
+    assert np.median(np.sqrt(bad)) > np.median(np.sqrt(v))
+
+
+# ---------------------------------------------------------------- metrics
+
+def test_nll_matches_scipy():
+    rng = np.random.default_rng(1)
+    mu, var = rng.uniform(1, 3, 50), rng.uniform(0.01, 0.5, 50)
+    y = rng.uniform(1, 3, 50)
+    ref = -stats.norm(mu, np.sqrt(var)).logpdf(y).mean()
+    assert ufm.gaussian_nll(mu, var, y) == pytest.approx(ref, rel=1e-12)
+
+
+def test_calibration_of_a_true_model_is_near_the_diagonal_and_rmse_known():
+    rng = np.random.default_rng(2)
+    mu = np.full(200_000, 2.0)
+    y = mu + 0.3 * rng.standard_normal(mu.size)
+    lv, obs = ufm.calibration_curve(mu, np.full(mu.size, 0.09), y)
+    np.testing.assert_allclose(obs, lv, atol=0.01)
+    assert ufm.expected_calibration_error(mu, np.full(mu.size, 0.09), y) < 0.005
+    # an overconfident model (σ 10x too small) has a large ECE
+    assert ufm.expected_calibration_error(mu, np.full(mu.size, 0.0009), y) > 0.3
+    assert ufm.rmse(np.array([1.0, 2.0, 0.0]), np.array([1.0, 4.0, 0.0])) == pytest.approx(np.sqrt(2.0))
+
+
+def test_metrics_ignore_pixels_without_truth():
+    assert ufm.gaussian_nll(np.array([1.0, 5.0]), np.array([1.0, 1.0]), np.array([1.0, 0.0])) == \
+        pytest.approx(0.5 * np.log(2 * np.pi))
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_inputs_raise_naming_the_parameter():
+    with pytest.raises(ValueError, match="var"):
+        ufm.observe(np.ones((6, 8)), np.ones((5, 8)), INTR)
+    with pytest.raises(ValueError, match="depth"):
+        ufm.ufm_step(ufm.PointCloud(), -np.ones((6, 8)), np.ones((6, 8)), None, INTR)
+    with pytest.raises(ValueError, match="max_points"):
+        ufm.ufm_step(ufm.PointCloud(), np.ones((6, 8)), np.ones((6, 8)), None, INTR, max_points=10)
+    with pytest.raises(ValueError, match="rel"):
+        ufm.transform_cloud(ufm.PointCloud(), np.eye(3))
+    with pytest.raises(ValueError, match="mask"):
+        ufm.gaussian_nll(np.ones(3), np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="method"):
+        ufm.run_method(_tiny_ensemble(), scenes.render_sequence(2, 16, 8), "mc-dropout")
+    with pytest.raises(ValueError, match="gray"):
+        ufm_net.train_member(np.ones((2, 6, 8)), np.ones((2, 6, 8)), 0)
+    with pytest.raises(TypeError, match="seed"):
+        ufm_net.train_member(np.ones((2, 8, 8)), np.ones((2, 8, 8)), 0.5)
+
+
+# ---------------------------------------------------------------- network, runs, determinism
+
+def _tiny_ensemble(n=2):
+    torch.manual_seed(0)
+    cfg = ufm_net.TrainConfig(width=16, height=8, n_members=n, channels=4)
+    return ufm_net.Ensemble([ufm_net.DepthNet(4).eval() for _ in range(n)], cfg)
+
+
+def test_network_shapes_and_positive_outputs():
+    net = ufm_net.DepthNet(4).eval()
+    with torch.no_grad():
+        d, lv = net(torch.rand(2, 16, 24))
+    assert d.shape == lv.shape == (2, 16, 24)
+    assert (d > 0).all() and (lv >= ufm_net.LOGVAR_MIN).all()
+
+
+def test_runs_count_inferences_and_ensemble_is_the_mixture():
+    ens = _tiny_ensemble(3)
+    fr = scenes.render_sequence(4, 16, 8, seed=1)
+    runs = {m: ufm.run_method(ens, fr, m) for m in ufm.METHODS}
+    assert runs["aleatoric"].inferences_per_frame == 1
+    assert runs["ensemble"].inferences_per_frame == 3
+    assert runs["ensemble-UfM"].inferences_per_frame == 1
+    mus, vs = zip(*(ufm_net.predict(n, fr.gray) for n in ens.nets))
+    mus, vs = np.stack(mus), np.stack(vs)
+    np.testing.assert_allclose(runs["ensemble"].depth, mus.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(runs["ensemble"].var, (vs + mus ** 2).mean(0) - mus.mean(0) ** 2, rtol=1e-5, atol=1e-9)
+    # ensemble-UfM runs member i mod N at frame i
+    for i in range(4):
+        np.testing.assert_allclose(runs["ensemble-UfM"].depth[i], mus[i % 3, i], rtol=1e-6)
+    np.testing.assert_allclose(runs["ensemble-UfM"].var[0], vs[0, 0], rtol=1e-6)
+
+
+def test_save_load_round_trip(tmp_path):
+    ens = _tiny_ensemble(2)
+    p = ufm_net.save_ensemble(ens.nets, ens.config, tmp_path / "e.npz", {"note": "test"})
+    back = ufm_net.load_ensemble(p)
+    assert back.n == 2 and back.config == ens.config and back.info["note"] == "test"
+    x = np.random.default_rng(0).random((1, 8, 16))
+    a, _ = ufm_net.predict(ens.nets[1], x)
+    b, _ = ufm_net.predict(back.nets[1], x)
+    np.testing.assert_allclose(a, b, rtol=2e-2)  # weights are stored as float16
+    with pytest.raises(FileNotFoundError, match="path"):
+        ufm_net.load_ensemble(tmp_path / "missing.npz")
+
+
+def test_determinism_training_and_ufm():
+    rng = np.random.default_rng(0)
+    gray = rng.random((6, 8, 16)).astype(np.float32)
+    depth = (1 + 2 * gray).astype(np.float32)
+    cfg = ufm_net.TrainConfig(width=16, height=8, channels=4, epochs=2, warmup_epochs=1, batch=3)
+    torch.set_num_threads(1)
+    a, la = ufm_net.train_member(gray, depth, 5, cfg)
+    b, lb = ufm_net.train_member(gray, depth, 5, cfg)
+    assert la == lb
+    for (k, v), (_, w) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(v, w), k
+    ens = _tiny_ensemble(2)
+    fr = scenes.render_sequence(3, 16, 8, seed=2)
+    r1, r2 = ufm.run_method(ens, fr, "ensemble-UfM"), ufm.run_method(ens, fr, "ensemble-UfM")
+    np.testing.assert_array_equal(r1.var, r2.var)
+    assert ufm.evaluate(r1, fr)["nll"] == ufm.evaluate(r2, fr)["nll"]
