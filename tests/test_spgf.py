@@ -1,0 +1,210 @@
+"""Unit tests of lab.spgf (single-pass Gaussian fitting) and lab.spgf_compare (baselines, explorer)."""
+import numpy as np
+import pytest
+
+from lab import scenes, spgf
+from lab import spgf_compare as sc
+
+INTR = scenes.default_intrinsics(64, 48)
+LOOSE = spgf.Params(max_len=100.0, num_pixels_t=10, num_line_t=2)
+
+
+def _points(depth, mask=None):
+    p = scenes.backproject(depth, INTR).reshape(-1, 3).astype(np.float64)
+    m = (depth.reshape(-1) > 0) if mask is None else mask.reshape(-1)
+    return p[m]
+
+
+def _match(g, pts):
+    """The component whose mean is nearest the points' mean."""
+    k = int(np.argmin(np.linalg.norm(g.means - pts.mean(0), axis=1)))
+    return g.means[k], g.covariances[k], g.support[k]
+
+
+def test_state_bytes_match_the_paper_budget():
+    cap = spgf.capacities(640, spgf.Params())
+    assert cap == {"queue": 2, "segments": 107, "clusters": 214}
+    assert spgf.state_bytes(640) == (2 + 107 + 214) * spgf.RECORD_BYTES + 84
+    assert spgf.state_bytes(640) <= 43_000
+
+
+def test_fronto_parallel_plane_is_one_gaussian_equal_to_numpy_moments():
+    depth = np.full((48, 64), 2.0, np.float32)
+    g = spgf.fit(depth, INTR, LOOSE)
+    assert len(g) == 1 and g.support[0] == 48 * 64
+    pts = _points(depth)
+    np.testing.assert_allclose(g.means[0], pts.mean(0), atol=1e-5)
+    np.testing.assert_allclose(g.covariances[0], np.cov(pts.T, bias=True), atol=2e-5)
+    assert g.weights.sum() == pytest.approx(1.0)
+
+
+def test_tilted_plane_and_depth_step_give_matching_gaussians():
+    """A depth step splits the image into two planes; each Gaussian equals the moments of
+    its plane's points (independent reference), and scikit-learn's EM finds the same means."""
+    v, u = np.mgrid[0:48, 0:64]
+    depth = np.where(u < 32, 1.5 + 0.01 * u, 3.0).astype(np.float32)   # tilted left half, flat right half
+    g = spgf.fit(depth, INTR, LOOSE)
+    assert len(g) == 2 and g.support.sum() == 48 * 64
+    for mask in (u < 32, u >= 32):
+        mean, cov, n = _match(g, _points(depth, mask))
+        pts = _points(depth, mask)
+        assert n == len(pts)
+        np.testing.assert_allclose(mean, pts.mean(0), atol=1e-4)
+        np.testing.assert_allclose(cov, np.cov(pts.T, bias=True), atol=1e-4)
+    em = sc.fit_em(depth, INTR, 2, seed=0, max_iter=200)
+    order = lambda m: m[np.argsort(m[:, 2])]  # noqa: E731
+    np.testing.assert_allclose(order(em.means), order(g.means), atol=0.02)
+
+
+def test_holes_and_small_clusters_are_skipped():
+    depth = np.full((48, 64), 2.0, np.float32)
+    depth[:, 30:34] = 0          # a hole column splits each row
+    depth[10:13, 5:8] = 1.0      # a 3x3 blob: too small to keep
+    g = spgf.fit(depth, INTR, LOOSE)
+    assert g.support.sum() <= (depth > 0).sum() - 9
+    assert g.stats["segments_dropped"] > 0 or g.stats["clusters_pruned"] > 0
+    assert all(abs(m[2] - 2.0) < 1e-3 for m in g.means)
+
+
+def test_render_depth_recovers_a_plane_and_rmse_is_small():
+    v, u = np.mgrid[0:48, 0:64]
+    depth = (2.0 / (1 - 0.5 * (v - INTR.cy) / INTR.fy)).astype(np.float32)   # the plane z = 2 + 0.5 y
+    g = spgf.fit(depth, INTR, LOOSE)
+    pred = spgf.render_depth(g, INTR)
+    inner = (slice(8, 40), slice(10, 54))
+    np.testing.assert_allclose(pred[inner], depth[inner], atol=5e-3)
+    assert spgf.rmse(depth, g, INTR) < 0.05
+    e = spgf.depth_error(depth, g, INTR)
+    assert 0.9 < e["coverage"] <= 1.0
+
+
+def test_render_depth_of_a_single_gaussian_matches_the_analytic_densest_point():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(3, 3))
+    cov = A @ A.T * 0.01 + np.eye(3) * 1e-3
+    mu = np.array([0.1, -0.05, 2.0])
+    g = spgf.GMM(mu[None], cov[None], np.ones(1), np.ones(1, int))
+    pred = spgf.render_depth(g, INTR, bound=10.0, reg=0.0)
+    P = np.linalg.inv(cov)
+    for (vv, uu) in [(24, 32), (10, 50), (40, 5)]:
+        d = np.array([(uu - INTR.cx) / INTR.fx, (vv - INTR.cy) / INTR.fy, 1.0])
+        t = d @ P @ mu / (d @ P @ d)
+        m2 = mu @ P @ mu - (d @ P @ mu) ** 2 / (d @ P @ d)
+        assert pred[vv, uu] == (pytest.approx(t, rel=1e-5) if m2 <= 100 else 0.0)
+    assert (pred > 0).sum() > 100
+
+
+def test_stream_and_state_after_row_agree_with_fit():
+    f = scenes.render_sequence(1, 80, 60, seed=2)
+    intr = f.intrinsics
+    d = f.depth_noisy[0]
+    g = spgf.fit(d, intr)
+    states = list(spgf.stream(d, intr, rows_per_step=7))
+    assert states[-1].row == 59 and len(states) == 9
+    np.testing.assert_array_equal(states[-1].closed.means, g.means)
+    assert len(states[-1].open_means) == 0                 # the last row closes everything
+    mid = spgf.state_after_row(d, intr, 30)
+    assert mid.row == 30 and len(mid.open_means) > 0
+    assert (mid.open_columns[:, 0] <= mid.open_columns[:, 1]).all()
+    assert len(mid.closed) <= len(g)
+
+
+def test_scene_frame_statistics_are_consistent():
+    f = scenes.render_sequence(1, 160, 120, seed=0)
+    intr = f.intrinsics
+    g = spgf.fit(f.depth_noisy[0], intr)
+    st = g.stats
+    cap = spgf.capacities(160, spgf.Params())
+    assert st["state_bytes"] == spgf.state_bytes(160)
+    assert st["peak_records"] <= sum(cap.values())
+    assert 0 < g.support.sum() <= (f.depth_noisy[0] > 0).sum()
+    assert np.all(np.linalg.eigvalsh(g.covariances) > -1e-5)    # valid covariances from float32 sums
+    assert len(g) > 3 and spgf.rmse(f.depth_noisy[0], g, intr) < 0.6
+
+
+def test_ndt_matches_voxel_moments():
+    rng = np.random.default_rng(1)
+    depth = rng.uniform(1.0, 3.0, size=(48, 64)).astype(np.float32)
+    g = sc.fit_ndt(depth, INTR, voxel_m=0.5, min_points=5)
+    pts = _points(depth)
+    keys = np.floor(pts / 0.5).astype(int)
+    # an independent reference for one voxel: the most populated one
+    uniq, inv, cnt = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    sel = pts[inv.reshape(-1) == np.argmax(cnt)]
+    k = int(np.argmax(g.support))
+    assert g.support[k] == len(sel)
+    np.testing.assert_allclose(g.means[k], sel.mean(0), atol=1e-9)
+    np.testing.assert_allclose(g.covariances[k], np.cov(sel.T, bias=True), atol=1e-9)
+    assert g.support.sum() == cnt[cnt >= 5].sum()
+
+
+def test_traced_counts_allocations():
+    _, peak = sc.traced(np.ones, 1_000_000)
+    assert peak >= 8_000_000
+
+
+def test_compare_and_summary_small():
+    f = scenes.render_sequence(2, 80, 60, seed=0)
+    df = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    assert set(df.method) == {"SPGF", "EM", "NDT"} and len(df) == 5
+    em, sp = df[df.method == "EM"].iloc[0], df[(df.method == "SPGF") & (df.frame == 0)].iloc[0]
+    assert em.gaussians == sp.gaussians
+    assert sp.state_bytes == spgf.state_bytes(80)
+    s = sc.summary(df)
+    assert list(s.index) == ["SPGF", "EM", "NDT"]
+
+
+def test_explorer_redraws():
+    f = scenes.render_sequence(2, 80, 60, seed=0)
+    ex = spgf.explorer(frames=f)
+    before = ex.snapshot()[0].to_dict()["data"]
+    ex.set(row=10)
+    assert ex.snapshot()[0].to_dict()["data"] != before
+    text = ex.readout.value
+    ex.set(noise_floor=0.2, frame=1)
+    assert ex.readout.value != text
+
+
+def test_bad_inputs():
+    d = np.full((48, 64), 2.0, np.float32)
+    with pytest.raises(ValueError, match="noise_floor"):
+        spgf.Params(noise_floor=-1.0)
+    with pytest.raises(TypeError, match="ncheck_t"):
+        spgf.Params(ncheck_t=2.5)
+    with pytest.raises(ValueError, match="unknown SPGF parameter"):
+        spgf.Params().replace(bogus=1)
+    with pytest.raises(ValueError, match="depth_m"):
+        spgf.fit(np.ones((10, 10)), INTR)
+    with pytest.raises(ValueError, match="depth_m"):
+        spgf.fit(-d, INTR)
+    with pytest.raises(TypeError, match="intrinsics"):
+        spgf.fit(d, "camera")
+    with pytest.raises(TypeError, match="params"):
+        spgf.fit(d, INTR, params={"noise_floor": 0.1})
+    g = spgf.fit(d, INTR, LOOSE)
+    with pytest.raises(ValueError, match="bound"):
+        spgf.render_depth(g, INTR, bound=0)
+    with pytest.raises(ValueError, match="shape"):
+        spgf.render_depth(g, INTR, shape=(10, 10))
+    with pytest.raises(ValueError, match="row"):
+        spgf.state_after_row(d, INTR, 48)
+    with pytest.raises(ValueError, match="rows_per_step"):
+        next(spgf.stream(d, INTR, rows_per_step=0))
+    with pytest.raises(ValueError, match="n_components"):
+        sc.fit_em(d, INTR, 10_000)
+    with pytest.raises(ValueError, match="voxel_m"):
+        sc.fit_ndt(d, INTR, voxel_m=0)
+    with pytest.raises(TypeError, match="fn"):
+        sc.traced(3)
+
+
+def test_determinism_same_input_same_mixture():
+    f = scenes.render_sequence(2, 80, 60, seed=3)
+    a = spgf.fit(f.depth_noisy[0], f.intrinsics)
+    b = spgf.fit(f.depth_noisy[0], f.intrinsics)
+    np.testing.assert_array_equal(a.means, b.means)
+    np.testing.assert_array_equal(a.covariances, b.covariances)
+    c1 = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    c2 = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    cols = ["method", "gaussians", "rmse_cm", "rmse_true_cm", "coverage", "state_bytes"]
+    assert c1[cols].equals(c2[cols])
