@@ -43,7 +43,7 @@ from lab.core.nets import BlockSpec, ConvSpec, SpecNet, feature_sizes, mobilenet
 
 SCALES = {
     # res_check: resolution of the torch equality checks in the notebook
-    "small": dict(resolution=224, grid=4, split=5, res_check=128, check_grids=(2, 3, 4), check_splits=(3, 5),
+    "small": dict(resolution=224, grid=4, split=5, res_check=224, check_grids=(2, 3, 4), check_splits=(3, 5),
                   sweep_grids=(1, 2, 3, 4, 5, 6, 7, 8), sram_kb=256),
     "paper": dict(resolution=224, grid=4, split=5, res_check=224, check_grids=(2, 3, 4, 7), check_splits=(2, 3, 5, 7),
                   sweep_grids=(1, 2, 3, 4, 5, 6, 7, 8, 14), sram_kb=256),
@@ -387,6 +387,60 @@ def split_sizes(blocks: Sequence[BlockSpec], resolution: int) -> list[int]:
     return [row[-1] for row in feature_sizes(_check_blocks(blocks), resolution)]
 
 
+def headline(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int) -> pd.DataFrame:
+    """Layer-based and patch-based peak memory [kB] under both memory conventions:
+    in-place depthwise and residual (an MCU engine's kernels) and strict in + out."""
+    rows = []
+    for name, opt in (("in-place depthwise + residual", dict(inplace_depthwise=True, inplace_residual=True)),
+                      ("strict: input + output of every layer", dict(inplace_depthwise=False,
+                                                                      inplace_residual=False))):
+        lay = peak_memory(blocks, resolution, **opt) / KB
+        pat = patch_peak_memory(blocks, resolution, split, grid, **opt) / KB
+        rows.append(dict(convention=name, layer_kB=lay, patch_kB=pat, reduction=lay / pat))
+    return pd.DataFrame(rows)
+
+
+def random_bn_net(blocks: Sequence[BlockSpec], num_classes: int = 1000, seed: int = 0) -> SpecNet:
+    """A SpecNet in eval mode with random weights and random batch-norm statistics
+    (so that every layer does something non-trivial), for equality checks."""
+    seed = checks.check_int("seed", seed, lo=0)
+    torch.manual_seed(seed)
+    net = SpecNet(_check_blocks(blocks), num_classes).eval()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(0.4 * torch.rand(n, generator=gen) - 0.2)
+                m.running_var.copy_(0.5 + torch.rand(n, generator=gen))
+                m.weight.copy_(0.5 + torch.rand(n, generator=gen))
+                m.bias.copy_(0.4 * torch.rand(n, generator=gen) - 0.2)
+    return net
+
+
+def equality_check(net: SpecNet, resolution: int, splits: Sequence[int], grids: Sequence[int],
+                   seed: int = 0) -> pd.DataFrame:
+    """Patch-based against full-image inference on one random image, for every split and
+    grid: the largest absolute difference of the split-layer features and of the logits,
+    relative to the largest full-image value."""
+    checks.check_type("net", net, SpecNet)
+    resolution = checks.check_int("resolution", resolution, lo=8)
+    gen = torch.Generator().manual_seed(checks.check_int("seed", seed, lo=0))
+    x = torch.randn(1, net.specs[0].in_ch, resolution, resolution, generator=gen)
+    rows = []
+    with torch.no_grad():
+        ref = net(x)
+        for sp in splits:
+            full = net.features(x, 0, sp)
+            for g in grids:
+                feat = patch_features(net, x, sp, g)
+                logits = net.head(net.features(feat, start=sp))
+                rows.append(dict(split=int(sp), grid=int(g), feature_rel_err=float((feat - full).abs().max() / full.abs().max()),
+                                 logit_rel_err=float((logits - ref).abs().max() / ref.abs().max()),
+                                 same_class=bool(logits.argmax() == ref.argmax())))
+    return pd.DataFrame(rows)
+
+
 def demo_image(resolution: int) -> np.ndarray:
     """A resolution x resolution x 3 uint8 photograph (scikit-image's bundled 'astronaut')."""
     from skimage.data import astronaut
@@ -397,97 +451,5 @@ def demo_image(resolution: int) -> np.ndarray:
 
 
 
-# ----------------------------------------------------------------------------- explorer
-def _grid_shapes(plans: Sequence[PatchPlan], stride: int, resolution: int, focus: int) -> list[dict]:
-    shapes = []
-    for p in plans:  # the non-overlapping tiles, mapped to input pixels
-        o = p.output_region
-        shapes.append(dict(type="rect", x0=o[2] * stride - 0.5, x1=min(o[3] * stride, resolution) - 0.5,
-                           y0=o[0] * stride - 0.5, y1=min(o[1] * stride, resolution) - 0.5,
-                           line=dict(color="white", width=1)))
-    r = plans[focus].input_region  # one patch's input region: its tile plus the halo
-    shapes.append(dict(type="rect", x0=r[2] - 0.5, x1=r[3] - 0.5, y0=r[0] - 0.5, y1=r[1] - 0.5,
-                       line=dict(color="#ff7f0e", width=3), fillcolor="rgba(255,127,14,0.15)"))
-    return shapes
 
-
-def explorer(resolution: int = 224, grid: int = 4, split: int = 5, width_mult: float = 1.0,
-             sram_kb: float = 256.0, max_grid: int = 8):
-    """Widget: grid size, split point, resolution and width multiplier of MobileNetV2
-    against per-block peak memory (layer- and patch-based, with an SRAM budget line),
-    the MAC overhead of patching (and of the redistributed variant), and the patch grid
-    with one patch's halo drawn over an input image."""
-    import ipywidgets as W
-    import plotly.graph_objects as go
-    from lab.core import plotting, widgets
-
-    resolution = checks.check_int("resolution", resolution, lo=32, hi=512)
-    grid = checks.check_int("grid", grid, lo=1, hi=max_grid)
-    split = checks.check_int("split", split, lo=1, hi=18)
-    width_mult = checks.check_number("width_mult", width_mult, lo=0.1, hi=2.0)
-    sram_kb = checks.check_positive("sram_kb", sram_kb)
-    res_opts = sorted({96, 128, 160, 192, 224, 256, resolution})
-    wm_opts = sorted({0.35, 0.5, 0.75, 1.0, 1.4, width_mult})
-    controls = dict(grid=widgets.int_slider("grid n (n x n)", grid, 1, max_grid),
-                    split=widgets.int_slider("split after block", split, 1, 12),
-                    resolution=widgets.dropdown("resolution [px]", res_opts, resolution),
-                    width_mult=widgets.dropdown("width multiplier", wm_opts, width_mult))
-    f_mem = plotting.widget_figure(plotting.label("block", ""), plotting.label("peak memory (int8)", "kB"),
-                                   title="Per-block peak memory", height=340)
-    f_mem.add_bar(name="layer-based", marker_color="#9aa0a6")
-    f_mem.add_bar(name="patch-based", marker_color="#1f77b4")
-    f_mem.update_layout(barmode="group")
-    f_ov = plotting.widget_figure(plotting.label("grid n", "patches per side"), plotting.label("MAC overhead", "%"),
-                                  title="Recomputation overhead", height=300)
-    f_ov.add_scatter(name="MobileNetV2", mode="lines+markers")
-    f_ov.add_scatter(name="redistributed", mode="lines+markers")
-    f_ov.add_scatter(name="current", mode="markers", marker=dict(size=14, symbol="circle-open", color="black"))
-    f_img = plotting.widget_figure(plotting.label("x", "px"), plotting.label("y", "px"),
-                                   title="Patch grid (white) and one patch's input region with halo (orange)",
-                                   height=420)
-    f_img.add_image(z=demo_image(resolution))
-    f_img.update_yaxes(autorange="reversed", scaleanchor="x")
-    readout = W.HTML()
-
-    def update() -> None:
-        res, wm = int(controls["resolution"].value), float(controls["width_mult"].value)
-        blocks = mobilenet_v2_specs(wm)
-        sizes = split_sizes(blocks, res)
-        sp = min(int(controls["split"].value), len(blocks) - 1)
-        g = min(int(controls["grid"].value), sizes[sp - 1])
-        tab = block_table(blocks, res, sp, g)
-        f_mem.data[0].x = f_mem.data[1].x = list(tab.block)
-        f_mem.data[0].y, f_mem.data[1].y = list(tab.layer_kB), list(tab.patch_kB)
-        f_mem.layout.shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=sram_kb, y1=sram_kb,
-                                    line=dict(color="#d62728", dash="dash"))]
-        f_mem.layout.annotations = [dict(xref="paper", x=1, y=sram_kb, text=f"SRAM {sram_kb:g} kB",
-                                         showarrow=False, yshift=10, xanchor="right")]
-        grids = [n for n in range(1, max_grid + 1) if n <= sizes[sp - 1]]
-        ov = [100 * mac_overhead(blocks, res, sp, n)["overhead"] for n in grids]
-        rd = redistributed_specs(blocks, sp)
-        ov_rd = [100 * mac_overhead(rd, res, sp, n)["overhead"] for n in grids]
-        f_ov.data[0].x = f_ov.data[1].x = grids
-        f_ov.data[0].y, f_ov.data[1].y = ov, ov_rd
-        f_ov.data[2].x, f_ov.data[2].y = [g], [ov[grids.index(g)]]
-        plans = plan_patches(blocks, res, sp, g)
-        f_img.data[0].z = demo_image(res)
-        focus = (g // 2) * g + g // 2 if g > 2 else 0
-        f_img.layout.shapes = _grid_shapes(plans, res // sizes[sp - 1], res, focus)
-        peak_l = peak_memory(blocks, res) / KB
-        peak_p = patch_peak_memory(blocks, res, sp, g) / KB
-        r = plans[focus].input_region
-        readout.value = widgets.readout_table({
-            "layer-based peak": f"{peak_l:.1f} kB", "patch-based peak": f"{peak_p:.1f} kB",
-            "reduction": f"{peak_l / peak_p:.2f}x",
-            "fits the SRAM budget": f"{'yes' if peak_p <= sram_kb else 'no'} ({sram_kb:g} kB)",
-            "MAC overhead": f"{ov[grids.index(g)]:.1f} % (redistributed {ov_rd[grids.index(g)]:.1f} %)",
-            "split feature map": f"{blocks[sp - 1].out_ch}x{sizes[sp - 1]}x{sizes[sp - 1]} ({g}x{g} patches)",
-            "input region of the orange patch": f"{r[1] - r[0]} x {r[3] - r[2]} px"})
-
-    ex = widgets.Explorer(controls, [f_mem, f_ov, f_img], update, readout,
-                          title="MCUNetV2 patch-based inference",
-                          presets={"paper (224 px, 4x4, split 5)": dict(resolution=224, grid=4, split=5, width_mult=1.0),
-                                   "no patches": dict(grid=1),
-                                   "small MCU (128 px, 0.35x)": dict(resolution=128, width_mult=0.35, grid=2, split=5)})
-    ex.refresh()
-    return ex
+from lab.mcunet_viz import explorer, profile_figure, sweep_figure  # noqa: E402,F401  (figures and widget)
