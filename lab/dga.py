@@ -412,9 +412,11 @@ def summary(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: 
             tta = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s), r.acc, target_acc) for r in rs]
             tta_sync = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s), r.acc, target_acc)
                         for r in sy]
+            with np.errstate(invalid="ignore", divide="ignore"):  # never reached: inf / inf -> nan
+                tta_ratio = float(np.mean(tta_sync) / np.mean(tta)) if sy else float("nan")
             rows.append(dict(partition=p, method=m, latency_ms=lat, acc_mean=acc.mean(), acc_std=acc.std(),
                              wall_s=t_all, speedup=speedup(m, step_s, lat_s, steps, delay, period),
-                             tta_speedup=float(np.mean(tta_sync) / np.mean(tta)) if sy else float("nan")))
+                             tta_speedup=tta_ratio))
     return pd.DataFrame(rows)
 
 
@@ -434,8 +436,45 @@ def delay_sweep(delays=(0, 1, 2, 4, 8, 16), partition_kind: str = "iid", latency
     return pd.DataFrame(rows)
 
 
+def speedup_grid(step_ms=(0.5, 20, 50, 100, 200), latencies_ms=(50, 200), delay: int = 4, period: int = 4,
+                 steps: int = 300):
+    """Modelled speedup of DGA over sync and over FedAvg for hypothetical per-step compute
+    times [ms] (e.g. slower edge devices) at each latency [ms]. Returns a pandas DataFrame."""
+    import pandas as pd
+
+    rows = []
+    for c in step_ms:
+        c_s = check_number("step_ms", c, lo=0.0, lo_open=True) / 1000
+        for lat in latencies_ms:
+            lat_s = check_nonnegative("latencies_ms", lat) / 1000
+            rows.append(dict(step_ms=c, latency_ms=lat,
+                             over_sync=speedup("dga", c_s, lat_s, steps, delay, period, "sync"),
+                             over_fedavg=speedup("dga", c_s, lat_s, steps, delay, period, "fedavg")))
+    return pd.DataFrame(rows)
+
+
 def explorer(**kwargs):
     """The interactive explorer (latency, delay D, workers J, partition); see `lab.dga_plots`."""
     from .dga_plots import explorer as _explorer
 
     return _explorer(**kwargs)
+
+
+def claim_numbers(runs: dict, step_s: float, latency_ms: float = 200, delay: int = 4, period: int = 4) -> dict:
+    """The measured numbers behind the notebook's claims. Per partition p: final test
+    accuracy [%] per method (mean, std over seeds), the gaps sync - dga and fedavg - dga
+    [points] (mean, std over seeds, paired by seed) and, at `latency_ms`, the speedup of
+    DGA over sync and over FedAvg for the same number of steps."""
+    check_type("runs", runs, dict)
+    out = {}
+    seeds = sorted({s for _, _, s in runs})
+    for p in sorted({k[0] for k in runs}):
+        acc = {m: 100 * np.array([runs[(p, m, s)].final_acc for s in seeds]) for m in METHODS}
+        gap_s, gap_f = acc["sync"] - acc["dga"], acc["fedavg"] - acc["dga"]
+        out[p] = dict(acc={m: (a.mean(), a.std()) for m, a in acc.items()}, n_seeds=len(seeds),
+                      gap_sync=(gap_s.mean(), gap_s.std()), gap_fedavg=(gap_f.mean(), gap_f.std()))
+    steps = len(next(iter(runs.values())).compute_s)
+    lat = check_nonnegative("latency_ms", latency_ms) / 1000
+    out["speedup_sync"] = round(speedup("dga", step_s, lat, steps, delay, period, "sync"), 2)
+    out["speedup_fedavg"] = round(speedup("dga", step_s, lat, steps, delay, period, "fedavg"), 2)
+    return out

@@ -239,3 +239,16 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4):
+    """A table (pandas DataFrame) of a real run: per method the measured wall time [s]
+    of the slowest rank, the `lab.dga.timeline` prediction [s] from the run's own
+    measured per-step compute times, the number of all-reduces and the test accuracy [%]."""
+    import pandas as pd
+
+    check_type("res", res, DistResult)
+    latency_s = check_nonnegative("latency_s", latency_s)
+    return pd.DataFrame([dict(method=m, measured_wall_s=res.wall_s[m],
+                              timeline_s=float(dga.timeline(m, res.compute_s[m], latency_s, delay, period)[-1]),
+                              all_reduces=res.messages[m], acc_percent=100 * res.acc[m]) for m in res.W])

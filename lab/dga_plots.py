@@ -29,7 +29,8 @@ def partition_figure(data: dga.Digits, workers: int = 4, seed: int = 0) -> go.Fi
                         marker_color=plotting.COLORS[j % len(plotting.COLORS)], showlegend=col == 1)
     fig.update_layout(template=plotting.TEMPLATE_NAME, barmode="stack", height=330)
     return plotting.label_axes(fig, xaxis=plotting.label("digit class", ""), xaxis2=plotting.label("digit class", ""),
-                               yaxis=plotting.label("training images", "count"))
+                               yaxis=plotting.label("training images", "count"),
+                               yaxis2=plotting.label("training images", "count"))
 
 
 def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: int = 4,

@@ -202,6 +202,21 @@ def test_explorer_redraws(data):
     assert ex.snapshot()[0].to_dict()["data"] != after
 
 
+def test_figures_label_every_axis(data):
+    from lab.core.plotting import unlabelled_axes
+
+    runs = dga.compare(seeds=(0,), data=data, progress=False, steps=12, eval_every=4)
+    sweep = dga.delay_sweep((0, 2), data=data, steps=8)
+    assert list(sweep["speedup"]) == [1.0, dga.speedup("dga", 4e-4, 0.2, 8, delay=2)]
+    assert 3.0 < sweep["speedup"][1] <= 4.0  # D + 1 = 3 per latency, plus the D free steps at the start
+    for fig in (dga_plots.partition_figure(data), dga_plots.curves_figure(runs), dga_plots.delay_figure(sweep)):
+        assert unlabelled_axes(fig) == []
+    table = dga.summary(runs, (0, 200), step_s=1e-3)
+    assert len(table) == 2 * 2 * 3 and (table.query("method == 'sync'")["speedup"] == 1).all()
+    num = dga.claim_numbers(runs, 1e-3)
+    assert num["iid"]["n_seeds"] == 1 and num["speedup_sync"] > 1
+
+
 def test_determinism(data):
     a = dga.simulate("dga", "noniid", steps=30, seed=4, data=data)
     b = dga.simulate("dga", "noniid", steps=30, seed=4, data=data)
