@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import calo
-from .core.checks import check_choice, check_int, check_number, check_positive, check_type
+from .core.checks import check_choice, check_int, check_positive, check_type
 
 EMB_DIM = 4
 VOXEL_CM = 2.0      # voxel edge of SPVCNN's voxel branch; the point branch keeps the 1 cm cells
@@ -385,7 +385,9 @@ def compare(cfg, progress: bool = True):
 def gap(df) -> dict:
     """PQ of each model as mean and std over seeds, and the SPVCNN - GNN gap per seed
     (percentage points)."""
-    check_number("rows", len(df), lo=1)
+    missing = {"seed", "model", "pq", "pq_energy"} - set(getattr(df, "columns", []))
+    if missing or not len(df):
+        raise ValueError(f"df must be a non-empty DataFrame with columns seed, model, pq, pq_energy; missing {sorted(missing)}")
     piv = df.pivot(index="seed", columns="model", values="pq")
     pive = df.pivot(index="seed", columns="model", values="pq_energy")
     d = (piv["SPVCNN"] - piv["GNN"]) * 100

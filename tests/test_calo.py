@@ -10,11 +10,9 @@ SMALL = dict(particles=(2, 3), energy_gev=(3.0, 20.0), dep_per_gev=8.0)
 
 
 def _has_engine() -> bool:
-    try:
-        from lab import sparseconv  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    import importlib.util
+
+    return importlib.util.find_spec("lab.sparseconv") is not None
 
 
 needs_engine = pytest.mark.skipif(not _has_engine(), reason="lab.sparseconv (the sparse-conv engine) is not there")
@@ -308,3 +306,36 @@ def test_event_geometries_are_open3d_point_clouds_and_boxes():
     sizes = calo.energy_marker_sizes(ev.energy)
     assert sizes.min() == pytest.approx(2.0) and sizes.max() == pytest.approx(9.0)
     assert np.corrcoef(np.log(ev.energy), sizes)[0, 1] > 0.99
+
+
+def test_cluster_table_and_geometric_baseline():
+    ev = calo.generate_event(4, **SMALL)
+    rows = calo.cluster_table(ev, ev.cluster)
+    by = {r["cluster"]: r for r in rows}
+    assert by["noise"]["hits"] == int((ev.cluster == -1).sum())
+    for p in range(len(ev.kinds)):
+        if (ev.cluster == p).any():
+            assert by[p]["energy_gev"] == pytest.approx(ev.energy[ev.cluster == p].sum())
+            assert by[p]["truth"].startswith(f"{p} (")
+    assert sum(r["energy_gev"] for r in rows) == pytest.approx(ev.energy.sum())
+    lab = calo.geometric_clusters(ev)
+    assert lab.shape == (ev.n_hits,) and lab.min() >= -1
+    with pytest.raises(ValueError, match="eps_cm"):
+        calo.geometric_clusters(ev, eps_cm=0)
+
+
+def test_figures_label_every_axis_with_a_unit():
+    import pandas as pd
+
+    from lab import calo_viz
+    from lab.core.plotting import unlabelled_axes
+
+    evs = calo.generate_events(2, 1, **SMALL)
+    assert not unlabelled_axes(calo_viz.shower_profiles_figure(evs))
+    df = pd.DataFrame([dict(seed=0, model="SPVCNN", pq=0.5, pq_energy=0.6),
+                       dict(seed=0, model="GNN", pq=0.6, pq_energy=0.7)])
+    assert not unlabelled_axes(calo_viz.comparison_figure(df, 0.3))
+    g = cm.gap(pd.DataFrame([dict(seed=s, model=m, pq=v, pq_energy=v) for s, m, v in
+                             [(0, "SPVCNN", 0.7), (0, "GNN", 0.6), (1, "SPVCNN", 0.5), (1, "GNN", 0.6)]]))
+    assert g["gap_pp"][0] == pytest.approx(0.0, abs=1e-9) and g["gap_pp"][1] == pytest.approx(10.0)
+    assert g["seeds_spvcnn_ahead"] == 1 and g["n_seeds"] == 2
