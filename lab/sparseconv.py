@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import torch
 
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
@@ -253,34 +254,95 @@ class KernelMap:
 
 
 def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: torch.Tensor,
-                     submanifold: bool = False) -> KernelMap:
+                     submanifold: bool = False, method: str = "merge") -> KernelMap:
     """Kernel map by sort-and-search.
 
     in_keys [N_in], out_keys [N_out]: int64 hash keys; offsets [K, 3]: the input position
-    of offset k for output ``o`` is ``o + offsets[k]`` (stride-1 units). The input keys are
-    sorted once; for each offset the shifted output keys are located by `rank_lookup`.
+    of offset k for output ``o`` is ``o + offsets[k]`` (stride-1 units). Both key sets are
+    sorted once. method "merge": for each offset the shifted (still sorted) output keys are
+    merged with the sorted input keys in one linear pass (PointAcc's merge-sort mapping,
+    compiled with numba); "search": each shifted key is located by binary search
+    (`rank_lookup`, pure torch). Both give identical maps.
     """
-    order = torch.argsort(in_keys)
-    skeys = in_keys[order]
-    n_out = out_keys.numel()
-    ar = torch.arange(n_out, dtype=torch.int64)
-    ins, outs, sizes = [], [], []
+    check_choice("method", method, ("merge", "search"))
+    order_in = torch.argsort(in_keys)
+    skeys = in_keys[order_in]
+    order_out = order_in if out_keys is in_keys else torch.argsort(out_keys)
+    sout = skeys if out_keys is in_keys else out_keys[order_out]
     dk = offset_key(offsets)
+    K = offsets.shape[0]
     ident = -1
-    for k in range(offsets.shape[0]):
-        if submanifold and bool((offsets[k] == 0).all()):
-            ident = k
-            ins.append(ar)
-            outs.append(ar)
-            sizes.append(n_out)
-            continue
-        pos = rank_lookup(skeys, out_keys + dk[k])
-        hit = pos >= 0
-        ins.append(order[pos[hit]])
-        outs.append(ar[hit])
-        sizes.append(int(hit.sum()))
-    return KernelMap(torch.cat(ins), torch.cat(outs), torch.tensor(sizes, dtype=torch.int64),
-                     in_keys.numel(), n_out, offsets, ident)
+    if submanifold:
+        zero = (offsets == 0).all(1).nonzero()
+        ident = int(zero[0]) if zero.numel() else -1
+    if method == "merge" and _merge_join is not None:
+        skip = np.zeros(K, dtype=np.bool_)
+        if ident >= 0:
+            skip[ident] = True
+        ri, ro, sizes = _merge_join(skeys.numpy(), sout.numpy(), dk.numpy(), skip)
+        ri, ro, sizes = torch.from_numpy(ri), torch.from_numpy(ro), torch.from_numpy(sizes)
+    else:
+        ris, ros, sz = [], [], []
+        ar = torch.arange(out_keys.numel(), dtype=torch.int64)
+        for k in range(K):
+            if k == ident:
+                ris.append(ar[:0]), ros.append(ar[:0]), sz.append(0)
+                continue
+            pos = rank_lookup(skeys, sout + dk[k])
+            hit = pos >= 0
+            ris.append(pos[hit]), ros.append(ar[hit]), sz.append(int(hit.sum()))
+        ri, ro, sizes = torch.cat(ris), torch.cat(ros), torch.tensor(sz, dtype=torch.int64)
+    in_idx, out_idx = order_in[ri], order_out[ro]
+    if ident >= 0:  # the centre of a submanifold conv: every row to itself
+        bounds = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(sizes, 0)])
+        ar = torch.arange(out_keys.numel(), dtype=torch.int64)
+        cut = int(bounds[ident])
+        in_idx = torch.cat([in_idx[:cut], ar, in_idx[cut:]])
+        out_idx = torch.cat([out_idx[:cut], ar, out_idx[cut:]])
+        sizes = sizes.clone()
+        sizes[ident] = out_keys.numel()
+    return KernelMap(in_idx, out_idx, sizes, in_keys.numel(), out_keys.numel(), offsets, ident)
+
+
+def _make_merge_join():
+    """The merge join compiled by numba (None when numba is missing: `search` is used)."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+
+    @numba.njit(cache=True, nogil=True)
+    def merge_join(sk_in, sk_out, dk, skip):
+        # for each offset k: walk the sorted outputs (shifted by dk[k]) and the sorted
+        # inputs together; equal keys are a pair. Returns ranks in the sorted orders.
+        K, n, m = dk.shape[0], sk_in.shape[0], sk_out.shape[0]
+        cap = m * K
+        ri = np.empty(cap, np.int64)
+        ro = np.empty(cap, np.int64)
+        sizes = np.zeros(K, np.int64)
+        p = 0
+        for k in range(K):
+            if skip[k]:
+                continue
+            d = dk[k]
+            i = 0
+            for j in range(m):
+                q = sk_out[j] + d
+                while i < n and sk_in[i] < q:
+                    i += 1
+                if i == n:
+                    break
+                if sk_in[i] == q:
+                    ri[p] = i
+                    ro[p] = j
+                    p += 1
+                    sizes[k] += 1
+        return ri[:p].copy(), ro[:p].copy(), sizes
+
+    return merge_join
+
+
+_merge_join = _make_merge_join()
 
 
 def downsample_coords(coords: torch.Tensor, new_stride: int) -> torch.Tensor:
