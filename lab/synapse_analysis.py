@@ -68,11 +68,14 @@ def impedance_analytic(device: Device, omega, continuous: bool = False) -> np.nd
     Cmu = mdl.Qseg / d.de_eq(d.theta0)      # chemical capacitance of one segment [F]
     Rseg = 1.0 / (mdl.kd * Cmu)             # ionic resistance between segments [ohm]
     if continuous:
+        if d.k_out > 0:
+            raise ValueError("continuous=True needs k_out == 0 (a reflecting far end)")
         Rd, Ct = d.m * Rseg, d.m * Cmu
         x = np.sqrt(s * Rd * Ct)
         Zw = Rd / (x * np.tanh(x))
     else:
-        Zw = 1.0 / (s * Cmu)
+        g_out = mdl.kout * Cmu                 # out-diffusion conductance of the far segment [S]
+        Zw = 1.0 / (s * Cmu + g_out)
         for _ in range(d.m - 1):
             Zw = 1.0 / (s * Cmu + 1.0 / (Rseg + Zw))
     Zc = 1.0 / (s * mdl.Cc + 1.0 / (Rct_c + Zw))

@@ -23,7 +23,7 @@ def test_scales():
 def test_analytic_jacobian_matches_finite_differences(dev):
     rng = np.random.default_rng(0)
     for mode, val, re in (("V", 0.7, math.inf), ("V", -0.4, 1e8), ("I", 1e-8, math.inf), ("I", -2e-8, 1e8)):
-        m = s._Model(dev.replace(R_e=re))
+        m = s._Model(dev.replace(R_e=re, k_out=1e-9))
         y = m.y0()
         y[:m.ith.start] += rng.normal(0, 0.1, m.ith.start)
         y[m.ith] += rng.uniform(0, 0.05, dev.m)
@@ -32,9 +32,9 @@ def test_analytic_jacobian_matches_finite_differences(dev):
         assert np.max(np.abs(J - Jn)) <= 1e-5 * np.max(np.abs(J))
 
 
-@pytest.mark.parametrize("r_e", [math.inf, 3e8])
-def test_small_signal_admittance_matches_element_impedances(dev, r_e):
-    d = dev.replace(R_e=r_e)
+@pytest.mark.parametrize("r_e,k_out", [(math.inf, 0.0), (3e8, 0.0), (math.inf, 1e-9)])
+def test_small_signal_admittance_matches_element_impedances(dev, r_e, k_out):
+    d = dev.replace(R_e=r_e, k_out=k_out)
     w = np.logspace(-1, 8, 40)
     y_ss = sa.admittance_statespace(d, w)
     y_an = 1.0 / sa.impedance_analytic(d, w)
@@ -64,6 +64,16 @@ def test_time_domain_step_matches_linearised_state_space(dev):
     i_lin = np.array([(C @ (expm(A * tk) - np.eye(A.shape[0])) @ Ainv_B)[0, 0] * a + Dm[0, 0] * a for tk in t])
     i_nl = res.I_gate[res.t > 2e-5]
     assert np.max(np.abs(i_nl - i_lin)) < 0.01 * np.max(np.abs(i_lin))
+
+
+def test_stiff_solvers_agree(dev):
+    w = s.pulse_train("current", 1e-8, 1e-3, 2, 3e-3, polarity=[1, -1])
+    runs = {m: s.simulate(dev, w, pts=20, method=m) for m in ("LSODA", "BDF", "Radau")}
+    for m in ("BDF", "Radau"):
+        assert np.allclose(runs[m].G, runs["LSODA"].G, rtol=1e-5)
+        assert np.allclose(runs[m].V, runs["LSODA"].V, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="method"):
+        s.simulate(dev, w, method="Euler")
 
 
 def test_charge_conservation(dev):

@@ -1,0 +1,195 @@
+"""SPICE export of the synapse circuit of `lab.synapse`, and a batch ngspice runner, to
+cross-validate our state-space solver against an independent circuit simulator.
+
+Backs notebooks/10_mg_synapse.ipynb (the overlay of the two simulators).
+
+`to_spice(device, waveform)` writes an ngspice netlist of the same circuit:
+R_s (+R_int), the gate interface (C_dl,g and a behavioural Butler-Volmer current source),
+N electrolyte cells (R || C), the channel interface (C_dl,c and a behavioural BV source
+whose overpotential subtracts E_eq of the surface concentration), the channel
+diffusion line with node voltages equal to the inserted fractions theta_i (capacitors of
+Q_seg farad per unit theta, resistors between them, the BV current injected into the
+first node), the electronic leakage R_e and the out-diffusion conductance. A behavioural
+voltage node `gout` carries the conductance G(t) in siemens. The drive is a PWL voltage
+source (voltage waveforms; rests at a fixed gate voltage) or a PWL current source (current
+waveforms; I = 0 = open gate between pulses), with `edge` rise/fall times.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lab.core.checks import check_number, check_positive, check_type
+from lab.synapse import Device, Waveform, _Model
+
+
+def ngspice_path() -> str | None:
+    """The ngspice executable, or None when it is not installed."""
+    return shutil.which("ngspice")
+
+
+def _pwl(waveform: Waveform, edge: float) -> tuple[str, str]:
+    """(kind, PWL points) of a waveform that is entirely voltage- or current-controlled."""
+    modes = {s.mode for s in waveform.segments}
+    if modes == {"I"}:
+        kind = "I"
+    elif modes == {"V"}:
+        kind = "V"
+    else:
+        raise ValueError("waveform must be all voltage-controlled (rest at a gate voltage, not open) or all "
+                         "current-controlled for SPICE export; got a mix of modes")
+    pts = [(0.0, waveform.segments[0].value)]
+    t = 0.0
+    for s in waveform.segments:
+        if abs(s.value - pts[-1][1]) > 0:
+            pts.append((t + edge, s.value))
+        t += s.duration
+        pts.append((t, s.value))
+    return kind, " ".join(f"{a:.12g} {b:.12g}" for a, b in pts)
+
+
+def to_spice(device: Device, waveform: Waveform, *, edge: float = 1e-9, tstep: float | None = None,
+             out_file: str = "synapse_out.txt", reltol: float = 1e-6) -> str:
+    """An ngspice netlist (str) of the stack under `waveform`, with a `.control` block that
+    writes time, V(gate), V(channel-interface), V(theta_1) and G to `out_file` (wrdata).
+
+    edge: PWL rise/fall time [s]; tstep: maximum time step [s] (default duration/2000).
+    """
+    check_type("device", device, Device)
+    check_type("waveform", waveform, Waveform)
+    edge = check_positive("edge", edge)
+    reltol = check_number("reltol", reltol, lo=1e-9, hi=1e-2)
+    m = _Model(device)
+    d = device
+    T = waveform.duration
+    tstep = T / 2000 if tstep is None else check_positive("tstep", tstep)
+    kind, pwl = _pwl(waveform, edge)
+    N, M = d.n_e, d.m
+    f = 1.0 / d.vt
+    t0 = d.theta0
+    L = []
+    L.append(f"* synapse stack exported from lab.synapse (device {d.name!r}, z={d.z})")
+    if kind == "V":
+        L.append(f"VG g 0 PWL({pwl})")
+    else:
+        L.append(f"IG 0 g PWL({pwl})")
+    L.append(f"RS g n0 {m.Rst:.12g}")
+    if m.Re != math.inf:
+        L.append(f"RE g 0 {m.Re:.12g}")
+    # gate interface n0 -> n1
+    L.append(f"CDLG n0 n1 {m.Cg:.12g}")
+    L.append(f"BFG n0 n1 I={m.I0g:.12g}*(exp({d.alpha_g * f:.12g}*V(n0,n1))"
+             f"-exp({-(1 - d.alpha_g) * f:.12g}*V(n0,n1)))")
+    prev = "n1"
+    for k in range(N):
+        nxt = f"e{k + 1}"
+        L.append(f"RI{k + 1} {prev} {nxt} {m.Rk:.12g}")
+        L.append(f"CG{k + 1} {prev} {nxt} {m.Ck:.12g}")
+        prev = nxt
+    # channel interface: prev -> 0 (the channel's electronic rail)
+    lo, hi = d._EPS, 1 - d._EPS
+    xc = f"min(max(V(th1),{lo:.6g}),{hi:.6g})"
+    eeq = (f"({d.vt:.12g}*(ln({xc}/(1-{xc}))-({math.log(t0 / (1 - t0)):.12g}))+{d.g_int:.12g}*({xc}-{t0:.12g})"
+           f"+({d.vt:.12g}/({xc}*(1-{xc}))+{d.g_int:.12g})*(V(th1)-{xc}))")
+    L.append(f"BEQ eq 0 V={eeq}")
+    L.append(f"CDLC {prev} 0 {m.Cc:.12g}")
+    bv_c = (f"{m.I0c:.12g}*(exp(min(max({d.alpha_c * f:.12g}*(V({prev})-V(eq)),-60),60))"
+            f"-exp(min(max({-(1 - d.alpha_c) * f:.12g}*(V({prev})-V(eq)),-60),60)))")
+    L.append(f"BFC {prev} 0 I={bv_c}")
+    # diffusion line: node voltage = theta
+    L.append(f"BINS 0 th1 I={bv_c}")
+    rseg = 1.0 / (m.kd * m.Qseg)
+    for i in range(1, M + 1):
+        L.append(f"CMU{i} th{i} 0 {m.Qseg:.12g}")
+        if i < M:
+            L.append(f"RD{i} th{i} th{i + 1} {rseg:.12g}")
+    if d.k_out > 0:
+        L.append(f"VENV env 0 DC {t0:.12g}")
+        L.append(f"ROUT th{M} env {1.0 / (m.kout * m.Qseg):.12g}")
+    # conductance G = W/L * [sum sigma(theta_i) dx + mu_es cdl_c eta]
+    terms = "+".join(f"pwr(max(V(th{i}),0),{d.p_sigma:.12g})" for i in range(1, M + 1))
+    L.append(f"BG gout 0 V={d.W / d.L * d.sigma_ch * m.dx / t0 ** d.p_sigma:.12g}*({terms})"
+             f"+{d.W / d.L * d.mu_es * d.cdl_c:.12g}*(V({prev})-V(eq))")
+    ics = " ".join(f"V(th{i})={t0:.12g}" for i in range(1, M + 1))
+    L.append(f".ic {ics}")
+    L.append(f".options reltol={reltol:g} abstol=1e-18 vntol=1e-9 chgtol=1e-20 method=gear maxord=2 itl4=200")
+    L.append(f".tran {tstep:.6g} {T:.12g} 0 {tstep:.6g} uic")
+    L.append(".control")
+    L.append("set wr_singlescale")
+    L.append("set wr_vecnames")
+    L.append("option numdgt=12")
+    L.append("run")
+    L.append(f"wrdata {out_file} v(g) v({prev}) v(th1) v(gout)")
+    L.append("quit")
+    L.append(".endc")
+    L.append(".end")
+    return "\n".join(L) + "\n"
+
+
+def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, **kwargs) -> dict:
+    """Export, run `ngspice -b` in a temporary folder, and read the traces back.
+
+    Returns dict of arrays: t [s], V_gate [V], v_c [V] (channel-interface voltage),
+    theta1 [-], G [S]. Raises RuntimeError when ngspice is absent or fails."""
+    exe = ngspice_path()
+    if exe is None:
+        raise RuntimeError("ngspice is not installed (apt-get install ngspice)")
+    with tempfile.TemporaryDirectory() as tmp:
+        net = Path(tmp) / "synapse.cir"
+        net.write_text(to_spice(device, waveform, out_file="out.txt", **kwargs))
+        proc = subprocess.run([exe, "-b", str(net)], cwd=tmp, capture_output=True, text=True, timeout=timeout)
+        out = Path(tmp) / "out.txt"
+        if not out.is_file():
+            raise RuntimeError(f"ngspice failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        data = np.loadtxt(out, skiprows=1)
+    t, vg, vc, th1, g = data.T
+    keep = np.concatenate([[True], np.diff(t) > 0])
+    return dict(t=t[keep], V_gate=vg[keep], v_c=vc[keep], theta1=th1[keep], G=g[keep])
+
+
+def compare(res, spice: dict, *, skip_edges: float = 1e-5) -> dict:
+    """Largest relative deviations between our `Result` and ngspice's traces, on our sample
+    times away from the waveform edges (within `skip_edges` s): for the gate voltage and the
+    channel-interface voltage relative to their peak magnitude, for theta_1 and G relative to
+    their own values."""
+    from lab.synapse import Result
+    check_type("res", res, Result)
+    edges = res.waveform.edges()
+    t = res.t
+    ok = np.min(np.abs(t[:, None] - edges[None, :]), axis=1) > skip_edges
+    ok &= (t >= spice["t"][0]) & (t <= spice["t"][-1])
+    ic = _Model(res.device).ic
+    ours = dict(V_gate=res.V, v_c=res.states[:, ic], theta1=res.theta[:, 0], G=res.G)
+    out = {}
+    for k, y in ours.items():
+        ys = np.interp(t[ok], spice["t"], spice[k])
+        if k in ("G", "theta1"):
+            out[k] = float(np.max(np.abs(ys - y[ok]) / np.abs(y[ok])))
+        else:
+            out[k] = float(np.max(np.abs(ys - y[ok])) / max(np.max(np.abs(y[ok])), 1e-30))
+    return out
+
+
+def overlay_figure(res, spice_traces: dict, title: str = "our solver vs ngspice"):
+    """Two panels: gate voltage and conductance against time, our solver (lines) and
+    ngspice (dots)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from lab.core import plotting
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.update_layout(template=plotting.TEMPLATE_NAME, height=520, title=title)
+    step = max(1, len(spice_traces["t"]) // 400)
+    for row, (ours, theirs, scale) in enumerate((("V", "V_gate", 1.0), ("G", "G", 1e6)), start=1):
+        fig.add_trace(go.Scatter(x=res.t, y=getattr(res, ours) * scale, mode="lines", name=f"{ours}: lab.synapse"),
+                      row=row, col=1)
+        fig.add_trace(go.Scatter(x=spice_traces["t"][::step], y=spice_traces[theirs][::step] * scale, mode="markers",
+                                 marker=dict(size=4), name=f"{ours}: ngspice"), row=row, col=1)
+    plotting.label_axes(fig, xaxis=plotting.label("time", "s"), xaxis2=plotting.label("time", "s"),
+                        yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"))
+    return fig
