@@ -30,7 +30,7 @@ def test_mobilenet_v2_shape_params_and_macs():
 
 def test_count_macs_hand_count_on_tiny_layers():
     conv = nn.Conv2d(2, 3, 3, padding=1)
-    assert nets.count_macs(conv, (2, 4, 4)) == 4 * 4 * 3 * 2 * 9  # 288
+    assert nets.count_macs(conv, (2, 4, 4)) == 4 * 4 * 3 * 2 * 9  # 864
     dw = nn.Conv2d(4, 4, 3, stride=2, padding=1, groups=4)
     assert nets.count_macs(dw, (4, 6, 6)) == 3 * 3 * 4 * 1 * 9  # 324
     lin = nn.Linear(5, 7)

@@ -1,0 +1,384 @@
+"""Network Augmentation for Tiny Deep Learning (H. Cai, C. Gan, J. Lin, S. Han; ICLR 2022).
+
+Backs notebooks/01_netaug.ipynb.
+
+Tiny networks under-fit, so regularisers that fight over-fitting (dropout, data
+augmentation) do not help them. NetAug augments the *model* instead: the tiny network
+is the first channels of every layer of wider networks that share its weights. Each
+training step adds the loss of one randomly sampled wider network to the tiny
+network's loss; at the end the tiny network is exported alone, at zero inference cost.
+
+This module follows the authors' recipe at laptop scale, on scikit-learn's 8x8 digits:
+
+1. `TinyNet` is built from dynamic-width layers (`lab.core.nets.DynamicConv2d`,
+   `DynamicLinear`) whose weights hold the widest shape; the tiny model is the first
+   channels of each weight.
+2. The augmented widths come from multipliers: `width_mults` for block outputs and
+   `expand_mults` for the expanded (hidden) channels of each inverted-residual block.
+3. Each step: forward/backward of the tiny model, then of one augmented model sampled
+   uniformly per block, gradients accumulated (augmented loss weighted by `alpha`), one
+   optimiser step.
+4. Every `sort_every` epochs the hidden channels are sorted by importance (L1 norm of
+   their projection weights), so the tiny model keeps the most useful ones.
+5. Width augmentation stops for the last `1 - stop_width_at` of training (expand
+   augmentation continues).
+6. `export_tiny` copies the tiny model's weight slices into a plain `TinyNet` of
+   exactly the baseline's shape.
+
+Images are (N, 1, 8, 8) float tensors in [0, 1]; labels (N,) int64 in 0..9.
+Accuracies are fractions in [0, 1].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from lab.core import checks
+from lab.core.nets import DynamicBatchNorm2d, DynamicConv2d, DynamicLinear, count_macs, count_params
+
+SCALES = {
+    # base_width: the tiny model (0.5 -> 412 parameters); sizes: model sizes of the size sweep
+    "small": dict(epochs=12, seeds=(0, 1, 2), base_width=0.5, sizes=(0.5, 2.0), batch=256, lr=0.02,
+                  dropout=0.3, alpha=1.0),
+    "paper": dict(epochs=30, seeds=(0, 1, 2, 3, 4), base_width=0.5, sizes=(0.5, 1.0, 2.0, 4.0), batch=128,
+                  lr=0.01, dropout=0.3, alpha=1.0),
+}
+
+# the authors' default augmentation multipliers
+WIDTH_MULTS = (1.0, 1.8, 2.6)
+EXPAND_MULTS = (1.0, 1.6, 2.2, 2.8)
+
+# base architecture at base_width 1: stem channels, then (out channels, stride) per block
+STEM = 4
+BLOCKS = ((8, 2), (16, 2))
+EXPAND = 2.0
+
+
+def _ch(c: float) -> int:
+    return max(1, int(round(c)))
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class Digits:
+    """scikit-learn's 8x8 digits split into train and test (fixed split)."""
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def load_digits(test_fraction: float = 0.3, split_seed: int = 0) -> Digits:
+    """The digits (1797 images, 8x8, 10 classes) scaled to [0, 1], stratified split."""
+    from sklearn.datasets import load_digits as _load
+    from sklearn.model_selection import train_test_split
+    test_fraction = checks.check_number("test_fraction", test_fraction, lo=0.05, hi=0.9)
+    split_seed = checks.check_int("split_seed", split_seed, lo=0)
+    d = _load()
+    x = (d.images / 16.0).astype(np.float32)[:, None]
+    xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=test_fraction, random_state=split_seed,
+                                          stratify=d.target)
+    t = torch.from_numpy
+    return Digits(t(xtr), t(ytr).long(), t(xte), t(yte).long())
+
+
+def augment_batch(x: torch.Tensor, gen: torch.Generator, max_shift: int = 1, noise: float = 0.05) -> torch.Tensor:
+    """Data augmentation: random translation by up to `max_shift` pixels (zero fill)
+    and Gaussian pixel noise of std `noise`. x: (N, 1, H, W)."""
+    n, _, h, w = x.shape
+    pad = F.pad(x, (max_shift,) * 4)
+    dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    dx = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+    rows = (dy[:, None] + torch.arange(h)[None]).view(n, 1, h, 1).expand(n, 1, h, w + 2 * max_shift)
+    out = torch.gather(pad, 2, rows)
+    cols = (dx[:, None] + torch.arange(w)[None]).view(n, 1, 1, w).expand(n, 1, h, w)
+    out = torch.gather(out, 3, cols)
+    return (out + noise * torch.randn(out.shape, generator=gen)).clamp(0, 1)
+
+
+# ----------------------------------------------------------------------------- the network
+@dataclass(frozen=True)
+class Config:
+    """Channel counts of one sub-network: stem, block outputs, block hidden channels."""
+    stem: int
+    outs: tuple[int, ...]
+    hidden: tuple[int, ...]
+
+
+class _Block(nn.Module):
+    def __init__(self, max_in: int, max_hidden: int, max_out: int, stride: int, residual: bool):
+        super().__init__()
+        self.expand = DynamicConv2d(max_in, max_hidden, 1)
+        self.bn1 = DynamicBatchNorm2d(max_hidden)
+        self.dw = DynamicConv2d(max_hidden, max_hidden, 3, stride, depthwise=True)
+        self.bn2 = DynamicBatchNorm2d(max_hidden)
+        self.project = DynamicConv2d(max_hidden, max_out, 1)
+        self.bn3 = DynamicBatchNorm2d(max_out)
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor, hidden: int, out: int) -> torch.Tensor:
+        y = F.relu6(self.bn1(self.expand(x, hidden)))
+        y = F.relu6(self.bn2(self.dw(y)))
+        y = self.bn3(self.project(y, out))
+        return y + x if self.residual and y.shape == x.shape else y
+
+
+class TinyNet(nn.Module):
+    """A MobileNetV2-style tiny CNN for 8x8 digits built from dynamic-width layers.
+
+    base_width scales every channel count of the base design (STEM, BLOCKS, EXPAND).
+    max_width_mult / max_expand_mult size the weights for the widest augmented model;
+    with both 1.0 it is a plain network of exactly the base shape. forward(x, cfg)
+    runs the sub-network `cfg` (default: the tiny base model). x: (N, 1, 8, 8)."""
+
+    def __init__(self, base_width: float = 1.0, max_width_mult: float = 1.0, max_expand_mult: float = 1.0,
+                 dropout: float = 0.0, n_classes: int = 10):
+        super().__init__()
+        self.base_width = checks.check_number("base_width", base_width, lo=0.25, hi=16.0)
+        self.max_width_mult = checks.check_number("max_width_mult", max_width_mult, lo=1.0, hi=8.0)
+        self.max_expand_mult = checks.check_number("max_expand_mult", max_expand_mult, lo=1.0, hi=8.0)
+        dropout = checks.check_number("dropout", dropout, lo=0.0, hi=1.0, hi_open=True)
+        n_classes = checks.check_int("n_classes", n_classes, lo=2)
+        self.base = self.config(1.0, 1.0)
+        wide = self.config(self.max_width_mult, self.max_expand_mult)
+        self.stem = DynamicConv2d(1, wide.stem, 3)
+        self.stem_bn = DynamicBatchNorm2d(wide.stem)
+        blocks, c_in = [], wide.stem
+        for i, (_, s) in enumerate(BLOCKS):
+            res = s == 1 and self.base.outs[i] == (self.base.stem if i == 0 else self.base.outs[i - 1])
+            blocks.append(_Block(c_in, wide.hidden[i], wide.outs[i], s, res))
+            c_in = wide.outs[i]
+        self.blocks = nn.ModuleList(blocks)
+        self.drop = nn.Dropout(dropout)
+        self.classifier = DynamicLinear(c_in, n_classes)
+
+    def config(self, width_mult: float | Sequence[float] = 1.0, expand_mult: float | Sequence[float] = 1.0) -> Config:
+        """Channel counts for per-block multipliers (a number applies to every block;
+        a residual block keeps its input's width so its shortcut stays valid)."""
+        n = len(BLOCKS)
+        wm = [width_mult] * (n + 1) if np.isscalar(width_mult) else list(width_mult)
+        em = [expand_mult] * n if np.isscalar(expand_mult) else list(expand_mult)
+        if len(wm) != n + 1 or len(em) != n:
+            raise ValueError(f"width_mult must be a number or {n + 1} numbers, expand_mult a number or {n}")
+        bw = self.base_width
+        stem = _ch(STEM * bw * wm[0])
+        outs, hidden, c_in, base_in = [], [], stem, _ch(STEM * bw)
+        for i, (c, s) in enumerate(BLOCKS):
+            base_out = _ch(c * bw)
+            res = s == 1 and base_out == base_in
+            out = c_in if res else _ch(base_out * wm[i + 1])
+            hidden.append(_ch(base_in * EXPAND * em[i]))
+            outs.append(out)
+            c_in, base_in = out, base_out
+        return Config(stem, tuple(outs), tuple(hidden))
+
+    def forward(self, x: torch.Tensor, cfg: Config | None = None) -> torch.Tensor:
+        cfg = cfg or self.base
+        y = F.relu6(self.stem_bn(self.stem(x, cfg.stem)))
+        for blk, h, o in zip(self.blocks, cfg.hidden, cfg.outs):
+            y = blk(y, h, o)
+        return self.classifier(self.drop(y.mean(dim=(2, 3))))
+
+
+def sample_config(net: TinyNet, width_mults: Sequence[float], expand_mults: Sequence[float],
+                  gen: torch.Generator, width_aug: bool = True) -> Config:
+    """One augmented model: a multiplier drawn uniformly per block (width for the stem and
+    block outputs when `width_aug`, expand for each block's hidden channels)."""
+    n = len(BLOCKS)
+    pick = lambda opts, k: [opts[int(i)] for i in torch.randint(len(opts), (k,), generator=gen)]  # noqa: E731
+    wm = pick(list(width_mults), n + 1) if width_aug else [1.0] * (n + 1)
+    return net.config(wm, pick(list(expand_mults), n))
+
+
+@torch.no_grad()
+def sort_channels(net: TinyNet) -> None:
+    """Sort every block's hidden channels by importance (L1 norm of the projection
+    weights that read them), most important first, permuting expand, depthwise and
+    projection weights consistently (the network's function is unchanged)."""
+    for blk in net.blocks:
+        imp = blk.project.weight.abs().sum(dim=(0, 2, 3))
+        order = torch.argsort(imp, descending=True, stable=True)
+        blk.expand.weight.copy_(blk.expand.weight[order])
+        blk.dw.weight.copy_(blk.dw.weight[order])
+        blk.project.weight.copy_(blk.project.weight[:, order])
+        for bn in (blk.bn1, blk.bn2):
+            for t in (bn.weight, bn.bias, bn.running_mean, bn.running_var):
+                t.copy_(t[order])
+
+
+@torch.no_grad()
+def recalibrate_bn(net: nn.Module, x: torch.Tensor, batch: int = 512) -> None:
+    """Re-estimate every batch-norm layer's running statistics of `net` (its base
+    model) on images x, as an exact average over the data."""
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    was = net.training
+    net.train()
+    for i in range(0, len(x), batch):
+        net(x[i:i + batch])
+    for bn in bns:
+        bn.momentum = 0.1
+    net.train(was)
+
+
+@torch.no_grad()
+def export_tiny(net: TinyNet) -> TinyNet:
+    """A plain TinyNet of the base shape holding the tiny model's weight slices."""
+    checks.check_type("net", net, TinyNet)
+    plain = TinyNet(net.base_width, 1.0, 1.0, dropout=net.drop.p)
+    sd = plain.state_dict()
+    for name, p in net.state_dict().items():
+        sd[name] = p[tuple(slice(0, s) for s in sd[name].shape)].clone()
+    plain.load_state_dict(sd)
+    return plain.eval()
+
+
+# ----------------------------------------------------------------------------- training
+@dataclass
+class Result:
+    """One training run: the tiny model's mean training loss per epoch [nats], final
+    train/test accuracy (fractions) and the exported tiny model."""
+    method: str
+    seed: int
+    base_width: float
+    loss_curve: list[float]
+    train_acc: float
+    test_acc: float
+    model: TinyNet = field(repr=False)
+
+
+METHODS = ("baseline", "dropout", "augment", "netaug")
+
+
+@torch.no_grad()
+def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of correct predictions of the tiny model."""
+    was = net.training
+    net.eval()
+    acc = (net(x).argmax(1) == y).float().mean().item()
+    net.train(was)
+    return float(acc)
+
+
+def train(method: str, data: Digits, seed: int, epochs: int = 30, base_width: float = 1.0, batch: int = 128,
+          lr: float = 0.01, dropout: float = 0.3, alpha: float = 1.0, width_mults: Sequence[float] = WIDTH_MULTS,
+          expand_mults: Sequence[float] = EXPAND_MULTS, sort_every: int = 5, stop_width_at: float = 0.5) -> Result:
+    """Train the tiny model with one method ("baseline", "dropout", "augment", "netaug").
+    Adam with cosine learning-rate decay; `seed` fixes initialisation, batch order,
+    augmentations and the sampled augmented models. Returns the exported tiny model."""
+    checks.check_choice("method", method, METHODS)
+    checks.check_type("data", data, Digits)
+    seed = checks.check_int("seed", seed, lo=0)
+    epochs = checks.check_int("epochs", epochs, lo=1)
+    batch = checks.check_int("batch", batch, lo=1)
+    lr = checks.check_positive("lr", lr)
+    alpha = checks.check_number("alpha", alpha, lo=0.0, hi=10.0)
+    sort_every = checks.check_int("sort_every", sort_every, lo=1)
+    stop_width_at = checks.check_number("stop_width_at", stop_width_at, lo=0.0, hi=1.0)
+    for name, mults in (("width_mults", width_mults), ("expand_mults", expand_mults)):
+        arr = checks.check_array(name, mults, ndim=1, lo=1.0, hi=8.0)
+        if arr.min() != 1.0:
+            raise ValueError(f"{name} must contain 1.0 (the tiny model itself); got {list(mults)}")
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    aug = method == "netaug"
+    net = TinyNet(base_width, max(width_mults) if aug else 1.0, max(expand_mults) if aug else 1.0,
+                  dropout=dropout if method == "dropout" else 0.0)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    n = len(data.y_train)
+    steps = epochs * ((n + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    curve = []
+    net.train()
+    for ep in range(epochs):
+        perm = torch.randperm(n, generator=gen)
+        ep_loss = 0.0
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            x, y = data.x_train[idx], data.y_train[idx]
+            if method == "augment":
+                x = augment_batch(x, gen)
+            opt.zero_grad()
+            loss = F.cross_entropy(net(x), y)
+            loss.backward()
+            ep_loss += float(loss.detach()) * len(idx)
+            if aug and alpha > 0:
+                cfg = sample_config(net, width_mults, expand_mults, gen, width_aug=ep < stop_width_at * epochs)
+                (alpha * F.cross_entropy(net(x, cfg), y)).backward()
+            opt.step()
+            sched.step()
+        if aug and (ep + 1) % sort_every == 0 and ep + 1 < epochs:
+            sort_channels(net)
+        curve.append(ep_loss / n)
+    tiny = export_tiny(net) if aug else net
+    recalibrate_bn(tiny, data.x_train)
+    tiny.eval()
+    return Result(method, seed, float(base_width), curve, accuracy(tiny, data.x_train, data.y_train),
+                  accuracy(tiny, data.x_test, data.y_test), tiny)
+
+
+def compare(data: Digits, seeds: Sequence[int], methods: Sequence[str] = METHODS, **kw) -> list[Result]:
+    """Train every method with every seed (same settings otherwise)."""
+    from tqdm.auto import tqdm
+    runs = [(m, s) for m in methods for s in seeds]
+    return [train(m, data, s, **kw) for m, s in tqdm(runs, desc="training", leave=False)]
+
+
+def size_sweep(data: Digits, sizes: Sequence[float], seeds: Sequence[int], done: Sequence[Result] = (),
+               **kw) -> list[Result]:
+    """Baseline and NetAug for every model size (base_width) and seed; runs already in
+    `done` (same size, method and seed) are reused, not retrained."""
+    have = {(r.method, r.base_width, r.seed): r for r in done}
+    out = []
+    for w in sizes:
+        checks.check_number("sizes", w, lo=0.25, hi=16.0)
+        for m in ("baseline", "netaug"):
+            for sd in seeds:
+                r = have.get((m, float(w), sd))
+                out.append(r if r is not None else train(m, data, sd, base_width=float(w), **kw))
+    return out
+
+
+def summary(results: Sequence[Result]) -> pd.DataFrame:
+    """Mean and std (over seeds) of train/test accuracy [%] per method and model size."""
+    df = pd.DataFrame([dict(method=r.method, base_width=r.base_width, seed=r.seed, train=100 * r.train_acc,
+                            test=100 * r.test_acc) for r in results])
+    g = df.groupby(["base_width", "method"], sort=False)
+    out = g.agg(train_mean=("train", "mean"), train_std=("train", "std"), test_mean=("test", "mean"),
+                test_std=("test", "std"), seeds=("seed", "count")).reset_index()
+    return out
+
+
+def gains(results: Sequence[Result], reference: str = "baseline") -> pd.DataFrame:
+    """Per method and size: test-accuracy gain over `reference` [points], paired by seed
+    (mean, std, and the number of seeds where the method beats the reference)."""
+    df = pd.DataFrame([dict(method=r.method, w=r.base_width, seed=r.seed, test=100 * r.test_acc) for r in results])
+    ref = df[df.method == reference].set_index(["w", "seed"]).test
+    rows = []
+    for (w, m), grp in df[df.method != reference].groupby(["w", "method"], sort=False):
+        d = grp.set_index(["w", "seed"]).test - ref.reindex(grp.set_index(["w", "seed"]).index)
+        rows.append(dict(base_width=w, method=m, gain_mean=d.mean(), gain_std=d.std(ddof=1) if len(d) > 1 else 0.0,
+                         wins=int((d > 0).sum()), seeds=len(d)))
+    return pd.DataFrame(rows)
+
+
+def model_cost(net: nn.Module) -> dict[str, int]:
+    """Parameters and MACs of a tiny model on one 1x8x8 image."""
+    return dict(params=count_params(net), macs=count_macs(net, (1, 8, 8)))
+
+
+def mults(max_mult: float, n: int) -> tuple[float, ...]:
+    """n multipliers evenly spaced from 1.0 to max_mult (2.6, 3 -> 1.0, 1.8, 2.6)."""
+    max_mult = checks.check_number("max_mult", max_mult, lo=1.0, hi=8.0)
+    return tuple(float(round(v, 3)) for v in np.linspace(1.0, max_mult, checks.check_int("n", n, lo=1)))
+
+
+from lab.netaug_viz import explorer, gain_figure  # noqa: E402,F401  (figures and widget)

@@ -1,0 +1,99 @@
+"""Figures and the explorer of notebooks/01_netaug.ipynb (Network Augmentation); the
+training itself is in `lab.netaug`."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from lab.core import checks, plotting
+from lab.netaug import Digits, Result, TinyNet, gains, model_cost, mults, train
+
+
+def _gain_points(results: Sequence[Result]) -> tuple[list[int], list[float], list[float]]:
+    g = gains(results)
+    g = g[g.method == "netaug"].sort_values("base_width")
+    params = [model_cost(TinyNet(float(w)))["params"] for w in g.base_width]
+    return params, list(g.gain_mean), list(g.gain_std.fillna(0.0))
+
+
+def gain_figure(results: Sequence[Result]) -> go.Figure:
+    """NetAug's test-accuracy gain over the baseline [points] against model size
+    [parameters], mean ± std over seeds."""
+    x, y, e = _gain_points(results)
+    fig = plotting.figure(plotting.label("tiny model size", "parameters"), plotting.label("NetAug gain", "% points"),
+                          title="NetAug gain as the model grows", height=340)
+    fig.add_scatter(x=x, y=y, error_y=dict(array=e), mode="lines+markers", name="NetAug − baseline")
+    fig.add_hline(y=0, line_color="#888")
+    return fig.update_xaxes(type="log")
+
+
+def explorer(data: Digits, results: Sequence[Result], epochs: int = 15, batch: int = 256, lr: float = 0.02,
+             seed: int = 0):
+    """Widget: width and expand multipliers, alpha and model size. Each change trains the
+    NetAug tiny model (seed `seed`) against the cached baseline of that size and shows the
+    gain beside the precomputed sweep (`results`: baseline and NetAug runs of several sizes),
+    plus both tiny models' training-loss curves."""
+    import ipywidgets as W
+    from lab.core import widgets
+
+    checks.check_type("data", data, Digits)
+    results = list(results)
+    if not results or not all(isinstance(r, Result) for r in results):
+        raise TypeError("results must be a non-empty list of netaug.Result")
+    sizes = sorted({r.base_width for r in results})
+    cache = {(r.method, r.base_width, r.seed): r for r in results}
+    kw = dict(epochs=checks.check_int("epochs", epochs, lo=1), batch=batch, lr=lr)
+    controls = dict(width_max=widgets.slider("max width mult", 2.6, 1.0, 3.4, 0.4),
+                    expand_max=widgets.slider("max expand mult", 2.8, 1.0, 3.4, 0.3),
+                    alpha=widgets.slider("alpha (aug. loss weight)", 1.0, 0.0, 2.0, 0.25),
+                    size=widgets.dropdown("base width (size)", sizes, sizes[0]))
+    x, y, e = _gain_points(results)
+    f_gain = plotting.widget_figure(plotting.label("tiny model size", "parameters"),
+                                    plotting.label("NetAug gain", "% points"), title="NetAug gain as the model grows",
+                                    height=320)
+    f_gain.add_scatter(x=x, y=y, error_y=dict(array=e), mode="lines+markers", name="sweep (mean ± std)")
+    f_gain.add_scatter(x=[], y=[], mode="markers", name="this setting (1 seed)",
+                       marker=dict(size=14, symbol="star", color="#d62728"))
+    f_gain.update_xaxes(type="log")
+    f_gain.add_hline(y=0, line_color="#888")
+    f_loss = plotting.widget_figure(plotting.label("epoch", "–"), plotting.label("tiny model training loss", "nats"),
+                                    title="Training loss of the tiny model", height=300)
+    f_loss.add_scatter(name="baseline", mode="lines")
+    f_loss.add_scatter(name="NetAug", mode="lines")
+    readout = W.HTML()
+
+    def run(method: str, w: float, wm: float, em: float, alpha: float) -> Result:
+        key = (method, w, seed) if method == "baseline" or (wm, em, alpha) == (2.6, 2.8, 1.0) else \
+            (method, w, seed, wm, em, alpha)
+        if key not in cache:
+            cache[key] = train(method, data, seed, base_width=w, alpha=alpha, width_mults=mults(wm, 3),
+                               expand_mults=mults(em, 4), **kw)
+        return cache[key]
+
+    def update() -> None:
+        w = float(controls["size"].value)
+        wm, em = round(float(controls["width_max"].value), 3), round(float(controls["expand_max"].value), 3)
+        alpha = round(float(controls["alpha"].value), 3)
+        base, aug = run("baseline", w, 2.6, 2.8, 1.0), run("netaug", w, wm, em, alpha)
+        gain = 100 * (aug.test_acc - base.test_acc)
+        f_gain.data[1].x, f_gain.data[1].y = [model_cost(base.model)["params"]], [gain]
+        ep = list(range(1, len(base.loss_curve) + 1))
+        f_loss.data[0].x, f_loss.data[0].y = ep, base.loss_curve
+        f_loss.data[1].x, f_loss.data[1].y = ep, aug.loss_curve
+        cost = model_cost(aug.model)
+        readout.value = widgets.readout_table({
+            "tiny model": f"{cost['params']} parameters, {cost['macs']} MACs (same for both)",
+            "augmented widths": f"width x{list(mults(wm, 3))}, expand x{list(mults(em, 4))}, alpha {alpha:g}",
+            "test accuracy": f"baseline {100 * base.test_acc:.1f} %, NetAug {100 * aug.test_acc:.1f} %",
+            "gain (seed %d)" % seed: f"{gain:+.1f} points",
+            "train accuracy": f"baseline {100 * base.train_acc:.1f} %, NetAug {100 * aug.train_acc:.1f} %"})
+
+    ex = widgets.Explorer(controls, [f_gain, f_loss], update, readout, title="NetAug",
+                          presets={"authors' multipliers": dict(width_max=2.6, expand_max=2.8, alpha=1.0),
+                                   "no augmentation (alpha 0)": dict(alpha=0.0)})
+    ex.refresh()
+    return ex
+
+
+__all__ = ["explorer", "gain_figure"]
