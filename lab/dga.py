@@ -101,7 +101,8 @@ def partition(labels: np.ndarray, workers: int, kind: str = "iid", seed: int = 0
 
 # ----------------------------------------------------------------------------- model
 def layer_sizes(hidden: int) -> tuple[int, ...]:
-    return (N_FEATURES, hidden, N_CLASSES)
+    """Widths of the MLP's layers: (64, hidden, 10)."""
+    return (N_FEATURES, check_int("hidden", hidden, lo=1, hi=4096), N_CLASSES)
 
 
 def n_params(hidden: int) -> int:
@@ -126,8 +127,12 @@ def init_params(hidden: int, seed: int) -> torch.Tensor:
 
 def forward(W: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
     """Logits (J, B, 10) of J MLPs with flat weights W (J, P) on inputs x (J, B, 64)."""
-    J, out, off = W.shape[0], x, 0
     s = layer_sizes(hidden)
+    if not (isinstance(W, torch.Tensor) and W.ndim == 2 and W.shape[1] == n_params(hidden)):
+        raise ValueError(f"W must be a tensor of shape (J, {n_params(hidden)}); got {getattr(W, 'shape', W)!r}")
+    if not (isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[0] == W.shape[0] and x.shape[2] == N_FEATURES):
+        raise ValueError(f"x must be a tensor of shape ({W.shape[0]}, B, {N_FEATURES}); got {getattr(x, 'shape', x)!r}")
+    J, out, off = W.shape[0], x, 0
     for i, (a, b) in enumerate(zip(s[:-1], s[1:])):
         w = W[:, off:off + a * b].reshape(J, a, b)
         off += a * b
@@ -345,12 +350,12 @@ def curve_times(run: Run, latency_s: float, delay: int, period: int, step_s: flo
     """Wall-clock [s] of each of `run`'s evaluation points (E,), from `timeline`. step_s:
     a fixed per-step compute time [s] (default: the run's own measured times)."""
     check_type("run", run, Run)
-    c = run.compute_s if step_s is None else np.full(len(run.compute_s), check_positive_time(step_s))
+    c = run.compute_s if step_s is None else np.full(len(run.compute_s), _check_step_s(step_s))
     end = np.concatenate([[0.0], timeline(run.method, c, latency_s, delay, period)])
     return end[run.steps_eval]
 
 
-def check_positive_time(step_s):
+def _check_step_s(step_s):
     return check_number("step_s", step_s, lo=0.0, lo_open=True)
 
 

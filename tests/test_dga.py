@@ -188,6 +188,12 @@ def test_bad_inputs(data):
         dga_dist.run_distributed(("sync", "gossip"), data=data)
     with pytest.raises(ValueError, match="timeout_s must be in"):
         dga_dist.run_distributed("sync", timeout_s=0, data=data)
+    with pytest.raises(ValueError, match="W must be a tensor of shape"):
+        dga.forward(torch.zeros(2, 5), torch.zeros(2, 3, 64), hidden=8)
+    with pytest.raises(ValueError, match="x must be a tensor of shape"):
+        dga.forward(dga.init_params(8, 0).unsqueeze(0), torch.zeros(1, 3, 63), hidden=8)
+    with pytest.raises(ValueError, match="hidden must be an integer"):
+        dga.n_params(0)
     with pytest.raises(TypeError, match="data must be Digits"):
         dga.simulate("sync", data=np.zeros(3))
 
