@@ -117,3 +117,18 @@ def test_explorer_updates(data):
     before = ex.snapshot()[0].to_dict()["data"]
     ex.set(alpha=0.5)
     assert ex.snapshot()[0].to_dict()["data"] != before
+
+
+def test_augmented_loss_trains_the_shared_tiny_weights():
+    """One NetAug step puts the wider model's gradient on the tiny model's own weights."""
+    torch.manual_seed(0)
+    net = netaug.TinyNet(0.5, 2.6, 2.8)
+    x, y = torch.rand(8, 1, 8, 8), torch.arange(8) % 10
+    wide = net.config(2.6, 2.8)
+    torch.nn.functional.cross_entropy(net(x), y).backward()
+    g_tiny = net.stem.weight.grad.clone()
+    assert g_tiny[net.base.stem:].abs().sum() == 0  # the tiny model touches only its first channels
+    torch.nn.functional.cross_entropy(net(x, wide), y).backward()
+    g_both = net.stem.weight.grad
+    assert not torch.allclose(g_both[:net.base.stem], g_tiny[:net.base.stem])  # accumulated on shared weights
+    assert g_both[net.base.stem:wide.stem].abs().sum() > 0
