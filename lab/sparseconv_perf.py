@@ -188,6 +188,25 @@ def grouping_tradeoff(coords: torch.Tensor, cin: int, cout: int, eps_grid, repea
     return df[df.eps >= 0].groupby("eps", as_index=False).mean(numeric_only=True)
 
 
+def grouping_speedup(n_voxels: int, channels: int = 32, seeds=(0, 1, 2), repeats: int = 5) -> pd.DataFrame:
+    """For each seed (a different scene): tune eps on one set of runs, then measure the
+    tuned grouped layer and the separate-matmul layer afresh. Columns: seed, eps,
+    matmul_speedup, compute_speedup (gather+matmul+scatter), total_speedup."""
+    rows = []
+    for s in seeds:
+        coords = lidar_scene(n_voxels, s)
+        eps = tune_layer(coords, channels, channels, repeats=repeats, seed=s)[0]
+        sep = time_conv(coords, channels, channels, "separate", 0.0, repeats=repeats, seed=s + 100)
+        grp = time_conv(coords, channels, channels, "grouped", eps, repeats=repeats, seed=s + 100)
+
+        def compute(t):
+            return t["gather"] + t["matmul"] + t["scatter"]
+
+        rows.append(dict(seed=s, eps=eps, matmul_speedup=sep["matmul"] / grp["matmul"],
+                         compute_speedup=compute(sep) / compute(grp), total_speedup=sep["total"] / grp["total"]))
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------- data movement model
 def data_movement(coords: torch.Tensor, cin: int, cout: int, tile: int = 256) -> pd.DataFrame:
     """Bytes moved to and from memory per stage, counted from the kernel map, for
