@@ -66,7 +66,7 @@ def explorer(resolution: int = 224, grid: int = 4, split: int = 5, width_mult: f
     res_opts = sorted({96, 128, 160, 192, 224, 256, resolution})
     wm_opts = sorted({0.35, 0.5, 0.75, 1.0, 1.4, width_mult})
     controls = dict(grid=widgets.int_slider("grid n (n x n)", grid, 1, max_grid),
-                    split=widgets.int_slider("split after block", split, 1, 12),
+                    split=widgets.int_slider("blocks in patch stage", split, 1, 12),
                     resolution=widgets.dropdown("resolution [px]", res_opts, resolution),
                     width_mult=widgets.dropdown("width multiplier", wm_opts, width_mult))
     f_mem = plotting.widget_figure(plotting.label("block", ""), plotting.label("peak memory (int8)", "kB"),
