@@ -45,12 +45,13 @@ from .core.checks import check_array, check_bool, check_int, check_number, check
 from .scenes import Intrinsics
 
 SCALES = {
-    # frames: synthetic frames fitted; em_frames: frames also fitted by EM (the costly baseline);
-    # em_max_iter: EM iterations; width/height: resolution of the comparison.
-    "small": dict(frames=3, em_frames=3, em_max_iter=8, width=640, height=480, explorer_frames=4,
-                  explorer_width=320, explorer_height=240),
-    "paper": dict(frames=10, em_frames=5, em_max_iter=100, width=640, height=480, explorer_frames=10,
-                  explorer_width=640, explorer_height=480),
+    # frames: synthetic frames fitted by SPGF and NDT at width x height; em_frames: how many of
+    # them EM also fits (the costly baseline), with em_max_iter iterations on every em_stride-th
+    # pixel per axis; explorer_*: the explorer's own frames.
+    "small": dict(frames=3, em_frames=3, em_max_iter=30, em_stride=5, width=640, height=480,
+                  explorer_frames=3, explorer_width=320, explorer_height=240),
+    "paper": dict(frames=10, em_frames=5, em_max_iter=100, em_stride=1, width=640, height=480,
+                  explorer_frames=10, explorer_width=640, explorer_height=480),
 }
 
 
@@ -235,6 +236,13 @@ def _emit(CL, l, OUT, cnt):
 
 
 @numba.njit(cache=True)
+def _copy(dst, i, src, j):
+    """dst[i] = src[j] (one record), as a plain loop: cheaper to compile than a slice copy."""
+    for k in range(NF):
+        dst[i, k] = src[j, k]
+
+
+@numba.njit(cache=True)
 def _live(cnt):
     live = cnt[C_Q] + cnt[C_SEG] + cnt[C_CL]
     if live > cnt[C_PEAK]:
@@ -279,22 +287,23 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
         if not merged:
             if cnt[C_Q] == max_inc:                      # evict the oldest open segment
                 if Q[0, F_N] > sparse_t:
-                    SEG[cnt[C_SEG], :] = Q[0, :]
+                    _copy(SEG, cnt[C_SEG], Q, 0)
                     cnt[C_SEG] += 1
                     cnt[C_NSEG] += 1
                 else:
                     cnt[C_DROP] += 1
                 for qi in range(1, cnt[C_Q]):
-                    Q[qi - 1, :] = Q[qi, :]
+                    _copy(Q, qi - 1, Q, qi)
                 cnt[C_Q] -= 1
             qn = cnt[C_Q]
-            Q[qn, :] = 0.0
+            for k in range(NF):
+                Q[qn, k] = 0.0
             _add_point(Q, qn, x, y, z, u, v)
             cnt[C_Q] = qn + 1
             _live(cnt)
     for qi in range(cnt[C_Q]):                           # end of row: flush open segments
         if Q[qi, F_N] > sparse_t:
-            SEG[cnt[C_SEG], :] = Q[qi, :]
+            _copy(SEG, cnt[C_SEG], Q, qi)
             cnt[C_SEG] += 1
             cnt[C_NSEG] += 1
         else:
@@ -323,7 +332,7 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
                 merged = True
         if not merged:                                   # the segment opens a new cluster
             k = cnt[C_CL]
-            CL[k, :] = SEG[h, :]
+            _copy(CL, k, SEG, h)
             CL[k, F_UPD] = 0
             cnt[C_CL] = k + 1
             _live(cnt)
@@ -338,7 +347,7 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
                 cnt[C_PRUNE] += 1
         else:
             if w != l:
-                CL[w, :] = CL[l, :]
+                _copy(CL, w, CL, l)
             CL[w, F_UPD] = 0
             w += 1
     cnt[C_CL] = w
@@ -471,7 +480,7 @@ class RowState:
 
 def _open_clusters(st: _State):
     n = int(st.cnt[C_CL])
-    CL = st.CL[:n].astype(np.float64)
+    CL = st.CL[:n].copy()
     out = np.zeros((n, OUT_FIELDS))
     cnt = np.zeros(8, np.int64)
     for l in range(n):

@@ -82,9 +82,11 @@ def fit_ndt(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, voxel_m: float =
     min_points = check_int("min_points", min_points, lo=2, hi=1_000_000)
     t0 = time.process_time()
     pts = valid_points(depth_m, intrinsics)
-    keys = np.floor(pts / voxel_m).astype(np.int64)
-    _, inv, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inv = inv.reshape(-1)
+    ijk = np.floor(pts / voxel_m).astype(np.int64)
+    ijk -= ijk.min(0)
+    dims = ijk.max(0) + 1
+    keys = (ijk[:, 0] * dims[1] + ijk[:, 1]) * dims[2] + ijk[:, 2]     # one integer per voxel
+    _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
     K = len(counts)
     s = np.stack([np.bincount(inv, pts[:, i], K) for i in range(3)], 1)
     j = np.stack([np.bincount(inv, pts[:, a] * pts[:, b], K) for a in range(3) for b in range(3)], 1).reshape(K, 3, 3)
@@ -157,6 +159,7 @@ def _row(i, name, g, peak, d, dt, intr):
     sec = g.stats["seconds"]
     return dict(frame=i, method=name, gaussians=len(g), rmse_cm=100 * e["rmse"], rmse_true_cm=100 * et["rmse"],
                 coverage=e["coverage"], peak_bytes=peak, state_bytes=g.stats.get("state_bytes", np.nan),
+                state_peak_bytes=g.stats.get("state_bytes_peak", np.nan),
                 cpu_s=sec, fps=1.0 / sec if sec > 0 else np.inf)
 
 
@@ -179,6 +182,28 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "Gaussians": f"{s.gaussians.mean():.0f}",
         })
     return pd.DataFrame(out).set_index("method")
+
+
+def claim_numbers(df: pd.DataFrame) -> dict:
+    """The numbers the notebook's claims check, from a `compare` table: SPGF's state bytes
+    (max over frames) and peak live bytes, the traced-memory ratios EM/SPGF and NDT/SPGF
+    (means over frames), RMSE mean and std (cm) of SPGF and EM on the frames EM fitted,
+    and SPGF's median fps."""
+    check_type("df", df, pd.DataFrame)
+    sp, em, nd = (df[df.method == m] for m in ("SPGF", "EM", "NDT"))
+    if not len(sp) or not len(em) or not len(nd):
+        raise ValueError("df must hold SPGF, EM and NDT rows (from compare with em_frames >= 1)")
+    sp_em = sp[sp.frame.isin(em.frame)]
+    return dict(
+        state_bytes=int(sp.state_bytes.max()), state_peak_bytes=int(sp.state_peak_bytes.max()),
+        em_over_spgf=float(em.peak_bytes.mean() / sp.peak_bytes.mean()),
+        ndt_over_spgf=float(nd.peak_bytes.mean() / sp.peak_bytes.mean()),
+        spgf_peak_bytes=float(sp.peak_bytes.mean()),
+        spgf_rmse_cm=float(sp_em.rmse_cm.mean()), spgf_rmse_std=float(sp_em.rmse_cm.std(ddof=0)),
+        em_rmse_cm=float(em.rmse_cm.mean()), em_rmse_std=float(em.rmse_cm.std(ddof=0)),
+        em_frames=int(len(em)), gaussians=float(sp_em.gaussians.mean()),
+        spgf_fps=float(sp.fps.median()),
+    )
 
 
 # --------------------------------------------------------------------------- drawing
@@ -319,7 +344,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         st = state_after_row(d, intr, int(c["row"]), p)
         fig2d.data = ()
         _draw_image(fig2d, d, intr, st, None)
-        new3d = view_3d(d, intr, g, stride=max(1, intr.width // 80), title="Gaussians (2σ) over the point cloud")
+        new3d = view_3d(d, intr, g, stride=max(1, intr.width // 60), title="Gaussians (2σ) over the point cloud")
         fig3d.data = ()
         fig3d.add_traces(list(new3d.data))
         fig3d.update_layout(new3d.layout.to_plotly_json())
