@@ -152,7 +152,8 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
         for rank in range(workers):
             env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(workers),
                        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
-            env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+            if Path("/sys/class/net/lo").exists():  # keep gloo on the loopback device (Linux)
+                env.setdefault("GLOO_SOCKET_IFNAME", "lo")
             log = open(tmp / f"rank{rank}.log", "w+")
             logs.append(log)
             procs.append(subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT))

@@ -107,7 +107,7 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
     controls = {
         "latency_ms": widgets.slider("latency", latency_ms, 0, 500, 10, unit="ms"),
         "delay": widgets.int_slider("delay D [steps]", delay, 0, 16),
-        "workers": widgets.int_slider("workers J", workers, 2, 8),
+        "workers": widgets.int_slider("workers J", workers, 2, 16),
         "partition": widgets.dropdown("partition", list(dga.PARTITIONS), partition_kind),
     }
     fig = plotting.widget_figure(plotting.label("wall-clock", "s"), plotting.label("test accuracy", "%"))
