@@ -4,7 +4,6 @@ protocol, and ngspice on the same current pulse train (CPU seconds, one thread).
 from __future__ import annotations
 
 import resource
-import time
 
 
 def _cpu() -> float:
