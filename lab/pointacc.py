@@ -1,0 +1,546 @@
+"""PointAcc: a functional model of the ranking-based mapping unit and an analytical
+latency/energy model of a point-cloud accelerator against a GPU-like baseline.
+
+Notebook: notebooks/08_pointacc.ipynb.
+Paper: Y. Lin, Z. Zhang, H. Tang, H. Wang, S. Han, "PointAcc: Efficient Point Cloud
+Accelerator", MICRO 2021.
+
+* Mapping unit: every mapping operation is a ranking. The kernel map merge-sorts the
+  shifted output keys with the input keys and reads pairs off equal neighbours; kNN and
+  ball query rank candidate points by distance. Checked against `lab.sparseconv`'s
+  hash/merge-join map and a brute-force kNN.
+* Layers of real networks are traced with `lab.sparseconv` (actual kernel-map sizes on a
+  LiDAR-like scene): a MinkUNet-style U-Net and a compact SPVCNN.
+* Cost model (`Accel`, `GPU`): cycles and bytes per stage (mapping, gather, matmul,
+  scatter), a configurable on-chip feature cache whose hit rate comes from exact LRU
+  stack distances of the gather stream, DRAM bandwidth, and energy per operation and
+  per access from M. Horowitz, "Computing's energy problem", ISSCC 2014 (45 nm):
+  16-bit FP multiply 1.1 pJ + add 0.4 pJ; SRAM 64-bit read 10 pJ (8 KB), 20 pJ (32 KB),
+  100 pJ (1 MB); DRAM 1.3-2.6 nJ per 64-bit access. The GPU-like baseline uses public
+  RTX 2080 Ti figures: 13.4 TFLOP/s FP32, 616 GB/s, 250 W board power.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import torch
+
+from lab import sparseconv as sc
+from lab.core import plotting
+from lab.core.checks import check_array, check_int, check_number, check_positive
+
+SCALES = {
+    "small": dict(scene_voxels=12000, points_per_voxel=1.5, knn_points=400, knn_k=8,
+                  cache_kb=(0, 4, 16, 64, 256, 1024, 4096)),
+    "paper": dict(scene_voxels=100000, points_per_voxel=1.5, knn_points=2000, knn_k=16,
+                  cache_kb=(0, 4, 16, 64, 256, 1024, 4096, 16384)),
+}
+
+# Horowitz, ISSCC 2014, 45 nm (pJ)
+E_FP16_MUL, E_FP16_ADD = 1.1, 0.4
+E_INT32_ADD = 0.1                   # comparator / merge step ~ a 32-bit add
+SRAM_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))
+E_DRAM_PJ_PER_BYTE = 1300.0 / 8     # 1.3 nJ per 64-bit access (the low end)
+
+
+# ---------------------------------------------------------------- mapping unit (functional)
+def merge_sort_kernel_map(in_coords: torch.Tensor, out_coords: torch.Tensor, offsets: torch.Tensor):
+    """Kernel map by merge sort, as PointAcc's mapping unit does it.
+
+    For each offset: the output keys shifted by the offset and the input keys are merged
+    into one sorted stream (a stable sort of the concatenation; each list is already
+    sorted, so hardware merges them), and each equal adjacent pair (input, shifted output)
+    is a map entry. Returns (in_idx, out_idx, sizes) as `lab.sparseconv.KernelMap` orders
+    them (by offset, then by output key).
+    """
+    ki, ko = sc.hash_coords(in_coords), sc.hash_coords(out_coords)
+    oi, oo = torch.argsort(ki), torch.argsort(ko)
+    ski, sko = ki[oi], ko[oo]
+    ins, outs, sizes = [], [], []
+    dk = sc.offset_key(offsets)
+    for k in range(offsets.shape[0]):
+        keys = torch.cat([sko + dk[k], ski])
+        tag = torch.cat([torch.zeros_like(sko), torch.ones_like(ski)])  # 0 = output, 1 = input
+        src = torch.cat([torch.arange(sko.numel()), torch.arange(ski.numel())])
+        order = torch.sort(keys * 2 + tag, stable=True).indices  # merge: outputs before equal inputs
+        k_s, t_s, s_s = keys[order], tag[order], src[order]
+        hit = (k_s[:-1] == k_s[1:]) & (t_s[:-1] == 0) & (t_s[1:] == 1)
+        pos = hit.nonzero().squeeze(1)
+        ins.append(oi[s_s[pos + 1]])
+        outs.append(oo[s_s[pos]])
+        sizes.append(int(pos.numel()))
+    return torch.cat(ins), torch.cat(outs), torch.tensor(sizes, dtype=torch.int64)
+
+
+def knn_ranking(points, queries, k: int):
+    """kNN by distance ranking: indices int64 [Q, k] of the k nearest points of each query
+    (ties broken by point index), and their distances [Q, k]."""
+    P = check_array("points", points, ndim=2, shape=(None, 3)).astype(np.float64)
+    Q = check_array("queries", queries, ndim=2, shape=(None, 3)).astype(np.float64)
+    k = check_int("k", k, lo=1, hi=len(P))
+    d2 = ((Q[:, None, :] - P[None, :, :]) ** 2).sum(-1)
+    order = np.lexsort((np.broadcast_to(np.arange(len(P)), d2.shape), d2), axis=1)[:, :k]
+    return order, np.sqrt(np.take_along_axis(d2, order, 1))
+
+
+def ball_query_ranking(points, queries, radius: float, k: int):
+    """Ball query by ranking: the (up to) k nearest points within `radius` of each query,
+    nearest first; missing slots are -1. Returns int64 [Q, k]."""
+    radius = check_positive("radius", radius)
+    idx, dist = knn_ranking(points, queries, k)
+    return np.where(dist <= radius, idx, -1)
+
+
+def check_mapping_unit(coords: torch.Tensor, n_points: int = 400, k: int = 8, radius: float = 0.1,
+                       seed: int = 0) -> dict:
+    """Run the ranking mapping unit against the references and count disagreements:
+    kernel maps (submanifold 3^3 and strided 2^3) against lab.sparseconv's merge-join map;
+    kNN and ball query on `n_points` random points against scipy's cKDTree."""
+    from scipy.spatial import cKDTree
+    n_points = check_int("n_points", n_points, lo=k + 1)
+    out = {}
+    x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
+    for name, ks, st in (("kernel map 3^3 submanifold", 3, 1), ("kernel map 2^3 stride 2", 2, 2)):
+        km, oc, _ = sc.get_kernel_map(x, ks, st, cache=False)
+        ii, oi, sizes = merge_sort_kernel_map(coords, oc, sc.kernel_offsets(ks) * x.stride)
+        a = set(zip((ii * (km.n_out + 1) + oi).tolist(), np.repeat(np.arange(sizes.numel()), sizes.numpy()).tolist()))
+        b = set(zip((km.in_idx * (km.n_out + 1) + km.out_idx).tolist(),
+                    np.repeat(np.arange(km.sizes.numel()), km.sizes.numpy()).tolist()))
+        out[name] = dict(pairs=len(b), mismatches=len(a ^ b))
+    rng = np.random.default_rng(seed)
+    P, Q = rng.random((n_points, 3)), rng.random((max(1, n_points // 10), 3))
+    idx, _ = knn_ranking(P, Q, k)
+    ref = cKDTree(P).query(Q, k)[1]
+    out[f"kNN (k={k})"] = dict(pairs=int(ref.size), mismatches=int((idx != ref).sum()))
+    ball = ball_query_ranking(P, Q, radius, k)
+    d = np.linalg.norm(P[ref] - Q[:, None, :], axis=-1)
+    ref_ball = np.where(d <= radius, ref, -1)
+    out[f"ball query (r={radius})"] = dict(pairs=int(ref.size), mismatches=int((ball != ref_ball).sum()))
+    return out
+
+
+# ---------------------------------------------------------------- network layers
+@dataclass
+class Layer:
+    """One layer of a traced network: kind 'conv' (sparse conv with P map pairs, centre
+    counted), 'mlp' (point-wise linear on n rows), 'voxelize' or 'devoxelize'."""
+    name: str
+    kind: str
+    n_in: int
+    n_out: int
+    cin: int
+    cout: int
+    pairs: int = 0
+    kvol: int = 1
+    group: str = ""          # consecutive 'mlp' layers with the same group can be fused
+    stream: np.ndarray | None = None  # input-row access order (output-stationary) for the cache model
+
+
+def _conv(name, x, cin, cout, k, stride=1, transposed=False):
+    km, oc, os_ = sc.get_kernel_map(x, k, stride, 1, transposed)
+    # output-stationary gather stream: outputs in key order, all offsets of one output together
+    rank = torch.empty(km.n_out, dtype=torch.int64)
+    rank[torch.argsort(sc.hash_coords(oc))] = torch.arange(km.n_out)
+    order = torch.argsort(rank[km.out_idx] * (km.sizes.numel() + 1) +
+                          torch.repeat_interleave(torch.arange(km.sizes.numel()), km.sizes), stable=True)
+    layer = Layer(name, "conv", km.n_in, km.n_out, cin, cout, km.volume, k ** 3,
+                  stream=km.in_idx[order].numpy())
+    y = sc.SparseTensor(oc, torch.zeros(oc.shape[0], 1), os_, x.kmaps, x.cmaps, check=False)
+    return layer, y
+
+
+def trace_minkunet(coords: torch.Tensor, widths=(32, 64, 128, 256), cin: int = 4, name: str = "MinkUNet"):
+    """Layers of a MinkUNet-style U-Net on `coords`: a stem of two 3^3 convs, per level a
+    2^3 stride-2 down conv and two 3^3 convs, and a decoder of 2^3 transposed convs, each
+    followed by two 3^3 convs on the concatenated skip features; a 1x1 classifier."""
+    x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
+    layers = []
+    L, x = _conv(f"{name}.stem1", x, cin, widths[0], 3)
+    layers.append(L)
+    L, x = _conv(f"{name}.stem2", x, widths[0], widths[0], 3)
+    layers.append(L)
+    skips = [(x, widths[0])]
+    for i in range(1, len(widths)):
+        L, x = _conv(f"{name}.down{i}", x, widths[i - 1], widths[i], 2, stride=2)
+        layers.append(L)
+        for j in range(2):
+            L, x = _conv(f"{name}.enc{i}.{j}", x, widths[i], widths[i], 3)
+            layers.append(L)
+        skips.append((x, widths[i]))
+    for i in range(len(widths) - 1, 0, -1):
+        c_out = widths[i - 1]
+        L, x = _conv(f"{name}.up{i}", x, widths[i], c_out, 2, stride=2, transposed=True)
+        layers.append(L)
+        skip_c = skips[i - 1][1]
+        L, x = _conv(f"{name}.dec{i}.0", x, c_out + skip_c, c_out, 3)
+        layers.append(L)
+        L, x = _conv(f"{name}.dec{i}.1", x, c_out, c_out, 3)
+        layers.append(L)
+    layers.append(Layer(f"{name}.cls", "mlp", x.coords.shape[0], x.coords.shape[0], widths[0], 19))
+    return layers
+
+
+def trace_spvcnn(coords: torch.Tensor, n_points: int, widths=(16, 32, 64, 128)):
+    """Layers of a compact SPVCNN: the MinkUNet-style voxel branch (narrower) plus a point
+    branch: an input MLP, then at three depths voxelise -> voxel stage -> devoxelise and a
+    two-layer point MLP added back (consecutive MLPs of one depth form a fusion group)."""
+    n = coords.shape[0]
+    layers = [Layer("SPVCNN.pt_in.0", "mlp", n_points, n_points, 4, widths[0], group="pt_in"),
+              Layer("SPVCNN.pt_in.1", "mlp", n_points, n_points, widths[0], widths[0], group="pt_in"),
+              Layer("SPVCNN.voxelize", "voxelize", n_points, n, widths[0], widths[0])]
+    vox = trace_minkunet(coords, widths, cin=widths[0], name="SPVCNN.vox")
+    cut = {2 + 3 * (len(widths) - 1): "mid", len(vox) - 1: "out"}
+    for i, L in enumerate(vox):
+        layers.append(L)
+        if i in cut:
+            c = L.cout
+            layers += [Layer(f"SPVCNN.devox.{cut[i]}", "devoxelize", L.n_out, n_points, c, c),
+                       Layer(f"SPVCNN.pt_{cut[i]}.0", "mlp", n_points, n_points, c, c, group=f"pt_{cut[i]}"),
+                       Layer(f"SPVCNN.pt_{cut[i]}.1", "mlp", n_points, n_points, c, c, group=f"pt_{cut[i]}")]
+    return layers
+
+
+def layers_frame(layers) -> pd.DataFrame:
+    """The traced layers as a table (MACs = pairs x cin x cout for convs)."""
+    rows = [dict(name=L.name, kind=L.kind, n_in=L.n_in, n_out=L.n_out, cin=L.cin, cout=L.cout,
+                 pairs=L.pairs, macs=_macs(L)) for L in layers]
+    return pd.DataFrame(rows)
+
+
+def _macs(L: Layer) -> int:
+    if L.kind == "conv":
+        return L.pairs * L.cin * L.cout
+    if L.kind == "mlp":
+        return L.n_in * L.cin * L.cout
+    return 0
+
+
+# ---------------------------------------------------------------- cache model
+def stack_distances(stream: np.ndarray) -> np.ndarray:
+    """LRU stack distance of every access (number of distinct rows touched since the last
+    access of the same row; -1 for a first access). A fully associative LRU cache of R rows
+    hits exactly the accesses with 0 <= distance < R."""
+    stream = np.ascontiguousarray(stream, dtype=np.int64)
+    return _stack_distances(stream, int(stream.max()) + 1 if stream.size else 0)
+
+
+def _make_stack():
+    import numba
+
+    @numba.njit(cache=True)
+    def run(stream, n_rows):
+        T = stream.shape[0]
+        tree = np.zeros(T + 1, np.int64)   # Fenwick tree over time: 1 where a row was last seen
+        last = np.full(n_rows, -1, np.int64)
+        out = np.empty(T, np.int64)
+        for t in range(T):
+            r = stream[t]
+            p = last[r]
+            if p < 0:
+                out[t] = -1
+            else:
+                # marks in (p, t): distinct rows since the last access of r
+                s, i = 0, t
+                while i > 0:
+                    s += tree[i]
+                    i -= i & -i
+                i = p + 1
+                while i > 0:
+                    s -= tree[i]
+                    i -= i & -i
+                out[t] = s
+                i = p + 1
+                while i <= T:
+                    tree[i] -= 1
+                    i += i & -i
+            i = t + 1
+            while i <= T:
+                tree[i] += 1
+                i += i & -i
+            last[r] = t
+        return out
+
+    return run
+
+
+_stack_distances = _make_stack()
+
+
+def hit_rate(distances: np.ndarray, rows: int) -> float:
+    """Fraction of accesses an LRU cache of `rows` rows serves."""
+    if distances.size == 0:
+        return 0.0
+    return float(((distances >= 0) & (distances < rows)).mean())
+
+
+# ---------------------------------------------------------------- cost models
+def _sram_pj_per_byte(size_bytes: float) -> float:
+    xs = [math.log(s) for s, _ in SRAM_PJ_PER_64BIT]
+    ys = [e for _, e in SRAM_PJ_PER_64BIT]
+    return float(np.interp(math.log(max(size_bytes, 1024)), xs, ys)) / 8.0
+
+
+@dataclass(frozen=True)
+class Accel:
+    """A PointAcc-like accelerator. matrix: a matrix x matrix array of FP16 MACs; merge_width:
+    keys the mapping unit's merger handles per cycle; cache_kb: on-chip feature cache;
+    bandwidth: DRAM GB/s; clock: GHz; fuse: fuse consecutive point-wise MLPs;
+    cache_enabled: use the feature cache for gathers."""
+    matrix: int = 64
+    merge_width: int = 16
+    cache_kb: float = 256.0
+    bandwidth: float = 256.0
+    clock: float = 1.0
+    fuse: bool = True
+    cache_enabled: bool = True
+    bytes_per_value: int = 2
+    fuse_tile: int = 256
+
+    def __post_init__(self):
+        check_int("matrix", self.matrix, lo=1, hi=4096)
+        check_int("merge_width", self.merge_width, lo=1, hi=4096)
+        check_number("cache_kb", self.cache_kb, lo=0)
+        check_positive("bandwidth", self.bandwidth)
+        check_positive("clock", self.clock)
+        check_int("bytes_per_value", self.bytes_per_value, lo=1, hi=8)
+        check_int("fuse_tile", self.fuse_tile, lo=1)
+
+
+@dataclass(frozen=True)
+class GPU:
+    """A GPU-like baseline: FP32 peak TFLOP/s, DRAM GB/s, board power W, kernel launch
+    overhead us, and the matmul rows at which its efficiency reaches one half."""
+    tflops: float = 13.4
+    bandwidth: float = 616.0
+    power: float = 250.0
+    launch_us: float = 5.0
+    half_eff_rows: int = 20000
+    bytes_per_value: int = 4
+
+    def __post_init__(self):
+        for name in ("tflops", "bandwidth", "power"):
+            check_positive(name, getattr(self, name))
+        check_number("launch_us", self.launch_us, lo=0)
+        check_int("half_eff_rows", self.half_eff_rows, lo=0)
+
+
+def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
+    """Latency (s) and energy (J) per layer and stage on the accelerator.
+
+    mapping: sort the output keys and merge them with the input keys once per offset,
+    merge_width keys per cycle, one comparator op (E_INT32_ADD) per key and step.
+    gather: each map pair reads cin values; with the cache, only LRU misses (from the
+    layer's own output-stationary stream) go to DRAM, hits cost an SRAM read.
+    matmul: MACs / (matrix^2 x tile utilisation) cycles, FP16 MAC energy.
+    scatter: output-stationary accumulation on chip; each output row is written once.
+    Compute and memory overlap within a stage (max), stages add up. Point-wise MLPs of one
+    fusion group keep their intermediate rows on chip when hw.fuse is set.
+    """
+    b = hw.bytes_per_value
+    bw = hw.bandwidth * 1e9
+    f = hw.clock * 1e9
+    sram = _sram_pj_per_byte(hw.cache_kb * 1024) * 1e-12
+    dram = E_DRAM_PJ_PER_BYTE * 1e-12
+    mac = (E_FP16_MUL + E_FP16_ADD) * 1e-12
+    rows = []
+    for i, L in enumerate(layers):
+        st = {}
+        if L.kind == "conv":
+            merges = L.kvol * (L.n_in + L.n_out) + L.n_out * max(1, math.ceil(math.log2(max(L.n_out, 2))))
+            st["mapping"] = (merges / hw.merge_width / f, merges * E_INT32_ADD * 1e-12, 8 * (L.n_in + L.n_out))
+            rows_cap = int(hw.cache_kb * 1024 // max(1, L.cin * b)) if hw.cache_enabled else 0
+            d = stack_distances(L.stream) if L.stream is not None and rows_cap else np.zeros(0)
+            hr = hit_rate(d, rows_cap) if rows_cap else 0.0
+            miss_bytes = L.pairs * (1 - hr) * L.cin * b
+            hit_bytes = L.pairs * hr * L.cin * b
+            st["gather"] = (max(miss_bytes / bw, L.pairs / f), miss_bytes * dram + hit_bytes * sram + 8 * L.pairs * dram,
+                            miss_bytes + 8 * L.pairs)
+        else:
+            st["mapping"] = (0.0, 0.0, 0)
+        macs = _macs(L)
+        if macs:
+            util = (L.cin / (math.ceil(L.cin / hw.matrix) * hw.matrix)) * (L.cout / (math.ceil(L.cout / hw.matrix) * hw.matrix))
+            w_bytes = L.kvol * L.cin * L.cout * b
+            st["matmul"] = (max(macs / (hw.matrix ** 2 * util) / f, w_bytes / bw), macs * mac + w_bytes * dram, w_bytes)
+        out_bytes = L.n_out * L.cout * b
+        in_bytes = L.n_in * L.cin * b if L.kind in ("mlp", "voxelize", "devoxelize") else 0
+        if L.kind == "devoxelize":
+            in_bytes = 8 * L.n_out * L.cin * b  # 8 trilinear neighbours per point
+        if L.kind == "mlp" and hw.fuse and L.group:
+            prev = layers[i - 1] if i else None
+            nxt = layers[i + 1] if i + 1 < len(layers) else None
+            if prev is not None and prev.kind == "mlp" and prev.group == L.group:
+                in_bytes = 0          # read from the on-chip tile
+            if nxt is not None and nxt.kind == "mlp" and nxt.group == L.group:
+                out_bytes = 0         # stays on chip for the next layer
+        mem = in_bytes + out_bytes
+        st["scatter"] = (max(mem / bw, L.n_out / f), mem * dram, mem)
+        for s, (t, e, by) in st.items():
+            rows.append(dict(layer=L.name, kind=L.kind, stage=s, time=t, energy=e, dram_bytes=by))
+    return pd.DataFrame(rows)
+
+
+def gpu_cost(layers, gpu: GPU = GPU()) -> pd.DataFrame:
+    """Latency and energy per layer and stage on the GPU-like baseline: hash-table mapping
+    (insert every input, query every output for every offset, ~2 DRAM accesses of 16 B
+    each), unfused gather / matmul / scatter through DRAM (one kernel per offset and stage),
+    matmul efficiency rows / (rows + half_eff_rows), energy = board power x time."""
+    b = gpu.bytes_per_value
+    bw = gpu.bandwidth * 1e9
+    launch = gpu.launch_us * 1e-6
+    rows = []
+    for L in layers:
+        st = {}
+        if L.kind == "conv":
+            probes = (L.n_in + L.kvol * L.n_out) * 2 * 16
+            st["mapping"] = (probes / bw + 2 * launch, probes)
+            g = L.pairs * L.cin * b * 2 + 8 * L.pairs
+            st["gather"] = (g / bw + L.kvol * launch, g)
+            s_bytes = L.pairs * L.cout * b * 3 + 8 * L.pairs
+            st["scatter"] = (s_bytes / bw + L.kvol * launch, s_bytes)
+            m_rows, n_mm = L.pairs / L.kvol, L.kvol
+        else:
+            mem = (L.n_in * L.cin + L.n_out * L.cout) * b
+            if L.kind == "devoxelize":
+                mem += 8 * L.n_out * L.cin * b
+            st["mapping"] = (0.0, 0)
+            st["scatter"] = (mem / bw + launch, mem)
+            m_rows, n_mm = L.n_in, 1
+        macs = _macs(L)
+        if macs:
+            eff = m_rows / (m_rows + gpu.half_eff_rows)
+            st["matmul"] = (2 * macs / (gpu.tflops * 1e12 * eff) + n_mm * launch, L.pairs * (L.cin + L.cout) * b)
+        for s, (t, by) in st.items():
+            rows.append(dict(layer=L.name, kind=L.kind, stage=s, time=t, energy=t * gpu.power, dram_bytes=by))
+    return pd.DataFrame(rows)
+
+
+def compare(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> dict:
+    """Totals: accelerator and GPU latency (s), energy (J), DRAM bytes, and the ratios."""
+    a, g = accel_cost(layers, hw), gpu_cost(layers, gpu)
+    return dict(accel_time=a.time.sum(), gpu_time=g.time.sum(), accel_energy=a.energy.sum(),
+                gpu_energy=g.energy.sum(), accel_dram=a.dram_bytes.sum(), gpu_dram=g.dram_bytes.sum(),
+                speedup=g.time.sum() / a.time.sum(), energy_saving=g.energy.sum() / a.energy.sum())
+
+
+def contributions(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame:
+    """What caching and fusion each contribute: the accelerator with both, without the
+    cache, without fusion, and without either; speedup and energy saving over the GPU."""
+    rows = []
+    for name, h in (("cache + fusion", hw), ("no cache", replace(hw, cache_enabled=False)),
+                    ("no fusion", replace(hw, fuse=False)),
+                    ("neither", replace(hw, cache_enabled=False, fuse=False))):
+        c = compare(layers, h, gpu)
+        rows.append(dict(config=name, latency_ms=1e3 * c["accel_time"], energy_mJ=1e3 * c["accel_energy"],
+                         dram_MB=c["accel_dram"] / 1e6, speedup=c["speedup"], energy_saving=c["energy_saving"]))
+    return pd.DataFrame(rows)
+
+
+def summary(nets: dict, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame:
+    """Per network: MACs, modelled latency and energy of both designs, and the ratios."""
+    rows = []
+    for name, layers in nets.items():
+        c = compare(layers, hw, gpu)
+        rows.append(dict(network=name, GMACs=sum(_macs(L) for L in layers) / 1e9,
+                         accel_ms=1e3 * c["accel_time"], gpu_ms=1e3 * c["gpu_time"],
+                         accel_mJ=1e3 * c["accel_energy"], gpu_mJ=1e3 * c["gpu_energy"],
+                         speedup=c["speedup"], energy_saving=c["energy_saving"]))
+    return pd.DataFrame(rows)
+
+
+def dram_curves(nets: dict, cache_kb, hw: Accel = Accel()) -> pd.DataFrame:
+    """`dram_vs_cache` for every network, with a 'network' column."""
+    return pd.concat([dram_vs_cache(L, cache_kb, hw).assign(network=n) for n, L in nets.items()], ignore_index=True)
+
+
+def dram_vs_cache(layers, cache_kb=(0, 16, 64, 256, 1024), hw: Accel = Accel()) -> pd.DataFrame:
+    """Gather DRAM traffic (MB) of the network's sparse convs against cache size (KB)."""
+    rows = []
+    for kb in cache_kb:
+        check_number("cache_kb", kb, lo=0)
+        a = accel_cost([L for L in layers if L.kind == "conv"], replace(hw, cache_kb=float(kb), cache_enabled=kb > 0))
+        rows.append(dict(cache_kb=kb, gather_MB=a[a.stage == "gather"].dram_bytes.sum() / 1e6))
+    return pd.DataFrame(rows)
+
+
+def fusion_footprint(layers, hw: Accel = Accel()) -> pd.DataFrame:
+    """Per fusion group of point-wise MLPs: the on-chip bytes to hold the whole intermediate
+    activation (unfused, layer by layer) against a fused tile of hw.fuse_tile rows (plus
+    the group's weights), and the DRAM bytes fusion saves."""
+    b = hw.bytes_per_value
+    groups = {}
+    for L in layers:
+        if L.kind == "mlp" and L.group:
+            groups.setdefault(L.group, []).append(L)
+    rows = []
+    for g, Ls in groups.items():
+        inter = sum(L.n_out * L.cout * b for L in Ls[:-1])
+        peak_unfused = max(L.n_in * L.cin * b + L.n_out * L.cout * b for L in Ls)
+        peak_fused = hw.fuse_tile * max(L.cin + L.cout for L in Ls) * b + sum(L.cin * L.cout * b for L in Ls)
+        rows.append(dict(group=g, layers=len(Ls), rows=Ls[0].n_in, peak_unfused_KB=peak_unfused / 1024,
+                         peak_fused_KB=peak_fused / 1024, dram_saved_MB=2 * inter / 1e6))
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- figures and explorer
+def breakdown_figure(costs: dict, what: str = "time", widget: bool = False):
+    """Stacked bars per stage of {label: cost frame} for 'time' (ms) or 'energy' (mJ)."""
+    unit = "ms" if what == "time" else "mJ"
+    mk = plotting.widget_figure if widget else plotting.figure
+    fig = mk("design [–]", plotting.label("latency" if what == "time" else "energy", unit),
+             f"{'latency' if what == 'time' else 'energy'} by stage")
+    fill_breakdown(fig, costs, what)
+    return fig
+
+
+def fill_breakdown(fig, costs: dict, what: str) -> None:
+    fig.data = []
+    for s in ("mapping", "gather", "matmul", "scatter"):
+        y = [1e3 * float(c[c.stage == s][what].sum()) for c in costs.values()]
+        fig.add_trace(go.Bar(name=s, x=list(costs), y=y))
+    fig.update_layout(barmode="stack")
+
+
+def dram_figure(df: pd.DataFrame):
+    fig = plotting.figure(plotting.label("feature cache", "KB"), plotting.label("gather DRAM traffic", "MB"),
+                          "DRAM traffic of the gathers against cache size")
+    for net, d in df.groupby("network"):
+        x = np.maximum(d.cache_kb, 1)
+        fig.add_trace(go.Scatter(x=x, y=d.gather_MB, name=net, mode="lines+markers"))
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def explorer(nets: dict, gpu: GPU = GPU()):
+    """Cache size, matrix-unit size and DRAM bandwidth, with latency and energy bars of
+    the accelerator and the GPU-like baseline for each network."""
+    from ipywidgets import HTML
+
+    from lab.core import widgets as wd
+    controls = dict(cache_kb=wd.slider("cache", 256, 0, 4, 0.25, "KB (log10)", log=True),
+                    matrix=wd.dropdown("matrix unit (n × n)", [16, 32, 64, 128], 64),
+                    bandwidth=wd.slider("DRAM bandwidth", 256, 16, 1024, 16, "GB/s"),
+                    network=wd.dropdown("network", list(nets)))
+    f_t = plotting.widget_figure("design [–]", plotting.label("latency", "ms"), "latency by stage")
+    f_e = plotting.widget_figure("design [–]", plotting.label("energy", "mJ"), "energy by stage")
+    readout = HTML()
+
+    def update():
+        hw = Accel(matrix=controls["matrix"].value, cache_kb=float(controls["cache_kb"].value),
+                   bandwidth=float(controls["bandwidth"].value))
+        layers = nets[controls["network"].value]
+        costs = {"accelerator": accel_cost(layers, hw), "GPU-like": gpu_cost(layers, gpu)}
+        fill_breakdown(f_t, costs, "time")
+        fill_breakdown(f_e, costs, "energy")
+        c = compare(layers, hw, gpu)
+        readout.value = wd.readout_table({"speedup": f"{c['speedup']:.2f}×", "energy saving": f"{c['energy_saving']:.1f}×",
+                                          "accelerator DRAM": f"{c['accel_dram'] / 1e6:.1f} MB"})
+
+    ex = wd.Explorer(controls, [f_t, f_e], update, readout, title="PointAcc model",
+                     presets={"tiny cache": dict(cache_kb=1.0), "big array": dict(matrix=128, bandwidth=512.0)})
+    update()
+    return ex

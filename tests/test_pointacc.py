@@ -1,0 +1,114 @@
+"""Unit tests of lab.pointacc: the ranking mapping unit against lab.sparseconv and a
+brute-force kNN, the exact LRU model, and the cost model's monotonic behaviour."""
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+from lab import pointacc as pa
+from lab import sparseconv as sc
+
+
+def _coords(seed=0, D=10, p=0.3):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(2, D, D, D, generator=g) < p).nonzero().to(torch.int32).contiguous()
+
+
+def _pairs(ii, oi, sizes):
+    bounds = np.r_[0, np.cumsum(sizes.numpy())]
+    return [sorted(zip(ii[a:b].tolist(), oi[a:b].tolist())) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_merge_sort_map_equals_hash_map(stride):
+    c = _coords(1)
+    x = sc.SparseTensor(c, torch.zeros(len(c), 1))
+    km, oc, _ = sc.get_kernel_map(x, 3, stride=stride)
+    ii, oi, sizes = pa.merge_sort_kernel_map(c, oc, sc.kernel_offsets(3))
+    assert torch.equal(sizes, km.sizes)
+    assert _pairs(ii, oi, sizes) == _pairs(km.in_idx, km.out_idx, km.sizes)
+
+
+def test_knn_and_ball_query_equal_brute_force():
+    from scipy.spatial import cKDTree
+    rng = np.random.default_rng(0)
+    P, Q = rng.random((200, 3)), rng.random((30, 3))
+    idx, dist = pa.knn_ranking(P, Q, 6)
+    d_ref, i_ref = cKDTree(P).query(Q, 6)
+    assert np.array_equal(idx, i_ref) and np.allclose(dist, d_ref)
+    b = pa.ball_query_ranking(P, Q, 0.12, 6)
+    for q in range(30):
+        inside = [int(i) for i in i_ref[q] if np.linalg.norm(P[i] - Q[q]) <= 0.12]
+        assert b[q][b[q] >= 0].tolist() == inside
+
+
+def test_knn_ties_broken_by_index():
+    P = np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 1.0, 0], [3.0, 0, 0]])
+    idx, _ = pa.knn_ranking(P, np.zeros((1, 3)), 3)
+    assert idx.tolist() == [[0, 1, 2]]
+
+
+def test_stack_distances_equal_lru_simulation():
+    rng = np.random.default_rng(1)
+    stream = rng.integers(0, 30, 600)
+    d = pa.stack_distances(stream)
+    assert d[0] == -1
+    for cap in (1, 4, 10, 25):
+        lru, hits = OrderedDict(), 0
+        for r in stream.tolist():
+            if r in lru:
+                hits += 1
+                lru.move_to_end(r)
+            else:
+                lru[r] = True
+                if len(lru) > cap:
+                    lru.popitem(last=False)
+        assert pa.hit_rate(d, cap) == hits / len(stream)
+
+
+@pytest.fixture(scope="module")
+def nets():
+    c = _coords(2, D=16, p=0.15)
+    return pa.trace_minkunet(c, widths=(8, 16, 32)), pa.trace_spvcnn(c, 2 * len(c), widths=(8, 16, 32))
+
+
+def test_cost_model_monotonic(nets):
+    mk, sp = nets
+    small, big = pa.Accel(cache_kb=1.0), pa.Accel(cache_kb=512.0)
+    assert pa.compare(mk, big)["accel_dram"] <= pa.compare(mk, small)["accel_dram"]
+    assert pa.compare(sp, pa.Accel(fuse=True))["accel_dram"] < pa.compare(sp, pa.Accel(fuse=False))["accel_dram"]
+    assert pa.compare(mk, pa.Accel(matrix=128))["accel_time"] <= pa.compare(mk, pa.Accel(matrix=16))["accel_time"]
+    assert pa.compare(mk, pa.Accel(bandwidth=1024))["accel_time"] <= pa.compare(mk, pa.Accel(bandwidth=16))["accel_time"]
+    d = pa.dram_vs_cache(mk, (0, 4, 64, 1024))
+    assert (np.diff(d.gather_MB) <= 1e-9).all()
+    f = pa.fusion_footprint(sp)
+    assert len(f) == 3 and (f.peak_fused_KB < f.peak_unfused_KB).all()
+
+
+def test_layer_trace_known_sizes():
+    c = torch.tensor([[0, 0, 0, 0], [0, 1, 0, 0], [0, 4, 4, 4]], dtype=torch.int32)
+    mk = pa.trace_minkunet(c, widths=(4, 8))
+    stem = mk[0]
+    assert (stem.n_in, stem.pairs) == (3, 5)  # 3 centres + the two neighbours see each other
+    down = mk[2]
+    assert down.n_out == 2 and down.pairs == 3
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="k"):
+        pa.knn_ranking(np.zeros((3, 3)), np.zeros((1, 3)), 5)
+    with pytest.raises(ValueError, match="radius"):
+        pa.ball_query_ranking(np.zeros((3, 3)), np.zeros((1, 3)), 0.0, 2)
+    with pytest.raises(ValueError, match="points"):
+        pa.knn_ranking(np.zeros((3, 2)), np.zeros((1, 3)), 1)
+    with pytest.raises(ValueError, match="cache_kb"):
+        pa.Accel(cache_kb=-1)
+    with pytest.raises(ValueError, match="bandwidth"):
+        pa.Accel(bandwidth=0)
+
+
+def test_determinism_same_scene_same_numbers(nets):
+    c = _coords(2, D=16, p=0.15)
+    again = pa.trace_minkunet(c, widths=(8, 16, 32))
+    assert pa.compare(again) == pa.compare(nets[0])
