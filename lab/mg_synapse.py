@@ -171,7 +171,7 @@ def metrics_table(results: dict):
     for name, res in results.items():
         mt = metrics(res)
         rows[name] = {v: mt[k] * (1e6 if "energy" in k else 1) for k, v in cols.items()}
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.astype({"states": int})
 
 
 def explorer(pts: int = 10, m: int = 8):

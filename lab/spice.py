@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from lab.core.checks import check_number, check_positive, check_type
+from lab.core.paths import build_dir
 from lab.synapse import Device, Waveform, _Model
 
 
@@ -132,14 +133,14 @@ def to_spice(device: Device, waveform: Waveform, *, edge: float = 1e-9, tstep: f
 
 
 def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, **kwargs) -> dict:
-    """Export, run `ngspice -b` in a temporary folder, and read the traces back.
+    """Export, run `ngspice -b` in a temporary folder under build/spice/, and read the traces back.
 
     Returns dict of arrays: t [s], V_gate [V], v_c [V] (channel-interface voltage),
     theta1 [-], G [S]. Raises RuntimeError when ngspice is absent or fails."""
     exe = ngspice_path()
     if exe is None:
         raise RuntimeError("ngspice is not installed (apt-get install ngspice)")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=build_dir("spice")) as tmp:
         net = Path(tmp) / "synapse.cir"
         net.write_text(to_spice(device, waveform, out_file="out.txt", **kwargs))
         proc = subprocess.run([exe, "-b", str(net)], cwd=tmp, capture_output=True, text=True, timeout=timeout)
