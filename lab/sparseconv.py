@@ -47,7 +47,7 @@ from lab.core.checks import check_array, check_choice, check_int, check_number, 
 
 SCALES = {
     # notebook 13 at laptop scale (each run fits the 60 s budget)
-    "small": dict(scene_voxels=6000, bench_sizes=(4000, 12000), channels=(32,), repeats=5,
+    "small": dict(scene_voxels=6000, bench_sizes=(4000, 12000), channels=(32,), repeats=7,
                   eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), seeds=(0, 1, 2)),
     # the benchmark sizes
     "paper": dict(scene_voxels=50000, bench_sizes=(10000, 50000, 200000), channels=(32, 64), repeats=7,
