@@ -104,12 +104,12 @@ def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
     (c) Faraday current at the channel electrode, against time."""
     check_type("res", res, Result)
     check_choice("t_unit", t_unit, ("s", "ms", "us"))
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("(a) gate voltage", "(b) channel conductance",
                                         "(c) Faraday current at the channel"))
-    fig.update_layout(template=plotting.TEMPLATE_NAME, height=620, showlegend=True)
-    plotting.label_axes(fig, xaxis3=plotting.label("time", t_unit.replace("us", "µs")),
-                        xaxis=plotting.label("time", t_unit), xaxis2=plotting.label("time", t_unit),
+    fig.update_layout(template=plotting.TEMPLATE_NAME, height=700, showlegend=True)
+    t_label = plotting.label("time", t_unit.replace("us", "µs"))
+    plotting.label_axes(fig, xaxis=t_label, xaxis2=t_label, xaxis3=t_label,
                         yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"),
                         yaxis3=plotting.label("I_F", "nA"))
     fig = go.FigureWidget(fig) if widget else fig
