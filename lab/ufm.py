@@ -53,8 +53,22 @@ CONFIDENCE_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 
 # ---------------------------------------------------------------- geometry
 
+def _check_intrinsics(intrinsics):
+    """Any object with focal lengths fx, fy > 0 and principal point cx, cy in pixels
+    (e.g. `lab.scenes.Intrinsics`)."""
+    for a in ("fx", "fy", "cx", "cy"):
+        if not hasattr(intrinsics, a):
+            raise TypeError(f"intrinsics must have attributes fx, fy, cx, cy (pixels); missing {a}")
+    check_number("intrinsics.fx", intrinsics.fx, lo=0.0, lo_open=True)
+    check_number("intrinsics.fy", intrinsics.fy, lo=0.0, lo_open=True)
+    check_number("intrinsics.cx", intrinsics.cx)
+    check_number("intrinsics.cy", intrinsics.cy)
+    return intrinsics
+
+
 def pixel_rays(intrinsics, shape: tuple[int, int]) -> np.ndarray:
     """Rays r = K⁻¹[u, v, 1] of every pixel, [H·W, 3] (row-major), with r_z = 1."""
+    _check_intrinsics(intrinsics)
     h, w = shape
     v, u = np.mgrid[0:h, 0:w].astype(np.float64)
     r = np.stack([(u - intrinsics.cx) / intrinsics.fx, (v - intrinsics.cy) / intrinsics.fy,
@@ -128,6 +142,8 @@ def transform_cloud(cloud: PointCloud, rel: np.ndarray) -> PointCloud:
 def reproject(pos: np.ndarray, intrinsics, shape: tuple[int, int]) -> np.ndarray:
     """Nearest pixel (row-major flat index) of each point [P, 3], or −1 when the point is
     behind the camera or outside the image."""
+    _check_intrinsics(intrinsics)
+    pos = check_array("pos", pos, shape=(None, 3), min_size=0)
     h, w = shape
     z = pos[:, 2]
     front = z > 1e-9
@@ -262,13 +278,14 @@ class Run:
         return 1e3 * (self.infer_s + self.merge_s) / self.n_frames
 
 
-def _infer(net, gray_frame):
-    t0 = time.perf_counter()
+def _infer(net, gray_frame, clock):
+    t0 = clock()
     mu, var = predict(net, gray_frame[None])
-    return mu[0], var[0], time.perf_counter() - t0
+    return mu[0], var[0], clock() - t0
 
 
-def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None = None) -> Run:
+def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None = None,
+               clock: str = "wall") -> Run:
     """Stream a sequence (frames.gray [T, H, W], frames.poses [T, 4, 4] camera-to-world,
     frames.intrinsics) through one method, one frame at a time as a robot would:
 
@@ -276,9 +293,13 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
     * "ensemble": all N members, the moments of their equally weighted mixture
       (mean of means; mean of variances + variance of means; N inferences per frame);
     * "ensemble-UfM": member i mod N at frame i, merged by UfM (1 inference per frame).
+
+    max_points: UfM cloud cap (default 4·H·W). clock: "wall" times with perf_counter,
+    "cpu" with this process's CPU time (steadier on a shared machine; use one torch thread).
     """
     check_type("ensemble", ensemble, Ensemble)
     method = check_choice("method", method, METHODS)
+    clock = {"wall": time.perf_counter, "cpu": time.process_time}[check_choice("clock", clock, ("wall", "cpu"))]
     gray = check_array("frames.gray", frames.gray, ndim=3, lo=0.0, hi=1.0)
     poses = check_array("frames.poses", frames.poses, shape=(len(gray), 4, 4))
     t, h, w = gray.shape
@@ -291,24 +312,24 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
     cloud = PointCloud()
     for i in range(t):
         if method == "aleatoric":
-            depth[i], var[i], dt = _infer(ensemble.nets[0], gray[i])
+            depth[i], var[i], dt = _infer(ensemble.nets[0], gray[i], clock)
             infer_s, inferences = infer_s + dt, inferences + 1
         elif method == "ensemble":
-            outs = [_infer(net, gray[i]) for net in ensemble.nets]
+            outs = [_infer(net, gray[i], clock) for net in ensemble.nets]
             infer_s, inferences = infer_s + sum(o[2] for o in outs), inferences + len(outs)
-            t0 = time.perf_counter()
+            t0 = clock()
             mus, vs = np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
             depth[i] = mus.mean(0)
             var[i] = (vs + mus ** 2).mean(0) - depth[i] ** 2
-            merge_s += time.perf_counter() - t0
+            merge_s += clock() - t0
         else:
-            mu, v, dt = _infer(ensemble.nets[i % ensemble.n], gray[i])
+            mu, v, dt = _infer(ensemble.nets[i % ensemble.n], gray[i], clock)
             infer_s, inferences = infer_s + dt, inferences + 1
-            t0 = time.perf_counter()
+            t0 = clock()
             rel = relative_pose(poses[i - 1], poses[i]) if i else None
             cloud, var[i], stats = ufm_step(cloud, mu, v, rel, frames.intrinsics, i, max_points)
             depth[i] = mu
-            merge_s += time.perf_counter() - t0
+            merge_s += clock() - t0
             points[i] = stats["points"]
     return Run(method, depth, np.maximum(var, 1e-12), inferences, infer_s, merge_s, points)
 
