@@ -364,5 +364,13 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     ex = widgets.Explorer(controls=controls, figures=[fig2d, fig3d], update=update, title="Watch SPGF fit depth frames",
                           presets=presets)
     ex.frames = frames
+    # a play button that walks the scanline down the frame (linked in Python, so it also works in handouts' kernels)
+    import ipywidgets as W
+
+    play = W.Play(value=controls["row"].value, min=0, max=H - 1, step=max(1, H // 24), interval=700,
+                  description="play rows")
+    W.link((play, "value"), (controls["row"], "value"))
+    ex.play = play
+    ex.children[0].children = (*ex.children[0].children, W.HBox([W.HTML("watch the scanline advance "), play]))
     update()
     return ex

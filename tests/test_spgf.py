@@ -163,6 +163,8 @@ def test_explorer_redraws():
     text = ex.readout.value
     ex.set(noise_floor=0.2, frame=1)
     assert ex.readout.value != text
+    ex.play.value = 20                       # the play button drives the scanline
+    assert ex.controls["row"].value == 20
 
 
 def test_bad_inputs():
