@@ -34,9 +34,9 @@ def lidar_scene(n_voxels: int, seed: int = 0, voxel_size: float = 0.05, n_rings:
                 extent: float = 40.0) -> torch.Tensor:
     """Voxels of a synthetic spinning-LiDAR sweep: int32 [n_voxels, 4] (0, x, y, z).
 
-    A sensor 1.8 m above a ground plane casts `n_rings` rings (elevation -25 deg to +3 deg)
-    at an azimuth step chosen so the sweep yields at least `n_voxels` voxels of
-    `voxel_size` metres; boxes (cars, buildings) occlude the rays. The n_voxels voxels
+    A sensor 1.8 m above a ground plane casts `n_rings` rings (elevation -25 deg to +3 deg;
+    doubled until the sweep yields at least `n_voxels` voxels of `voxel_size` metres) at an
+    azimuth step scaled with n_voxels; boxes (cars, buildings) occlude the rays. The n_voxels voxels
     nearest to the sensor are kept. Coordinates are shifted to start at 0.
     """
     n_voxels = check_int("n_voxels", n_voxels, lo=10, hi=2_000_000)
@@ -71,7 +71,7 @@ def lidar_scene(n_voxels: int, seed: int = 0, voxel_size: float = 0.05, n_rings:
         vc = sparse_quantize(p, voxel_size)[0].numpy()
         if len(vc) >= n_voxels:
             break
-        n_az *= 2
+        n_rings *= 2  # the 5 cm rings saturate: denser elevations add new rings
     dist = np.linalg.norm((vc + 0.5) * voxel_size - origin, axis=1)
     vc = vc[np.argsort(dist, kind="stable")[:n_voxels]]
     vc = vc - vc.min(0)
