@@ -424,7 +424,8 @@ def plan_groups(km: KernelMap, eps: float = 0.3, S: int = 1 << 30) -> GroupPlan:
     and appended to the open group while its redundancy 1 - min/max of map sizes stays
     <= eps; otherwise a new group opens. A group of more than one offset whose workload
     (padded rows = len(group) * max size) is <= S runs as one batched matmul; the others
-    run offset by offset. eps=0 and equal sizes still group; eps<0 disables grouping.
+    run offset by offset. eps=0 still groups offsets of equal map size (the symmetric
+    pairs of a submanifold conv); eps<0 disables grouping (every offset alone).
     """
     eps = check_number("eps", eps, lo=-1.0, hi=1.0)
     S = check_int("S", S, lo=0)
@@ -440,6 +441,8 @@ def plan_groups(km: KernelMap, eps: float = 0.3, S: int = 1 << 30) -> GroupPlan:
         seen.update(u)
         units.append([i for i in u if sizes[i] > 0])
     units = [u for u in units if u]
+    if eps < 0:
+        units = [[i] for u in units for i in u]
     units.sort(key=lambda u: -int(sizes[u].max()))
     groups: list = []
     for u in units:

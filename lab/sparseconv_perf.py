@@ -146,7 +146,7 @@ def time_spconv(coords: torch.Tensor, cin: int, cout: int, repeats: int = 5, see
 
 
 def tune_layer(coords: torch.Tensor, cin: int, cout: int, eps_grid=(-1.0, 0.0, 0.1, 0.2, 0.3, 0.5),
-               S_grid=(1 << 30,), repeats: int = 5, seed: int = 0):
+               S_grid=(4096, 1 << 30), repeats: int = 5, seed: int = 0):
     """The tuner: time gather+matmul+scatter of one layer for every (eps, S) and return
     (best eps, best S, DataFrame of all). eps = -1 means no grouping."""
     g = torch.Generator().manual_seed(seed)
@@ -173,13 +173,23 @@ def tune_layer(coords: torch.Tensor, cin: int, cout: int, eps_grid=(-1.0, 0.0, 0
     return float(best["eps"]), int(best["S"]), df
 
 
+def tune_conv(conv, x: SparseTensor, repeats: int = 3, **grid):
+    """Set a submanifold Conv3d's eps and S to the tuner's choice on the coordinates of
+    `x` (its own channel sizes). Returns (eps, S)."""
+    if conv.stride != 1 or conv.transposed or conv.kernel_size != 3:
+        raise ValueError("conv must be a 3x3x3 submanifold Conv3d (stride=1, transposed=False) to be tuned")
+    eps, S, _ = tune_layer(x.coords, conv.in_channels, conv.out_channels, repeats=repeats, **grid)
+    conv.eps, conv.S = (eps, S) if eps >= 0 else (0.0, 0)
+    return conv.eps, conv.S
+
+
 def grouping_tradeoff(coords: torch.Tensor, cin: int, cout: int, eps_grid, repeats: int = 5,
                       seeds=(0,)) -> pd.DataFrame:
     """Redundant FLOPs (padding / useful, %) and matmul CPU time against eps, with the
     matmul speedup over separate matmuls (eps = -1). Mean over `seeds` (random features)."""
     frames = []
     for s in seeds:
-        df = tune_layer(coords, cin, cout, eps_grid=(-1.0, *eps_grid), repeats=repeats, seed=s)[2]
+        df = tune_layer(coords, cin, cout, eps_grid=(-1.0, *eps_grid), S_grid=(1 << 30,), repeats=repeats, seed=s)[2]
         frames.append(df.assign(seed=s))
     df = pd.concat(frames)
     base = df[df.eps == -1.0].set_index("seed")["matmul"]

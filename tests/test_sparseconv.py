@@ -164,7 +164,9 @@ def test_group_plan_rules():
     x = _scene(6)
     km, _, _ = sc.get_kernel_map(x, 3)
     p0 = sc.plan_groups(km, eps=-1.0)
-    assert all(len(g) <= 2 for g in p0.groups)  # only symmetric pairs
+    assert all(len(g) == 1 for g in p0.groups) and not any(p0.batched)  # no grouping
+    pairs = sc.plan_groups(km, eps=0.0)
+    assert all(len(g) % 2 == 0 for g in pairs.groups)  # symmetric pairs have equal sizes
     p1 = sc.plan_groups(km, eps=1.0)
     assert len(p1.groups) == 1 and p1.batched == [True]
     assert sorted(k for g in p1.groups for k in g) == [k for k in range(27) if k != 13]
