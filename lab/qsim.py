@@ -160,6 +160,25 @@ def _apply(psi: torch.Tensor, mat: torch.Tensor, wires: tuple[int, ...], n: int)
     return out.reshape(shape).movedim(tuple(range(-k, 0)), axes)
 
 
+def _flush(psi: torch.Tensor, pending: dict[int, torch.Tensor], n: int) -> torch.Tensor:
+    """Apply the pending single-qubit matrices (one per wire) and empty `pending`. Two or more
+    are fused into one Kronecker-product layer (fewer, larger ops: faster at few qubits)."""
+    if not pending:
+        return psi
+    if len(pending) == 1:
+        (w, m), = pending.items()
+        out = _apply(psi, m, (w,), n)
+    else:
+        eye = torch.eye(2, dtype=DTYPE)
+        full = pending.get(n - 1, eye)
+        for q in range(n - 2, -1, -1):
+            full = torch.kron(full, pending.get(q, eye))
+        b = psi.shape[0]
+        out = (psi.reshape(b, 2 ** n) @ full.transpose(0, 1)).reshape(psi.shape)
+    pending.clear()
+    return out
+
+
 def _angle(p, weights: torch.Tensor | None, x: torch.Tensor | None) -> torch.Tensor:
     if isinstance(p, tuple):
         src = weights if p[0] == "w" else x
@@ -232,11 +251,20 @@ def simulate(circuit: Circuit, weights: torch.Tensor | None = None, x: torch.Ten
         psi = state.to(DTYPE)
     psi = psi.reshape((b,) + (2,) * n)
     mats = _weight_matrices(circuit, weights)
+    pending: dict[int, torch.Tensor] = {}  # wire -> shared 2x2 matrix, applied together as one layer
     for i, op in enumerate(circuit.ops):
         mat = mats.get(i)
+        if mat is not None and mat.dim() == 2 and len(op.wires) == 1 and op.wires[0] not in pending:
+            pending[op.wires[0]] = mat  # single-qubit gates on distinct wires commute
+            continue
+        psi = _flush(psi, pending, n)
         if mat is None:
             mat = gate_matrix(op.name, [_angle(p, weights, x) for p in op.params])
+        if mat.dim() == 2 and len(op.wires) == 1:
+            pending[op.wires[0]] = mat
+            continue
         psi = _apply(psi, mat, op.wires, n)
+    psi = _flush(psi, pending, n)
     return psi.reshape(b, 2 ** n)
 
 

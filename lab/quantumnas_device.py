@@ -8,6 +8,7 @@ backend with a chosen `initial_layout`, then run every input sample as one batch
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
@@ -75,6 +76,13 @@ class Device:
                          seed_transpiler=seed)
 
 
+@lru_cache(maxsize=16)
+def get_device(backend: str, noise_factor: float = 1.0) -> Device:
+    """`Device(backend, noise_factor)`, built once per setting (loading a backend snapshot and
+    building its noise model costs a fraction of a second). Treat the result as read-only."""
+    return Device(backend, noise_factor)
+
+
 def _native_count(tq) -> int:
     return int(sum(v for k, v in tq.count_ops().items() if k not in ("measure", "barrier")))
 
@@ -111,28 +119,70 @@ def noisy_expvals(circuit: qsim.Circuit, weights, x, device: Device, layout, sho
     return np.stack([_zexp(c, circuit.n_qubits) for c in counts]), _native_count(tq)
 
 
-def noisy_energy(circuit: qsim.Circuit, weights, terms, device: Device, layout, shots: int, seed: int) -> float:
-    """<H> [Ha] for H = sum c * Pauli-string over I/Z strings and I/X strings (Qiskit order,
-    rightmost letter on qubit 0), measured on the noisy device in the Z and X bases."""
+def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int, seed: int):
+    """`noisy_expvals` for several (circuit, weights, layout) candidates on the same inputs x,
+    run as ONE Aer job (one noise-model setup for all). Returns a list of (N, n) arrays and
+    a list of native gate counts."""
+    check_type("device", device, Device)
+    x = check_array("x", x, ndim=2)
+    shots = check_int("shots", shots, lo=1)
+    seed = check_int("seed", seed, lo=0)
+    if not (len(circuits) == len(weights) == len(layouts)) or not circuits:
+        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
+           for c, w, lay in zip(circuits, weights, layouts)]
+    for tq in tqs:
+        if not tq.parameters:
+            raise ValueError("each of circuits must take input angles ('x', j)")
+    binds = [{p: x[:, p.index] for p in tq.parameters} for tq in tqs]
+    counts = device.sim.run(tqs, parameter_binds=binds, shots=shots, seed_simulator=seed).result().get_counts()
+    counts = counts if isinstance(counts, list) else [counts]
+    n = len(x)
+    out = [np.stack([_zexp(cnt, c.n_qubits) for cnt in counts[i * n:(i + 1) * n]]) for i, c in enumerate(circuits)]
+    return out, [_native_count(tq) for tq in tqs]
+
+
+def noisy_energies(circuits, weights, terms, device: Device, layouts, shots: int, seed: int) -> list[float]:
+    """<H> [Ha] of each (circuit, weights, layout) candidate, for H = sum c * Pauli string over
+    I/Z strings and I/X strings (Qiskit order: the rightmost letter acts on qubit 0), measured on
+    the noisy device in the Z and X bases. All candidates and bases run as one Aer job."""
     check_type("device", device, Device)
     shots = check_int("shots", shots, lo=1)
-    n = circuit.n_qubits
-    total = 0.0
-    for basis in ("Z", "X"):
-        group = [(s, c) for s, c in terms if set(s) <= {"I", basis} and basis in s]
-        if not group:
-            continue
-        qc = qsim.to_qiskit(circuit, weights=weights)
-        if basis == "X":
-            qc.h(range(n))
-        qc.measure_all()
-        counts = device.sim.run(device.transpile(qc, layout, seed), shots=shots,
-                                seed_simulator=seed).result().get_counts()
-        tot = sum(counts.values())
-        for s, c in group:
-            qs = [n - 1 - i for i, ch in enumerate(s) if ch != "I"]
-            val = sum(k * np.prod([1 - 2 * (b.replace(" ", "")[-1 - q] == "1") for q in qs])
-                      for b, k in counts.items()) / tot
-            total += c * val
-    total += sum(c for s, c in terms if set(s) == {"I"})
-    return float(total)
+    seed = check_int("seed", seed, lo=0)
+    if not (len(circuits) == len(weights) == len(layouts)) or not circuits:
+        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    for s_, _ in terms:
+        if not (set(s_) <= {"I", "Z"} or set(s_) <= {"I", "X"}):
+            raise ValueError(f"terms must be I/Z or I/X Pauli strings; got {s_!r}")
+    bases = [b for b in ("Z", "X") if any(b in s_ for s_, _ in terms)]
+    jobs = []
+    for c, w, lay in zip(circuits, weights, layouts):
+        for basis in bases:
+            qc = qsim.to_qiskit(c, weights=w)
+            if basis == "X":
+                qc.h(range(c.n_qubits))
+            qc.measure_all()
+            jobs.append(device.transpile(qc, lay, seed))
+    counts = device.sim.run(jobs, shots=shots, seed_simulator=seed).result().get_counts()
+    counts = counts if isinstance(counts, list) else [counts]
+    out = []
+    for i, c in enumerate(circuits):
+        n = c.n_qubits
+        total = sum(k for s_, k in terms if set(s_) == {"I"})
+        for j, basis in enumerate(bases):
+            cnt = counts[i * len(bases) + j]
+            tot = sum(cnt.values())
+            for s_, k in terms:
+                if basis not in s_:
+                    continue
+                qs = [n - 1 - t for t, ch in enumerate(s_) if ch != "I"]
+                val = sum(m * np.prod([1 - 2 * (b.replace(" ", "")[-1 - q] == "1") for q in qs])
+                          for b, m in cnt.items()) / tot
+                total += k * val
+        out.append(float(total))
+    return out
+
+
+def noisy_energy(circuit: qsim.Circuit, weights, terms, device: Device, layout, shots: int, seed: int) -> float:
+    """`noisy_energies` of one circuit [Ha]."""
+    return noisy_energies([circuit], [weights], terms, device, [layout], shots, seed)[0]

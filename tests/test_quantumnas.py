@@ -23,6 +23,20 @@ def test_digits_are_pooled_angles():
     assert set(ytr) == {0, 1} and np.bincount(ytr).tolist() == [20, 20]
 
 
+def test_digits_match_sklearn_and_splits_are_disjoint():
+    from sklearn.datasets import load_digits
+
+    images, target = qn.digits_data()
+    ref = load_digits()
+    assert np.array_equal(images, ref.images) and np.array_equal(target, ref.target)
+    _, _, _, yte = qn.load_digits_4x4((0, 1, 2, 3), 100, 40, seed=3)
+    assert np.bincount(yte).tolist() == [10, 10, 10, 10]
+    y = np.array([0] * 30 + [1] * 10)
+    tr, te = qn._stratified_split(y, 20, 8, np.random.default_rng(0))
+    assert len(tr) == 20 and len(te) == 8 and not set(tr) & set(te)
+    assert np.bincount(y[tr]).tolist() == [15, 5] and np.bincount(y[te]).tolist() == [6, 2]
+
+
 def test_encoder_matches_qiskit():
     x = np.linspace(0.1, 3.0, 16)
     ours = qn.encode(x[None])[0].numpy()
@@ -72,7 +86,7 @@ def test_evolve_finds_a_toy_optimum():
         return (abs(g.arch.n_blocks - 2) + sum(g.layout) / 10
                 + sum(abs(k - 2) for wb in g.arch.widths for k in wb))
 
-    res = qn.evolve(sc, 5, score, population=20, parents=5, mutations=10, crossovers=5, iterations=15,
+    res = qn.evolve(sc, 5, lambda gs: [score(g) for g in gs], population=20, parents=5, mutations=10, crossovers=5, iterations=15,
                     p=0.4, seed=0)
     assert res.best_score < res.history[0][1] and res.best_score <= 1.0
     assert [h[1] for h in res.history] == sorted([h[1] for h in res.history], reverse=True)
@@ -102,8 +116,8 @@ def test_prune_removes_the_requested_ratio():
 
 def test_readout_groups_qubits():
     ez = torch.tensor([[1.0, 0.5, -1.0, 0.0]])
-    assert torch.allclose(qn.readout(ez, 2), torch.tensor([[1.5, -1.0]]))
-    assert torch.equal(qn.readout(ez, 4), ez)
+    assert torch.allclose(qn.readout(ez, 2, scale=1.0), torch.tensor([[1.5, -1.0]]))
+    assert torch.allclose(qn.readout(ez, 4), qn.READOUT_SCALE * ez)
     assert qn.accuracy([[0.1, 0.9], [0.8, 0.2]], [1, 1]) == 0.5
 
 
@@ -138,6 +152,9 @@ def test_noise_free_device_matches_the_simulator():
     ez, n_native = noisy_expvals(full, w4.numpy(), x, dev, (0, 1, 3, 4), 20000, 0)
     ref = qsim.expval_z(qsim.simulate(full, w4, torch.tensor(x))).numpy()
     assert np.abs(ez - ref).max() < 0.05 and n_native > 0
+    many, counts = qn.noisy_expvals_many([full, full], [w4.numpy()] * 2, x, dev, [(0, 1, 3, 4), (4, 3, 1, 0)],
+                                         20000, 0)
+    assert all(np.abs(m - ref).max() < 0.05 for m in many) and len(counts) == 2
 
 
 def test_noise_scaling_multiplies_errors():
@@ -164,7 +181,7 @@ def test_determinism_of_training_and_search():
     runs = [qn.train(lambda r: sc.circuit(sc.sample_arch(r)), sc.init_weights(0), states, ytr, 4, 5, 8,
                      0.05, 7)[0] for _ in range(2)]
     assert torch.equal(runs[0], runs[1])
-    score = lambda g: g.arch.n_blocks + sum(map(sum, g.arch.widths)) + g.layout[0]  # noqa: E731
+    score = lambda gs: [g.arch.n_blocks + sum(map(sum, g.arch.widths)) + g.layout[0] for g in gs]  # noqa: E731
     a = qn.evolve(sc, 5, score, 6, 3, 2, 1, 3, 0.4, seed=5)
     b = qn.evolve(sc, 5, score, 6, 3, 2, 1, 3, 0.4, seed=5)
     assert a.best == b.best and a.history == b.history
@@ -183,7 +200,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="n_classes"):
         qn.readout(torch.zeros((1, 4)), 3)
     with pytest.raises(ValueError, match="parents"):
-        qn.evolve(sc, 5, lambda g: 0.0, 2, 3, 1, 1, 1, 0.4, 0)
+        qn.evolve(sc, 5, lambda gs: [0.0] * len(gs), 2, 3, 1, 1, 1, 0.4, 0)
     with pytest.raises(ValueError, match="backend"):
         Device("FakeWashingtonV2")
     with pytest.raises(ValueError, match="noise_factor"):
