@@ -29,20 +29,22 @@ reports as the state. The running sums are kept relative to each record's first 
 so that float32 does not lose the covariance to cancellation. The input image and the
 output mixture are not state (the paper's "memory overhead" counts the same way).
 
-Baselines (EM, NDT), the comparison table and the explorer live in
-`lab.spgf_compare`; `explorer` is re-exported here.
+The mixture type `GMM`, `render_depth`, `depth_error` and `rmse` live in `lab.spgf_render`;
+baselines (EM, NDT), the comparison table and the explorer in `lab.spgf_compare`. All are
+available from here.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Iterator
 
 import numba
 import numpy as np
 
-from .core.checks import check_array, check_bool, check_int, check_number, check_type
+from .core.checks import check_int, check_number, check_type
 from .scenes import Intrinsics
+from .spgf_render import GMM, _check_depth, depth_error, render_depth, rmse  # noqa: F401 (re-exported)
 
 SCALES = {
     # frames: synthetic frames fitted by SPGF and NDT at width x height; em_frames: how many of
@@ -365,23 +367,6 @@ def _fit_rows(depth, r0, r1, n_rows, prm, Q, SEG, CL, OUT, cnt):
 
 
 # --------------------------------------------------------------------------- public API
-@dataclass
-class GMM:
-    """A Gaussian mixture over camera-frame 3D points (metres).
-
-    means [K,3], covariances [K,3,3] (m²), weights [K] (sum 1), support [K] (pixels per
-    Gaussian). `stats` holds what the fit measured (state bytes, counts, seconds)."""
-
-    means: np.ndarray
-    covariances: np.ndarray
-    weights: np.ndarray
-    support: np.ndarray
-    stats: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return int(len(self.weights))
-
-
 def _prm(intr: Intrinsics, p: Params) -> np.ndarray:
     return np.array([intr.fx, intr.fy, intr.cx, intr.cy, min(intr.fx, intr.fy), p.adaptive_thresh_scale,
                      p.noise_floor, p.noise_thresh, p.line_t, p.occ_x_t, p.ncheck_t, p.max_incomplete_clusters,
@@ -407,32 +392,6 @@ class _State:
             v = _fit_rows(depth, v, r1, depth.shape[0], self.prm, self.Q, self.SEG, self.CL, self.OUT, self.cnt)
             if v < r1:
                 self.OUT = np.concatenate([self.OUT, np.zeros_like(self.OUT)])
-
-
-@numba.njit(cache=True)
-def _has_negative(d):
-    for v in range(d.shape[0]):
-        for u in range(d.shape[1]):
-            if d[v, u] < 0:
-                return True
-    return False
-
-
-def _check_depth(depth, intrinsics) -> np.ndarray:
-    """The depth image as contiguous float32, checked without image-sized temporaries
-    (so that the memory SPGF is measured with is its own)."""
-    check_type("intrinsics", intrinsics, Intrinsics)
-    if not isinstance(depth, np.ndarray):
-        depth = check_array("depth_m", depth, ndim=2, allow_nan=True, finite=False)
-    if depth.dtype.kind not in "fiu":
-        raise TypeError(f"depth_m must be a numeric array; got dtype {depth.dtype}")
-    if depth.shape != intrinsics.shape:
-        raise ValueError(f"depth_m must have shape {intrinsics.shape} (height, width of the intrinsics); "
-                         f"got {depth.shape}")
-    d = np.ascontiguousarray(depth, dtype=np.float32)
-    if _has_negative(d):
-        raise ValueError("depth_m values must be >= 0 metres (0, NaN or inf = no measurement)")
-    return d
 
 
 def _to_gmm(out: np.ndarray, stats: dict) -> GMM:
@@ -517,100 +476,6 @@ def state_after_row(depth_m: np.ndarray, intrinsics: Intrinsics, row: int, param
     g, cols, rows = _open_clusters(st)
     return RowState(row=row, open_means=g.means, open_covariances=g.covariances, open_columns=cols, open_rows=rows,
                     closed=_to_gmm(st.OUT[:st.cnt[C_OUT]].copy(), {}), live_bytes=int(st.cnt[C_CL]) * RECORD_BYTES)
-
-
-# --------------------------------------------------------------------------- re-rendering
-@numba.njit(cache=True)
-def _render(prec, mu_p_mu, muP, boxes, fx, fy, cx, cy, H, W, bound2, out_z, out_score):
-    for k in range(prec.shape[0]):
-        u0, u1, v0, v1 = boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3]
-        P = prec[k]
-        for v in range(v0, v1):
-            dy = (v - cy) / fy
-            for u in range(u0, u1):
-                dx = (u - cx) / fx
-                # ray r(t) = t·d with d = (dx, dy, 1): t* = dᵀPμ / dᵀPd, the densest point
-                a = (P[0, 0] * dx * dx + P[1, 1] * dy * dy + P[2, 2]
-                     + 2 * (P[0, 1] * dx * dy + P[0, 2] * dx + P[1, 2] * dy))
-                b = muP[k, 0] * dx + muP[k, 1] * dy + muP[k, 2]
-                if a <= 0:
-                    continue
-                t = b / a
-                m2 = mu_p_mu[k] - b * b / a
-                if t <= 0 or m2 > bound2:
-                    continue
-                if m2 < out_score[v, u]:            # the component the ray passes closest to
-                    out_score[v, u] = m2
-                    out_z[v, u] = t
-
-
-def _check_gmm(gmm) -> GMM:
-    check_type("gmm", gmm, GMM)
-    check_array("gmm.means", gmm.means, ndim=2, min_size=0)
-    return gmm
-
-
-def render_depth(gmm: GMM, intrinsics: Intrinsics, shape: tuple[int, int] | None = None,
-                 bound: float = 3.0, reg: float = 1e-6) -> np.ndarray:
-    """Depth image [H,W] in metres re-rendered from the mixture. Each pixel's ray is given
-    to the component it passes closest to in Mahalanobis units (if within `bound`), and
-    the depth is that component's densest point on the ray; 0 where no component is
-    within `bound`. `reg` (m²) is added
-    to each covariance's diagonal (planar Gaussians are nearly singular)."""
-    _check_gmm(gmm)
-    check_type("intrinsics", intrinsics, Intrinsics)
-    H, W = intrinsics.shape if shape is None else shape
-    if (H, W) != intrinsics.shape:
-        raise ValueError(f"shape must equal the intrinsics' (height, width) {intrinsics.shape}; got {(H, W)}")
-    bound = check_number("bound", bound, lo=0.0, lo_open=True, hi=100.0)
-    reg = check_number("reg", reg, lo=0.0, hi=1.0)
-    out_z = np.zeros((H, W))
-    score = np.full((H, W), np.inf)
-    K = len(gmm)
-    if K == 0:
-        return out_z.astype(np.float32)
-    cov = gmm.covariances + reg * np.eye(3)
-    prec = np.linalg.inv(cov)
-    mu = gmm.means
-    muP = np.einsum("ki,kij->kj", mu, prec)
-    mu_p_mu = np.einsum("ki,ki->k", muP, mu)
-    # image bounding box of each component's `bound`-sigma ellipsoid (whole image if it reaches z <= 0.05 m)
-    lam, vec = np.linalg.eigh(cov)
-    axes = vec * (bound * np.sqrt(np.maximum(lam, 0)))[:, None, :]          # [K,3,3], columns = semi-axes
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-    corners = mu[:, None, :] + np.einsum("cj,kij->kci", signs, axes)          # [K,8,3]
-    z = corners[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = intrinsics.fx * corners[..., 0] / z + intrinsics.cx
-        v = intrinsics.fy * corners[..., 1] / z + intrinsics.cy
-    behind = (z <= 0.05).any(axis=1)
-    boxes = np.stack([np.floor(u.min(1)), np.ceil(u.max(1)) + 1, np.floor(v.min(1)), np.ceil(v.max(1)) + 1], 1)
-    boxes[behind] = [0, W, 0, H]
-    boxes = np.nan_to_num(boxes, nan=0.0)
-    boxes[:, 0:2] = np.clip(boxes[:, 0:2], 0, W)
-    boxes[:, 2:4] = np.clip(boxes[:, 2:4], 0, H)
-    _render(prec, mu_p_mu, muP, boxes.astype(np.int64), intrinsics.fx, intrinsics.fy, intrinsics.cx,
-            intrinsics.cy, H, W, bound * bound, out_z, score)
-    return out_z.astype(np.float32)
-
-
-def depth_error(depth: np.ndarray, gmm: GMM, intrinsics: Intrinsics, bound: float = 3.0) -> dict:
-    """RMSE (m) between a depth image and the mixture's re-rendered depth, over pixels with
-    a measurement and a re-rendered depth, and the fraction of measured pixels covered."""
-    d = _check_depth(depth, intrinsics)
-    pred = render_depth(gmm, intrinsics, bound=bound)
-    valid = np.isfinite(d) & (d > 0)
-    both = valid & (pred > 0)
-    if not both.any():
-        return {"rmse": float("nan"), "coverage": 0.0}
-    err = pred[both].astype(np.float64) - d[both]
-    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "coverage": float(both.sum() / max(valid.sum(), 1))}
-
-
-def rmse(depth: np.ndarray, gmm: GMM, intrinsics: Intrinsics, bound: float = 3.0) -> float:
-    """Root-mean-square depth error (m) of the mixture's re-rendered depth against `depth`
-    over the pixels both have (see `depth_error` for the coverage)."""
-    return depth_error(depth, gmm, intrinsics, bound)["rmse"]
 
 
 def explorer(*args, **kwargs):
