@@ -3,4 +3,11 @@
 `lab.core` holds what every notebook shares; `lab.<topic>` backs
 `notebooks/NN_<topic>.ipynb` (see `lab.core.registry`).
 """
+import os as _os
+
+from .core.paths import build_dir as _build_dir
+
+# Everything generated goes under build/: numba's compiled-function cache too.
+_os.environ.setdefault("NUMBA_CACHE_DIR", str(_build_dir("numba_cache")))
+
 __version__ = "0.1.0"
