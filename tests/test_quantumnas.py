@@ -212,3 +212,23 @@ def test_bad_inputs():
         noisy_expvals(qn.encoder_4x4_ryzxy(), np.zeros(0), np.zeros((1, 16)), dev, (0, 0, 1, 2), 10, 0)
     with pytest.raises(ValueError, match="final_ratio"):
         qn.prune(sc.circuit(sc.full_arch()), sc.init_weights(0), None, None, 4, 1.5, 1, 1, 1, 0.1, 0)
+
+
+def test_explorer_controls_and_search_button():
+    from lab.core import resolve_scale
+
+    cfg = resolve_scale(qn.SCALES, "small", n_train=40, n_test=8, n_val=8, max_blocks=2, super_steps=3,
+                        train_steps=2, finetune_steps=1, population=2, parents=1, mutations=1, crossovers=0,
+                        iterations=1, shots=32)
+    res = qn.run_pipeline("4-class", "zz_ry", "FakeQuitoV2", cfg, seed=0)
+    assert set(res.contenders) == set(qn.CONTENDERS)
+    assert all(0.0 <= c.acc_noisy <= 1.0 for c in res.contenders.values())
+    ex = qp.explorer(res, cfg)
+    before = ex.snapshot()[2].to_dict()["data"]
+    ex.set(noise=2.0)
+    assert ex.snapshot()[2].to_dict()["data"] != before
+    before = ex.snapshot()[0].to_dict()["data"]
+    ex.set(space="rxyz")
+    assert ex.snapshot()[0].to_dict()["data"] != before
+    ex.run_search()
+    assert "QuantumNAS" in ex.readout.value
