@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import plotly.graph_objects as go
 
 from . import qsim
 from . import quantumnas as qn
 from .core import plotting, widgets
-from .core.checks import check_choice, check_type
+from .core.checks import check_type
 from .quantumnas_device import BACKENDS, Device, get_device
 
 _SYMBOL = {"u3": "U3", "cu3": "U3", "rx": "RX", "ry": "RY", "rz": "RZ", "rzz": "ZZ", "rxx": "XX",
