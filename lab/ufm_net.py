@@ -50,8 +50,8 @@ class TrainConfig:
     train_seeds: tuple[int, ...] = tuple(range(100, 124))
     frames_per_sequence: int = 15
     deg_per_frame: float = 3.0
-    epochs: int = 25
-    batch: int = 16
+    epochs: int = 32
+    batch: int = 8
     lr: float = 2e-3
     warmup_epochs: int = 4
     member_seed0: int = 1000
