@@ -27,7 +27,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
 
 test: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 tests notebooks
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 --durations=25 tests notebooks
 
 handouts: $(STAMP)
 	$(BIN)/python -m lab handouts
