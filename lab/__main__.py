@@ -110,7 +110,7 @@ def _handout_html(executed: Path, entry: registry.Entry) -> str:
 
 
 def cmd_handouts(args) -> int:
-    names = args.names or [e.name for e in registry.existing()]
+    names = args.names or [e.name for e in (registry.START, *registry.existing()) if e.exists]
     entries = [registry.by_name(n) for n in names]
     failed = []
     for e in entries:
