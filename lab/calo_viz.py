@@ -80,7 +80,9 @@ def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None
             center = (ev.xyz.max(0) + ev.xyz.min(0)) / 2
             eye = viz3d.orbit_eye(center, 0.85 * float(np.linalg.norm(ext)), controls["azimuth"].value,
                                   controls["elevation"].value)
-            img = viz3d.render(geoms, 480, 360, eye=eye, center=center, point_size=4.0)
+            tiers, sizes = _energy_tiers(geoms[0], ev.energy)
+            img = viz3d.render(tiers + geoms[1:], 480, 360, eye=eye, center=center,
+                               point_size=sizes + [1.0] * (len(geoms) - 1))
             if img is not None:
                 from PIL import Image
 
@@ -152,3 +154,18 @@ def comparison_figure(df, baseline_pq: float | None = None) -> go.Figure:
     fig.update_layout(height=360, barmode="group", template="lab", title="Test-set panoptic quality per seed")
     return label_axes(fig, xaxis="training seed [–]", xaxis2="training seed [–]", yaxis="PQ [–]",
                       yaxis2="energy-weighted PQ [–]")
+
+
+def _energy_tiers(pcd, energy, sizes=(2.5, 4.5, 7.5)):
+    """Split a hit cloud into three clouds by log-energy tercile, for the Open3D render
+    (which takes one point size per geometry): small points for soft hits, large for hard."""
+    le = np.log10(np.maximum(np.asarray(energy, float), 1e-6))
+    edges = np.quantile(le, [1 / 3, 2 / 3])
+    tier = np.digitize(le, edges)
+    out, out_sizes = [], []
+    for k, size in enumerate(sizes):
+        idx = np.flatnonzero(tier == k)
+        if len(idx):
+            out.append(pcd.select_by_index(idx.tolist()))
+            out_sizes.append(size)
+    return out, out_sizes

@@ -127,6 +127,12 @@ def test_viz3d_offscreen_render_or_clear_fallback():
     assert img.shape == (64, 96, 3) and img.dtype == np.uint8 and img.std() > 1.0
     with pytest.raises(ValueError, match="width must be an integer"):
         viz3d.render([pc], width=4)
+    pc.paint_uniform_color([0.1, 0.1, 0.8])
+    small = viz3d.render([pc], width=96, height=64, point_size=[1.0])
+    large = viz3d.render([pc], width=96, height=64, point_size=[8.0])
+    assert large.mean() < small.mean() - 2, "larger (dark) points must darken more of the white image"
+    with pytest.raises(ValueError, match="one size per geometry"):
+        viz3d.render([pc, pc], point_size=[2.0])
 
 
 def test_widgets_demo_explorer_drives():

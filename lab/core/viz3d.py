@@ -95,6 +95,7 @@ def _render_direct(geometries, width, height, eye, center, point_size=3.0, bg=(1
     r.scene.clear_geometry()
     r.scene.set_background(list(bg))
     pts = []
+    sizes = ([float(point_size)] * len(geometries) if np.isscalar(point_size) else [float(v) for v in point_size])
     for i, g in enumerate(geometries):
         mat = rendering.MaterialRecord()
         if isinstance(g, o3d.geometry.TriangleMesh):
@@ -106,7 +107,7 @@ def _render_direct(geometries, width, height, eye, center, point_size=3.0, bg=(1
             pts.append(np.asarray(g.vertices))
         elif isinstance(g, o3d.geometry.PointCloud):
             mat.shader = "defaultUnlit"
-            mat.point_size = float(point_size)
+            mat.point_size = sizes[i]
             pts.append(np.asarray(g.points))
         elif isinstance(g, o3d.geometry.LineSet):
             mat.shader = "unlitLine"
@@ -142,13 +143,23 @@ def orbit_eye(center: Sequence[float], radius: float, azimuth_deg: float, elevat
 
 
 def render(geometries: Sequence[Any], width: int = 480, height: int = 360, eye=None, center=None,
-           point_size: float = 3.0) -> np.ndarray | None:
+           point_size: float | Sequence[float] = 3.0) -> np.ndarray | None:
     """Render Open3D geometries offscreen to an (height, width, 3) uint8 image,
-    or return None where this machine cannot render (then use `to_plotly`)."""
+    or return None where this machine cannot render (then use `to_plotly`).
+
+    point_size [px]: one size for every point cloud, or one per geometry (e.g. to size
+    points by a quantity, split a cloud into a few tiers)."""
     width = check_int("width", width, lo=16, hi=4096)
     height = check_int("height", height, lo=16, hi=4096)
     if not isinstance(geometries, (list, tuple)) or not geometries:
         raise ValueError("geometries must be a non-empty list of Open3D geometries")
+    if np.isscalar(point_size):
+        check_number("point_size", point_size, lo=0.5, hi=64.0)
+    else:
+        sizes = check_array("point_size", point_size, ndim=1, lo=0.5, hi=64.0)
+        if len(sizes) != len(geometries):
+            raise ValueError(f"point_size must be a number or one size per geometry ({len(geometries)}); "
+                             f"got {len(sizes)}")
     if not can_render():
         return None
     return _render_direct(list(geometries), width, height, eye, center, point_size)
