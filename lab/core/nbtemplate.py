@@ -31,7 +31,7 @@ def find_parts(nb) -> dict[str, int]:
                 found.setdefault("parameters", i)
             if "explorer(" in src:
                 found.setdefault("explorer call", i)
-            if "claims.check(" in src or "check_claims(" in src:
+            if "rec.check(" in src:
                 found.setdefault("claims call", i)
     return found
 
@@ -45,14 +45,17 @@ def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
         code('SCALE = "small"  # "small" runs in ≤ 60 s on a 2-core CPU', metadata={"tags": ["parameters"]}),
         code(f"from lab import {topic}\nfrom lab.core import claims, seed_everything, resolve_scale\n"
              f"from lab.core.widgets import show\n\n"
-             f"NB = \"{name}\"\ncfg = resolve_scale({topic}.SCALES, SCALE)\nclaims.start(NB, SCALE)\n"
+             f"NB = \"{name}\"\ncfg = resolve_scale({topic}.SCALES, SCALE)\nrec = claims.start(NB, SCALE)\n"
              f"rng = seed_everything(0)"),
         md("## Method\n\n…"),
         md("## Explore\n\n…"),
-        code(f"ex = show({topic}.explorer())\nbefore = ex.snapshot()[0].to_dict()\n"
-             f"# ex.set(...)  # drive one control\n# assert ex.snapshot()[0].to_dict() != before"),
+        code(f"ex = show({topic}.explorer())"),
+        code("before = ex.snapshot()[0].to_dict()[\"data\"]\n# ex.set(...)  # drive one control\n"
+             "# assert ex.snapshot()[0].to_dict()[\"data\"] != before, \"the figure did not follow\"\nex.reset()",
+             metadata={"tags": ["explorer-check"]}),
         md("## Claim check"),
-        code("# claims.check(NB, claim=..., paper=..., measured=..., unit=..., holds=..., scale=SCALE)"),
+        code("# rec.check(\"...\", paper=..., paper_value=..., unit=..., measured=topic.some_claim(...),\n"
+             "#           tolerance=claims.rel(0.2, \"why\"), fails_if=\"...\")\nrec.table()"),
         md("## Further reading\n\n- …"),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)

@@ -1,7 +1,7 @@
 """The 17 abstracts of the report chapter, in the report's order.
 
 `topic` names both the notebook (`notebooks/NN_<topic>.ipynb`) and its module
-(`lab/<topic>.py`). `python -m lab list`, the README index and the start-here
+(`lab/<topic>.py` or the package `lab/<topic>/`). `python -m lab list`, the README index and the start-here
 notebook read this table; a notebook "exists" when its file does.
 """
 from __future__ import annotations
@@ -37,14 +37,18 @@ class Entry:
 ENTRIES: tuple[Entry, ...] = (
     Entry(1, "netaug", "Network Augmentation for Tiny Deep Learning", "H. Cai, C. Gan, J. Lin, S. Han",
           "ICLR 2022", "width and expand multipliers, α and model size against the accuracy gain"),
-    Entry(2, "xray_gan", "Physics-assisted GAN for X-ray tomography", "see the report", "MTL 2022",
-          "reconstruction from few projection angles"),
+    Entry(2, "tomography", "Physics-assisted generative adversarial network for X-ray tomography",
+          "Z. Guo, J. K. Song, G. Barbastathis, M. E. Glinsky, C. T. Vaughan, K. W. Larson, B. K. Alpert, Z. H. Levine",
+          "MTL 2022", "projection angles, photons per ray and the prior's weight against the bit error rate"),
     Entry(3, "synapse", "Equivalent-circuit model of an electrochemical artificial synapse",
           "M. Huang, M. Onen, J. A. del Alamo, J. Li, B. Yildiz", "MTL 2022",
           "gate pulse waveforms, electrolyte and channel design, and the conductance they give"),
-    Entry(4, "nacl", "NaCl contrastive learning", "see the report", "MTL 2022", "contrastive pairs"),
-    Entry(5, "sparsebfa", "SparseBFA: bit-flip attacks on sparse networks", "see the report", "MTL 2022",
-          "bit flips against accuracy"),
+    Entry(4, "nacl", "Revisiting contrastive learning through the lens of neighborhood component analysis (NaCl)",
+          "C.-Y. Ko, J. Mohapatra, S. Liu, P.-Y. Chen, L. Daniel, T.-W. Weng", "ICML 2022",
+          "temperature, positives, λ and ε against standard and robust accuracy"),
+    Entry(5, "sparsebfa", "SparseBFA: attacking sparse deep neural networks with the worst-case bit flips on coordinates",
+          "K. Lee, A. P. Chandrakasan", "ICASSP 2022",
+          "sparsity, storage format and flipped bits against accuracy"),
     Entry(6, "spgf", "SPGF: single-pass Gaussian fitting of depth images", "P. Z. X. Li, S. Karaman, V. Sze",
           "ICRA 2022", "watch SPGF fit depth frames, scanline by scanline"),
     Entry(7, "mcunet", "MCUNetV2: memory-efficient patch-based inference", "J. Lin, W.-M. Chen, H. Cai, C. Gan, S. Han",
@@ -59,8 +63,9 @@ ENTRIES: tuple[Entry, ...] = (
           "current pulse trains, electrolyte leakage and the SEI against device metrics"),
     Entry(11, "ufm", "Uncertainty from Motion for monocular depth", "S. Sudhakar, S. Karaman, V. Sze",
           "ICRA 2022", "frame scrubber of depth and uncertainty maps"),
-    Entry(12, "freq_anomaly", "Frequency-domain anomaly detection", "see the report", "MTL 2022",
-          "spectra of normal and anomalous signals"),
+    Entry(12, "anomaly", "Unsupervised anomaly detection on high-frequency time series in the frequency domain",
+          "F.-K. Sun, J. H. Lang, D. S. Boning", "MTL 2022",
+          "fault severity, pooled length and dropout against spectra and anomaly scores"),
     Entry(13, "sparseconv", "TorchSparse: efficient point-cloud inference engine",
           "H. Tang, Z. Liu, X. Li, Y. Lin, S. Han", "MLSys 2022",
           "grouping thresholds and scene size against the stage-time breakdown"),
@@ -69,8 +74,8 @@ ENTRIES: tuple[Entry, ...] = (
           "backend, noise scale and design space against noise-free and noisy accuracy"),
     Entry(15, "sparseloop", "Sparseloop: analytical modelling of sparse tensor accelerators",
           "Y. N. Wu, P.-A. Tsai, A. Parashar, V. Sze, J. S. Emer", "MICRO 2022", "sparsity against energy and cycles"),
-    Entry(16, "unstable_rl", "Fast convergence of reinforcement learning for unstable systems", "see the report",
-          "MTL 2022", "policy-gradient convergence"),
+    Entry(16, "unstable_rl", "Fast convergence of policy gradient for unstable linear-quadratic systems",
+          "W. Zhang", "MTL 2022", "instability, method and step size against cost and trajectories"),
     Entry(17, "dga", "Delayed Gradient Averaging for federated learning", "L. Zhu, S. Han et al.", "NeurIPS 2021",
           "latency, delay and worker count against accuracy over time"),
 )

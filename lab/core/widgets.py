@@ -51,6 +51,14 @@ class Explorer(W.HBox):
             if hasattr(w, "value") and not isinstance(w, W.Button):
                 w.observe(lambda _ch: self.refresh(), names="value")
         self._batch = False
+        self.defaults = {k: w.value for k, w in self.controls.items()
+                         if hasattr(w, "value") and not isinstance(w, W.Button)}
+
+    def reset(self) -> None:
+        """Put every control back to the value it had when the explorer was built, and redraw."""
+        if getattr(self, "preset", None) is not None:
+            self.preset.value = "(custom)"
+        self.set(**self.defaults)
 
     def refresh(self) -> None:
         if self._batch:
