@@ -5,9 +5,9 @@
 """
 import os as _os
 
-from .core.paths import build_dir as _build_dir
+from .core.paths import build_path as _build_path
 
 # Everything generated goes under build/: numba's compiled-function cache too.
-_os.environ.setdefault("NUMBA_CACHE_DIR", str(_build_dir("numba_cache")))
+_os.environ.setdefault("NUMBA_CACHE_DIR", str(_build_path("numba_cache")))  # numba creates it when it caches
 
 __version__ = "0.1.0"

@@ -50,25 +50,85 @@ def test_seed_everything_is_reproducible():
         seed_everything(-1)
 
 
-def test_claims_roundtrip_and_failure(build_tmp):
-    claims.start("99_demo")
-    t = claims.check("99_demo", "it works", paper="8x", measured=np.float64(7.9), unit="x", holds=True)
-    assert len(t) == 1 and "7.9" in t.to_markdown()
-    claims.check("99_demo", "a weak one", paper="3.7x", measured=1.2, unit="x", holds=False,
-                 must_hold=False, note="laptop scale")
+def test_claims_contract_verdicts_and_files(build_tmp):
+    rec = claims.start("99_demo", "small")
+    q = claims.qualitative("the paper gives no number")
+    t = rec.check("within tolerance", paper="8x", paper_value=8.0, unit="x",
+                  measured=claims.Measured(np.float64(7.9), True), tolerance=claims.rel(0.1, "run-to-run spread"),
+                  fails_if="ours below 7.2x or above 8.8x")
+    assert t.rows[-1][1].verdict == claims.REPRODUCED
+    rec.check("right direction, far number", paper="3.7x", paper_value=3.7, unit="x",
+              measured=claims.Measured(11.5, True), tolerance=claims.rel(0.3, "model, not hardware"),
+              fails_if="speedup below 1x")
+    rec.check("a weak one", paper="yes", unit="", measured=claims.Measured("no", False, note="too small here"),
+              tolerance=q, fails_if="accuracy gain <= 0", must_hold=False)
+    rec.check("a bound", paper="> 600x", unit="x", measured=claims.Measured(700, True),
+              tolerance=claims.at_least(600, "the paper states a bound"), fails_if="ratio < 1")
+    rec.fact("model size", 412, unit="parameters")
     data = json.loads((build_tmp / "claims" / "99_demo.json").read_text())
-    assert [c["claim"] for c in data["claims"]] == ["it works", "a weak one"]
-    assert "not reproduced" in claims.report()
+    assert data["scale"] == "small"
+    assert [c["verdict"] for c in data["claims"]] == [claims.REPRODUCED, claims.DIRECTION, claims.NOT_REPRODUCED,
+                                                    claims.REPRODUCED]
+    assert data["facts"][0]["fact"] == "model size"
+    md = rec.table().to_markdown()
+    assert "ours/paper 3.11" in md and "Setup facts" in md and "would fail if" in md
+    report = claims.report()
+    assert "2 reproduced, 1 direction only, 1 not reproduced" in report
+    assert claims.status("99_demo") == "2 reproduced, 1 direction only, 1 not reproduced"
     with pytest.raises(claims.ClaimFailed, match="did not hold"):
-        claims.check("99_demo", "must hold", paper="1", measured=0, unit="", holds=False)
-    assert claims.status("99_demo") == "1 FAILS, 1 holds, 1 not reproduced"
-    with pytest.raises(ValueError, match="note must say why"):
-        claims.check("99_demo", "x", paper="1", measured=0, unit="", holds=False, must_hold=False)
-    with pytest.raises(ValueError, match="notebook must look like"):
-        claims.check("demo", "x", paper="1", measured=0, unit="", holds=True)
+        rec.check("must hold", paper="1", unit="", measured=claims.Measured(0, False), tolerance=q, fails_if="x")
+    assert "<table" in rec.table()._repr_html_()
+    # a paper-scale recorder writes its own file
+    claims.start("99_demo", "paper").check("p", paper="1", unit="", measured=claims.Measured(1, True),
+                                          tolerance=q, fails_if="x")
+    assert (build_tmp / "claims" / "99_demo.paper.json").is_file()
+    assert "Verdict (paper)" in claims.report()
+
+
+def test_claims_refuse_what_cannot_be_judged(build_tmp):
+    rec = claims.start("99_demo")
+    q = claims.qualitative("no number")
+    ok = dict(paper="1", unit="", measured=claims.Measured(1.0, True), tolerance=q, fails_if="x < 0")
     with pytest.raises(TypeError, match="holds must be a bool"):
-        claims.check("99_demo", "x", paper="1", measured=0, unit="", holds="yes")
-    assert "<table" in t._repr_html_()
+        claims.Measured(1.0, "no")
+    with pytest.raises(ValueError, match="NaN"):
+        claims.Measured(float("nan"), True)
+    with pytest.raises(TypeError, match="tolerance"):
+        rec.check("no tolerance", **{**ok, "tolerance": None})
+    with pytest.raises(TypeError, match="fails_if"):
+        rec.check("no way to fail", **{**ok, "fails_if": None})
+    with pytest.raises(ValueError, match="fails_if must be a non-empty"):
+        rec.check("no way to fail", **{**ok, "fails_if": "  "})
+    with pytest.raises(ValueError, match="paper_value is needed"):
+        rec.check("rel without paper", **{**ok, "tolerance": claims.rel(0.1, "why")})
+    with pytest.raises(TypeError, match="measured must be Measured"):
+        rec.check("raw number", **{**ok, "measured": 1.0})
+    with pytest.raises(ValueError, match="note must say why"):
+        rec.check("silent failure", **{**ok, "measured": claims.Measured(0, False)}, must_hold=False)
+    with pytest.raises(ValueError, match="notebook must look like"):
+        claims.start("98_x\n")
+    with pytest.raises(ValueError, match="notebook must look like"):
+        claims.start("demo")
+    with pytest.raises(ValueError, match="control characters"):
+        rec.check("two\nlines", **ok)
+    with pytest.raises(ValueError, match="why must be"):
+        claims.rel(0.1, "")
+    with pytest.raises(ValueError, match="fraction"):
+        claims.rel(-1, "why")
+    with pytest.raises(ValueError, match="lo must be <= hi"):
+        claims.band(2, 1, "why")
+
+
+def test_claims_report_skips_a_corrupted_file(build_tmp):
+    claims.start("99_demo").check("fine", paper="1", unit="", measured=claims.Measured(1, True),
+                                  tolerance=claims.qualitative("no number"), fails_if="x")
+    (build_tmp / "claims" / "98_broken.json").write_text("{not json")
+    (build_tmp / "claims" / "misnamed file.json").write_text("{}")
+    with pytest.warns(UserWarning, match="98_broken.json"):
+        text = claims.report()
+    assert "fine" in text
+    with pytest.warns(UserWarning, match="misnamed file.json"):
+        claims.table()
 
 
 def test_registry_lookup():

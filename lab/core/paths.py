@@ -19,10 +19,15 @@ def repo_root() -> Path:
     return Path.cwd()
 
 
-def build_dir(*parts: str) -> Path:
-    """`build/<parts...>`, created on demand. Everything generated goes here."""
+def build_path(*parts: str) -> Path:
+    """`build/<parts...>`, not created (for settings that name a folder another program makes)."""
     base = Path(os.environ.get("LAB_BUILD_DIR") or repo_root() / "build")
-    path = base.joinpath(*parts)
+    return base.joinpath(*parts)
+
+
+def build_dir(*parts: str) -> Path:
+    """`build/<parts...>`, created on demand, when something is written. Everything generated goes here."""
+    path = build_path(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
