@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from lab import dga, dga_dist
+from lab import dga
 
 WORKERS, STEPS, DELAY, PERIOD = 4, 40, 4, 4
 
@@ -20,9 +20,9 @@ def main() -> None:
     print(f"J = {WORKERS} processes, {STEPS} steps, D = {DELAY}, K = {PERIOD}; latency is simulated")
     print(f"{'latency':>8} {'method':>7} {'wall s':>8} {'timeline s':>11} {'acc %':>6} {'DGA speedup':>12}")
     for lat_ms in (0, 50, 200):
-        res = dga_dist.run_distributed(dga.METHODS, "iid", workers=WORKERS, steps=STEPS, delay=DELAY,
+        res = dga.run_distributed(dga.METHODS, "iid", workers=WORKERS, steps=STEPS, delay=DELAY,
                                        period=PERIOD, latency_s=lat_ms / 1000, timeout_s=600, data=data)
-        table = dga_dist.summarize(res, lat_ms / 1000, DELAY, PERIOD)
+        table = dga.summarize(res, lat_ms / 1000, DELAY, PERIOD)
         for _, r in table.iterrows():
             sp = res.wall_s[r.method] / res.wall_s["dga"]
             print(f"{lat_ms:>6} ms {r.method:>7} {r.measured_wall_s:8.3f} {r.timeline_s:11.3f} "

@@ -15,9 +15,9 @@ import pandas as pd
 
 
 def main(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 5) -> pd.DataFrame:
-    from lab import sparseconv_perf as perf
+    from lab import sparseconv as sc
 
-    df = perf.benchmark(sizes, channels, repeats=repeats, progress=False)
+    df = sc.benchmark(sizes, channels, repeats=repeats, progress=False)
     pd.set_option("display.width", 160)
     print("CPU ms per stage (one thread, min over", repeats, "repeats)")
     print(df.round(2).to_string(index=False))

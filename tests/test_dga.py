@@ -1,4 +1,5 @@
-"""Unit tests of lab.dga and lab.dga_dist (delayed gradient averaging)."""
+"""Unit tests of lab.dga (delayed gradient averaging): the update rules, the timeline and the
+multi-process run (lab.dga.dist)."""
 import os
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab import dga, dga_dist, dga_plots
+from lab import dga
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def test_time_to_accuracy():
 
 def test_single_and_multi_process_give_the_same_weights(data):
     kw = dict(workers=2, steps=5, lr=0.3, delay=2, period=2, seed=3, batch=8, hidden=16)
-    real = dga_dist.run_distributed(dga.METHODS, "noniid", latency_s=0.0, timeout_s=240, data=data, **kw)
+    real = dga.run_distributed(dga.METHODS, "noniid", latency_s=0.0, timeout_s=240, data=data, **kw)
     for m in dga.METHODS:
         sim = dga.simulate(m, "noniid", eval_every=0, data=data, **kw)
         torch.testing.assert_close(real.W[m], sim.W, rtol=1e-12, atol=1e-12)
@@ -160,12 +161,12 @@ def _children():
 def test_distributed_run_times_out_and_cleans_up(data):
     before = set(_children())
     with pytest.raises(RuntimeError, match="timeout_s"):
-        dga_dist.run_distributed("sync", workers=2, steps=50, latency_s=1.0, timeout_s=0.3, data=data)
+        dga.run_distributed("sync", workers=2, steps=50, latency_s=1.0, timeout_s=0.3, data=data)
     assert set(_children()) <= before  # every worker is gone
 
 
 def test_free_port():
-    p = dga_dist.free_port()
+    p = dga.free_port()
     assert 1024 <= p < 65536
 
 
@@ -185,9 +186,9 @@ def test_bad_inputs(data):
     with pytest.raises(ValueError, match="compute_s values must be >= 0"):
         dga.timeline("sync", -np.ones(3), 0.1)
     with pytest.raises(ValueError, match="methods must be one of"):
-        dga_dist.run_distributed(("sync", "gossip"), data=data)
+        dga.run_distributed(("sync", "gossip"), data=data)
     with pytest.raises(ValueError, match="timeout_s must be in"):
-        dga_dist.run_distributed("sync", timeout_s=0, data=data)
+        dga.run_distributed("sync", timeout_s=0, data=data)
     with pytest.raises(ValueError, match="W must be a tensor of shape"):
         dga.forward(torch.zeros(2, 5), torch.zeros(2, 3, 64), hidden=8)
     with pytest.raises(ValueError, match="x must be a tensor of shape"):
@@ -199,7 +200,7 @@ def test_bad_inputs(data):
 
 
 def test_explorer_redraws(data):
-    ex = dga_plots.explorer(steps=20, data=data, eval_every=5)
+    ex = dga.explorer(steps=20, data=data, eval_every=5)
     before = ex.snapshot()[0].to_dict()["data"]
     ex.set(latency_ms=50.0)
     after = ex.snapshot()[0].to_dict()["data"]
@@ -215,7 +216,7 @@ def test_figures_label_every_axis(data):
     sweep = dga.delay_sweep((0, 2), data=data, steps=8)
     assert list(sweep["speedup"]) == [1.0, dga.speedup("dga", 4e-4, 0.2, 8, delay=2)]
     assert 3.0 < sweep["speedup"][1] <= 4.0  # D + 1 = 3 per latency, plus the D free steps at the start
-    for fig in (dga_plots.partition_figure(data), dga_plots.curves_figure(runs), dga_plots.delay_figure(sweep)):
+    for fig in (dga.partition_figure(data), dga.curves_figure(runs), dga.delay_figure(sweep)):
         assert unlabelled_axes(fig) == []
     table = dga.summary(runs, (0, 200), step_s=1e-3)
     assert len(table) == 2 * 2 * 3 and (table.query("method == 'sync'")["speedup"] == 1).all()

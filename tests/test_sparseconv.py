@@ -308,21 +308,20 @@ def test_equals_spconv_subm_strided_inverse(one_thread):
     assert torch.equal(z.feats, tu_f[_match(z.coords, tu_i)])
 
 
-# ------------------------------------------------------------------ measurement helpers (lab.sparseconv_perf)
+# ------------------------------------------------------------------ measurement helpers (lab.sparseconv.perf, lab.data.lidar)
 def test_lidar_scene_deterministic_and_unique():
-    from lab import sparseconv_perf as perf
-    a, b = perf.lidar_scene(800, seed=3), perf.lidar_scene(800, seed=3)
+    from lab.data import lidar
+    a, b = lidar.lidar_scene(800, seed=3), lidar.lidar_scene(800, seed=3)
     assert a.shape == (800, 4) and a.dtype == torch.int32 and torch.equal(a, b)
     assert torch.unique(sc.hash_coords(a)).numel() == 800 and int(a[:, 1:].min()) == 0
-    assert not torch.equal(a, perf.lidar_scene(800, seed=4))
+    assert not torch.equal(a, lidar.lidar_scene(800, seed=4))
     with pytest.raises(ValueError, match="n_voxels"):
-        perf.lidar_scene(0)
+        lidar.lidar_scene(0)
 
 
 def test_data_movement_known_answer():
-    from lab import sparseconv_perf as perf
     c = torch.tensor([[0, 0, 0, 0], [0, 1, 0, 0]], dtype=torch.int32)  # 4 pairs: 2 centre + 2 neighbours
-    dm = perf.data_movement(c, 1, 1, tile=1).set_index(["scheme", "stage"])["bytes"]
+    dm = sc.data_movement(c, 1, 1, tile=1).set_index(["scheme", "stage"])["bytes"]
     assert dm["unfused fp32", "gather"] == 8 * 4 + 2 * 4 * 4
     assert dm["unfused fp32", "matmul"] == 4 * 4 * 2
     assert dm["unfused fp32", "scatter"] == 8 * 4 + 4 * 4 + 2 * 4 * 4
@@ -330,12 +329,11 @@ def test_data_movement_known_answer():
 
 
 def test_tuned_conv_is_still_exact():
-    from lab import sparseconv_perf as perf
     x = _scene(12)
     conv = _int_weights(sc.Conv3d(3, 4, 3).double())
-    eps, S = perf.tune_conv(conv, x, repeats=1)
+    eps, S = sc.tune_conv(conv, x, repeats=1)
     assert (conv.eps, conv.S) == (eps, S)
     ref = F.conv3d(x.dense((D, D, D)), _dense_w(conv.weight, 3, 3, 4), padding=1)
     assert torch.equal(conv(x).feats, _at(ref, x.coords))
     with pytest.raises(ValueError, match="conv"):
-        perf.tune_conv(sc.Conv3d(3, 4, 3, stride=2), x)
+        sc.tune_conv(sc.Conv3d(3, 4, 3, stride=2), x)

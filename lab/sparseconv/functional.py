@@ -1,7 +1,8 @@
 """A small sparse-convolution engine in torch, CPU-first, after TorchSparse.
 
 Notebook: notebooks/13_sparseconv.ipynb (also used by notebooks/09_calo.ipynb and
-notebooks/08_pointacc.ipynb).
+notebooks/08_pointacc.ipynb). This file: hashing, tensors, kernel maps, grouping and the
+functional convolution; layers in `modules.py`, measurements in `perf.py`, figures in `views.py`.
 Paper: H. Tang, Z. Liu, X. Li, Y. Lin, S. Han, "TorchSparse: Efficient Point Cloud
 Inference Engine", MLSys 2022.
 
@@ -44,15 +45,6 @@ import numpy as np
 import torch
 
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
-
-SCALES = {
-    # notebook 13 at laptop scale (each run fits the 60 s budget)
-    "small": dict(scene_voxels=6000, bench_sizes=(4000, 12000), channels=(32,), repeats=7,
-                  eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), seeds=(0, 1, 2)),
-    # the issue's benchmark sizes
-    "paper": dict(scene_voxels=50000, bench_sizes=(10000, 50000, 200000), channels=(32, 64), repeats=7,
-                  eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), seeds=(0, 1, 2)),
-}
 
 # ---------------------------------------------------------------- hashing
 _BITS = 16                      # bits per spatial coordinate in a key
@@ -635,21 +627,3 @@ def _naive_conv(x, weight, kernel_size, stride, dilation, transposed, bias, timi
     if bias is not None:
         out = out + bias
     return SparseTensor(oc, out, os_, x.kmaps, x.cmaps, check=False)
-
-
-# ---------------------------------------------------------------- layers (lab/sparseconv_modules.py)
-_LAYERS = ("Conv3d", "BatchNorm", "ReLU", "global_avg_pool", "global_max_pool", "PointTensor",
-           "voxelize", "devoxelize")
-_PERF = ("lidar_scene", "explorer")
-
-
-def __getattr__(name):
-    """Re-export the layers (lab/sparseconv_modules.py) and the notebook's measurement
-    helpers (lab/sparseconv_perf.py), imported on first use."""
-    if name in _LAYERS:
-        from lab import sparseconv_modules
-        return getattr(sparseconv_modules, name)
-    if name in _PERF:
-        from lab import sparseconv_perf
-        return getattr(sparseconv_perf, name)
-    raise AttributeError(f"module 'lab.sparseconv' has no attribute {name!r}")

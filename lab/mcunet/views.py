@@ -1,5 +1,5 @@
 """Figures and the explorer of notebooks/07_mcunet.ipynb (MCUNetV2 patch-based
-inference); the analysis itself is in `lab.mcunet`."""
+inference); the analysis itself is in `lab.mcunet.patches`."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -8,8 +8,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lab.core import checks, plotting
-from lab.mcunet import (KB, PatchPlan, block_table, demo_image, mac_overhead, mobilenet_v2_specs, patch_peak_memory,
-                        peak_memory, plan_patches, redistributed_specs, split_sizes)
+from lab.core.nets import mobilenet_v2_specs
+
+from .patches import (KB, PatchPlan, block_table, demo_image, mac_overhead, patch_peak_memory, peak_memory,
+                      plan_patches, redistributed_specs, split_sizes)
 
 
 def profile_figure(table: pd.DataFrame, sram_kb: float = 256.0) -> go.Figure:

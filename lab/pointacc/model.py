@@ -1,7 +1,8 @@
 """PointAcc: a functional model of the ranking-based mapping unit and an analytical
 latency/energy model of a point-cloud accelerator against a GPU-like baseline.
 
-Notebook: notebooks/08_pointacc.ipynb.
+Notebook: notebooks/08_pointacc.ipynb. This file: the traced layers and the cost model;
+the mapping unit is in `mapping.py`, figures and the explorer in `views.py`.
 Paper: Y. Lin, Z. Zhang, H. Tang, H. Wang, S. Han, "PointAcc: Efficient Point Cloud
 Accelerator", MICRO 2021.
 
@@ -26,101 +27,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import torch
 
 from lab import sparseconv as sc
-from lab.core import plotting
 from lab.core.checks import check_array, check_int, check_number, check_positive
-
-SCALES = {
-    "small": dict(scene_voxels=12000, points_per_voxel=1.5, knn_points=400, knn_k=8,
-                  cache_kb=(0, 4, 16, 64, 256, 1024, 4096)),
-    "paper": dict(scene_voxels=100000, points_per_voxel=1.5, knn_points=2000, knn_k=16,
-                  cache_kb=(0, 4, 16, 64, 256, 1024, 4096, 16384)),
-}
 
 # Horowitz, ISSCC 2014, 45 nm (pJ)
 E_FP16_MUL, E_FP16_ADD = 1.1, 0.4
 E_INT32_ADD = 0.1                   # comparator / merge step ~ a 32-bit add
 SRAM_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))
 E_DRAM_PJ_PER_BYTE = 1300.0 / 8     # 1.3 nJ per 64-bit access (the low end)
-
-
-# ---------------------------------------------------------------- mapping unit (functional)
-def merge_sort_kernel_map(in_coords: torch.Tensor, out_coords: torch.Tensor, offsets: torch.Tensor):
-    """Kernel map by merge sort, as PointAcc's mapping unit does it.
-
-    For each offset: the output keys shifted by the offset and the input keys are merged
-    into one sorted stream (a stable sort of the concatenation; each list is already
-    sorted, so hardware merges them), and each equal adjacent pair (input, shifted output)
-    is a map entry. Returns (in_idx, out_idx, sizes) as `lab.sparseconv.KernelMap` orders
-    them (by offset, then by output key).
-    """
-    ki, ko = sc.hash_coords(in_coords), sc.hash_coords(out_coords)
-    oi, oo = torch.argsort(ki), torch.argsort(ko)
-    ski, sko = ki[oi], ko[oo]
-    ins, outs, sizes = [], [], []
-    dk = sc.offset_key(offsets)
-    for k in range(offsets.shape[0]):
-        keys = torch.cat([sko + dk[k], ski])
-        tag = torch.cat([torch.zeros_like(sko), torch.ones_like(ski)])  # 0 = output, 1 = input
-        src = torch.cat([torch.arange(sko.numel()), torch.arange(ski.numel())])
-        order = torch.sort(keys * 2 + tag, stable=True).indices  # merge: outputs before equal inputs
-        k_s, t_s, s_s = keys[order], tag[order], src[order]
-        hit = (k_s[:-1] == k_s[1:]) & (t_s[:-1] == 0) & (t_s[1:] == 1)
-        pos = hit.nonzero().squeeze(1)
-        ins.append(oi[s_s[pos + 1]])
-        outs.append(oo[s_s[pos]])
-        sizes.append(int(pos.numel()))
-    return torch.cat(ins), torch.cat(outs), torch.tensor(sizes, dtype=torch.int64)
-
-
-def knn_ranking(points, queries, k: int):
-    """kNN by distance ranking: indices int64 [Q, k] of the k nearest points of each query
-    (ties broken by point index), and their distances [Q, k]."""
-    P = check_array("points", points, ndim=2, shape=(None, 3)).astype(np.float64)
-    Q = check_array("queries", queries, ndim=2, shape=(None, 3)).astype(np.float64)
-    k = check_int("k", k, lo=1, hi=len(P))
-    d2 = ((Q[:, None, :] - P[None, :, :]) ** 2).sum(-1)
-    order = np.lexsort((np.broadcast_to(np.arange(len(P)), d2.shape), d2), axis=1)[:, :k]
-    return order, np.sqrt(np.take_along_axis(d2, order, 1))
-
-
-def ball_query_ranking(points, queries, radius: float, k: int):
-    """Ball query by ranking: the (up to) k nearest points within `radius` of each query,
-    nearest first; missing slots are -1. Returns int64 [Q, k]."""
-    radius = check_positive("radius", radius)
-    idx, dist = knn_ranking(points, queries, k)
-    return np.where(dist <= radius, idx, -1)
-
-
-def check_mapping_unit(coords: torch.Tensor, n_points: int = 400, k: int = 8, radius: float = 0.1,
-                       seed: int = 0) -> dict:
-    """Run the ranking mapping unit against the references and count disagreements:
-    kernel maps (submanifold 3^3 and strided 2^3) against lab.sparseconv's merge-join map;
-    kNN and ball query on `n_points` random points against scipy's cKDTree."""
-    from scipy.spatial import cKDTree
-    n_points = check_int("n_points", n_points, lo=k + 1)
-    out = {}
-    x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
-    for name, ks, st in (("kernel map 3^3 submanifold", 3, 1), ("kernel map 2^3 stride 2", 2, 2)):
-        km, oc, _ = sc.get_kernel_map(x, ks, st, cache=False)
-        ii, oi, sizes = merge_sort_kernel_map(coords, oc, sc.kernel_offsets(ks) * x.stride)
-        a = set(zip((ii * (km.n_out + 1) + oi).tolist(), np.repeat(np.arange(sizes.numel()), sizes.numpy()).tolist()))
-        b = set(zip((km.in_idx * (km.n_out + 1) + km.out_idx).tolist(),
-                    np.repeat(np.arange(km.sizes.numel()), km.sizes.numpy()).tolist()))
-        out[name] = dict(pairs=len(b), mismatches=len(a ^ b))
-    rng = np.random.default_rng(seed)
-    P, Q = rng.random((n_points, 3)), rng.random((max(1, n_points // 10), 3))
-    idx, _ = knn_ranking(P, Q, k)
-    ref = cKDTree(P).query(Q, k)[1]
-    out[f"kNN (k={k})"] = dict(pairs=int(ref.size), mismatches=int((idx != ref).sum()))
-    ball = ball_query_ranking(P, Q, radius, k)
-    d = np.linalg.norm(P[ref] - Q[:, None, :], axis=-1)
-    ref_ball = np.where(d <= radius, ref, -1)
-    out[f"ball query (r={radius})"] = dict(pairs=int(ref.size), mismatches=int((ball != ref_ball).sum()))
-    return out
 
 
 # ---------------------------------------------------------------- network layers
@@ -484,63 +400,3 @@ def fusion_footprint(layers, hw: Accel = Accel()) -> pd.DataFrame:
         rows.append(dict(group=g, layers=len(Ls), rows=Ls[0].n_in, peak_unfused_KB=peak_unfused / 1024,
                          peak_fused_KB=peak_fused / 1024, dram_saved_MB=2 * inter / 1e6))
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------- figures and explorer
-def breakdown_figure(costs: dict, what: str = "time", widget: bool = False):
-    """Stacked bars per stage of {label: cost frame} for 'time' (ms) or 'energy' (mJ)."""
-    unit = "ms" if what == "time" else "mJ"
-    mk = plotting.widget_figure if widget else plotting.figure
-    fig = mk("design [–]", plotting.label("latency" if what == "time" else "energy", unit),
-             f"{'latency' if what == 'time' else 'energy'} by stage")
-    fill_breakdown(fig, costs, what)
-    return fig
-
-
-def fill_breakdown(fig, costs: dict, what: str) -> None:
-    fig.data = []
-    for s in ("mapping", "gather", "matmul", "scatter"):
-        y = [1e3 * float(c[c.stage == s][what].sum()) for c in costs.values()]
-        fig.add_trace(go.Bar(name=s, x=list(costs), y=y))
-    fig.update_layout(barmode="stack")
-
-
-def dram_figure(df: pd.DataFrame):
-    fig = plotting.figure(plotting.label("feature cache", "KB"), plotting.label("gather DRAM traffic", "MB"),
-                          "DRAM traffic of the gathers against cache size")
-    for net, d in df.groupby("network"):
-        x = np.maximum(d.cache_kb, 1)
-        fig.add_trace(go.Scatter(x=x, y=d.gather_MB, name=net, mode="lines+markers"))
-    fig.update_xaxes(type="log")
-    return fig
-
-
-def explorer(nets: dict, gpu: GPU = GPU()):
-    """Cache size, matrix-unit size and DRAM bandwidth, with latency and energy bars of
-    the accelerator and the GPU-like baseline for each network."""
-    from ipywidgets import HTML
-
-    from lab.core import widgets as wd
-    controls = dict(cache_kb=wd.slider("cache", 256, 0, 4, 0.25, "KB (log10)", log=True),
-                    matrix=wd.dropdown("matrix unit (n × n)", [16, 32, 64, 128], 64),
-                    bandwidth=wd.slider("DRAM bandwidth", 256, 16, 1024, 16, "GB/s"),
-                    network=wd.dropdown("network", list(nets)))
-    f_t = plotting.widget_figure("design [–]", plotting.label("latency", "ms"), "latency by stage")
-    f_e = plotting.widget_figure("design [–]", plotting.label("energy", "mJ"), "energy by stage")
-    readout = HTML()
-
-    def update():
-        hw = Accel(matrix=controls["matrix"].value, cache_kb=float(controls["cache_kb"].value),
-                   bandwidth=float(controls["bandwidth"].value))
-        layers = nets[controls["network"].value]
-        costs = {"accelerator": accel_cost(layers, hw), "GPU-like": gpu_cost(layers, gpu)}
-        fill_breakdown(f_t, costs, "time")
-        fill_breakdown(f_e, costs, "energy")
-        c = compare(layers, hw, gpu)
-        readout.value = wd.readout_table({"speedup": f"{c['speedup']:.2f}×", "energy saving": f"{c['energy_saving']:.1f}×",
-                                          "accelerator DRAM": f"{c['accel_dram'] / 1e6:.1f} MB"})
-
-    ex = wd.Explorer(controls, [f_t, f_e], update, readout, title="PointAcc model",
-                     presets={"tiny cache": dict(cache_kb=1.0), "big array": dict(matrix=128, bandwidth=512.0)})
-    update()
-    return ex

@@ -4,7 +4,7 @@ devoxelisation).
 
 Notebook: notebooks/13_sparseconv.ipynb (and notebooks/09_calo.ipynb). Paper: H. Tang et al.,
 "TorchSparse: Efficient Point Cloud Inference Engine", MLSys 2022. Import these names from
-`lab.sparseconv`, which re-exports them.
+`lab.sparseconv`, the package's public face.
 """
 from __future__ import annotations
 
@@ -13,11 +13,7 @@ import math
 import torch
 
 from lab.core.checks import check_choice, check_int, check_number, check_type
-from lab.sparseconv import SparseTensor, hash_coords, rank_lookup, sparse_conv3d, unhash_keys
-
-__all__ = ["Conv3d", "BatchNorm", "ReLU", "global_avg_pool", "global_max_pool", "PointTensor",
-           "voxelize", "devoxelize"]
-
+from .functional import SparseTensor, hash_coords, rank_lookup, sparse_conv3d, unhash_keys
 
 class Conv3d(torch.nn.Module):
     """Sparse 3D convolution: submanifold when stride == 1, strided downsampling when

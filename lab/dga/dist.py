@@ -1,8 +1,8 @@
 """The DGA algorithms of notebooks/17_dga.ipynb on torch.distributed (gloo backend).
 
 `run_distributed` starts J worker processes on this machine (127.0.0.1, a free port
-chosen at run time; each is `python -m lab.dga_dist` with the environment torchrun
-would give it), each running `lab.dga._train` with a communicator that calls
+chosen at run time; each is `python -m lab.dga.dist` with the environment torchrun
+would give it), each running `lab.dga.train_loop` with a communicator that calls
 `torch.distributed.all_reduce` (``async_op=True``, so DGA overlaps communication
 with computation). Network latency is SIMULATED: a reduced tensor is released no
 earlier than `latency_s` after it was sent. The processes are always terminated,
@@ -13,7 +13,7 @@ MASTER_ADDR and MASTER_PORT (no latency is injected by default there):
 
     torchrun --nnodes=2 --nproc-per-node=2 --node-rank=<0 or 1> \\
         --master-addr=<address of node 0> --master-port=29500 \\
-        -m lab.dga_dist --method dga --delay 4 --steps 300 --partition iid
+        -m lab.dga.dist --method dga --delay 4 --steps 300 --partition iid
 """
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from . import dga
-from .core.checks import check_choice, check_int, check_nonnegative, check_number, check_positive, check_type
+from lab.core.checks import check_choice, check_int, check_nonnegative, check_number, check_positive, check_type
+
+from . import algorithm as dga
 
 
 class _DistHandle:
@@ -89,7 +90,7 @@ def worker(rank: int, world: int, cfg: dict, data: dga.Digits) -> dict:
     for method in cfg["methods"]:
         W0 = dga.init_params(cfg["hidden"], cfg["seed"]).unsqueeze(0)
         dist.barrier()
-        tr = dga._train(W0, sample, method, cfg["steps"], cfg["lr"], cfg["delay"], cfg["period"],
+        tr = dga.train_loop(W0, sample, method, cfg["steps"], cfg["lr"], cfg["delay"], cfg["period"],
                         DistComm(cfg["latency_s"]))
         dist.barrier()
         mean = tr.W.clone()
@@ -119,7 +120,7 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
                     data: dga.Digits | None = None) -> DistResult:
     """Train with each method in `methods` on `workers` real processes (gloo, 127.0.0.1).
 
-    Each worker is ``python -m lab.dga_dist`` with the environment torchrun would give
+    Each worker is ``python -m lab.dga.dist`` with the environment torchrun would give
     it (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). latency_s: simulated latency per
     all-reduce round trip [s]. timeout_s: hard limit [s] for the whole run; on timeout
     or any worker error every process is terminated and RuntimeError is raised.
@@ -130,7 +131,7 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
         raise ValueError("methods must name at least one of " + str(list(dga.METHODS)))
     for m in methods:
         check_choice("methods", m, dga.METHODS)
-    dga._check_common(methods[0], steps, lr, delay, period)
+    dga.check_common(methods[0], steps, lr, delay, period)
     partition_kind = check_choice("partition_kind", partition_kind, dga.PARTITIONS)
     batch, hidden = check_int("batch", batch, lo=1, hi=4096), check_int("hidden", hidden, lo=1, hi=4096)
     seed = check_int("seed", seed, lo=0)
@@ -143,7 +144,7 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
     logs = []
     try:
         np.savez(tmp / "data.npz", **{k: getattr(data, k) for k in ("x_train", "y_train", "x_test", "y_test")})
-        args = [sys.executable, "-m", "lab.dga_dist", "--method", ",".join(methods), "--partition", partition_kind,
+        args = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "lab.dga.dist", "--method", ",".join(methods), "--partition", partition_kind,
                 "--steps", str(steps), "--batch", str(batch), "--hidden", str(hidden), "--lr", repr(lr),
                 "--delay", str(delay), "--period", str(period), "--seed", str(seed),
                 "--latency-ms", repr(1000 * latency_s), "--data", str(tmp / "data.npz"), "--out", str(tmp),
@@ -202,7 +203,7 @@ def _load_npz(path: str) -> dga.Digits:
 def main(argv=None) -> int:
     """Worker entry point (torchrun or `run_distributed`): reads RANK, WORLD_SIZE,
     MASTER_ADDR and MASTER_PORT from the environment, trains, prints rank 0's summary."""
-    ap = argparse.ArgumentParser(prog="python -m lab.dga_dist", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m lab.dga.dist", description=__doc__.splitlines()[0])
     ap.add_argument("--method", default="dga", help="sync, fedavg, dga, a comma list, or all")
     ap.add_argument("--partition", choices=dga.PARTITIONS, default="iid")
     ap.add_argument("--steps", type=int, default=300)
@@ -238,10 +239,6 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4):
     """A table (pandas DataFrame) of a real run: per method the measured wall time [s]
     of the slowest rank, the `lab.dga.timeline` prediction [s] from the run's own
@@ -253,3 +250,10 @@ def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4
     return pd.DataFrame([dict(method=m, measured_wall_s=res.wall_s[m],
                               timeline_s=float(dga.timeline(m, res.compute_s[m], latency_s, delay, period)[-1]),
                               all_reduces=res.messages[m], acc_percent=100 * res.acc[m]) for m in res.W])
+
+
+if __name__ == "__main__":
+    # run the package's own module (not a second copy as __main__), so that what the
+    # workers save is the same classes the parent process loads
+    from lab.dga.dist import main as _main
+    raise SystemExit(_main())

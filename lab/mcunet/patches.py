@@ -1,7 +1,7 @@
 """MCUNetV2: memory-efficient patch-based inference for tiny deep learning
 (J. Lin, W.-M. Chen, H. Cai, C. Gan, S. Han; NeurIPS 2021).
 
-Backs notebooks/07_mcunet.ipynb.
+Backs notebooks/07_mcunet.ipynb (figures and the explorer: `lab.mcunet.views`).
 
 Three parts, all driven by the block specs of `lab.core.nets` (the network that is
 analysed is the network that is run):
@@ -40,14 +40,6 @@ import torch.nn.functional as F
 
 from lab.core import checks
 from lab.core.nets import BlockSpec, ConvSpec, SpecNet, feature_sizes, mobilenet_v2_specs, spec_macs
-
-SCALES = {
-    # res_check: resolution of the torch equality checks in the notebook
-    "small": dict(resolution=224, grid=4, split=5, res_check=224, check_grids=(2, 3, 4), check_splits=(3, 5),
-                  sweep_grids=(1, 2, 3, 4, 5, 6, 7, 8), sram_kb=256),
-    "paper": dict(resolution=224, grid=4, split=5, res_check=224, check_grids=(2, 3, 4, 7), check_splits=(2, 3, 5, 7),
-                  sweep_grids=(1, 2, 3, 4, 5, 6, 7, 8, 14), sram_kb=256),
-}
 
 KB = 1024  # bytes per kB (the paper's convention)
 
@@ -447,9 +439,3 @@ def demo_image(resolution: int) -> np.ndarray:
     from skimage.transform import resize
     resolution = checks.check_int("resolution", resolution, lo=8)
     return (resize(astronaut(), (resolution, resolution), anti_aliasing=True) * 255).astype(np.uint8)
-
-
-
-
-
-from lab.mcunet_viz import explorer, profile_figure, sweep_figure  # noqa: E402,F401  (figures and widget)

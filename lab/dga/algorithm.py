@@ -1,11 +1,13 @@
 """Delayed Gradient Averaging (DGA) for federated learning under network latency.
 
-Backs notebooks/17_dga.ipynb. Paper: L. Zhu, H. Lin, Y. Lu, Y. Lin, S. Han, "Delayed
+Backs notebooks/17_dga.ipynb (this file: data partitions, the model, the update rules,
+the single-process simulation and the latency timeline; `dist.py` runs the same rules on
+torch.distributed, `views.py` holds the figures and the explorer). Paper: L. Zhu, H. Lin, Y. Lu, Y. Lin, S. Han, "Delayed
 Gradient Averaging: Tolerate the Communication Latency for Federated Learning",
 NeurIPS 2021.
 
 J workers train one small MLP on partitions (IID or label-skewed) of scikit-learn's
-digits. Three update rules, all written once in `_train` on a stack of worker
+digits. Three update rules, all written once in `train_loop` on a stack of worker
 weights `W` of shape (J_local, P) and a communicator:
 
 * ``sync``   - every step: all-reduce the gradients, wait, apply the average;
@@ -15,8 +17,8 @@ weights `W` of shape (J_local, P) and a communicator:
   w_{t+1} = w_t - lr * (g_t - g_{t-D} + avg_{t-D})  (plain local SGD while t < D).
 
 The single-process simulation (`simulate`) holds all J workers in the batch
-dimension and averages with a mean over it; `lab.dga_dist` runs the very same
-`_train` in J processes with torch.distributed (gloo) and `all_reduce`
+dimension and averages with a mean over it; `lab.dga.dist` runs the very same
+`train_loop` in J processes with torch.distributed (gloo) and `all_reduce`
 (``async_op=True`` for DGA). Network latency is SIMULATED: a reduced tensor is
 released no earlier than `latency` seconds after it was sent (one latency per
 all-reduce round trip). Wall-clock figures come from `timeline`, which combines
@@ -28,9 +30,9 @@ latency), e.g. two machines with two workers each, on each machine::
 
     torchrun --nnodes=2 --nproc-per-node=2 --node-rank=<0 or 1> \\
         --master-addr=<address of node 0> --master-port=29500 \\
-        -m lab.dga_dist --method dga --delay 4 --steps 300 --partition iid
+        -m lab.dga.dist --method dga --delay 4 --steps 300 --partition iid
 
-(on one machine: ``torchrun --standalone --nproc-per-node=4 -m lab.dga_dist --method dga``).
+(on one machine: ``torchrun --standalone --nproc-per-node=4 -m lab.dga.dist --method dga``).
 """
 from __future__ import annotations
 
@@ -42,16 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core.checks import check_array, check_choice, check_int, check_nonnegative, check_number, check_type
-
-SCALES = {
-    # J workers x `batch` samples per step; `steps` SGD steps; DGA delay D; FedAvg period K.
-    "small": dict(workers=4, steps=300, batch=32, hidden=32, lr=0.3, delay=4, period=4, eval_every=10,
-                  seeds=(0, 1, 2), latencies_ms=(0, 50, 200), real_steps=30, real_latency_ms=200),
-    # the paper's Raspberry Pi cluster has 16 nodes
-    "paper": dict(workers=16, steps=1500, batch=32, hidden=64, lr=0.3, delay=4, period=4, eval_every=25,
-                  seeds=(0, 1, 2, 3, 4), latencies_ms=(0, 50, 200), real_steps=100, real_latency_ms=200),
-}
+from lab.core.checks import check_array, check_choice, check_int, check_nonnegative, check_number, check_type
 
 METHODS = ("sync", "fedavg", "dga")
 PARTITIONS = ("iid", "noniid")
@@ -178,7 +171,7 @@ class LocalComm:
 # ----------------------------------------------------------------------------- the update rules
 @dataclass
 class Trace:
-    """What `_train` records: final weights W (J_local, P), per-step compute time [s]
+    """What `train_loop` records: final weights W (J_local, P), per-step compute time [s]
     (CPU time of the gradient step), wall time [s] at the end of each step, and the
     (step, accuracy) pairs of the worker-averaged model."""
     W: torch.Tensor
@@ -189,7 +182,7 @@ class Trace:
     messages: int = 0
 
 
-def _train(W: torch.Tensor, sample, method: str, steps: int, lr: float, delay: int, period: int,
+def train_loop(W: torch.Tensor, sample, method: str, steps: int, lr: float, delay: int, period: int,
            comm, evaluate=None, eval_every: int = 0) -> Trace:
     """The three algorithms, once. W (J_local, P) stacked worker weights; sample(t) ->
     (x (J_local, B, 64), y (J_local, B)); comm.start(tensor) -> handle, handle.wait() ->
@@ -235,7 +228,7 @@ def _train(W: torch.Tensor, sample, method: str, steps: int, lr: float, delay: i
     return tr
 
 
-def _check_common(method, steps, lr, delay, period):
+def check_common(method, steps, lr, delay, period):
     check_choice("method", method, METHODS)
     return (check_int("steps", steps, lo=1, hi=10**6), check_number("lr", lr, lo=0.0, lo_open=True, hi=10.0),
             check_int("delay", delay, lo=0, hi=1000), check_int("period", period, lo=1, hi=1000))
@@ -271,7 +264,7 @@ def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: 
              eval_every: int = 10, data: Digits | None = None) -> Run:
     """Train with one algorithm, all J workers in this process (same rules as the
     multi-process run). Accuracy is that of the workers' averaged weights."""
-    steps, lr, delay, period = _check_common(method, steps, lr, delay, period)
+    steps, lr, delay, period = check_common(method, steps, lr, delay, period)
     partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
     workers = check_int("workers", workers, lo=1, hi=64)
     batch = check_int("batch", batch, lo=1, hi=4096)
@@ -290,7 +283,7 @@ def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: 
         return accuracy(W.mean(0), data.x_test, data.y_test, hidden)
 
     W0 = init_params(hidden, seed).expand(workers, -1).clone()
-    tr = _train(W0, sample, method, steps, lr, delay, period, LocalComm(), evaluate, eval_every)
+    tr = train_loop(W0, sample, method, steps, lr, delay, period, LocalComm(), evaluate, eval_every)
     final = accuracy(tr.W.mean(0), data.x_test, data.y_test, hidden)
     return Run(method, partition_kind, seed, np.array(tr.eval_steps), np.array(tr.eval_acc),
                tr.compute_s / workers, final, tr.W, tr.messages, workers, delay, period)
@@ -456,13 +449,6 @@ def speedup_grid(step_ms=(0.5, 20, 50, 100, 200), latencies_ms=(50, 200), delay:
                              over_sync=speedup("dga", c_s, lat_s, steps, delay, period, "sync"),
                              over_fedavg=speedup("dga", c_s, lat_s, steps, delay, period, "fedavg")))
     return pd.DataFrame(rows)
-
-
-def explorer(**kwargs):
-    """The interactive explorer (latency, delay D, workers J, partition); see `lab.dga_plots`."""
-    from .dga_plots import explorer as _explorer
-
-    return _explorer(**kwargs)
 
 
 def claim_numbers(runs: dict, step_s: float, latency_ms: float = 200, delay: int = 4, period: int = 4) -> dict:

@@ -1,6 +1,6 @@
 """Figures and the explorer of notebooks/17_dga.ipynb (DGA, L. Zhu, S. Han et al., NeurIPS 2021).
 
-The logic (partitions, update rules, latency timeline) lives in `lab.dga`.
+The logic (partitions, update rules, latency timeline) lives in `algorithm.py`.
 """
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import dga
-from .core import plotting, widgets
-from .core.checks import check_choice, check_int, check_number, check_positive, check_type
+from lab.core import plotting, widgets
+from lab.core.checks import check_choice, check_int, check_number, check_positive, check_type
+
+from . import algorithm as dga
 
 COLOR = {"sync": plotting.COLORS[0], "fedavg": plotting.COLORS[2], "dga": plotting.COLORS[1]}
 NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (K local steps)", "dga": "DGA (delay D)"}

@@ -1,6 +1,7 @@
-"""Measurements of the sparse-convolution engine: LiDAR-like scenes, stage timings,
-the grouping trade-off and its tuner, modelled data movement, spconv comparison,
-figures and the explorer.
+"""Measurements of the sparse-convolution engine: stage timings, the grouping trade-off
+and its tuner, modelled data movement, the spconv comparison, the walk-through and the
+exactness check against dense convolutions (figures and the explorer: `views.py`; the
+LiDAR-like scenes: `lab.data.lidar`).
 
 Notebook: notebooks/13_sparseconv.ipynb (benchmarks/sparseconv.py runs the large sizes).
 Paper: H. Tang, Z. Liu, X. Li, Y. Lin, S. Han, "TorchSparse: Efficient Point Cloud
@@ -18,66 +19,14 @@ import time
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import torch
 
-from lab.core import plotting
-from lab.core.checks import check_int, check_positive
-from lab.sparseconv import (SparseTensor, StageTimer, apply_kernel_map, get_kernel_map, plan_groups,
-                            sparse_conv3d, sparse_quantize)
+from lab.core.checks import check_int
+from lab.data.lidar import lidar_scene
+
+from .functional import SparseTensor, StageTimer, apply_kernel_map, get_kernel_map, plan_groups, sparse_conv3d
 
 STAGES = ("mapping", "gather", "matmul", "scatter")
-
-
-# ---------------------------------------------------------------- scenes
-def lidar_scene(n_voxels: int, seed: int = 0, voxel_size: float = 0.05, n_rings: int = 64,
-                extent: float = 40.0) -> torch.Tensor:
-    """Voxels of a synthetic spinning-LiDAR sweep: int32 [n_voxels, 4] (0, x, y, z).
-
-    A sensor 1.8 m above a ground plane casts `n_rings` rings (elevation -25 deg to +3 deg;
-    doubled until the sweep yields at least `n_voxels` voxels of `voxel_size` metres) at an
-    azimuth step scaled with n_voxels; boxes (cars, buildings) occlude the rays. The n_voxels voxels
-    nearest to the sensor are kept. Coordinates are shifted to start at 0.
-    """
-    n_voxels = check_int("n_voxels", n_voxels, lo=10, hi=2_000_000)
-    seed = check_int("seed", seed, lo=0)
-    voxel_size = check_positive("voxel_size", voxel_size)
-    rng = np.random.default_rng(seed)
-    c = rng.uniform(-extent, extent, (60, 2))
-    c = c[np.hypot(c[:, 0], c[:, 1]) > 6]
-    car = rng.random((len(c), 1)) < 0.7
-    size = np.where(car, rng.uniform([3.5, 1.6, 1.4], [5, 2, 1.8], (len(c), 3)),
-                    rng.uniform([5, 5, 4], [15, 15, 12], (len(c), 3)))
-    lo = np.c_[c - size[:, :2] / 2, np.zeros(len(c))]
-    hi = np.c_[c + size[:, :2] / 2, size[:, 2]]
-    origin = np.array([0.0, 0.0, 1.8])
-    n_az = max(256, int(n_voxels / n_rings * 2))
-    for _ in range(8):
-        el = np.deg2rad(np.linspace(-25, 3, n_rings))
-        az = np.linspace(0, 2 * np.pi, n_az, endpoint=False) + rng.uniform(0, 2 * np.pi / n_az)
-        E, A = np.meshgrid(el, az, indexing="ij")
-        d = np.stack([np.cos(E) * np.cos(A), np.cos(E) * np.sin(A), np.sin(E)], -1).reshape(-1, 3)
-        t = np.full(len(d), np.inf)
-        down = d[:, 2] < 0
-        t[down] = -origin[2] / d[down, 2]
-        inv = 1.0 / np.where(d == 0, 1e-12, d)
-        for bl, bh in zip(lo, hi):
-            t1, t2 = (bl - origin) * inv, (bh - origin) * inv
-            tn, tf = np.minimum(t1, t2).max(1), np.maximum(t1, t2).min(1)
-            t = np.where((tf >= tn) & (tn > 0) & (tn < t), tn, t)
-        ok = np.isfinite(t)
-        p = origin + d[ok] * t[ok, None]
-        p = p[(np.abs(p[:, 0]) < extent) & (np.abs(p[:, 1]) < extent)]
-        vc = sparse_quantize(p, voxel_size)[0].numpy()
-        if len(vc) >= n_voxels:
-            break
-        n_rings *= 2  # the 5 cm rings saturate: denser elevations add new rings
-    dist = np.linalg.norm((vc + 0.5) * voxel_size - origin, axis=1)
-    vc = vc[np.argsort(dist, kind="stable")[:n_voxels]]
-    vc = vc - vc.min(0)
-    out = np.zeros((len(vc), 4), dtype=np.int32)
-    out[:, 1:] = vc
-    return torch.from_numpy(out)
 
 
 # ---------------------------------------------------------------- timing
@@ -345,133 +294,3 @@ def dense_check(seed: int = 0, D: int = 8) -> float:
                                  stride=2, padding=1, output_padding=1)
         err = max(err, float((z.feats - at(ref, z.coords)).abs().max()))
     return err
-
-
-# ---------------------------------------------------------------- figures
-def scene_figure(coords: torch.Tensor, voxel_size: float = 0.05):
-    """The scene's voxel centres (metres) as an Open3D point cloud coloured by height,
-    shown through lab.core.viz3d (rotatable plotly)."""
-    from lab.core import viz3d
-    o3d = viz3d.open3d()
-    p = (coords[:, 1:].numpy() + 0.5) * voxel_size
-    h = (p[:, 2] - p[:, 2].min()) / max(1e-9, np.ptp(p[:, 2]))
-    cols = np.stack([h, 0.3 + 0.4 * (1 - h), 1 - h], 1)
-    if o3d is None:
-        fig = go.Figure(go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers",
-                                     marker=dict(size=1.5, color=h, colorscale="Viridis")))
-        fig.update_layout(scene=dict(aspectmode="data", xaxis_title="x [m]", yaxis_title="y [m]",
-                                     zaxis_title="z [m]"), height=420)
-        return fig
-    pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(p))
-    pc.colors = o3d.utility.Vector3dVector(cols)
-    return viz3d.to_plotly([pc], title=f"LiDAR-like scene: {len(p)} voxels of {voxel_size * 100:.0f} cm",
-                           marker_size=1.5, height=420)
-
-
-
-def stage_figure(df: pd.DataFrame, title: str = "time per stage", widget: bool = False):
-    """Stacked bars of per-stage time (ms) per engine and size."""
-    mk = plotting.widget_figure if widget else plotting.figure
-    fig = mk("engine @ voxels, channels [–]", plotting.label("CPU time", "ms"), title)
-    fill_stage_bars(fig, df)
-    return fig
-
-
-def fill_stage_bars(fig, df: pd.DataFrame) -> None:
-    x = [f"{r.engine} @ {r.voxels // 1000}k, {r.channels}" for r in df.itertuples()]
-    data = [go.Bar(name=s, x=x, y=df[s].fillna(0).tolist()) for s in STAGES]
-    if "spconv" in set(df.engine):
-        other = np.where(df.engine == "spconv", df.total, 0.0)
-        data.append(go.Bar(name="spconv (all stages)", x=x, y=other.tolist()))
-    fig.data = []
-    for d in data:
-        fig.add_trace(d)
-    fig.update_layout(barmode="stack")
-
-
-def kernel_map_figure(coords: torch.Tensor, n_outputs: int = 80):
-    """The kernel map of a 3x3x3 submanifold conv as an image: offset (row) x output voxel
-    (column); a cell is coloured by the input row it reads, blank when no input exists;
-    plus the map size of every offset."""
-    from plotly.subplots import make_subplots
-    n_outputs = check_int("n_outputs", n_outputs, lo=1)
-    x = SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
-    km = get_kernel_map(x, 3)[0]
-    order = torch.argsort(x.keys())[:n_outputs]
-    sel = torch.full((coords.shape[0],), -1, dtype=torch.int64)
-    sel[order] = torch.arange(order.numel())
-    img = np.full((27, order.numel()), np.nan)
-    for k in range(27):
-        ii, oi = km.pairs(k)
-        m = sel[oi] >= 0
-        img[k, sel[oi[m]].numpy()] = ii[m].numpy()
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.72, 0.28], horizontal_spacing=0.08)
-    fig.add_trace(go.Heatmap(z=img, colorscale="Viridis", showscale=False,
-                             hovertemplate="offset %{y}, output %{x}: input %{z}<extra></extra>"), 1, 1)
-    fig.add_trace(go.Bar(x=km.sizes.numpy(), y=list(range(27)), orientation="h", showlegend=False), 1, 2)
-    fig.update_layout(template=plotting.TEMPLATE_NAME, height=420,
-                      title="kernel map: which input each offset reads, per output voxel")
-    plotting.label_axes(fig, xaxis="output voxel (sorted by key) [index]", yaxis="kernel offset [index]",
-                        xaxis2="pairs in the map [count]", yaxis2="kernel offset [index]")
-    return fig
-
-
-def tradeoff_figure(df: pd.DataFrame):
-    """Redundant FLOPs and matmul speedup against eps."""
-    fig = plotting.figure(plotting.label("ε (grouping tolerance)", ""), plotting.label("value", "–"),
-                          "adaptive grouping: redundant work against matmul speed")
-    fig.add_trace(go.Scatter(x=df.eps, y=df.redundant_flops_pct / 100, name="redundant FLOPs / useful"))
-    fig.add_trace(go.Scatter(x=df.eps, y=df.matmul_speedup, name="matmul speedup vs separate"))
-    fig.add_trace(go.Scatter(x=df.eps, y=df.groups / 26, name="groups / 26 offsets"))
-    return fig
-
-
-def movement_figure(dm: pd.DataFrame):
-    fig = plotting.figure("scheme [–]", plotting.label("data moved", "MB"), "modelled memory traffic per stage")
-    for st in ("gather", "matmul", "scatter"):
-        d = dm[dm.stage == st]
-        fig.add_trace(go.Bar(name=st, x=d.scheme, y=d.bytes / 1e6))
-    fig.update_layout(barmode="stack")
-    return fig
-
-
-# ---------------------------------------------------------------- explorer
-def explorer(sizes=(2000, 6000, 12000), channels: int = 32, repeats: int = 3, seed: int = 0):
-    """ε, S and the scene size, with the stage-time bars of separate vs grouped execution."""
-    from lab.core import widgets as wd
-    check_int("channels", channels, lo=1)
-    scenes = {}
-
-    def scene(n):
-        if n not in scenes:
-            scenes[n] = lidar_scene(n, seed)
-        return scenes[n]
-
-    controls = dict(eps=wd.slider("ε", 0.3, 0.0, 1.0, 0.05),
-                    S=wd.slider("S (batched rows)", 1e6, 2, 7, 0.25, "rows", log=True),
-                    voxels=wd.dropdown("scene voxels", list(sizes), sizes[min(1, len(sizes) - 1)]))
-    fig = plotting.widget_figure("engine @ voxels, channels [–]", plotting.label("CPU time", "ms"),
-                                 "stage times: separate vs adaptive grouping")
-    readout = __import__("ipywidgets").HTML()
-
-    def update():
-        n, eps, S = controls["voxels"].value, controls["eps"].value, int(controls["S"].value)
-        c = scene(n)
-        rows = []
-        for name, mode in (("separate", "separate"), (f"grouped ε={eps:.2f}", "grouped")):
-            t = time_conv(c, channels, channels, mode, eps, S, repeats, seed)
-            rows.append(dict(voxels=n, channels=channels, engine=name, **{k: 1e3 * t[k] for k in (*STAGES, "total")}))
-        df = pd.DataFrame(rows)
-        fill_stage_bars(fig, df)
-        km = get_kernel_map(SparseTensor(c, torch.zeros(n, 1), check=False), 3)[0]
-        plan = plan_groups(km, eps, S)
-        readout.value = wd.readout_table({
-            "groups (batched)": f"{len(plan.groups)} ({sum(plan.batched)})",
-            "redundant rows": f"{100 * plan.redundant_rows(km.sizes) / km.volume:.1f} % of useful",
-            "matmul speedup": f"{df.matmul[0] / df.matmul[1]:.2f}×",
-            "total speedup": f"{df.total[0] / df.total[1]:.2f}×"})
-
-    ex = wd.Explorer(controls, [fig], update, readout, title="TorchSparse adaptive grouping",
-                     presets={"no batching": dict(eps=0.0, S=100.0), "aggressive": dict(eps=1.0, S=1e7)})
-    update()
-    return ex

@@ -1,0 +1,32 @@
+"""Delayed Gradient Averaging for federated learning under network latency (L. Zhu, H. Lin,
+Y. Lu, Y. Lin, S. Han; NeurIPS 2021). Backs notebooks/17_dga.ipynb.
+
+`algorithm`: partitions, the MLP, the three update rules (sync, FedAvg, DGA), the
+single-process simulation and the latency timeline. `dist`: the same rules on
+torch.distributed (gloo) in real processes; also the torchrun entry point,
+``python -m lab.dga.dist``. `views`: the figures and the explorer.
+"""
+from .algorithm import (METHODS, N_CLASSES, N_FEATURES, PARTITIONS, Digits, LocalComm, Run, Trace, accuracy,
+                        batch_indices, check_common, claim_numbers, compare, curve_times, delay_sweep, forward,
+                        gradients, init_params, layer_sizes, load_digits, measure_step_time, n_params, partition,
+                        simulate, speedup, speedup_grid, summary, time_to_accuracy, timeline, train_loop)
+from .dist import DistComm, DistResult, free_port, run_distributed, summarize
+from .views import curves_figure, delay_figure, explorer, partition_figure
+
+SCALES = {
+    # J workers x `batch` samples per step; `steps` SGD steps; DGA delay D; FedAvg period K.
+    "small": dict(workers=4, steps=300, batch=32, hidden=32, lr=0.3, delay=4, period=4, eval_every=10,
+                  seeds=(0, 1, 2), latencies_ms=(0, 50, 200), real_steps=30, real_latency_ms=200),
+    # the paper's Raspberry Pi cluster has 16 nodes
+    "paper": dict(workers=16, steps=1500, batch=32, hidden=64, lr=0.3, delay=4, period=4, eval_every=25,
+                  seeds=(0, 1, 2, 3, 4), latencies_ms=(0, 50, 200), real_steps=100, real_latency_ms=200),
+}
+
+__all__ = [
+    "SCALES", "METHODS", "N_CLASSES", "N_FEATURES", "PARTITIONS", "Digits", "LocalComm", "Run", "Trace", "accuracy",
+    "batch_indices", "check_common", "claim_numbers", "compare", "curve_times", "delay_sweep", "forward",
+    "gradients", "init_params", "layer_sizes", "load_digits", "measure_step_time", "n_params", "partition",
+    "simulate", "speedup", "speedup_grid", "summary", "time_to_accuracy", "timeline", "train_loop",
+    "DistComm", "DistResult", "free_port", "run_distributed", "summarize",
+    "curves_figure", "delay_figure", "explorer", "partition_figure",
+]

@@ -1,0 +1,70 @@
+"""Figures and the explorer of notebooks/08_pointacc.ipynb (the PointAcc cost model)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lab.core import plotting
+
+from .model import GPU, Accel, accel_cost, compare, gpu_cost
+
+
+# ---------------------------------------------------------------- figures and explorer
+def breakdown_figure(costs: dict, what: str = "time", widget: bool = False):
+    """Stacked bars per stage of {label: cost frame} for 'time' (ms) or 'energy' (mJ)."""
+    unit = "ms" if what == "time" else "mJ"
+    mk = plotting.widget_figure if widget else plotting.figure
+    fig = mk("design [–]", plotting.label("latency" if what == "time" else "energy", unit),
+             f"{'latency' if what == 'time' else 'energy'} by stage")
+    fill_breakdown(fig, costs, what)
+    return fig
+
+
+def fill_breakdown(fig, costs: dict, what: str) -> None:
+    fig.data = []
+    for s in ("mapping", "gather", "matmul", "scatter"):
+        y = [1e3 * float(c[c.stage == s][what].sum()) for c in costs.values()]
+        fig.add_trace(go.Bar(name=s, x=list(costs), y=y))
+    fig.update_layout(barmode="stack")
+
+
+def dram_figure(df: pd.DataFrame):
+    fig = plotting.figure(plotting.label("feature cache", "KB"), plotting.label("gather DRAM traffic", "MB"),
+                          "DRAM traffic of the gathers against cache size")
+    for net, d in df.groupby("network"):
+        x = np.maximum(d.cache_kb, 1)
+        fig.add_trace(go.Scatter(x=x, y=d.gather_MB, name=net, mode="lines+markers"))
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def explorer(nets: dict, gpu: GPU = GPU()):
+    """Cache size, matrix-unit size and DRAM bandwidth, with latency and energy bars of
+    the accelerator and the GPU-like baseline for each network."""
+    from ipywidgets import HTML
+
+    from lab.core import widgets as wd
+    controls = dict(cache_kb=wd.slider("cache", 256, 0, 4, 0.25, "KB (log10)", log=True),
+                    matrix=wd.dropdown("matrix unit (n × n)", [16, 32, 64, 128], 64),
+                    bandwidth=wd.slider("DRAM bandwidth", 256, 16, 1024, 16, "GB/s"),
+                    network=wd.dropdown("network", list(nets)))
+    f_t = plotting.widget_figure("design [–]", plotting.label("latency", "ms"), "latency by stage")
+    f_e = plotting.widget_figure("design [–]", plotting.label("energy", "mJ"), "energy by stage")
+    readout = HTML()
+
+    def update():
+        hw = Accel(matrix=controls["matrix"].value, cache_kb=float(controls["cache_kb"].value),
+                   bandwidth=float(controls["bandwidth"].value))
+        layers = nets[controls["network"].value]
+        costs = {"accelerator": accel_cost(layers, hw), "GPU-like": gpu_cost(layers, gpu)}
+        fill_breakdown(f_t, costs, "time")
+        fill_breakdown(f_e, costs, "energy")
+        c = compare(layers, hw, gpu)
+        readout.value = wd.readout_table({"speedup": f"{c['speedup']:.2f}×", "energy saving": f"{c['energy_saving']:.1f}×",
+                                          "accelerator DRAM": f"{c['accel_dram'] / 1e6:.1f} MB"})
+
+    ex = wd.Explorer(controls, [f_t, f_e], update, readout, title="PointAcc model",
+                     presets={"tiny cache": dict(cache_kb=1.0), "big array": dict(matrix=128, bandwidth=512.0)})
+    update()
+    return ex
