@@ -11,7 +11,6 @@ import time
 import torch
 
 from lab import calo
-from lab import calo_models as cm
 
 REPEATS = 3
 DEPOSITS_PER_GEV = (10.0, 25.0, 60.0)
@@ -30,13 +29,13 @@ def main() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        models = {k: cm.build_model(k, 0) for k in cm.MODELS}
-        print("parameters: " + ", ".join(f"{k} {cm.n_params(m)}" for k, m in models.items()))
+        models = {k: calo.build_model(k, 0) for k in calo.MODELS}
+        print("parameters: " + ", ".join(f"{k} {calo.n_params(m)}" for k, m in models.items()))
         print(f"{'deposits/GeV':>12} {'hits/event':>10} {'model':<7} {'infer ms/event':>14} "
               f"{'train-step ms/event':>19}")
         for dep in DEPOSITS_PER_GEV:
             events = calo.generate_events(4, 3, particles=(2, 4), energy_gev=(3.0, 30.0), dep_per_gev=dep)
-            b = cm.make_batch(events)
+            b = calo.make_batch(events)
             hits = b.feats.shape[0] / len(events)
             for name, model in models.items():
                 def infer():
@@ -46,7 +45,7 @@ def main() -> None:
 
                 def step():
                     model.train()
-                    loss, _ = cm.loss_fn(model, b)
+                    loss, _ = calo.loss_fn(model, b)
                     loss.backward()
 
                 t_inf, t_step = _best(infer), _best(step)

@@ -1,5 +1,5 @@
 """SPGF against EM and NDT at 640x480: frames per second on one core and peak memory,
-on the same synthetic depth frames (notebooks/06_spgf.ipynb, lab/spgf.py).
+on the same synthetic depth frames (notebooks/06_spgf.ipynb, lab/spgf/).
 
 Goal: SPGF at >= 30 fps on one core of this machine, with a state of <= 43 KB.
 Times are wall-clock medians over repeats with one thread (numba's kernel is serial;
@@ -32,8 +32,8 @@ def _median_wall(fn, repeats):
 def main() -> None:
     from threadpoolctl import threadpool_limits
 
-    from lab import scenes, spgf
-    from lab import spgf_compare as sc
+    from lab import spgf
+    from lab.data import scenes
 
     frames = scenes.render_sequence(n_frames=N_FRAMES, width=640, height=480, seed=0)
     intr = frames.intrinsics
@@ -43,17 +43,17 @@ def main() -> None:
         for i in range(N_FRAMES):
             d = frames.depth_noisy[i]
             g, t, c = _median_wall(lambda: spgf.fit(d, intr), REPEATS)
-            _, peak = sc.traced(spgf.fit, d, intr)
+            _, peak = spgf.traced(spgf.fit, d, intr)
             r = rows["SPGF"]
             r["fps"].append(1 / t); r["cpu_fps"].append(1 / c); r["peak"].append(peak); r["rmse"].append(spgf.rmse(d, g, intr))
             r["k"].append(len(g)); r["state"].append(g.stats["state_bytes"])
-            gn, t, c = _median_wall(lambda: sc.fit_ndt(d, intr), REPEATS)
-            _, peak = sc.traced(sc.fit_ndt, d, intr)
+            gn, t, c = _median_wall(lambda: spgf.fit_ndt(d, intr), REPEATS)
+            _, peak = spgf.traced(spgf.fit_ndt, d, intr)
             r = rows["NDT"]
             r["fps"].append(1 / t); r["cpu_fps"].append(1 / c); r["peak"].append(peak); r["rmse"].append(spgf.rmse(d, gn, intr)); r["k"].append(len(gn))
             if i < EM_FRAMES:
                 t0, c0 = time.perf_counter(), time.process_time()
-                ge, peak = sc.traced(sc.fit_em, d, intr, len(g), i, 100, 1)
+                ge, peak = spgf.traced(spgf.fit_em, d, intr, len(g), i, 100, 1)
                 t, c = time.perf_counter() - t0, time.process_time() - c0
                 r = rows["EM"]
                 r["fps"].append(1 / t); r["cpu_fps"].append(1 / c); r["peak"].append(peak); r["rmse"].append(spgf.rmse(d, ge, intr))

@@ -13,12 +13,13 @@ import time
 
 import torch
 
-from lab import scenes, ufm, ufm_net
+from lab import ufm
+from lab.data import scenes
 
 REPEATS = 3
 
 
-def _table(ens: ufm_net.Ensemble, frames, title: str) -> None:
+def _table(ens: ufm.Ensemble, frames, title: str) -> None:
     print(f"\n{title}")
     print(f"{'method':<14} {'inf/frame':>9} {'infer ms':>9} {'merge ms':>9} {'total ms':>9} {'vs ensemble':>12}")
     best = {}
@@ -36,12 +37,12 @@ def main() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        ens = ufm_net.load_ensemble()
+        ens = ufm.load_ensemble()
         frames = scenes.render_sequence(30, ens.config.width, ens.config.height, layout="indoor", seed=0)
         _table(ens, frames, f"shipped ensemble: N = {ens.n}, {ens.config.channels} base channels, "
                             f"{ens.config.width}x{ens.config.height}, 30 frames, 1 thread, CPU ms per frame, best of {REPEATS}")
         torch.manual_seed(0)
-        wide = ufm_net.Ensemble([ufm_net.DepthNet(48).eval() for _ in range(ens.n)], ens.config)
+        wide = ufm.Ensemble([ufm.DepthNet(48).eval() for _ in range(ens.n)], ens.config)
         _table(wide, frames, f"same, with untrained 48-channel members (timing only)")
     finally:
         torch.set_num_threads(threads)

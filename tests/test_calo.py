@@ -1,10 +1,9 @@
-"""Unit tests of lab.calo, lab.calo_models and lab.calo_viz (notebook 09)."""
+"""Unit tests of lab.calo (notebook 09): events, clustering, PQ, networks, views."""
 import numpy as np
 import pytest
 import torch
 
 from lab import calo
-from lab import calo_models as cm
 
 SMALL = dict(particles=(2, 3), energy_gev=(3.0, 20.0), dep_per_gev=8.0)
 
@@ -194,7 +193,7 @@ def test_knn_matches_brute_force_within_events():
     rng = np.random.default_rng(2)
     x = torch.tensor(rng.normal(size=(30, 3)), dtype=torch.float32)
     event = torch.tensor([0] * 12 + [1] * 18)
-    idx = cm.knn(x, event, 4)
+    idx = calo.knn(x, event, 4)
     for i in range(30):
         same = np.flatnonzero(event.numpy() == event[i].item())
         d = np.linalg.norm(x[same].numpy() - x[i].numpy(), axis=1)
@@ -203,7 +202,7 @@ def test_knn_matches_brute_force_within_events():
 
 def test_edgeconv_equals_the_concatenated_form():
     torch.manual_seed(0)
-    conv = cm.EdgeConv(3, 5).eval()
+    conv = calo.EdgeConv(3, 5).eval()
     x = torch.randn(10, 3)
     nbr = torch.randint(0, 10, (10, 4))
     xi = x[:, None, :].expand(-1, 4, -1)
@@ -214,28 +213,28 @@ def test_edgeconv_equals_the_concatenated_form():
 
 def test_gnn_forward_shapes_and_batch():
     evs = calo.generate_events(2, 0, **SMALL)
-    b = cm.make_batch(evs)
+    b = calo.make_batch(evs)
     assert b.feats.shape == (sum(e.n_hits for e in evs), 4) and b.n_events == 2
-    emb, logit = cm.build_model("GNN", 0)(b)
-    assert emb.shape == (b.feats.shape[0], cm.EMB_DIM) and logit.shape == (b.feats.shape[0],)
+    emb, logit = calo.build_model("GNN", 0)(b)
+    assert emb.shape == (b.feats.shape[0], calo.EMB_DIM) and logit.shape == (b.feats.shape[0],)
     with pytest.raises(ValueError, match="kind"):
-        cm.build_model("PointNet")
+        calo.build_model("PointNet")
     with pytest.raises(ValueError, match="events"):
-        cm.make_batch([])
+        calo.make_batch([])
 
 
 @needs_engine
 def test_spvcnn_forward_shapes_and_size():
     evs = calo.generate_events(2, 0, **SMALL)
-    b = cm.make_batch(evs)
-    model = cm.build_model("SPVCNN", 0)
+    b = calo.make_batch(evs)
+    model = calo.build_model("SPVCNN", 0)
     emb, logit = model(b)
-    assert emb.shape == (b.feats.shape[0], cm.EMB_DIM) and logit.shape == (b.feats.shape[0],)
-    loss, _ = cm.loss_fn(model, b)
+    assert emb.shape == (b.feats.shape[0], calo.EMB_DIM) and logit.shape == (b.feats.shape[0],)
+    loss, _ = calo.loss_fn(model, b)
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
     # the two networks are of similar size (within a factor 1.5)
-    ratio = cm.n_params(model) / cm.n_params(cm.build_model("GNN", 0))
+    ratio = calo.n_params(model) / calo.n_params(calo.build_model("GNN", 0))
     assert 1 / 1.5 < ratio < 1.5
 
 
@@ -246,7 +245,7 @@ def test_point_to_voxel_is_a_scatter_mean():
     pc = torch.tensor([[0, 0.2, 0.3, 0.1], [0, 0.7, 0.1, 0.9], [0, 2.5, 0.5, 0.5], [1, 0.5, 0.5, 0.5]])
     pf = torch.tensor([[1.0], [3.0], [5.0], [7.0]])
     x = sc.voxelize(sc.PointTensor(pc, torch.zeros(4, 1)), 1)
-    y = cm.point_to_voxel(x, pc, pf)
+    y = calo.point_to_voxel(x, pc, pf)
     got = {tuple(c): float(f) for c, f in zip(y.coords.tolist(), y.feats[:, 0])}
     assert got == {(0, 0, 0, 0): 2.0, (0, 2, 0, 0): 5.0, (1, 0, 0, 0): 7.0}
 
@@ -254,13 +253,13 @@ def test_point_to_voxel_is_a_scatter_mean():
 # ----------------------------------------------------------------------------- training, determinism
 def test_training_lowers_the_loss_and_scores_are_in_range():
     evs = calo.generate_events(6, 7, **SMALL)
-    model = cm.build_model("GNN", 0)
-    hist = cm.train(model, evs, epochs=4, batch=3, lr=5e-3, seed=0, progress=False)
+    model = calo.build_model("GNN", 0)
+    hist = calo.train(model, evs, epochs=4, batch=3, lr=5e-3, seed=0, progress=False)
     assert hist[-1] < hist[0]
-    s = cm.score(evs[:2], cm.predict(model, evs[:2]))
+    s = calo.score(evs[:2], calo.predict(model, evs[:2]))
     assert 0.0 <= s["pq"] <= 1.0 and 0.0 <= s["pq_energy"] <= 1.0
     with pytest.raises(ValueError, match="epochs"):
-        cm.train(model, evs, epochs=0)
+        calo.train(model, evs, epochs=0)
 
 
 def test_determinism_same_seed_same_numbers():
@@ -270,8 +269,8 @@ def test_determinism_same_seed_same_numbers():
         np.testing.assert_array_equal(x.energy, y.energy)
         np.testing.assert_array_equal(x.cluster, y.cluster)
     kw = dict(n_train=4, n_test=2, epochs=1, batch=2, lr=5e-3, events=SMALL, models=("GNN",), progress=False)
-    r1, _ = cm.run_seed(0, **kw)
-    r2, _ = cm.run_seed(0, **kw)
+    r1, _ = calo.run_seed(0, **kw)
+    r2, _ = calo.run_seed(0, **kw)
     for row1, row2 in zip(r1, r2):
         row1.pop("train_cpu_s"), row2.pop("train_cpu_s")
         assert row1 == row2
@@ -327,15 +326,14 @@ def test_cluster_table_and_geometric_baseline():
 def test_figures_label_every_axis_with_a_unit():
     import pandas as pd
 
-    from lab import calo_viz
     from lab.core.plotting import unlabelled_axes
 
     evs = calo.generate_events(2, 1, **SMALL)
-    assert not unlabelled_axes(calo_viz.shower_profiles_figure(evs))
+    assert not unlabelled_axes(calo.shower_profiles_figure(evs))
     df = pd.DataFrame([dict(seed=0, model="SPVCNN", pq=0.5, pq_energy=0.6),
                        dict(seed=0, model="GNN", pq=0.6, pq_energy=0.7)])
-    assert not unlabelled_axes(calo_viz.comparison_figure(df, 0.3))
-    g = cm.gap(pd.DataFrame([dict(seed=s, model=m, pq=v, pq_energy=v) for s, m, v in
+    assert not unlabelled_axes(calo.comparison_figure(df, 0.3))
+    g = calo.gap(pd.DataFrame([dict(seed=s, model=m, pq=v, pq_energy=v) for s, m, v in
                              [(0, "SPVCNN", 0.7), (0, "GNN", 0.6), (1, "SPVCNN", 0.5), (1, "GNN", 0.6)]]))
     assert g["gap_pp"][0] == pytest.approx(0.0, abs=1e-9) and g["gap_pp"][1] == pytest.approx(10.0)
     assert g["seeds_spvcnn_ahead"] == 1 and g["n_seeds"] == 2

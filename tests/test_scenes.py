@@ -1,8 +1,8 @@
-"""Tests of lab.scenes: camera model, ray-cast rendering, noise model and file formats."""
+"""Tests of lab.data.scenes: camera model, ray-cast rendering, noise model and file formats."""
 import numpy as np
 import pytest
 
-from lab import scenes
+from lab.data import scenes
 from lab.core import viz3d
 
 

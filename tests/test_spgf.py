@@ -1,9 +1,9 @@
-"""Unit tests of lab.spgf (single-pass Gaussian fitting) and lab.spgf_compare (baselines, explorer)."""
+"""Unit tests of lab.spgf (single-pass Gaussian fitting, its baselines and explorer)."""
 import numpy as np
 import pytest
 
-from lab import scenes, spgf
-from lab import spgf_compare as sc
+from lab import spgf
+from lab.data import scenes
 
 INTR = scenes.default_intrinsics(64, 48)
 LOOSE = spgf.Params(max_len=100.0, num_pixels_t=10, num_line_t=2)
@@ -51,7 +51,7 @@ def test_tilted_plane_and_depth_step_give_matching_gaussians():
         assert n == len(pts)
         np.testing.assert_allclose(mean, pts.mean(0), atol=1e-4)
         np.testing.assert_allclose(cov, np.cov(pts.T, bias=True), atol=1e-4)
-    em = sc.fit_em(depth, INTR, 2, seed=0, max_iter=200)
+    em = spgf.fit_em(depth, INTR, 2, seed=0, max_iter=200)
     order = lambda m: m[np.argsort(m[:, 2])]  # noqa: E731
     np.testing.assert_allclose(order(em.means), order(g.means), atol=0.02)
 
@@ -125,7 +125,7 @@ def test_scene_frame_statistics_are_consistent():
 def test_ndt_matches_voxel_moments():
     rng = np.random.default_rng(1)
     depth = rng.uniform(1.0, 3.0, size=(48, 64)).astype(np.float32)
-    g = sc.fit_ndt(depth, INTR, voxel_m=0.5, min_points=5)
+    g = spgf.fit_ndt(depth, INTR, voxel_m=0.5, min_points=5)
     pts = _points(depth)
     keys = np.floor(pts / 0.5).astype(int)
     # an independent reference for one voxel: the most populated one
@@ -139,18 +139,18 @@ def test_ndt_matches_voxel_moments():
 
 
 def test_traced_counts_allocations():
-    _, peak = sc.traced(np.ones, 1_000_000)
+    _, peak = spgf.traced(np.ones, 1_000_000)
     assert peak >= 8_000_000
 
 
 def test_compare_and_summary_small():
     f = scenes.render_sequence(2, 80, 60, seed=0)
-    df = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    df = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
     assert set(df.method) == {"SPGF", "EM", "NDT"} and len(df) == 5
     em, sp = df[df.method == "EM"].iloc[0], df[(df.method == "SPGF") & (df.frame == 0)].iloc[0]
     assert em.gaussians == sp.gaussians
     assert sp.state_bytes == spgf.state_bytes(80)
-    s = sc.summary(df)
+    s = spgf.summary(df)
     assert list(s.index) == ["SPGF", "EM", "NDT"]
 
 
@@ -193,11 +193,11 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="rows_per_step"):
         next(spgf.stream(d, INTR, rows_per_step=0))
     with pytest.raises(ValueError, match="n_components"):
-        sc.fit_em(d, INTR, 10_000)
+        spgf.fit_em(d, INTR, 10_000)
     with pytest.raises(ValueError, match="voxel_m"):
-        sc.fit_ndt(d, INTR, voxel_m=0)
+        spgf.fit_ndt(d, INTR, voxel_m=0)
     with pytest.raises(TypeError, match="fn"):
-        sc.traced(3)
+        spgf.traced(3)
 
 
 def test_determinism_same_input_same_mixture():
@@ -206,7 +206,7 @@ def test_determinism_same_input_same_mixture():
     b = spgf.fit(f.depth_noisy[0], f.intrinsics)
     np.testing.assert_array_equal(a.means, b.means)
     np.testing.assert_array_equal(a.covariances, b.covariances)
-    c1 = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
-    c2 = sc.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    c1 = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
+    c2 = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
     cols = ["method", "gaussians", "rmse_cm", "rmse_true_cm", "coverage", "state_bytes"]
     assert c1[cols].equals(c2[cols])

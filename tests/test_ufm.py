@@ -1,10 +1,11 @@
-"""Unit tests of lab.ufm (Uncertainty from Motion) and lab.ufm_net (its depth CNN)."""
+"""Unit tests of lab.ufm (Uncertainty from Motion and its depth CNN)."""
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
-from lab import scenes, ufm, ufm_net
+from lab import ufm
+from lab.data import scenes
 
 INTR = scenes.Intrinsics(width=8, height=6, fx=5.0, fy=5.0, cx=3.5, cy=2.5)
 
@@ -174,25 +175,25 @@ def test_bad_inputs_raise_naming_the_parameter():
     with pytest.raises(ValueError, match="clock"):
         ufm.run_method(_tiny_ensemble(), scenes.render_sequence(2, 16, 8), "ensemble", clock="gpu")
     with pytest.raises(ValueError, match="gray"):
-        ufm_net.train_member(np.ones((2, 6, 8)), np.ones((2, 6, 8)), 0)
+        ufm.train_member(np.ones((2, 6, 8)), np.ones((2, 6, 8)), 0)
     with pytest.raises(TypeError, match="seed"):
-        ufm_net.train_member(np.ones((2, 8, 8)), np.ones((2, 8, 8)), 0.5)
+        ufm.train_member(np.ones((2, 8, 8)), np.ones((2, 8, 8)), 0.5)
 
 
 # ---------------------------------------------------------------- network, runs, determinism
 
 def _tiny_ensemble(n=2):
     torch.manual_seed(0)
-    cfg = ufm_net.TrainConfig(width=16, height=8, n_members=n, channels=4)
-    return ufm_net.Ensemble([ufm_net.DepthNet(4).eval() for _ in range(n)], cfg)
+    cfg = ufm.TrainConfig(width=16, height=8, n_members=n, channels=4)
+    return ufm.Ensemble([ufm.DepthNet(4).eval() for _ in range(n)], cfg)
 
 
 def test_network_shapes_and_positive_outputs():
-    net = ufm_net.DepthNet(4).eval()
+    net = ufm.DepthNet(4).eval()
     with torch.no_grad():
         d, lv = net(torch.rand(2, 16, 24))
     assert d.shape == lv.shape == (2, 16, 24)
-    assert (d > 0).all() and (lv >= ufm_net.LOGVAR_MIN).all()
+    assert (d > 0).all() and (lv >= ufm.LOGVAR_MIN).all()
 
 
 def test_runs_count_inferences_and_ensemble_is_the_mixture():
@@ -202,7 +203,7 @@ def test_runs_count_inferences_and_ensemble_is_the_mixture():
     assert runs["aleatoric"].inferences_per_frame == 1
     assert runs["ensemble"].inferences_per_frame == 3
     assert runs["ensemble-UfM"].inferences_per_frame == 1
-    mus, vs = zip(*(ufm_net.predict(n, fr.gray) for n in ens.nets))
+    mus, vs = zip(*(ufm.predict(n, fr.gray) for n in ens.nets))
     mus, vs = np.stack(mus), np.stack(vs)
     np.testing.assert_allclose(runs["ensemble"].depth, mus.mean(0), rtol=1e-6)
     np.testing.assert_allclose(runs["ensemble"].var, (vs + mus ** 2).mean(0) - mus.mean(0) ** 2, rtol=1e-5, atol=1e-9)
@@ -214,27 +215,27 @@ def test_runs_count_inferences_and_ensemble_is_the_mixture():
 
 def test_save_load_round_trip(tmp_path):
     ens = _tiny_ensemble(2)
-    p = ufm_net.save_ensemble(ens.nets, ens.config, tmp_path / "e.npz", {"note": "test"})
-    back = ufm_net.load_ensemble(p)
+    p = ufm.save_ensemble(ens.nets, ens.config, tmp_path / "e.npz", {"note": "test"})
+    back = ufm.load_ensemble(p)
     assert back.n == 2 and back.config == ens.config and back.info["note"] == "test"
     x = np.random.default_rng(0).random((1, 8, 16))
-    a, _ = ufm_net.predict(ens.nets[1], x)
-    b, _ = ufm_net.predict(back.nets[1], x)
+    a, _ = ufm.predict(ens.nets[1], x)
+    b, _ = ufm.predict(back.nets[1], x)
     np.testing.assert_allclose(a, b, rtol=2e-2)  # weights are stored as float16
-    p2 = ufm_net.save_ensemble(ens.nets, ens.config, tmp_path / "f.npz", {"note": "test"})
+    p2 = ufm.save_ensemble(ens.nets, ens.config, tmp_path / "f.npz", {"note": "test"})
     assert p.read_bytes() == p2.read_bytes()  # byte-identical: regeneration is checkable by hash
     with pytest.raises(FileNotFoundError, match="path"):
-        ufm_net.load_ensemble(tmp_path / "missing.npz")
+        ufm.load_ensemble(tmp_path / "missing.npz")
 
 
 def test_determinism_training_and_ufm():
     rng = np.random.default_rng(0)
     gray = rng.random((6, 8, 16)).astype(np.float32)
     depth = (1 + 2 * gray).astype(np.float32)
-    cfg = ufm_net.TrainConfig(width=16, height=8, channels=4, epochs=2, warmup_epochs=1, batch=3)
+    cfg = ufm.TrainConfig(width=16, height=8, channels=4, epochs=2, warmup_epochs=1, batch=3)
     torch.set_num_threads(1)
-    a, la = ufm_net.train_member(gray, depth, 5, cfg)
-    b, lb = ufm_net.train_member(gray, depth, 5, cfg)
+    a, la = ufm.train_member(gray, depth, 5, cfg)
+    b, lb = ufm.train_member(gray, depth, 5, cfg)
     assert la == lb
     for (k, v), (_, w) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(v, w), k

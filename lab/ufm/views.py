@@ -1,16 +1,16 @@
 """Figures and the frame-scrubber explorer of notebooks/11_ufm.ipynb (Uncertainty from
-Motion, S. Sudhakar, S. Karaman, V. Sze, ICRA 2022). The computations live in `lab.ufm`."""
+Motion, S. Sudhakar, S. Karaman, V. Sze, ICRA 2022). The computations live in `method.py`."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .core import plotting
-from .core.checks import check_choice, check_int, check_type
-from .core.plotting import COLORS, label
-from .core.widgets import Explorer, dropdown, int_slider, readout_table
-from .ufm import METHODS, Comparison, calibration_curve, per_frame_nll
+from ..core import plotting
+from ..core.checks import check_choice, check_int, check_type
+from ..core.plotting import COLORS, label
+from ..core.widgets import Explorer, dropdown, int_slider, readout_table
+from .method import METHODS, Comparison, calibration_curve, per_frame_nll
 
 METHOD_COLORS = dict(zip(METHODS, COLORS))
 

@@ -1,6 +1,6 @@
 """Uncertainty from Motion for monocular depth (S. Sudhakar, S. Karaman, V. Sze, ICRA 2022).
 
-Backs notebooks/11_ufm.ipynb.
+Part of lab.ufm, which backs notebooks/11_ufm.ipynb.
 
 An ensemble of N depth networks gives good uncertainty but costs N inferences per
 frame. UfM runs one inference per frame and merges the per-pixel depth and
@@ -27,25 +27,20 @@ by the merged point's depth variance Σ_zz. Each observation is the back-project
 pixel x = z·(K⁻¹[u, v, 1]) with covariance σ²·r rᵀ, r = K⁻¹[u, v, 1] (the depth
 variance spread along the viewing ray).
 
-The network and its training live in `lab.ufm_net`; metrics, the comparison and the
-explorer live here. `python -m lab.ufm train` regenerates the shipped weights.
+The network and its training live in `net.py`; the UfM update, metrics and the comparison
+here; figures and the explorer in `views.py`. `python -m lab.ufm train` regenerates the
+ensemble (see `__main__.py`).
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtri
 
-from .core.checks import check_array, check_choice, check_int, check_number, check_type
-from .ufm_net import Ensemble, TrainConfig, load_ensemble, predict, train_ensemble  # noqa: F401
-
-SCALES = {
-    "small": dict(width=64, height=48, n_frames=30, eval_seeds=(0, 1, 2), max_points_factor=4),
-    "paper": dict(width=64, height=48, n_frames=60, eval_seeds=(0, 1, 2, 3, 4), max_points_factor=4),
-}
+from ..core.checks import check_array, check_choice, check_int, check_number, check_type
+from .net import Ensemble, predict
 
 METHODS = ("aleatoric", "ensemble", "ensemble-UfM")
 CONFIDENCE_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
@@ -104,7 +99,14 @@ def merge_moments(mean: np.ndarray, cov: np.ndarray, count: np.ndarray, x: np.nd
     With M = count + 1 and d = x − μ_{M−1}: μ_M = μ_{M−1} + d/M and
     Σ_M = Σ_{M−1} + (Σ_x − Σ_{M−1})/M + (M−1)/M²·d dᵀ, which is the same as
     (M−1)/M·(Σ_{M−1} + μ_{M−1}μ_{M−1}ᵀ) + (Σ_x + x xᵀ)/M − μ_M μ_Mᵀ written without
-    the cancelling second moments."""
+    the cancelling second moments. Every array must be finite, covariances symmetric
+    positive semi-definite in shape [P, 3, 3], and counts integers in [1, 10**9]."""
+    mean = check_array("mean", mean, shape=(None, 3), min_size=0).astype(np.float64, copy=False)
+    p = mean.shape[0]
+    cov = check_array("cov", cov, shape=(p, 3, 3), min_size=0)
+    count = check_array("count", count, shape=(p,), dtype_kind="iu", lo=1, hi=10**9, min_size=0)
+    x = check_array("x", x, shape=(p, 3), min_size=0)
+    cov_x = check_array("cov_x", cov_x, shape=(p, 3, 3), min_size=0)
     m = np.asarray(count, dtype=np.float64) + 1.0
     d = x - mean
     new_mean = mean + d / m[:, None]
@@ -371,7 +373,7 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from . import scenes
+    from ..data import scenes
 
     check_type("ensemble", ensemble, Ensemble)
     n_frames = check_int("n_frames", n_frames, lo=2, hi=10_000)
@@ -427,43 +429,3 @@ def claim_numbers(comparison: Comparison) -> dict:
                                    / per.loc["ensemble-UfM", "inferences_per_frame"])
     out["time_ratio"] = float(per.loc["ensemble", "ms_per_frame"] / per.loc["ensemble-UfM", "ms_per_frame"])
     return out
-
-
-
-def explorer(comparison: Comparison, seed: int | None = None, frame: int = 0):
-    """The frame scrubber (image, predicted depth, error and the three uncertainty maps;
-    per-frame NLL below). See `lab.ufm_view.explorer`."""
-    from .ufm_view import explorer as _explorer
-    return _explorer(comparison, seed=seed, frame=frame)
-
-
-def calibration_figure(comparison: Comparison, layout: str = "ood"):
-    """Calibration curves of the three methods on one layout (see `lab.ufm_view`)."""
-    from .ufm_view import calibration_figure as _fig
-    return _fig(comparison, layout)
-
-
-def nll_figure(comparison: Comparison):
-    """NLL per method and layout, mean ± std over seeds (see `lab.ufm_view`)."""
-    from .ufm_view import nll_figure as _fig
-    return _fig(comparison)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m lab.ufm train [--workers N] [--out PATH]`: regenerate the shipped ensemble."""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m lab.ufm", description=main.__doc__)
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    tr = sub.add_parser("train", help="train the ensemble and write data/ufm/ensemble.npz")
-    tr.add_argument("--workers", type=int, default=1, help="member-training processes side by side")
-    tr.add_argument("--out", default=None, help="output .npz (default: data/ufm/ensemble.npz)")
-    args = ap.parse_args(argv)
-    if args.cmd == "train":
-        path = train_ensemble(TrainConfig(), args.out, workers=args.workers)
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

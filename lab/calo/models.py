@@ -1,7 +1,8 @@
-"""Networks for notebooks/09_calo.ipynb (calorimetry clustering with SPVCNN, Z. Liu,
-X. Yang, S. Han et al., MTL 2022): a compact SPVCNN on `lab.sparseconv` and a
-DGCNN-style kNN EdgeConv GNN baseline with the same embedding head and loss, their
-training, evaluation by panoptic quality, and the seed-by-seed comparison.
+"""The networks of lab.calo, which backs notebooks/09_calo.ipynb (calorimetry clustering
+with SPVCNN, Z. Liu, X. Yang, S. Han et al., MTL 2022): a compact SPVCNN on `lab.sparseconv`
+and a DGCNN-style kNN EdgeConv GNN baseline with the same embedding head and loss (the
+discriminative loss), their training, evaluation by panoptic quality, and the seed-by-seed
+comparison.
 
 Both networks map the hits of a batch of events to an embedding [N, EMB_DIM] and a
 noise logit [N]. Training minimises the discriminative loss (delta_v = 0.5,
@@ -17,11 +18,77 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import calo
-from .core.checks import check_choice, check_int, check_positive, check_type
+from ..core.checks import check_choice, check_int, check_number, check_positive, check_type
+from .events import Event, Geometry, PQCounts, cluster_embeddings, generate_events, panoptic_quality
 
+DELTA_V = 0.5   # pull margin of the discriminative loss (embedding units)
+DELTA_D = 1.5   # push margin: cluster centres are pushed 2 * DELTA_D apart
 EMB_DIM = 4
 VOXEL_CM = 2.0      # voxel edge of SPVCNN's voxel branch; the point branch keeps the 1 cm cells
+
+
+# ----------------------------------------------------------------------------- loss
+def discriminative_loss(emb, cluster, event, delta_v: float = DELTA_V, delta_d: float = DELTA_D,
+                        reg: float = 1e-3):
+    """The discriminative pull/push loss on per-hit embeddings, averaged over events.
+
+    emb [N,D] float tensor; cluster [N] int tensor (truth id within the event, -1 =
+    noise, ignored); event [N] int tensor (event index of each hit).
+    pull: mean over clusters of mean_i max(0, |mu_c - e_i| - delta_v)^2;
+    push: mean over ordered pairs c != c' of max(0, 2 delta_d - |mu_c - mu_c'|)^2;
+    plus reg * mean |mu_c|. Returns (total, dict of the three terms) as tensors.
+    """
+    check_type("emb", emb, torch.Tensor)
+    if emb.ndim != 2 or emb.shape[0] < 1 or emb.shape[1] < 1:
+        raise ValueError(f"emb must have shape [N, D] with N, D >= 1; got {tuple(emb.shape)}")
+    if not emb.is_floating_point():
+        raise TypeError(f"emb must be a floating-point tensor; got {emb.dtype}")
+    if not bool(torch.isfinite(emb.detach()).all()):
+        raise ValueError("emb must be finite; found NaN or inf")
+    for name, t, lo in (("cluster", cluster, -1), ("event", event, 0)):
+        check_type(name, t, torch.Tensor)
+        if t.shape != (emb.shape[0],):
+            raise ValueError(f"{name} must have shape [N] = [{emb.shape[0]}]; got {tuple(t.shape)}")
+        if t.is_floating_point() or t.dtype == torch.bool:
+            raise TypeError(f"{name} must be an integer tensor; got {t.dtype}")
+        if bool((t < lo).any()) or bool((t > 2**31).any()):
+            raise ValueError(f"{name} ids must be in [{lo}, 2**31]")
+    delta_v = check_positive("delta_v", delta_v)
+    delta_d = check_positive("delta_d", delta_d)
+    reg = check_number("reg", reg, lo=0.0)
+    sig = cluster >= 0
+    zero = emb.sum() * 0.0
+    if not bool(sig.any()):
+        return zero, dict(pull=zero, push=zero, reg=zero)
+    e, c, b = emb[sig], cluster[sig].long(), event[sig].long()
+    key = b * (int(c.max()) + 1) + c
+    uniq, inv = torch.unique(key, return_inverse=True)
+    k = len(uniq)
+    count = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.ones_like(inv, dtype=emb.dtype))
+    mu = torch.zeros(k, emb.shape[1], dtype=emb.dtype).index_add_(0, inv, e) / count[:, None]
+    d = torch.linalg.vector_norm(e - mu[inv], dim=1)
+    per_cluster = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.relu(d - delta_v) ** 2) / count
+    ev_of = uniq // (int(c.max()) + 1)
+    ev_u, ev_inv = torch.unique(ev_of, return_inverse=True)
+    n_ev = len(ev_u)
+    n_cl = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.ones(k, dtype=emb.dtype))
+    pull = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_cluster) / n_cl).mean()
+    same = (ev_of[:, None] == ev_of[None, :]) & ~torch.eye(k, dtype=torch.bool)
+    if bool(same.any()):
+        dm = torch.linalg.vector_norm(mu[:, None, :] - mu[None, :, :] + 1e-12, dim=2)
+        hinge = torch.relu(2 * delta_d - dm) ** 2 * same
+        pairs = same.sum(1).to(emb.dtype)
+        per_c = hinge.sum(1)
+        per_ev_sum = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_c)
+        per_ev_pairs = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, pairs)
+        has = per_ev_pairs > 0
+        push = (per_ev_sum[has] / per_ev_pairs[has]).sum() / n_ev
+    else:
+        push = zero
+    r = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.linalg.vector_norm(mu, dim=1))
+         / n_cl).mean()
+    total = pull + push + reg * r
+    return total, dict(pull=pull, push=push, reg=r)
 
 
 # ----------------------------------------------------------------------------- batches
@@ -40,13 +107,13 @@ class Batch:
     n_events: int
 
 
-def make_batch(events: Sequence[calo.Event], geometry: calo.Geometry | None = None) -> Batch:
+def make_batch(events: Sequence[Event], geometry: Geometry | None = None) -> Batch:
     """Stack events into one `Batch` (network input features included)."""
     if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of calo.Event")
+        raise ValueError("events must be a non-empty list of Event")
     for e in events:
-        check_type("events[i]", e, calo.Event)
-    g = calo.Geometry() if geometry is None else check_type("geometry", geometry, calo.Geometry)
+        check_type("events[i]", e, Event)
+    g = Geometry() if geometry is None else check_type("geometry", geometry, Geometry)
     xyz = np.concatenate([e.xyz for e in events])
     ext = g.extent_cm
     f = np.concatenate([2 * xyz / ext - 1, (np.log10(np.concatenate([e.energy for e in events])) + 1.5)[:, None]], 1)
@@ -55,6 +122,16 @@ def make_batch(events: Sequence[calo.Event], geometry: calo.Geometry | None = No
     return Batch(feats=torch.tensor(f, dtype=torch.float32), xyz=torch.tensor(xyz, dtype=torch.float32),
                  event=torch.tensor(ev, dtype=torch.long), cluster=torch.tensor(cl, dtype=torch.long),
                  noise=torch.tensor(cl < 0, dtype=torch.float32), n_events=len(events))
+
+
+def _check_widths(name: str, widths, lo_len: int, hi_len: int) -> tuple[int, ...]:
+    """A sequence of lo_len..hi_len layer widths, each an integer in [1, 1024]."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"{name} must be a sequence of {lo_len}..{hi_len} integers in [1, 1024]; "
+                        f"got {type(widths).__name__}")
+    if not lo_len <= len(widths) <= hi_len:
+        raise ValueError(f"{name} must hold {lo_len}..{hi_len} widths; got {len(widths)}")
+    return tuple(check_int(name, w, lo=1, hi=1024) for w in widths)
 
 
 def _mlp(c_in: int, c_out: int) -> nn.Sequential:
@@ -76,19 +153,38 @@ class _Head(nn.Module):
 # ----------------------------------------------------------------------------- GNN baseline
 def knn(x: torch.Tensor, event: torch.Tensor, k: int) -> torch.Tensor:
     """Indices [N,k] of the k nearest hits (Euclidean in the rows of x [N,C], the hit
-    itself included) within the same event; event [N] must be sorted."""
-    k = check_int("k", k, lo=1)
+    itself included) within the same event. event [N]: non-negative integer event ids,
+    sorted (as `make_batch` builds them). An event with fewer than k hits repeats its
+    nearest hit. k in [1, 1024]."""
+    check_type("x", x, torch.Tensor)
+    check_type("event", event, torch.Tensor)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"x must have shape [N, C] with N, C >= 1; got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor; got {x.dtype}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite; found NaN or inf")
+    if event.shape != (x.shape[0],):
+        raise ValueError(f"event must have shape [N] = [{x.shape[0]}]; got {tuple(event.shape)}")
+    if event.is_floating_point() or event.dtype == torch.bool:
+        raise TypeError(f"event must be an integer tensor; got {event.dtype}")
+    if bool((event < 0).any()):
+        raise ValueError("event ids must be >= 0")
+    if event.numel() > 1 and bool((event[1:] < event[:-1]).any()):
+        raise ValueError("event must be sorted (hits of one event contiguous, as make_batch builds them)")
+    k = check_int("k", k, lo=1, hi=1024)
     out = torch.empty(x.shape[0], k, dtype=torch.long)
-    bounds = torch.searchsorted(event, torch.arange(int(event.max()) + 2))
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        if b <= a:
-            continue
+    _, counts = torch.unique_consecutive(event, return_counts=True)
+    a = 0
+    for n in counts.tolist():
+        b = a + n
         d = torch.cdist(x[a:b], x[a:b])
-        kk = min(k, b - a)
+        kk = min(k, n)
         idx = d.topk(kk, largest=False).indices + a
         if kk < k:
             idx = torch.cat([idx, idx[:, :1].expand(-1, k - kk)], 1)
         out[a:b] = idx
+        a = b
     return out
 
 
@@ -99,6 +195,8 @@ class EdgeConv(nn.Module):
 
     def __init__(self, c_in: int, c_out: int):
         super().__init__()
+        c_in = check_int("c_in", c_in, lo=1, hi=4096)
+        c_out = check_int("c_out", c_out, lo=1, hi=4096)
         self.lin = nn.Linear(2 * c_in, c_out)
         self.bn = nn.BatchNorm1d(c_out)
         self.c_in = c_in
@@ -118,6 +216,8 @@ class EdgeConvGNN(nn.Module):
 
     def __init__(self, widths: Sequence[int] = (64, 64, 64), k: int = 12, hidden: int = 128):
         super().__init__()
+        widths = _check_widths("widths", widths, 1, 8)
+        hidden = check_int("hidden", hidden, lo=1, hi=4096)
         self.k = check_int("k", k, lo=2, hi=64)
         c, layers = 4, []
         for w in widths:
@@ -182,7 +282,7 @@ def point_to_voxel(x, pcoords: torch.Tensor, pfeats: torch.Tensor):
 class _Block(nn.Module):
     def __init__(self, c_in, c_out, kernel_size=3, stride=1, transposed=False):
         super().__init__()
-        from . import sparseconv as sc
+        from .. import sparseconv as sc
 
         self.conv = sc.Conv3d(c_in, c_out, kernel_size=kernel_size, stride=stride, transposed=transposed)
         self.bn = sc.BatchNorm(c_out)
@@ -199,7 +299,7 @@ class SPVCNN(nn.Module):
 
     def __init__(self, widths: Sequence[int] = (12, 16, 24)):
         super().__init__()
-        c0, c1, c2 = (check_int("widths[i]", w, lo=1, hi=1024) for w in widths)
+        c0, c1, c2 = _check_widths("widths", widths, 3, 3)
         self.stem = _mlp(4, c0)
         self.enc0 = _Block(c0, c0)
         self.down1, self.enc1 = _Block(c0, c1, 2, 2), _Block(c1, c1)
@@ -211,7 +311,7 @@ class SPVCNN(nn.Module):
         self.head = _Head(c0)
 
     def forward(self, b: Batch):
-        from . import sparseconv as sc
+        from .. import sparseconv as sc
 
         pcoords = torch.cat([b.event[:, None].float(), b.xyz / VOXEL_CM], 1)
         p0 = self.stem(b.feats)
@@ -275,12 +375,12 @@ def n_params(model: nn.Module) -> int:
 def loss_fn(model: nn.Module, b: Batch):
     """Discriminative loss + noise BCE of one batch; returns (total, dict of parts)."""
     emb, logit = model(b)
-    disc, parts = calo.discriminative_loss(emb, b.cluster, b.event)
+    disc, parts = discriminative_loss(emb, b.cluster, b.event)
     bce = nn.functional.binary_cross_entropy_with_logits(logit, b.noise)
     return disc + bce, dict(disc=float(disc.detach()), bce=float(bce.detach()), **{k: float(v.detach()) for k, v in parts.items()})
 
 
-def train(model: nn.Module, events: Sequence[calo.Event], epochs: int = 5, batch: int = 6,
+def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int = 6,
           lr: float = 5e-3, seed: int = 0, progress: bool = True) -> list[float]:
     """Train with Adam (cosine-decayed lr) for `epochs` passes over `events` in batches of
     `batch` events, shuffled with `seed`. Returns the mean loss per epoch."""
@@ -292,7 +392,7 @@ def train(model: nn.Module, events: Sequence[calo.Event], epochs: int = 5, batch
     lr = check_positive("lr", lr)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     if not events:
-        raise ValueError("events must be a non-empty list of calo.Event")
+        raise ValueError("events must be a non-empty list of Event")
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * int(np.ceil(len(events) / batch))
@@ -315,7 +415,7 @@ def train(model: nn.Module, events: Sequence[calo.Event], epochs: int = 5, batch
 
 
 @torch.no_grad()
-def predict(model: nn.Module, events: Sequence[calo.Event], batch: int = 6, bandwidth: float = 1.0) -> list[np.ndarray]:
+def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, bandwidth: float = 1.0) -> list[np.ndarray]:
     """Predicted cluster ids (-1 = noise) per event: embeddings clustered by mean-shift."""
     check_type("model", model, nn.Module)
     batch = check_int("batch", batch, lo=1)
@@ -330,18 +430,18 @@ def predict(model: nn.Module, events: Sequence[calo.Event], batch: int = 6, band
         emb = emb.numpy().astype(np.float64)
         for j in range(len(evs)):
             m = (b.event == j).numpy()
-            out.append(calo.cluster_embeddings(emb[m], prob[m], bandwidth=bandwidth))
+            out.append(cluster_embeddings(emb[m], prob[m], bandwidth=bandwidth))
     return out
 
 
-def score(events: Sequence[calo.Event], labels: Sequence[np.ndarray]) -> dict:
+def score(events: Sequence[Event], labels: Sequence[np.ndarray]) -> dict:
     """Dataset PQ, SQ, RQ and energy-weighted PQ (counts summed over events)."""
     if len(events) != len(labels):
         raise ValueError(f"labels must have one array per event ({len(events)}); got {len(labels)}")
-    c, ce = calo.PQCounts(), calo.PQCounts()
+    c, ce = PQCounts(), PQCounts()
     for e, lab in zip(events, labels):
-        c = c + calo.panoptic_quality(e.cluster, lab)
-        ce = ce + calo.panoptic_quality(e.cluster, lab, e.energy)
+        c = c + panoptic_quality(e.cluster, lab)
+        ce = ce + panoptic_quality(e.cluster, lab, e.energy)
     return dict(pq=c.pq, sq=c.sq, rq=c.rq, pq_energy=ce.pq, tp=int(c.tp), fp=int(c.fp), fn=int(c.fn))
 
 
@@ -352,8 +452,8 @@ def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: 
     Returns (rows of seed, model, parameters, CPU s, final loss, PQ ...; {model: labels})."""
     seed = check_int("seed", seed, lo=0, hi=2**31)
     kw = dict(events or {})
-    train_ev = calo.generate_events(n_train, 1000 + seed, **kw)
-    test_ev = calo.generate_events(n_test, test_seed, **kw)
+    train_ev = generate_events(n_train, 1000 + seed, **kw)
+    test_ev = generate_events(n_test, test_seed, **kw)
     rows, preds = [], {}
     for kind in models:
         model = build_model(kind, seed)
@@ -367,18 +467,25 @@ def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: 
     return rows, preds
 
 
-def compare(cfg, progress: bool = True):
-    """Run `run_seed` for every seed of the scale preset `cfg` (needs events, n_train,
-    n_test, epochs, batch, lr, seeds). Returns (DataFrame of rows, test events,
+def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds: Sequence[int],
+            events: dict | None = None, test_seed: int = 999, progress: bool = True):
+    """Run `run_seed` for every training seed in `seeds` (at least one, at most 100) and
+    score every model on the same test events (`n_test` events from `test_seed`).
+    events: keyword arguments of `generate_event`. Returns (DataFrame of rows, test events,
     predictions of the last seed)."""
     import pandas as pd
 
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
+        raise TypeError(f"seeds must be a sequence of integers in [0, 2**31]; got {type(seeds).__name__}")
+    if not 1 <= len(seeds) <= 100:
+        raise ValueError(f"seeds must hold 1 to 100 seeds; got {len(seeds)}")
+    seeds = [check_int("seeds", s, lo=0, hi=2**31) for s in seeds]
     rows, preds = [], {}
-    for s in cfg.seeds:
-        r, preds = run_seed(int(s), cfg.n_train, cfg.n_test, cfg.epochs, cfg.batch, cfg.lr,
-                            events=cfg.events, progress=progress)
+    for s in seeds:
+        r, preds = run_seed(s, n_train, n_test, epochs, batch, lr, events=events, test_seed=test_seed,
+                            progress=progress)
         rows += r
-    test_ev = calo.generate_events(cfg.n_test, 999, **cfg.events)
+    test_ev = generate_events(n_test, test_seed, **dict(events or {}))
     return pd.DataFrame(rows), test_ev, preds
 
 

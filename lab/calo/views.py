@@ -1,4 +1,4 @@
-"""The explorer of notebooks/09_calo.ipynb, "view point-cloud clusters in Open3D":
+"""Figures and the explorer of lab.calo (notebooks/09_calo.ipynb), "view point-cloud clusters in Open3D":
 calorimeter hits as Open3D point clouds coloured by cluster, with Open3D bounding
 boxes per cluster, rendered offscreen by Open3D (orbit sliders) and as a rotatable
 plotly view with hits sized by energy, beside a per-cluster energy table.
@@ -14,10 +14,73 @@ import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
 
-from . import calo
-from .core import viz3d
-from .core.checks import check_bool, check_int, check_type
-from .core.widgets import Explorer, dropdown, int_slider, slider
+from ..core import viz3d
+from ..core.checks import check_array, check_bool, check_int, check_type
+from ..core.widgets import Explorer, dropdown, int_slider, slider
+from .events import NOISE, Event, panoptic_quality
+
+
+def cluster_colors(labels) -> np.ndarray:
+    """RGB colours in [0, 1], [N,3], one per cluster id; noise (-1) is light grey."""
+    lab = check_array("labels", labels, ndim=1, dtype_kind="iu", lo=-1, min_size=0)
+    palette = np.array([[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14],
+                        [23, 190, 207], [140, 86, 75], [227, 119, 194], [188, 189, 34], [0, 0, 128]]) / 255.0
+    cols = palette[np.mod(lab, len(palette))]
+    cols[lab < 0] = 0.8
+    return cols
+
+
+def cluster_table(event: Event, labels) -> list[dict]:
+    """Per-cluster rows (cluster, hits, energy [GeV], centroid z [cm], matched truth
+    particle and its true energy) for the labels [N] of one event."""
+    check_type("event", event, Event)
+    lab = check_array("labels", labels, shape=(event.n_hits,), dtype_kind="iu", lo=-1)
+    rows = []
+    for c in np.unique(lab):
+        m = lab == c
+        if c < 0:
+            rows.append(dict(cluster="noise", hits=int(m.sum()), energy_gev=float(event.energy[m].sum()),
+                             z_cm=float("nan"), truth="", truth_energy_gev=float("nan")))
+            continue
+        tid, cnt = np.unique(event.cluster[m], return_counts=True)
+        best = int(tid[np.argmax(cnt)])
+        rows.append(dict(cluster=int(c), hits=int(m.sum()), energy_gev=float(event.energy[m].sum()),
+                         z_cm=float(np.average(event.xyz[m, 2], weights=event.energy[m])),
+                         truth="noise" if best < 0 else f"{best} ({event.kinds[best]})",
+                         truth_energy_gev=float("nan") if best < 0 else float(event.energy[event.cluster == best].sum())))
+    return rows
+
+
+def event_geometries(event: Event, labels, boxes: bool = True) -> list:
+    """Open3D geometries of one event: the hits as a point cloud coloured by cluster id
+    (labels [N], -1 = noise in grey) and an axis-aligned bounding box per cluster."""
+    check_type("event", event, Event)
+    lab = check_array("labels", labels, shape=(event.n_hits,), dtype_kind="iu", lo=-1)
+    boxes = check_bool("boxes", boxes)
+    o3d = viz3d.open3d()
+    if o3d is None:
+        raise RuntimeError(f"Open3D is not importable here: {viz3d.import_error()}")
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(event.xyz.astype(np.float64)))
+    pcd.colors = o3d.utility.Vector3dVector(cluster_colors(lab))
+    geoms = [pcd]
+    if boxes:
+        cols = cluster_colors(np.unique(lab[lab >= 0]))
+        for c, col in zip(np.unique(lab[lab >= 0]), cols):
+            pts = event.xyz[lab == c]
+            if len(pts) < 2:
+                continue
+            bb = o3d.geometry.AxisAlignedBoundingBox(pts.min(0) - 0.5, pts.max(0) + 0.5)
+            bb.color = col
+            geoms.append(bb)
+    return geoms
+
+
+def energy_marker_sizes(energy, lo: float = 2.0, hi: float = 9.0) -> np.ndarray:
+    """Marker sizes [px] growing with log hit energy, between lo and hi."""
+    e = check_array("energy", energy, ndim=1, lo=0.0)
+    le = np.log10(np.maximum(e, 1e-6))
+    span = max(le.max() - le.min(), 1e-9)
+    return lo + (hi - lo) * (le - le.min()) / span
 
 
 def _num(v: float, fmt: str = ".2f") -> str:
@@ -34,13 +97,19 @@ def _table_html(rows: list[dict], title: str) -> str:
     return f"<b>{html.escape(title)}</b><table style='font-size:12px'>{head}{body}</table>"
 
 
-def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None, event: int = 0,
-                   render: bool = True) -> Explorer:
-    """See `lab.calo.explorer`."""
+def explorer(events: Sequence[Event], predictions: dict | None = None, event: int = 0,
+             render: bool = True) -> Explorer:
+    """The explorer "view point-cloud clusters in Open3D".
+
+    events: the events to browse; predictions: {model name: [labels per event]}.
+    Controls: the event, truth or a model's clusters, bounding boxes on/off, the
+    orbit of the Open3D camera. Shows the Open3D offscreen render (where the machine
+    can render) and a rotatable plotly view of the same Open3D geometries, hits sized
+    by energy, with a per-cluster energy table."""
     if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of calo.Event")
+        raise ValueError("events must be a non-empty list of Event")
     for e in events:
-        check_type("events[i]", e, calo.Event)
+        check_type("events[i]", e, Event)
     predictions = dict(predictions or {})
     for name, labs in predictions.items():
         if len(labs) != len(events):
@@ -69,8 +138,8 @@ def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None
     def update() -> None:
         i, which = controls["event"].value, controls["clusters"].value
         ev, lab = events[i], labels_now(i, which)
-        geoms = calo.event_geometries(ev, lab, boxes=controls["boxes"].value)
-        new = viz3d.to_plotly(geoms, marker_size=calo.energy_marker_sizes(ev.energy), unit="cm")
+        geoms = event_geometries(ev, lab, boxes=controls["boxes"].value)
+        new = viz3d.to_plotly(geoms, marker_size=energy_marker_sizes(ev.energy), unit="cm")
         fig.data = []
         fig.add_traces(list(new.data))
         n_cl = len(np.unique(lab[lab >= 0]))
@@ -89,10 +158,10 @@ def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None
                 buf = io.BytesIO()
                 Image.fromarray(img).save(buf, format="PNG")
                 image.value = buf.getvalue()
-        text = _table_html(calo.cluster_table(ev, lab), f"Clusters ({which}) of event {i}")
+        text = _table_html(cluster_table(ev, lab), f"Clusters ({which}) of event {i}")
         if which != "truth":
-            c = calo.panoptic_quality(ev.cluster, lab)
-            ce = calo.panoptic_quality(ev.cluster, lab, ev.energy)
+            c = panoptic_quality(ev.cluster, lab)
+            ce = panoptic_quality(ev.cluster, lab, ev.energy)
             text += (f"<p>this event: PQ = {c.pq:.3f} (SQ {c.sq:.3f} x RQ {c.rq:.3f}), "
                      f"energy-weighted PQ = {ce.pq:.3f}</p>")
         readout.value = text
@@ -113,12 +182,12 @@ def build_explorer(events: Sequence[calo.Event], predictions: dict | None = None
     return ex
 
 
-def shower_profiles_figure(events: Sequence[calo.Event]) -> go.Figure:
+def shower_profiles_figure(events: Sequence[Event]) -> go.Figure:
     """Mean energy per layer of EM and hadronic truth clusters (longitudinal profiles)."""
-    from .core.plotting import figure, label
+    from ..core.plotting import figure, label
 
     if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of calo.Event")
+        raise ValueError("events must be a non-empty list of Event")
     nz = int(max(e.cell[:, 2].max() for e in events)) + 1
     prof = {"em": np.zeros(nz), "had": np.zeros(nz), "noise": np.zeros(nz)}
     count = {"em": 0, "had": 0, "noise": len(events)}
@@ -127,7 +196,7 @@ def shower_profiles_figure(events: Sequence[calo.Event]) -> go.Figure:
             m = e.cluster == p
             prof[kind] += np.bincount(e.cell[m, 2], weights=e.energy[m], minlength=nz)[:nz]
             count[kind] += 1
-        m = e.cluster == calo.NOISE
+        m = e.cluster == NOISE
         prof["noise"] += np.bincount(e.cell[m, 2], weights=e.energy[m], minlength=nz)[:nz]
     fig = figure(label("depth z (layer, 1 X0 each)", "cm"), label("mean energy per particle", "GeV"),
                  title="Longitudinal shower profiles")
@@ -142,7 +211,7 @@ def comparison_figure(df, baseline_pq: float | None = None) -> go.Figure:
     """PQ and energy-weighted PQ per seed and model (bars), with the geometric baseline."""
     from plotly.subplots import make_subplots
 
-    from .core.plotting import label_axes
+    from ..core.plotting import label_axes
 
     fig = make_subplots(rows=1, cols=2, subplot_titles=("PQ", "energy-weighted PQ"))
     for j, col in enumerate(("pq", "pq_energy")):

@@ -1,5 +1,5 @@
-"""The depth network of notebooks/11_ufm.ipynb (Uncertainty from Motion, S. Sudhakar,
-S. Karaman, V. Sze, ICRA 2022): a small heteroscedastic CNN and its ensemble.
+"""The depth network of lab.ufm, which backs notebooks/11_ufm.ipynb (Uncertainty from Motion,
+S. Sudhakar, S. Karaman, V. Sze, ICRA 2022): a small heteroscedastic CNN and its ensemble.
 
 Each member maps a grayscale frame to a per-pixel Gaussian over depth: a mean in
 metres and a log-variance in log(m²), trained with the Gaussian negative
@@ -9,7 +9,7 @@ synthetic indoor scene of `lab.scenes`, rendered at reduced resolution.
 
 The trained ensemble ships as `data/ufm/ensemble.npz` (float16 weights, < 1 MB);
 `python -m lab.ufm train` regenerates it deterministically (one CPU thread, fixed
-seeds).
+seeds) under build/ and says whether it is byte-identical to the shipped file.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .core.checks import check_array, check_int, check_number, check_type
-from .core.paths import data_dir
+from ..core.checks import check_array, check_int, check_number, check_type
+from ..core.paths import build_dir, data_dir
 
 WEIGHTS_FILE = "ufm/ensemble.npz"
 LOGVAR_MIN, LOGVAR_MAX = -12.0, 4.0
@@ -71,6 +71,7 @@ class DepthNet(nn.Module):
 
     def __init__(self, channels: int = 10):
         super().__init__()
+        channels = check_int("channels", channels, lo=1, hi=256)
         c1, c2 = channels, 2 * channels
         self.enc1 = _block(3, c1)
         self.enc2 = _block(c1, c2, 2)
@@ -103,7 +104,22 @@ class DepthNet(nn.Module):
 
 def gaussian_nll_loss(depth: torch.Tensor, log_var: torch.Tensor, target: torch.Tensor,
                       mask: torch.Tensor) -> torch.Tensor:
-    """Mean Gaussian NLL (without the constant) over pixels where mask is True."""
+    """Mean Gaussian NLL (without the constant) over pixels where mask is True.
+    depth, log_var, target: float tensors of one shape, finite; mask: a bool tensor of that
+    shape selecting at least one pixel."""
+    for name, t in (("depth", depth), ("log_var", log_var), ("target", target), ("mask", mask)):
+        check_type(name, t, torch.Tensor)
+        if t.shape != depth.shape:
+            raise ValueError(f"{name} must have the shape of depth {tuple(depth.shape)}; got {tuple(t.shape)}")
+    for name, t in (("depth", depth), ("log_var", log_var), ("target", target)):
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor; got {t.dtype}")
+        if not bool(torch.isfinite(t.detach()).all()):
+            raise ValueError(f"{name} must be finite; found NaN or inf")
+    if mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor; got {mask.dtype}")
+    if not bool(mask.any()):
+        raise ValueError("mask must select at least one pixel (the mean over no pixel is undefined)")
     r2 = (target - depth) ** 2
     nll = 0.5 * (log_var + r2 * torch.exp(-log_var))
     return nll[mask].mean()
@@ -161,7 +177,7 @@ def train_member(gray: np.ndarray, depth: np.ndarray, seed: int, config: TrainCo
 def training_frames(config: TrainConfig = TrainConfig()) -> tuple[np.ndarray, np.ndarray]:
     """Gray [T, H, W] and noisy sensor depth [T, H, W] m (0 = hole) of the training
     trajectories (layout "indoor", seeds `config.train_seeds`)."""
-    from . import scenes
+    from ..data import scenes
 
     grays, depths = [], []
     for s in config.train_seeds:
@@ -213,22 +229,49 @@ class Ensemble:
 
 
 def load_ensemble(path: str | Path | None = None) -> Ensemble:
-    """Read an ensemble written by `save_ensemble` (default: the shipped data/ufm/ensemble.npz)."""
+    """Read an ensemble written by `save_ensemble` (default: the shipped data/ufm/ensemble.npz).
+    A file that is not such an archive, lacks a member's weight, holds weights of the wrong
+    shape or non-finite weights is refused with a ValueError naming the file and the reason."""
+    if path is not None and not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path naming an ensemble .npz; got {type(path).__name__}")
     path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"path {path} does not exist; regenerate it with `python -m lab.ufm train`")
-    z = np.load(path, allow_pickle=False)
-    info = json.loads(str(z["__config__"]))
-    cfg = dict(info["config"])
-    cfg["train_seeds"] = tuple(cfg["train_seeds"])
-    config = TrainConfig(**cfg)
-    nets = []
-    for k in range(config.n_members):
-        net = DepthNet(config.channels)
-        sd = {name: torch.from_numpy(z[f"m{k}/{name}"].astype(np.float32)) for name in net.state_dict()}
-        net.load_state_dict(sd)
-        net.eval()
-        nets.append(net)
+
+    def refuse(reason: str):
+        return ValueError(f"path: {path} is not a usable UfM ensemble: {reason}")
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "__config__" not in z.files:
+                raise refuse("no __config__ entry (not written by save_ensemble)")
+            info = json.loads(str(z["__config__"]))
+            cfg = dict(info["config"])
+            cfg["train_seeds"] = tuple(cfg["train_seeds"])
+            config = TrainConfig(**cfg)
+            nets = []
+            for k in range(config.n_members):
+                net = DepthNet(config.channels)
+                sd = {}
+                for name, ref in net.state_dict().items():
+                    key = f"m{k}/{name}"
+                    if key not in z.files:
+                        raise refuse(f"member {k} lacks the weight {name!r}")
+                    arr = z[key]
+                    if arr.shape != tuple(ref.shape):
+                        raise refuse(f"weight {key!r} has shape {arr.shape}, expected {tuple(ref.shape)}")
+                    if arr.dtype.kind != "f" or not np.all(np.isfinite(arr)):
+                        raise refuse(f"weight {key!r} is not finite floating point")
+                    sd[name] = torch.from_numpy(arr.astype(np.float32))
+                net.load_state_dict(sd)
+                net.eval()
+                nets.append(net)
+    except ValueError as exc:
+        if str(exc).startswith(f"path: {path}"):
+            raise
+        raise refuse(f"{type(exc).__name__}: {exc}") from None
+    except (OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise refuse(f"{type(exc).__name__}: {exc}") from None
     return Ensemble(nets, config, info)
 
 
@@ -243,10 +286,12 @@ def train_ensemble(config: TrainConfig = TrainConfig(), path: str | Path | None 
                    workers: int = 1, progress: bool = True) -> Path:
     """Render the training frames, train `config.n_members` members, each on one CPU
     thread (so the result is bit-for-bit reproducible on a given machine, whatever
-    `workers`, the number of member-training processes run side by side), and save them."""
+    `workers`, the number of member-training processes run side by side), and save them
+    to `path` (default: build/ufm/ensemble.npz; the shipped data/ufm/ensemble.npz is only
+    written when named explicitly)."""
     check_type("config", config, TrainConfig)
     workers = check_int("workers", workers, lo=1, hi=64)
-    path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
+    path = Path(path) if path is not None else build_dir("ufm") / Path(WEIGHTS_FILE).name
     t0 = time.perf_counter()
     gray, depth = training_frames(config)
     jobs = [(gray, depth, config.member_seed0 + k, config) for k in range(config.n_members)]

@@ -1,21 +1,18 @@
-"""Calorimetry clustering with SPVCNN (Z. Liu, X. Yang, S. Han et al., with UW and MIT
-physics; MTL 2022). Backs notebooks/09_calo.ipynb.
-
-This module holds the physics side and the metric:
+"""The physics side and the metric of lab.calo, which backs notebooks/09_calo.ipynb
+(calorimetry clustering with SPVCNN, Z. Liu, X. Yang, S. Han et al., with UW and MIT
+physics; MTL 2022):
 
 * a synthetic HGCAL-like sampling calorimeter (`Geometry`, `generate_events`):
   layers along z, square cells in x and y, several particles per event with
   electromagnetic or hadronic shower profiles, electronic-noise hits, the energy of
   every hit, and the truth cluster id of every hit (-1 for noise);
-* the discriminative pull/push loss on per-hit embeddings (`discriminative_loss`);
 * the clustering of embeddings by mean-shift with noise hits separated
   (`cluster_embeddings`);
 * panoptic quality (`panoptic_quality`, IoU > 0.5 matching, PQ = SQ x RQ) and its
-  energy-weighted variant;
-* the explorer "view point-cloud clusters in Open3D" (`explorer`).
+  energy-weighted variant.
 
-The networks (SPVCNN and the EdgeConv GNN baseline), their training and the
-comparison live in `lab.calo_models`.
+The networks (SPVCNN and the EdgeConv GNN baseline), their loss, training and the
+comparison live in `models.py`; figures and the explorer in `views.py`.
 
 Units: positions in cm (cell pitch and layer pitch 1 cm, so 1 cm = 1 voxel),
 energies in GeV.
@@ -27,20 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .core.checks import (check_array, check_bool, check_int, check_number, check_positive,
-                          check_type)
+from ..core.checks import check_array, check_int, check_number, check_positive, check_type
 
-SCALES = {
-    # events: generator settings; n_train / n_test events per seed; training epochs and batch
-    # (events per batch); the claim is measured over `seeds`.
-    "small": dict(events=dict(particles=(2, 4), energy_gev=(3.0, 30.0), dep_per_gev=10.0),
-                  n_train=32, n_test=12, epochs=6, batch=4, lr=1e-2, seeds=(0, 1, 2)),
-    "paper": dict(events=dict(particles=(3, 6), energy_gev=(3.0, 60.0), dep_per_gev=25.0),
-                  n_train=400, n_test=100, epochs=30, batch=8, lr=5e-3, seeds=(0, 1, 2, 3, 4)),
-}
-
-DELTA_V = 0.5   # pull margin of the discriminative loss (embedding units)
-DELTA_D = 1.5   # push margin: cluster centres are pushed 2 * DELTA_D apart
 NOISE = -1      # cluster id of a noise hit
 
 
@@ -224,64 +209,6 @@ def event_summary(events: Sequence[Event]) -> dict:
                 energy_per_event_gev=float(np.mean([e.energy.sum() for e in events])))
 
 
-# ----------------------------------------------------------------------------- loss
-def discriminative_loss(emb, cluster, event, delta_v: float = DELTA_V, delta_d: float = DELTA_D,
-                        reg: float = 1e-3):
-    """The discriminative pull/push loss on per-hit embeddings, averaged over events.
-
-    emb [N,D] float tensor; cluster [N] int tensor (truth id within the event, -1 =
-    noise, ignored); event [N] int tensor (event index of each hit).
-    pull: mean over clusters of mean_i max(0, |mu_c - e_i| - delta_v)^2;
-    push: mean over ordered pairs c != c' of max(0, 2 delta_d - |mu_c - mu_c'|)^2;
-    plus reg * mean |mu_c|. Returns (total, dict of the three terms) as tensors.
-    """
-    import torch
-
-    check_type("emb", emb, torch.Tensor)
-    if emb.ndim != 2:
-        raise ValueError(f"emb must have shape [N, D]; got {tuple(emb.shape)}")
-    for name, t in (("cluster", cluster), ("event", event)):
-        check_type(name, t, torch.Tensor)
-        if t.shape != (emb.shape[0],):
-            raise ValueError(f"{name} must have shape [N] = [{emb.shape[0]}]; got {tuple(t.shape)}")
-    delta_v = check_positive("delta_v", delta_v)
-    delta_d = check_positive("delta_d", delta_d)
-    reg = check_number("reg", reg, lo=0.0)
-    sig = cluster >= 0
-    zero = emb.sum() * 0.0
-    if not bool(sig.any()):
-        return zero, dict(pull=zero, push=zero, reg=zero)
-    e, c, b = emb[sig], cluster[sig].long(), event[sig].long()
-    key = b * (int(c.max()) + 1) + c
-    uniq, inv = torch.unique(key, return_inverse=True)
-    k = len(uniq)
-    count = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.ones_like(inv, dtype=emb.dtype))
-    mu = torch.zeros(k, emb.shape[1], dtype=emb.dtype).index_add_(0, inv, e) / count[:, None]
-    d = torch.linalg.vector_norm(e - mu[inv], dim=1)
-    per_cluster = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.relu(d - delta_v) ** 2) / count
-    ev_of = uniq // (int(c.max()) + 1)
-    ev_u, ev_inv = torch.unique(ev_of, return_inverse=True)
-    n_ev = len(ev_u)
-    n_cl = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.ones(k, dtype=emb.dtype))
-    pull = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_cluster) / n_cl).mean()
-    same = (ev_of[:, None] == ev_of[None, :]) & ~torch.eye(k, dtype=torch.bool)
-    if bool(same.any()):
-        dm = torch.linalg.vector_norm(mu[:, None, :] - mu[None, :, :] + 1e-12, dim=2)
-        hinge = torch.relu(2 * delta_d - dm) ** 2 * same
-        pairs = same.sum(1).to(emb.dtype)
-        per_c = hinge.sum(1)
-        per_ev_sum = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_c)
-        per_ev_pairs = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, pairs)
-        has = per_ev_pairs > 0
-        push = (per_ev_sum[has] / per_ev_pairs[has]).sum() / n_ev
-    else:
-        push = zero
-    r = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.linalg.vector_norm(mu, dim=1))
-         / n_cl).mean()
-    total = pull + push + reg * r
-    return total, dict(pull=pull, push=push, reg=r)
-
-
 # ----------------------------------------------------------------------------- clustering
 def mean_shift(x, bandwidth: float, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """Mean-shift with a flat kernel of radius `bandwidth` on points x [N,D].
@@ -441,83 +368,3 @@ def panoptic_quality(truth, pred, energy=None, iou_threshold: float = 0.5) -> PQ
         out.fp += p_w[q] + p_void[q] if weighted else 1.0
     del tw
     return out
-
-
-# ----------------------------------------------------------------------------- explorer
-def cluster_colors(labels) -> np.ndarray:
-    """RGB colours in [0, 1], [N,3], one per cluster id; noise (-1) is light grey."""
-    lab = check_array("labels", labels, ndim=1, dtype_kind="iu", lo=-1, min_size=0)
-    palette = np.array([[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14],
-                        [23, 190, 207], [140, 86, 75], [227, 119, 194], [188, 189, 34], [0, 0, 128]]) / 255.0
-    cols = palette[np.mod(lab, len(palette))]
-    cols[lab < 0] = 0.8
-    return cols
-
-
-def cluster_table(event: Event, labels) -> list[dict]:
-    """Per-cluster rows (cluster, hits, energy [GeV], centroid z [cm], matched truth
-    particle and its true energy) for the labels [N] of one event."""
-    check_type("event", event, Event)
-    lab = check_array("labels", labels, shape=(event.n_hits,), dtype_kind="iu", lo=-1)
-    rows = []
-    for c in np.unique(lab):
-        m = lab == c
-        if c < 0:
-            rows.append(dict(cluster="noise", hits=int(m.sum()), energy_gev=float(event.energy[m].sum()),
-                             z_cm=float("nan"), truth="", truth_energy_gev=float("nan")))
-            continue
-        tid, cnt = np.unique(event.cluster[m], return_counts=True)
-        best = int(tid[np.argmax(cnt)])
-        rows.append(dict(cluster=int(c), hits=int(m.sum()), energy_gev=float(event.energy[m].sum()),
-                         z_cm=float(np.average(event.xyz[m, 2], weights=event.energy[m])),
-                         truth="noise" if best < 0 else f"{best} ({event.kinds[best]})",
-                         truth_energy_gev=float("nan") if best < 0 else float(event.energy[event.cluster == best].sum())))
-    return rows
-
-
-def event_geometries(event: Event, labels, boxes: bool = True) -> list:
-    """Open3D geometries of one event: the hits as a point cloud coloured by cluster id
-    (labels [N], -1 = noise in grey) and an axis-aligned bounding box per cluster."""
-    from .core import viz3d
-
-    check_type("event", event, Event)
-    lab = check_array("labels", labels, shape=(event.n_hits,), dtype_kind="iu", lo=-1)
-    boxes = check_bool("boxes", boxes)
-    o3d = viz3d.open3d()
-    if o3d is None:
-        raise RuntimeError(f"Open3D is not importable here: {viz3d.import_error()}")
-    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(event.xyz.astype(np.float64)))
-    pcd.colors = o3d.utility.Vector3dVector(cluster_colors(lab))
-    geoms = [pcd]
-    if boxes:
-        cols = cluster_colors(np.unique(lab[lab >= 0]))
-        for c, col in zip(np.unique(lab[lab >= 0]), cols):
-            pts = event.xyz[lab == c]
-            if len(pts) < 2:
-                continue
-            bb = o3d.geometry.AxisAlignedBoundingBox(pts.min(0) - 0.5, pts.max(0) + 0.5)
-            bb.color = col
-            geoms.append(bb)
-    return geoms
-
-
-def energy_marker_sizes(energy, lo: float = 2.0, hi: float = 9.0) -> np.ndarray:
-    """Marker sizes [px] growing with log hit energy, between lo and hi."""
-    e = check_array("energy", energy, ndim=1, lo=0.0)
-    le = np.log10(np.maximum(e, 1e-6))
-    span = max(le.max() - le.min(), 1e-9)
-    return lo + (hi - lo) * (le - le.min()) / span
-
-
-def explorer(events: Sequence[Event], predictions: dict | None = None, event: int = 0, render: bool = True):
-    """The explorer "view point-cloud clusters in Open3D".
-
-    events: the events to browse; predictions: {model name: [labels per event]}.
-    Controls: the event, truth or a model's clusters, bounding boxes on/off, the
-    orbit of the Open3D camera. Shows the Open3D offscreen render (where the machine
-    can render) and a rotatable plotly view of the same Open3D geometries, hits sized
-    by energy, with a per-cluster energy table.
-    """
-    from .calo_viz import build_explorer
-
-    return build_explorer(events, predictions, event, render)

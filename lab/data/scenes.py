@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .core.checks import (check_array, check_bool, check_choice, check_int, check_number,
+from ..core.checks import (check_array, check_bool, check_choice, check_int, check_number,
                           check_positive, check_type)
 
 LAYOUTS = ("indoor", "ood")
@@ -160,7 +160,7 @@ class SceneObject:
 
 
 def _o3d():
-    from .core import viz3d
+    from ..core import viz3d
     o3d = viz3d.open3d()
     if o3d is None:  # pragma: no cover - depends on the machine
         raise RuntimeError(f"Open3D is not importable here: {viz3d.import_error()}")
@@ -475,18 +475,44 @@ def write_depth_png(path: str | Path, depth: np.ndarray, depth_scale: float = 50
 
 
 def read_depth_png(path: str | Path, depth_scale: float = 5000.0) -> np.ndarray:
-    """Read a 16-bit depth PNG into a float32 depth image [H,W] in metres (0 = no measurement)."""
-    from PIL import Image
+    """Read a 16-bit single-channel depth PNG (TUM, Redwood, Open3D) into a float32 depth
+    image [H,W] in metres (0 = no measurement). Anything else (another format such as JPEG,
+    8-bit or 1-bit PNGs, colour PNGs, a truncated file) is refused with a ValueError that
+    names the file and says why."""
+    from PIL import Image, UnidentifiedImageError
 
     depth_scale = check_positive("depth_scale", depth_scale)
+    path = _existing_file(path, "a 16-bit depth PNG")
+    try:
+        with Image.open(path) as im:
+            fmt, mode = im.format, im.mode
+            if fmt != "PNG":
+                raise ValueError(f"path: {path} is a {fmt} image, not a 16-bit depth PNG")
+            bits = im.info.get("bits") or {"1": 1, "L": 8, "P": 8, "LA": 8, "RGB": 8, "RGBA": 8}.get(mode)
+            if mode not in ("I;16", "I;16B", "I;16L", "I"):
+                raise ValueError(f"path: {path} is a PNG of mode {mode!r}"
+                                 f"{f' ({bits}-bit)' if bits else ''}, not a 16-bit single-channel depth image")
+            arr = np.array(im)
+    except (OSError, SyntaxError, UnidentifiedImageError, EOFError) as exc:
+        raise ValueError(f"path: {path} cannot be read as a depth PNG ({type(exc).__name__}: {exc}); "
+                         "the file may be truncated or not an image") from None
+    if arr.ndim != 2:
+        raise ValueError(f"path: {path} must hold a single-channel 16-bit depth PNG; got an image of shape {arr.shape}")
+    if arr.dtype.kind not in "iu" or arr.min(initial=0) < 0 or arr.max(initial=0) > 65535:
+        raise ValueError(f"path: {path} must hold 16-bit unsigned depth units (0..65535); got dtype {arr.dtype}")
+    return (arr.astype(np.float64) / depth_scale).astype(np.float32)
+
+
+def _existing_file(path, what: str) -> Path:
+    """`path` as a Path to an existing file, or a ValueError/TypeError naming it."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path naming {what}; got {type(path).__name__}")
+    if isinstance(path, str) and (not path or any(ord(ch) < 32 for ch in path)):
+        raise ValueError(f"path must be a file name without control characters naming {what}; got {path!r}")
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"path must be an existing depth PNG; {path} not found")
-    with Image.open(path) as im:
-        arr = np.array(im)
-    if arr.ndim != 2:
-        raise ValueError(f"path must hold a single-channel 16-bit depth PNG; got an image of shape {arr.shape}")
-    return (arr.astype(np.float64) / depth_scale).astype(np.float32)
+        raise ValueError(f"path must be an existing file holding {what}; {path} not found")
+    return path
 
 
 def _quat_to_matrix(q):
@@ -513,20 +539,39 @@ def write_tum_trajectory(path: str | Path, timestamps: Sequence[float], poses: n
     return path
 
 
-def read_tum_trajectory(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a TUM trajectory file: (timestamps [T] in s, camera-to-world poses [T,4,4])."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path must be an existing TUM trajectory file; {path} not found")
+def read_tum_trajectory(path: str | Path, max_poses: int = 10_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Read a TUM trajectory file: (timestamps [T] in s, camera-to-world poses [T,4,4]).
+    Each non-comment line holds 8 finite numbers `timestamp tx ty tz qx qy qz qw` with a
+    non-zero quaternion; a bad line is refused with its line number. At most `max_poses` poses."""
+    path = _existing_file(path, "a TUM trajectory")
+    max_poses = check_int("max_poses", max_poses, lo=1, hi=100_000_000)
     rows = []
-    for k, line in enumerate(path.read_text().splitlines(), 1):
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"path: {path} cannot be read as text ({type(exc).__name__}: {exc})") from None
+    for k, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = line.replace(",", " ").split()
         if len(parts) != 8:
-            raise ValueError(f"path: line {k} must have 8 numbers (timestamp tx ty tz qx qy qz qw); got {len(parts)}")
-        rows.append([float(x) for x in parts])
+            raise ValueError(f"path: {path} line {k} must have 8 numbers (timestamp tx ty tz qx qy qz qw); "
+                             f"got {len(parts)}")
+        vals = []
+        for j, tok in enumerate(parts, 1):
+            try:
+                x = float(tok)
+            except ValueError:
+                raise ValueError(f"path: {path} line {k}, field {j}: {tok!r} is not a number") from None
+            if not np.isfinite(x):
+                raise ValueError(f"path: {path} line {k}, field {j}: {tok!r} is not finite")
+            vals.append(x)
+        if np.linalg.norm(vals[4:8]) < 1e-9:
+            raise ValueError(f"path: {path} line {k}: the quaternion (qx qy qz qw) must not be zero")
+        rows.append(vals)
+        if len(rows) > max_poses:
+            raise ValueError(f"path: {path} holds more than max_poses={max_poses} poses")
     if not rows:
         raise ValueError(f"path: {path} holds no poses")
     a = np.array(rows)
@@ -546,15 +591,25 @@ def write_intrinsics_json(path: str | Path, intrinsics: Intrinsics) -> Path:
 
 
 def read_intrinsics_json(path: str | Path) -> Intrinsics:
-    """Read Open3D's camera-intrinsic JSON (as written by Open3D or `write_intrinsics_json`)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path must be an existing intrinsics JSON file; {path} not found")
+    """Read Open3D's camera-intrinsic JSON (as written by Open3D or `write_intrinsics_json`).
+    Width and height must be whole numbers of pixels; anything else is refused, naming the file."""
+    path = _existing_file(path, "an Open3D camera-intrinsic JSON")
     try:
         d = json.loads(path.read_text())
-        K = np.asarray(d["intrinsic_matrix"], float).reshape(3, 3).T
-        return Intrinsics(int(d["width"]), int(d["height"]), float(K[0, 0]), float(K[1, 1]), float(K[0, 2]),
+        if not isinstance(d, dict):
+            raise ValueError("the top level is not an object")
+        sizes = {}
+        for key in ("width", "height"):
+            v = d[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v != int(v):
+                raise ValueError(f"{key} must be a whole number of pixels; got {v!r}")
+            sizes[key] = int(v)
+        K = np.asarray(d["intrinsic_matrix"], float)
+        if K.shape != (9,) or not np.all(np.isfinite(K)):
+            raise ValueError(f"intrinsic_matrix must be 9 finite numbers; got shape {K.shape}")
+        K = K.reshape(3, 3).T
+        return Intrinsics(sizes["width"], sizes["height"], float(K[0, 0]), float(K[1, 1]), float(K[0, 2]),
                           float(K[1, 2]))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ValueError(f"path: {path} is not an Open3D camera-intrinsic JSON "
-                         f"(width, height, intrinsic_matrix): {exc}") from None
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"path: {path} is not a valid Open3D camera-intrinsic JSON "
+                         f"(width, height, intrinsic_matrix): {type(exc).__name__}: {exc}") from None

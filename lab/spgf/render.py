@@ -1,5 +1,5 @@
-"""Depth re-rendered from a Gaussian mixture, and its error: how the SPGF notebook
-(notebooks/06_spgf.ipynb, lab/spgf.py) scores SPGF, EM and NDT alike.
+"""The Gaussian mixture type, depth re-rendered from a mixture, and its error: how the SPGF
+notebook (notebooks/06_spgf.ipynb) scores SPGF, EM and NDT alike.
 
 A pixel's ray r(t) = t·d, d = ((u − cx)/fx, (v − cy)/fy, 1), meets component k's density
 most densely at t* = dᵀPμ / dᵀPd (P = Σ⁻¹), where its squared Mahalanobis distance is
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .core.checks import check_array, check_number, check_type
-from .scenes import Intrinsics
+from ..core.checks import check_array, check_number, check_type
+from ..data.scenes import Intrinsics
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _has_negative(d):
     return False
 
 
-def _check_depth(depth, intrinsics) -> np.ndarray:
+def check_depth(depth, intrinsics) -> np.ndarray:
     """The depth image as contiguous float32, checked without image-sized temporaries
     (so that the memory SPGF is measured with is its own)."""
     check_type("intrinsics", intrinsics, Intrinsics)
@@ -137,7 +137,7 @@ def render_depth(gmm: GMM, intrinsics: Intrinsics, shape: tuple[int, int] | None
 def depth_error(depth: np.ndarray, gmm: GMM, intrinsics: Intrinsics, bound: float = 3.0) -> dict:
     """RMSE (m) between a depth image and the mixture's re-rendered depth, over pixels with
     a measurement and a re-rendered depth, and the fraction of measured pixels covered."""
-    d = _check_depth(depth, intrinsics)
+    d = check_depth(depth, intrinsics)
     pred = render_depth(gmm, intrinsics, bound=bound)
     valid = np.isfinite(d) & (d > 0)
     both = valid & (pred > 0)

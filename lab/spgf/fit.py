@@ -1,6 +1,6 @@
-"""SPGF: single-pass Gaussian fitting of depth images.
+"""SPGF: single-pass Gaussian fitting of depth images (the paper's algorithm).
 
-Backs notebooks/06_spgf.ipynb. Paper: P. Z. X. Li, S. Karaman, V. Sze, "Memory-efficient
+Part of lab.spgf, which backs notebooks/06_spgf.ipynb. Paper: P. Z. X. Li, S. Karaman, V. Sze, "Memory-efficient
 Gaussian fitting for depth images in real time", ICRA 2022.
 
 SPGF turns a depth image into a Gaussian mixture in one pass over the pixels, row
@@ -29,9 +29,9 @@ reports as the state. The running sums are kept relative to each record's first 
 so that float32 does not lose the covariance to cancellation. The input image and the
 output mixture are not state (the paper's "memory overhead" counts the same way).
 
-The mixture type `GMM`, `render_depth`, `depth_error` and `rmse` live in `lab.spgf_render`;
-baselines (EM, NDT), the comparison table and the explorer in `lab.spgf_compare`. All are
-available from here.
+The mixture type `GMM`, `render_depth`, `depth_error` and `rmse` live in `render.py`;
+the baselines (EM, NDT) and the comparison table in `baselines.py`; figures and the
+explorer in `views.py`.
 """
 from __future__ import annotations
 
@@ -42,20 +42,9 @@ from typing import Iterator
 import numba
 import numpy as np
 
-from .core.checks import check_int, check_number, check_type
-from .scenes import Intrinsics
-from .spgf_render import GMM, _check_depth, depth_error, render_depth, rmse  # noqa: F401 (re-exported)
-
-SCALES = {
-    # frames: synthetic frames fitted by SPGF and NDT at width x height; em_frames: how many of
-    # them EM also fits (the costly baseline), with em_max_iter iterations on every em_stride-th
-    # pixel per axis; explorer_*: the explorer's own frames.
-    "small": dict(frames=3, em_frames=3, em_max_iter=30, em_stride=5, width=640, height=480,
-                  explorer_frames=3, explorer_width=320, explorer_height=240),
-    "paper": dict(frames=10, em_frames=5, em_max_iter=100, em_stride=1, width=640, height=480,
-                  explorer_frames=10, explorer_width=640, explorer_height=480),
-}
-
+from ..core.checks import check_int, check_number, check_type
+from ..data.scenes import Intrinsics
+from .render import GMM, check_depth
 
 # --------------------------------------------------------------------------- parameters
 @dataclass(frozen=True)
@@ -409,7 +398,7 @@ def fit(depth_m: np.ndarray, intrinsics: Intrinsics, params: Params = Params()) 
     in a single pass. Returns the mixture in the camera frame; `stats` has `state_bytes`
     (bytes of the fixed-size state arrays), `state_bytes_peak` (bytes of the records live
     at the fullest moment), `segments`, `segments_dropped`, `clusters_pruned`, `seconds`."""
-    depth = _check_depth(depth_m, intrinsics)
+    depth = check_depth(depth_m, intrinsics)
     check_type("params", params, Params)
     st = _State(intrinsics, params)
     t0 = time.perf_counter()
@@ -452,7 +441,7 @@ def stream(depth_m: np.ndarray, intrinsics: Intrinsics, params: Params = Params(
            rows_per_step: int = 1) -> Iterator[RowState]:
     """Run SPGF row by row, yielding a `RowState` after every `rows_per_step` rows (and
     after the last row). The Gaussians equal those of `fit` on the same image."""
-    depth = _check_depth(depth_m, intrinsics)
+    depth = check_depth(depth_m, intrinsics)
     check_type("params", params, Params)
     rows_per_step = check_int("rows_per_step", rows_per_step, lo=1, hi=100_000)
     st = _State(intrinsics, params)
@@ -470,15 +459,9 @@ def state_after_row(depth_m: np.ndarray, intrinsics: Intrinsics, row: int, param
     """SPGF's state right after image row `row` (0-based)."""
     check_type("intrinsics", intrinsics, Intrinsics)
     row = check_int("row", row, lo=0, hi=intrinsics.height - 1)
-    depth = _check_depth(depth_m, intrinsics)
+    depth = check_depth(depth_m, intrinsics)
     st = _State(intrinsics, params)
     st.run(depth, 0, row + 1)
     g, cols, rows = _open_clusters(st)
     return RowState(row=row, open_means=g.means, open_covariances=g.covariances, open_columns=cols, open_rows=rows,
                     closed=_to_gmm(st.OUT[:st.cnt[C_OUT]].copy(), {}), live_bytes=int(st.cnt[C_CL]) * RECORD_BYTES)
-
-
-def explorer(*args, **kwargs):
-    """The explorer "watch SPGF fit depth frames" (see `lab.spgf_compare.explorer`)."""
-    from .spgf_compare import explorer as _explorer
-    return _explorer(*args, **kwargs)

@@ -1,0 +1,31 @@
+"""SPGF: single-pass Gaussian fitting of depth images. Backs notebooks/06_spgf.ipynb.
+
+Paper: P. Z. X. Li, S. Karaman, V. Sze, "Memory-efficient Gaussian fitting for depth images
+in real time", ICRA 2022.
+
+Files: `fit.py` the algorithm (a numba kernel over the scanlines), `render.py` the mixture
+type and the depth re-rendered from it, `baselines.py` EM, NDT, traced memory and the
+comparison table with its claim helpers, `views.py` the figures and the explorer.
+"""
+from .baselines import PAPER, claim_numbers, compare, fit_em, fit_ndt, summary, traced, valid_points
+from .fit import RECORD_BYTES, Params, RowState, capacities, fit, state_after_row, state_bytes, stream
+from .render import GMM, depth_error, render_depth, rmse
+from .views import ellipsoid_mesh, explorer, image_figure, view_3d
+
+SCALES = {
+    # frames: synthetic frames fitted by SPGF and NDT at width x height; em_frames: how many of
+    # them EM also fits (the costly baseline), with em_max_iter iterations on every em_stride-th
+    # pixel per axis; explorer_*: the explorer's own frames.
+    "small": dict(frames=3, em_frames=3, em_max_iter=30, em_stride=5, width=640, height=480,
+                  explorer_frames=3, explorer_width=320, explorer_height=240),
+    "paper": dict(frames=10, em_frames=5, em_max_iter=100, em_stride=1, width=640, height=480,
+                  explorer_frames=10, explorer_width=640, explorer_height=480),
+}
+
+__all__ = [
+    "SCALES", "PAPER", "RECORD_BYTES",
+    "Params", "GMM", "RowState", "fit", "stream", "state_after_row", "capacities", "state_bytes",
+    "render_depth", "depth_error", "rmse",
+    "valid_points", "fit_em", "fit_ndt", "traced", "compare", "summary", "claim_numbers",
+    "ellipsoid_mesh", "view_3d", "image_figure", "explorer",
+]

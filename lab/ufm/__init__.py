@@ -1,0 +1,32 @@
+"""Uncertainty from Motion (UfM) for monocular depth. Backs notebooks/11_ufm.ipynb.
+
+Paper: S. Sudhakar, S. Karaman, V. Sze, "Uncertainty from Motion for DNN monocular depth
+estimation", ICRA 2022.
+
+Files: `net.py` the heteroscedastic depth CNN, its ensemble, training and the shipped
+weights; `method.py` the UfM point-cloud update, the metrics and the comparison of
+aleatoric-only, ensemble and ensemble-UfM; `views.py` the figures and the frame scrubber;
+`__main__.py` the command `python -m lab.ufm train`.
+"""
+from .method import (CONFIDENCE_LEVELS, METHODS, Comparison, PointCloud, Run, calibration_curve, claim_numbers,
+                     compare, evaluate, expected_calibration_error, gaussian_nll, merge_moments, observe,
+                     per_frame_nll, pixel_rays, relative_pose, reproject, rmse, run_method, summary,
+                     transform_cloud, ufm_step)
+from .net import (LOGVAR_MAX, LOGVAR_MIN, DepthNet, Ensemble, TrainConfig, gaussian_nll_loss, load_ensemble,
+                  predict, save_ensemble, train_ensemble, train_member, training_frames)
+from .views import calibration_figure, explorer, nll_figure
+
+SCALES = {
+    "small": dict(width=64, height=48, n_frames=30, eval_seeds=(0, 1, 2), max_points_factor=4),
+    "paper": dict(width=64, height=48, n_frames=60, eval_seeds=(0, 1, 2, 3, 4), max_points_factor=4),
+}
+
+__all__ = [
+    "SCALES", "METHODS", "CONFIDENCE_LEVELS", "LOGVAR_MIN", "LOGVAR_MAX",
+    "DepthNet", "Ensemble", "TrainConfig", "gaussian_nll_loss", "train_member", "training_frames",
+    "save_ensemble", "load_ensemble", "train_ensemble", "predict",
+    "pixel_rays", "observe", "relative_pose", "merge_moments", "PointCloud", "transform_cloud", "reproject",
+    "ufm_step", "gaussian_nll", "rmse", "calibration_curve", "expected_calibration_error",
+    "Run", "run_method", "evaluate", "per_frame_nll", "Comparison", "compare", "summary", "claim_numbers",
+    "calibration_figure", "nll_figure", "explorer",
+]
