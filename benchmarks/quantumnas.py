@@ -1,7 +1,7 @@
 """QuantumNAS (notebooks/14_quantumnas.ipynb): one training epoch of a 4-qubit, 3-block `u3cu3`
 classifier on the 4x4 digits, timed three ways (process CPU time, one thread):
 
-* `lab.qsim`, the batched torch statevector simulator: forward + backward (exact gradients);
+* `lab.quantumnas.qsim`, the batched torch statevector simulator: forward + backward (exact gradients);
 * `qiskit.quantum_info.Statevector`, one sample at a time: forward only;
 * Qiskit's `StatevectorEstimator` primitive, all samples in one pub: forward only.
 
@@ -27,8 +27,8 @@ def main(n_samples: int = 240, batch: int = 32) -> None:
     from qiskit.primitives import StatevectorEstimator
     from qiskit.quantum_info import SparsePauliOp, Statevector
 
-    from lab import qsim
     from lab import quantumnas as qn
+    from lab.quantumnas import qsim
 
     torch.set_num_threads(1)
     xtr, ytr, _, _ = qn.load_digits_4x4((0, 1, 2, 3), n_samples, 40, seed=0)
@@ -58,7 +58,7 @@ def main(n_samples: int = 240, batch: int = 32) -> None:
     def estimator_epoch():
         est.run([(qc, [[o] for o in obs], xtr)]).result()
 
-    rows = [("lab.qsim (torch), forward + backward", _cpu(torch_epoch, 3), True)]
+    rows = [("lab.quantumnas.qsim (torch), forward + backward", _cpu(torch_epoch, 3), True)]
     t_sv = _cpu(sv_epoch)
     t_est = _cpu(estimator_epoch)
     rows += [("qiskit Statevector, forward", t_sv, False),

@@ -1,4 +1,4 @@
-"""Speed of the synapse circuit solver (lab.synapse): the three stiff methods of
+"""Speed of the synapse circuit solver (lab.synapse.device): the three stiff methods of
 `scipy.integrate.solve_ivp` on the notebook-03 pulse and the notebook-10 Figure-1b
 protocol, and ngspice on the same current pulse train (CPU seconds, one thread)."""
 from __future__ import annotations
@@ -23,8 +23,8 @@ def _timed(fn, repeat: int = 3) -> tuple[float, object]:
 
 def main() -> None:
     from lab import mg_synapse as mg
-    from lab import spice
     from lab import synapse as s
+    from lab.synapse import spice
 
     cases = {
         "nb03: 1 V, 1 ms pulse + 0.3 s read (m=24)": (s.preset(), s.pulse_train("voltage", 1.0, 1e-3, 1, 0.3, lead=1e-3)),
@@ -39,7 +39,7 @@ def main() -> None:
         dev, w = mg.device("PCE + MgI2 SEI"), mg.figure1b_protocol(n=3, read=1.0)
         cpu_sp, sp = _timed(lambda: spice.run_ngspice(dev, w), repeat=1)
         cpu_us, res = _timed(lambda: s.simulate(dev, w, pts=40, rtol=1e-8), repeat=1)
-        dev_max = max(spice.compare(res, sp).values())
+        dev_max = max(spice.compare_with_spice(res, sp).values())
         print(f"\n6-pulse current train (m=10): ngspice {cpu_sp:.3f} s CPU, lab.synapse (rtol 1e-8) {cpu_us:.3f} s CPU, "
               f"largest relative deviation {100 * dev_max:.3f} %")
     else:

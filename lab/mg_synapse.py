@@ -209,3 +209,8 @@ def explorer(pts: int = 10, m: int = 8):
                            "NASICON-like + SEI": dict(sigma_el=ELECTRONIC_SIGMA["NASICON"], sei="on")})
     ex.refresh()
     return ex
+
+
+__all__ = ["SCALES", "BASE", "ELECTRONIC_SIGMA", "RESISTIVE_PHASE", "VARIANTS", "device", "explorer",
+           "figure1b", "figure1b_protocol", "leakage_resistance", "metrics", "metrics_table", "proton_device",
+           "retention"]

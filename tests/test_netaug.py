@@ -1,21 +1,22 @@
-"""Unit tests of lab.netaug: dynamic sub-networks, channel sorting, export, training."""
+"""Unit tests of lab.netaug (train.py, views.py): dynamic sub-networks, channel sorting, export, training."""
 import pytest
 import torch
 import torch.nn as nn
 
 from lab import netaug
 from lab.core import nets
+from lab.data import Digits, load_digits
 
 
 @pytest.fixture(scope="module")
 def full():
-    return netaug.load_digits()
+    return load_digits()
 
 
 @pytest.fixture(scope="module")
 def data(full):
     """A 400-image training subset, to keep the training tests fast."""
-    return netaug.Digits(full.x_train[:400], full.y_train[:400], full.x_test, full.y_test)
+    return Digits(full.x_train[:400], full.y_train[:400], full.x_test, full.y_test, full.classes)
 
 
 def test_digits_split(full):

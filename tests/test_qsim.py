@@ -1,11 +1,11 @@
-"""Unit tests of lab.qsim: every gate against qiskit.quantum_info.Statevector, batching,
+"""Unit tests of lab.quantumnas.qsim: every gate against qiskit.quantum_info.Statevector, batching,
 gradients and bad inputs."""
 import numpy as np
 import pytest
 import torch
 from qiskit.quantum_info import Statevector
 
-from lab import qsim
+from lab.quantumnas import qsim
 
 
 def _random_state(n, rng):

@@ -1,14 +1,14 @@
-"""Unit tests of lab.quantumnas, lab.quantumnas_device and lab.quantumnas_plots."""
+"""Unit tests of lab.quantumnas (search, device, vqe, views)."""
 import numpy as np
 import pytest
 import torch
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
-from lab import qsim
 from lab import quantumnas as qn
-from lab import quantumnas_plots as qp
+from lab import quantumnas as qp
+from lab.quantumnas import qsim
 from lab.core import plotting
-from lab.quantumnas_device import Device, _scaled_target, noisy_energy, noisy_expvals
+from lab.quantumnas.device import Device, _scaled_target, noisy_energy, noisy_expvals
 
 
 def test_scales():
@@ -32,7 +32,8 @@ def test_digits_match_sklearn_and_splits_are_disjoint():
     _, _, _, yte = qn.load_digits_4x4((0, 1, 2, 3), 100, 40, seed=3)
     assert np.bincount(yte).tolist() == [10, 10, 10, 10]
     y = np.array([0] * 30 + [1] * 10)
-    tr, te = qn._stratified_split(y, 20, 8, np.random.default_rng(0))
+    from lab.quantumnas import search
+    tr, te = search._stratified_split(y, 20, 8, np.random.default_rng(0))
     assert len(tr) == 20 and len(te) == 8 and not set(tr) & set(te)
     assert np.bincount(y[tr]).tolist() == [15, 5] and np.bincount(y[te]).tolist() == [6, 2]
 

@@ -1,10 +1,10 @@
-"""Cross-validation of lab.synapse against ngspice (lab.spice): node voltages and G(t)
+"""Cross-validation of lab.synapse against ngspice (lab.synapse.spice): node voltages and G(t)
 within 1 % for a voltage pulse and a current pulse train."""
 import numpy as np
 import pytest
 
 from lab import mg_synapse as mg
-from lab import spice
+from lab.synapse import spice
 from lab import synapse as s
 
 needs_ngspice = pytest.mark.skipif(spice.ngspice_path() is None,
@@ -35,7 +35,7 @@ def test_voltage_pulse_matches_ngspice():
     d = s.preset(m=12, n_e=2, R_e=5e8)
     w = s.pulse_train("voltage", 1.0, 1e-3, 1, 5e-3, rest=0.0, lead=1e-3)
     res = s.simulate(d, w, pts=60, rtol=1e-8)
-    dev = spice.compare(res, spice.run_ngspice(d, w))
+    dev = spice.compare_with_spice(res, spice.run_ngspice(d, w))
     assert max(dev.values()) < 0.01, dev
 
 
@@ -44,7 +44,7 @@ def test_current_pulse_train_matches_ngspice():
     d = mg.device("PCE + MgI2 SEI", m=8)
     w = mg.figure1b_protocol(n=2, read=1.0)
     res = s.simulate(d, w, pts=40, rtol=1e-8)
-    dev = spice.compare(res, spice.run_ngspice(d, w))
+    dev = spice.compare_with_spice(res, spice.run_ngspice(d, w))
     assert max(dev.values()) < 0.01, dev
 
 

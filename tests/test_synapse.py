@@ -1,4 +1,4 @@
-"""Unit tests of lab.synapse (+ synapse_analysis, synapse_views): known limits,
+"""Unit tests of lab.synapse (device, waveforms, analysis, views): known limits,
 conservation, bad inputs and determinism."""
 import math
 
@@ -8,7 +8,8 @@ from scipy.linalg import expm
 from scipy.optimize import approx_fprime
 
 from lab import synapse as s
-from lab import synapse_analysis as sa
+from lab import synapse as sa
+from lab.synapse.device import Model
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def test_scales():
 def test_analytic_jacobian_matches_finite_differences(dev):
     rng = np.random.default_rng(0)
     for mode, val, re in (("V", 0.7, math.inf), ("V", -0.4, 1e8), ("I", 1e-8, math.inf), ("I", -2e-8, 1e8)):
-        m = s._Model(dev.replace(R_e=re, k_out=1e-9))
+        m = Model(dev.replace(R_e=re, k_out=1e-9))
         y = m.y0()
         y[:m.ith.start] += rng.normal(0, 0.1, m.ith.start)
         y[m.ith] += rng.uniform(0, 0.05, dev.m)
@@ -84,7 +85,7 @@ def test_charge_conservation(dev):
     trap = np.concatenate([[0], np.cumsum(0.5 * (r.I_F[1:] + r.I_F[:-1]) * np.diff(r.t))])
     assert abs(trap[-1] - r.q_inserted[-1]) < 0.02 * np.abs(r.q_inserted).max()
     # KCL at the channel interface: stack charge = Faradaic charge + double-layer charge
-    m = s._Model(dev)
+    m = Model(dev)
     v_c = r.states[:, m.ic]
     assert np.allclose(r.q_stack, r.q_F + m.Cc * v_c, atol=1e-4 * np.abs(r.q_stack).max())
     # current mode without leakage: the gate charge is exactly I * width
@@ -170,7 +171,7 @@ def test_determinism_same_inputs_same_numbers(dev):
 
 
 def test_views(build_tmp, dev):
-    from lab import synapse_views as v
+    v = s
     from lab.core.plotting import unlabelled_axes
     p = v.schematic(fmt="svg")
     assert p.is_file() and p.stat().st_size > 1000 and str(p).startswith(str(build_tmp))

@@ -1,5 +1,5 @@
 """Figures and the explorer of notebooks/01_netaug.ipynb (Network Augmentation); the
-training itself is in `lab.netaug`."""
+training itself is in `train.py`."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -7,7 +7,9 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from lab.core import checks, plotting
-from lab.netaug import Digits, Result, TinyNet, gains, model_cost, mults, train
+from lab.data.digits import Digits
+
+from .train import Result, TinyNet, gains, model_cost, mults, train
 
 
 def _gain_points(results: Sequence[Result]) -> tuple[list[int], list[float], list[float]]:
@@ -95,5 +97,3 @@ def explorer(data: Digits, results: Sequence[Result], epochs: int = 15, batch: i
     ex.refresh()
     return ex
 
-
-__all__ = ["explorer", "gain_figure"]

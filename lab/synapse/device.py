@@ -1,7 +1,7 @@
 """Equivalent-circuit model of an electrochemical artificial synapse (M. Huang, M. Onen,
 J. A. del Alamo, J. Li, B. Yildiz, MTL 2022).
 
-Backs notebooks/03_synapse.ipynb (and notebooks/10_mg_synapse.ipynb reuses it).
+The device model of notebooks/03_synapse.ipynb (notebooks/10_mg_synapse.ipynb reuses it).
 
 The device is a three-terminal protonic programmable resistor: gate reservoir |
 electrolyte | channel. Between the gate terminal and the channel contact sits a series
@@ -31,7 +31,7 @@ Sign convention: positive gate voltage / current drives ions into the channel
 (potentiation); E_eq(theta) is the cell's open-circuit voltage in that direction,
 zero at the initial filling theta0.
 
-The drive is a `Waveform` (lab/synapse_waveforms.py): segments of given duration, each voltage- or current-
+The drive is a `Waveform` (waveforms.py): segments of given duration, each voltage- or current-
 controlled (an open gate is current control with I = 0). `simulate` integrates segment
 by segment with `scipy.integrate.solve_ivp` (LSODA by default; BDF and Radau on request)
 and an analytic Jacobian, restarting at every edge so the discontinuities are respected.
@@ -47,22 +47,11 @@ from scipy.integrate import solve_ivp
 
 from lab.core.checks import (check_choice, check_int, check_nonnegative, check_number,
                              check_positive, check_type)
-from lab.synapse_waveforms import Segment, Waveform, pulse_train  # noqa: F401  (re-exported)
+from .waveforms import Waveform
 
 F = 96485.33212      # Faraday constant [C/mol]
 R_GAS = 8.314462618  # gas constant [J/(mol K)]
 EPS0 = 8.8541878128e-12  # vacuum permittivity [F/m]
-
-SCALES = {
-    # n_e electrolyte cells, m channel segments, pts: output samples per waveform segment;
-    # pair_intervals [s]: pulse-pair sweep; lever_thickness [m], lever_sigma [S/m]: design levers
-    "small": dict(n_e=3, m=24, pts=50, pair_intervals=[2e-3, 5e-3, 20e-3, 80e-3, 300e-3],
-                  lever_thickness=[5e-9, 10e-9, 20e-9], lever_sigma=[5e-6, 2e-5]),
-    "paper": dict(n_e=6, m=60, pts=120, pair_intervals=[1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3,
-                                                          300e-3, 1.0],
-                  lever_thickness=[3e-9, 5e-9, 10e-9, 20e-9, 40e-9], lever_sigma=[2.5e-6, 5e-6, 2e-5, 4e-5]),
-}
-
 
 # --------------------------------------------------------------------------- device
 @dataclass(frozen=True)
@@ -220,8 +209,9 @@ def preset(name: str = "psg_wo3", **overrides) -> Device:
 
 
 # --------------------------------------------------------------------------- model
-class _Model:
-    """Right-hand side and analytic Jacobian of the stack for one device."""
+class Model:
+    """Right-hand side and analytic Jacobian of the stack for one device (shared by
+    `simulate`, the small-signal analysis and the SPICE export)."""
 
     def __init__(self, dev: Device):
         self.dev = d = dev
@@ -441,7 +431,7 @@ def simulate(device: Device, waveform: Waveform, *, pts: int = 50, rtol: float =
     check_choice("method", method, ("BDF", "Radau", "LSODA"))
     if first_step_rel is not None:
         first_step_rel = check_number("first_step_rel", first_step_rel, lo=0.0, hi=0.5, lo_open=True)
-    mdl = _Model(device)
+    mdl = Model(device)
     y = mdl.y0() if y0 is None else np.array(y0, dtype=float)
     if y.shape != (mdl.n,) or not np.isfinite(y).all():
         raise ValueError(f"y0 must be a finite vector of length {mdl.n}")
@@ -476,7 +466,7 @@ def simulate(device: Device, waveform: Waveform, *, pts: int = 50, rtol: float =
     return res
 
 
-def _at(res: Result, t: float, side: str) -> int:
+def at(res: Result, t: float, side: str) -> int:
     """Index of the sample at time t, on the segment that ends ("left") or starts ("right") there."""
     idx = np.flatnonzero(np.isclose(res.t, t, rtol=0, atol=1e-12 * max(1.0, abs(t))))
     if idx.size == 0:
@@ -490,9 +480,9 @@ def _pulse_rows(res: Result, edges) -> list:
     for i, s in enumerate(segs):
         if s.kind != "pulse":
             continue
-        a, b = _at(res, edges[i], "right"), _at(res, edges[i + 1], "left")
+        a, b = at(res, edges[i], "right"), at(res, edges[i + 1], "left")
         nxt = i + 1 if i + 1 < len(segs) and segs[i + 1].kind == "rest" else i
-        c = _at(res, edges[nxt + 1], "left")
+        c = at(res, edges[nxt + 1], "left")
         rows.append(dict(pulse=s.pulse, start=edges[i], end=edges[i + 1], amplitude=s.value, mode=s.mode,
                          G_before=res.G[a], G_end=res.G[b], G_read=res.G[c], dG=res.G[c] - res.G[a],
                          dG_peak=res.G[b] - res.G[a], energy=res.energy[b] - res.energy[a],
@@ -500,14 +490,3 @@ def _pulse_rows(res: Result, edges) -> list:
                          q_F=res.q_F[c] - res.q_F[a], V_max=float(np.max(np.abs(res.V[a:b + 1])))))
     return rows
 
-
-def explorer(**kwargs):
-    """The pulse-waveform designer (see `lab.synapse_views.explorer`)."""
-    from lab.synapse_views import explorer as _explorer
-    return _explorer(**kwargs)
-
-
-def schematic(**kwargs):
-    """Figure 1: the equivalent circuit (see `lab.synapse_views.schematic`)."""
-    from lab.synapse_views import schematic as _schematic
-    return _schematic(**kwargs)

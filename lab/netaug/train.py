@@ -1,6 +1,6 @@
 """Network Augmentation for Tiny Deep Learning (H. Cai, C. Gan, J. Lin, S. Han; ICLR 2022).
 
-Backs notebooks/01_netaug.ipynb.
+Backs notebooks/01_netaug.ipynb (the training; figures and explorer in views.py).
 
 Tiny networks under-fit, so regularisers that fight over-fitting (dropout, data
 augmentation) do not help them. NetAug augments the *model* instead: the tiny network
@@ -40,15 +40,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lab.core import checks
+from lab.data.digits import Digits
 from lab.core.nets import DynamicBatchNorm2d, DynamicConv2d, DynamicLinear, count_macs, count_params
-
-SCALES = {
-    # base_width: the tiny model (0.5 -> 412 parameters); sizes: model sizes of the size sweep
-    "small": dict(epochs=12, seeds=(0, 1, 2), base_width=0.5, sizes=(0.5, 2.0), batch=256, lr=0.02,
-                  dropout=0.3, alpha=1.0),
-    "paper": dict(epochs=30, seeds=(0, 1, 2, 3, 4), base_width=0.5, sizes=(0.5, 1.0, 2.0, 4.0), batch=128,
-                  lr=0.01, dropout=0.3, alpha=1.0),
-}
 
 # the authors' default augmentation multipliers
 WIDTH_MULTS = (1.0, 1.8, 2.6)
@@ -65,29 +58,6 @@ def _ch(c: float) -> int:
 
 
 # ----------------------------------------------------------------------------- data
-@dataclass
-class Digits:
-    """scikit-learn's 8x8 digits split into train and test (fixed split)."""
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-
-
-def load_digits(test_fraction: float = 0.3, split_seed: int = 0) -> Digits:
-    """The digits (1797 images, 8x8, 10 classes) scaled to [0, 1], stratified split."""
-    from sklearn.datasets import load_digits as _load
-    from sklearn.model_selection import train_test_split
-    test_fraction = checks.check_number("test_fraction", test_fraction, lo=0.05, hi=0.9)
-    split_seed = checks.check_int("split_seed", split_seed, lo=0)
-    d = _load()
-    x = (d.images / 16.0).astype(np.float32)[:, None]
-    xtr, xte, ytr, yte = train_test_split(x, d.target, test_size=test_fraction, random_state=split_seed,
-                                          stratify=d.target)
-    t = torch.from_numpy
-    return Digits(t(xtr), t(ytr).long(), t(xte), t(yte).long())
-
-
 def augment_batch(x: torch.Tensor, gen: torch.Generator, max_shift: int = 1, noise: float = 0.05) -> torch.Tensor:
     """Data augmentation: random translation by up to `max_shift` pixels (zero fill)
     and Gaussian pixel noise of std `noise`. x: (N, 1, H, W)."""
@@ -233,7 +203,7 @@ def recalibrate_bn(net: nn.Module, x: torch.Tensor, batch: int = 512) -> None:
 def export_tiny(net: TinyNet) -> TinyNet:
     """A plain TinyNet of the base shape holding the tiny model's weight slices."""
     checks.check_type("net", net, TinyNet)
-    plain = TinyNet(net.base_width, 1.0, 1.0, dropout=net.drop.p)
+    plain = TinyNet(net.base_width, 1.0, 1.0, dropout=net.drop.p, n_classes=net.classifier.out_features)
     sd = plain.state_dict()
     for name, p in net.state_dict().items():
         sd[name] = p[tuple(slice(0, s) for s in sd[name].shape)].clone()
@@ -268,32 +238,41 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(acc)
 
 
+MAX_EPOCHS = 1000   # a documented bound: 1000 epochs of the widest model take about an hour on a laptop core
+
+
 def train(method: str, data: Digits, seed: int, epochs: int = 30, base_width: float = 1.0, batch: int = 128,
           lr: float = 0.01, dropout: float = 0.3, alpha: float = 1.0, width_mults: Sequence[float] = WIDTH_MULTS,
           expand_mults: Sequence[float] = EXPAND_MULTS, sort_every: int = 5, stop_width_at: float = 0.5) -> Result:
     """Train the tiny model with one method ("baseline", "dropout", "augment", "netaug").
+    data: a `lab.data.Digits` split ((N, 1, 8, 8) images). epochs: 1..MAX_EPOCHS.
     Adam with cosine learning-rate decay; `seed` fixes initialisation, batch order,
     augmentations and the sampled augmented models. Returns the exported tiny model."""
     checks.check_choice("method", method, METHODS)
     checks.check_type("data", data, Digits)
-    seed = checks.check_int("seed", seed, lo=0)
-    epochs = checks.check_int("epochs", epochs, lo=1)
-    batch = checks.check_int("batch", batch, lo=1)
-    lr = checks.check_positive("lr", lr)
+    if data.x_train.ndim != 4 or data.x_train.shape[1:] != (1, 8, 8):
+        raise ValueError(f"data must hold (N, 1, 8, 8) images (load_digits(flat=False)); got {data.x_train.shape}")
+    seed = checks.check_int("seed", seed, lo=0, hi=2**32 - 1)
+    epochs = checks.check_int("epochs", epochs, lo=1, hi=MAX_EPOCHS)
+    batch = checks.check_int("batch", batch, lo=1, hi=100_000)
+    lr = checks.check_number("lr", lr, lo=0.0, hi=10.0, lo_open=True)
+    dropout = checks.check_number("dropout", dropout, lo=0.0, hi=1.0, hi_open=True)
+    base_width = checks.check_number("base_width", base_width, lo=0.25, hi=16.0)
     alpha = checks.check_number("alpha", alpha, lo=0.0, hi=10.0)
-    sort_every = checks.check_int("sort_every", sort_every, lo=1)
+    sort_every = checks.check_int("sort_every", sort_every, lo=1, hi=MAX_EPOCHS)
     stop_width_at = checks.check_number("stop_width_at", stop_width_at, lo=0.0, hi=1.0)
     for name, mults in (("width_mults", width_mults), ("expand_mults", expand_mults)):
         arr = checks.check_array(name, mults, ndim=1, lo=1.0, hi=8.0)
         if arr.min() != 1.0:
             raise ValueError(f"{name} must contain 1.0 (the tiny model itself); got {list(mults)}")
+    x_train, y_train, x_test, y_test = data.torch()
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     aug = method == "netaug"
     net = TinyNet(base_width, max(width_mults) if aug else 1.0, max(expand_mults) if aug else 1.0,
-                  dropout=dropout if method == "dropout" else 0.0)
+                  dropout=dropout if method == "dropout" else 0.0, n_classes=data.n_classes)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    n = len(data.y_train)
+    n = len(y_train)
     steps = epochs * ((n + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     curve = []
@@ -303,7 +282,7 @@ def train(method: str, data: Digits, seed: int, epochs: int = 30, base_width: fl
         ep_loss = 0.0
         for i in range(0, n, batch):
             idx = perm[i:i + batch]
-            x, y = data.x_train[idx], data.y_train[idx]
+            x, y = x_train[idx], y_train[idx]
             if method == "augment":
                 x = augment_batch(x, gen)
             opt.zero_grad()
@@ -318,11 +297,13 @@ def train(method: str, data: Digits, seed: int, epochs: int = 30, base_width: fl
         if aug and (ep + 1) % sort_every == 0 and ep + 1 < epochs:
             sort_channels(net)
         curve.append(ep_loss / n)
+    if not np.all(np.isfinite(curve)):
+        raise ValueError(f"training diverged (non-finite loss) with lr={lr:g}; use a smaller lr")
     tiny = export_tiny(net) if aug else net
-    recalibrate_bn(tiny, data.x_train)
+    recalibrate_bn(tiny, x_train)
     tiny.eval()
-    return Result(method, seed, float(base_width), curve, accuracy(tiny, data.x_train, data.y_train),
-                  accuracy(tiny, data.x_test, data.y_test), tiny)
+    return Result(method, seed, float(base_width), curve, accuracy(tiny, x_train, y_train),
+                  accuracy(tiny, x_test, y_test), tiny)
 
 
 def compare(data: Digits, seeds: Sequence[int], methods: Sequence[str] = METHODS, **kw) -> list[Result]:
@@ -380,5 +361,3 @@ def mults(max_mult: float, n: int) -> tuple[float, ...]:
     max_mult = checks.check_number("max_mult", max_mult, lo=1.0, hi=8.0)
     return tuple(float(round(v, 3)) for v in np.linspace(1.0, max_mult, checks.check_int("n", n, lo=1)))
 
-
-from lab.netaug_viz import explorer, gain_figure  # noqa: E402,F401  (figures and widget)

@@ -1,7 +1,7 @@
-"""Gate waveforms for the synapse circuit model of `lab.synapse`: segments of voltage or
+"""Gate waveforms for the synapse circuit model (device.py): segments of voltage or
 current control (an open gate is I = 0), concatenated into pulse trains with read periods.
 
-Backs notebooks/03_synapse.ipynb and notebooks/10_mg_synapse.ipynb (through lab/synapse.py).
+Used by notebooks/03_synapse.ipynb and notebooks/10_mg_synapse.ipynb.
 """
 from __future__ import annotations
 

@@ -1,21 +1,18 @@
-"""QuantumNAS: noise-adaptive search for robust quantum circuits (H. Wang, Y. Ding, J. Gu,
-Z. Li, Y. Lin, D. Z. Pan, F. T. Chong, S. Han; HPCA 2022).
-
-Backs notebooks/14_quantumnas.ipynb. The pieces, in the paper's order:
+"""The QuantumNAS method of notebooks/14_quantumnas.ipynb (Wang et al., HPCA 2022). The pieces, in the paper's order:
 
 1. data: scikit-learn's handwritten digits, average-pooled 8x8 -> 4x4 (16 angles), encoded
    on 4 qubits by the `4x4_ryzxy` encoder (layers of RY, RZ, RX, RY);
 2. design spaces (`SPACES`) and the `SuperCircuit`, whose SubCircuits keep the first k ops
    of each layer and the first b blocks (front sharing), trained one random SubCircuit per step;
 3. `evolve`: the evolutionary co-search of SubCircuit and physical-qubit layout, scored with
-   inherited weights under a fake IBM backend's noise model (`lab.quantumnas_device`);
+   inherited weights under a fake IBM backend's noise model (device.py);
 4. `prune`: iterative magnitude pruning of angles near 0 (mod 2 pi) with fine-tuning;
 5. `run_pipeline`: the four contenders (human baseline, random, searched, searched+pruned);
    `vqe_pipeline`: the same search for the H2 ground energy.
 
-Training runs on the torch simulator `lab.qsim`; the encoder's output states are computed once
+Training runs on the torch simulator qsim.py; the encoder's output states are computed once
 and reused, since only the trainable part of the circuit changes during training.
-Figures and the explorer live in `lab.quantumnas_plots`.
+Figures and the explorer live in views.py, the noisy device in device.py, the H2 VQE in vqe.py.
 """
 from __future__ import annotations
 
@@ -26,25 +23,9 @@ import numpy as np
 import torch
 
 from . import qsim
-from .core.checks import check_array, check_choice, check_int, check_number, check_type
-from .quantumnas_device import (BACKENDS, Device, get_device, noisy_energies, noisy_energy,  # noqa: F401
-                                noisy_expvals, noisy_expvals_many)
-
-SCALES = {
-    "small": dict(n_train=240, n_test=40, n_val=16, max_blocks=3, super_steps=350, train_steps=80,
-                  finetune_steps=30, batch=32, lr=0.05, population=8, parents=4, mutations=3,
-                  crossovers=1, iterations=4, mutation_p=0.4, shots=256, prune_ratio=0.25,
-                  prune_stages=2, seeds=(0, 1, 2), sweep_blocks=(1, 2, 3), backend="FakeQuitoV2",
-                  vqe_blocks=3, vqe_steps=80, vqe_population=6, vqe_iterations=3,
-                  two_class=dict(super_steps=100, train_steps=40, finetune_steps=10, population=4, parents=2,
-                                 mutations=2, crossovers=1, iterations=2)),
-    "paper": dict(n_train=260, n_test=100, n_val=100, max_blocks=8, super_steps=2000, train_steps=600,
-                  finetune_steps=200, batch=64, lr=0.05, population=40, parents=10, mutations=20,
-                  crossovers=10, iterations=40, mutation_p=0.4, shots=8192, prune_ratio=0.5,
-                  prune_stages=5, seeds=(0, 1, 2), sweep_blocks=(1, 2, 3, 4, 5, 6, 7, 8),
-                  backend="FakeQuitoV2", vqe_blocks=8, vqe_steps=600, vqe_population=40, vqe_iterations=40,
-                  two_class=dict()),
-}
+from lab.core.claims import Measured
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
+from .device import Device, get_device, noisy_expvals, noisy_expvals_many
 
 N_QUBITS = 4
 #: design spaces: each block is a sequence of (gate, pattern) layers; "single" puts the gate on
@@ -612,16 +593,16 @@ def _per_seed(results: Sequence[PipelineResult], name: str, metric: str) -> np.n
     return np.array([getattr(r.contenders[name], metric) for r in results], dtype=float)
 
 
-def claim_searched_beats_baseline(results: Sequence[PipelineResult]) -> dict:
+def claim_searched_beats_baseline(results: Sequence[PipelineResult]) -> Measured:
     """Claim 1: QuantumNAS's noisy accuracy is above the human baseline's in every seed."""
     q, b = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, "human baseline", "acc_noisy")
     wins = int(np.sum(q > b))
-    return dict(holds=bool(wins == len(q)),
-                text=f"{100 * q.mean():.1f} ± {100 * q.std():.1f} vs {100 * b.mean():.1f} ± {100 * b.std():.1f}",
-                note=f"noisy test accuracy, searched vs baseline; searched higher in {wins} of {len(q)} seeds")
+    return Measured(f"{100 * q.mean():.1f} ± {100 * q.std():.1f} vs {100 * b.mean():.1f} ± {100 * b.std():.1f}",
+                    bool(wins == len(q)),
+                    note=f"noisy test accuracy, searched vs baseline; searched higher in {wins} of {len(q)} seeds")
 
 
-def claim_pruning(results: Sequence[PipelineResult], tolerance: float = 0.05) -> dict:
+def claim_pruning(results: Sequence[PipelineResult], tolerance: float = 0.05) -> Measured:
     """Claim 2: pruning lowers the native gate count in every seed, and the mean noisy accuracy
     drops by at most `tolerance` (fraction)."""
     tolerance = check_number("tolerance", tolerance, lo=0.0, hi=1.0)
@@ -629,35 +610,16 @@ def claim_pruning(results: Sequence[PipelineResult], tolerance: float = 0.05) ->
     a0, a1 = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, "QuantumNAS + pruning", "acc_noisy")
     fewer = bool(np.all(g1 < g0))
     kept = bool(a1.mean() >= a0.mean() - tolerance)
-    return dict(holds=fewer and kept,
-                text=(f"native gates {g0.mean():.0f} -> {g1.mean():.0f}; noisy acc {100 * a0.mean():.1f} -> "
-                      f"{100 * a1.mean():.1f} %"),
-                note=f"mean over {len(g0)} seeds; fewer gates in every seed: {fewer}; accuracy kept within "
-                     f"{100 * tolerance:.0f} points: {kept}")
+    return Measured(f"native gates {g0.mean():.0f} -> {g1.mean():.0f}; noisy acc {100 * a0.mean():.1f} -> "
+                    f"{100 * a1.mean():.1f} %", fewer and kept,
+                    note=f"mean over {len(g0)} seeds; fewer gates in every seed: {fewer}; accuracy kept within "
+                         f"{100 * tolerance:.0f} points: {kept}")
 
 
-def claim_accuracy(results: Sequence[PipelineResult], paper: float, task: str) -> dict:
-    """Claim 3: the searched circuit's noisy accuracy [%] against the paper's number."""
+def claim_accuracy(results: Sequence[PipelineResult], paper: float, task: str) -> Measured:
+    """Claim 3: the searched circuit's noisy accuracy [%] against the paper's number (a fraction)."""
     a = _per_seed(results, "QuantumNAS", "acc_noisy")
     note = (f"{task} on 4x4-pooled sklearn digits (not 28x28 MNIST), fake-backend noise model (not the real "
             f"device), laptop-scale training; {len(a)} seed(s)")
-    return dict(holds=bool(a.mean() >= paper), value=f"{100 * a.mean():.1f} ± {100 * a.std():.1f}", note=note)
-
-
-def closing_note(summary4: dict, summary2: dict, v: VQEResult, backend: str) -> str:
-    """Markdown: every contender's accuracies per task on the backend, and the VQE energies."""
-    lines = [f"Backend: **{backend}** (fake IBM backend, Aer noise model from its calibration snapshot).", "",
-             "| task | contender | native gates | noise-free acc [%] | noisy acc [%] |", "|---|---|---|---|---|"]
-    for task, summ in (("4-class", summary4), ("2-class", summary2)):
-        for name, m in summ.items():
-            lines.append(f"| {task} | {name} | {m['n_native'][0]:.0f} | {100 * m['acc_clean'][0]:.1f} ± "
-                         f"{100 * m['acc_clean'][1]:.1f} | {100 * m['acc_noisy'][0]:.1f} ± {100 * m['acc_noisy'][1]:.1f} |")
-    lines += ["", f"H2 VQE: exact {v.exact:.5f} Ha; QuantumNAS {v.energy_clean:.5f} Ha noise-free, "
-              f"{v.energy_noisy:.4f} Ha noisy; human baseline {v.baseline_clean:.5f} Ha noise-free, "
-              f"{v.baseline_noisy:.4f} Ha noisy."]
-    return "\n".join(lines)
-
-
-# the H2 VQE part lives in its own module; re-exported here so that `quantumnas` is the one entry point
-from .quantumnas_vqe import (H2_TERMS, VQEResult, claim_vqe, energy, exact_ground_energy,  # noqa: E402,F401
-                             h2_matrix, vqe_frame, vqe_pipeline)
+    return Measured(f"{100 * a.mean():.1f} ± {100 * a.std():.1f}", bool(a.mean() >= paper), note=note,
+                    number=float(100 * a.mean()))

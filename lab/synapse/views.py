@@ -1,7 +1,6 @@
-"""Figures and the explorer of the synapse circuit model (`lab.synapse`): the circuit
-diagram (Figure 1), the three Figure-2 panels, and the pulse-waveform designer.
-
-Backs notebooks/03_synapse.ipynb (with lab/synapse.py).
+"""Figures and the explorer of the synapse circuit model: the circuit diagram (Figure 1),
+the three Figure-2 panels, the pulse-waveform designer, and the overlay of our solver on
+ngspice. Part of notebooks/03_synapse.ipynb and notebooks/10_mg_synapse.ipynb.
 """
 from __future__ import annotations
 
@@ -15,7 +14,9 @@ from lab.core import plotting
 from lab.core.checks import check_choice, check_int, check_type
 from lab.core.paths import build_dir
 from lab.core.widgets import Explorer, dropdown, int_slider, readout_table, slider
-from lab.synapse import Device, Result, pulse_train, preset, simulate
+from .analysis import relaxation
+from .device import PRESET_NOTES, Device, Result, preset, simulate
+from .waveforms import pulse_train
 
 
 # ------------------------------------------------------------------------ Figure 1
@@ -162,7 +163,6 @@ def explorer(device: Device | None = None, pts: int = 30):
     polarity and read condition, plus electrolyte thickness/conductivity and channel
     thickness. Shows the three Figure-2 panels and a readout of ΔG per pulse, energy per
     pulse and relaxation after the last pulse."""
-    from lab.synapse_analysis import relaxation
     dev0 = device if device is not None else preset()
     check_type("device", dev0, Device)
     pts = check_int("pts", pts, lo=8, hi=1000)
@@ -215,7 +215,6 @@ def explorer(device: Device | None = None, pts: int = 30):
 def parameter_table(name: str = "psg_wo3"):
     """The preset's parameters with their sources/assumption notes, as a DataFrame."""
     import pandas as pd
-    from lab.synapse import PRESET_NOTES
     check_choice("name", name, PRESET_NOTES)
     return pd.DataFrame([dict(parameter=k, source=v) for k, v in PRESET_NOTES[name].items()])
 
@@ -225,3 +224,20 @@ def table(rows, columns: dict):
     columns = {new_name: (key, factor)}."""
     import pandas as pd
     return pd.DataFrame([{new: r[key] * f for new, (key, f) in columns.items()} for r in rows])
+
+
+def overlay_figure(res, spice_traces: dict, title: str = "our solver vs ngspice"):
+    """Two panels: gate voltage and conductance against time, our solver (lines) and
+    ngspice (dots)."""
+    check_type("res", res, Result)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.update_layout(template=plotting.TEMPLATE_NAME, height=520, title=title)
+    step = max(1, len(spice_traces["t"]) // 400)
+    for row, (ours, theirs, scale) in enumerate((("V", "V_gate", 1.0), ("G", "G", 1e6)), start=1):
+        fig.add_trace(go.Scatter(x=res.t, y=getattr(res, ours) * scale, mode="lines", name=f"{ours}: lab.synapse"),
+                      row=row, col=1)
+        fig.add_trace(go.Scatter(x=spice_traces["t"][::step], y=spice_traces[theirs][::step] * scale, mode="markers",
+                                 marker=dict(size=4), name=f"{ours}: ngspice"), row=row, col=1)
+    plotting.label_axes(fig, xaxis=plotting.label("time", "s"), xaxis2=plotting.label("time", "s"),
+                        yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"))
+    return fig

@@ -1,8 +1,8 @@
-"""Analysis of the synapse circuit of `lab.synapse`: small-signal admittance (state space
+"""Analysis of the synapse circuit (device.py): small-signal admittance (state space
 and analytic element impedances), relaxation after a pulse and its predicted time
 constants, pulse-pair interaction and the electrolyte design levers.
 
-Backs notebooks/03_synapse.ipynb (with lab/synapse.py).
+Part of notebooks/03_synapse.ipynb (the device model is device.py).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 
 from lab.core.checks import (check_array, check_choice, check_int, check_number, check_positive,
                              check_type)
-from lab.synapse import Device, Result, _at, _Model, pulse_train, simulate
+from .device import Device, Model, Result, at, simulate
+from .waveforms import pulse_train
 
 # ----------------------------------------------------------- small-signal analysis
 def linearize(device: Device, y: np.ndarray | None = None, mode: str = "V", value: float = 0.0):
@@ -22,7 +23,7 @@ def linearize(device: Device, y: np.ndarray | None = None, mode: str = "V", valu
     check_type("device", device, Device)
     check_choice("mode", mode, ("V",))
     value = check_number("value", value)
-    mdl = _Model(device)
+    mdl = Model(device)
     y = mdl.y0() if y is None else np.asarray(y, float)
     ns = mdl.iq
     A = mdl.jac(0.0, y, mode, value)[:ns, :ns]
@@ -60,7 +61,7 @@ def impedance_analytic(device: Device, omega, continuous: bool = False) -> np.nd
     check_type("device", device, Device)
     w = _omega("omega", omega)
     d, s = device, 1j * w
-    mdl = _Model(d)
+    mdl = Model(d)
     Rct_g = 1.0 / (mdl.I0g * mdl.fg)
     Rct_c = 1.0 / (mdl.I0c * mdl.fc)
     Zg = 1.0 / (s * mdl.Cg + 1.0 / Rct_g)
@@ -135,8 +136,8 @@ def relaxation(res: Result, pulse: int = 0):
     edges = res.waveform.edges()
     k = int(np.flatnonzero(np.isclose(edges, row["end"]))[0])
     stop = edges[k + 1] if k + 1 < len(edges) else res.t[-1]
-    b = _at(res, row["end"], "right")
-    e = _at(res, stop, "left")
+    b = at(res, row["end"], "right")
+    e = at(res, stop, "left")
     t = res.t[b:e + 1]
     G, Ges, Gion = res.G[b:e + 1], res.G_es[b:e + 1], res.G_ion[b:e + 1]
     frac = (G[0] - G[-1]) / (row["G_end"] - row["G_before"])
@@ -160,7 +161,7 @@ def relaxation_theory(device: Device) -> dict:
           t_ch^2 / (2 pi^2 D) for many segments.
     """
     check_type("device", device, Device)
-    mdl = _Model(device)
+    mdl = Model(device)
     rct = 1.0 / (mdl.I0c * mdl.fc)
     cmu1 = mdl.Qseg / device.de_eq(device.theta0)
     fast = rct * mdl.Cc * cmu1 / (mdl.Cc + cmu1)

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import qsim
-from .core.checks import check_array, check_choice, check_int, check_number, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 
 #: fake backends of at most 7 qubits offered by the notebook and its explorer
 BACKENDS = ("FakeQuitoV2", "FakeLimaV2", "FakeBelemV2", "FakeManilaV2", "FakeNairobiV2", "FakeJakartaV2")

@@ -9,10 +9,11 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from . import qsim
-from . import quantumnas as qn
-from .core import plotting, widgets
-from .core.checks import check_type
-from .quantumnas_device import BACKENDS, Device, get_device
+from . import search as qn
+from lab.core import plotting, widgets
+from lab.core.checks import check_type
+from .device import BACKENDS, Device, get_device
+from .vqe import VQEResult
 
 _SYMBOL = {"u3": "U3", "cu3": "U3", "rx": "RX", "ry": "RY", "rz": "RZ", "rzz": "ZZ", "rxx": "XX",
            "rzx": "ZX", "cx": "X", "cz": "Z", "sx": "SX", "h": "H"}
@@ -209,3 +210,17 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     ex.run_search = run_search
     ex.refresh()
     return ex
+
+
+def closing_note(summary4: dict, summary2: dict, v: VQEResult, backend: str) -> str:
+    """Markdown: every contender's accuracies per task on the backend, and the VQE energies."""
+    lines = [f"Backend: **{backend}** (fake IBM backend, Aer noise model from its calibration snapshot).", "",
+             "| task | contender | native gates | noise-free acc [%] | noisy acc [%] |", "|---|---|---|---|---|"]
+    for task, summ in (("4-class", summary4), ("2-class", summary2)):
+        for name, m in summ.items():
+            lines.append(f"| {task} | {name} | {m['n_native'][0]:.0f} | {100 * m['acc_clean'][0]:.1f} ± "
+                         f"{100 * m['acc_clean'][1]:.1f} | {100 * m['acc_noisy'][0]:.1f} ± {100 * m['acc_noisy'][1]:.1f} |")
+    lines += ["", f"H2 VQE: exact {v.exact:.5f} Ha; QuantumNAS {v.energy_clean:.5f} Ha noise-free, "
+              f"{v.energy_noisy:.4f} Ha noisy; human baseline {v.baseline_clean:.5f} Ha noise-free, "
+              f"{v.baseline_noisy:.4f} Ha noisy."]
+    return "\n".join(lines)

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core.checks import check_array, check_choice, check_int, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_type
 
 MAX_QUBITS = 8
 N_PARAMS = {"rx": 1, "ry": 1, "rz": 1, "u3": 3, "cu3": 3, "cx": 0, "cz": 0,

@@ -1,7 +1,7 @@
-"""SPICE export of the synapse circuit of `lab.synapse`, and a batch ngspice runner, to
+"""SPICE export of the synapse circuit (device.py), and a batch ngspice runner, to
 cross-validate our state-space solver against an independent circuit simulator.
 
-Backs notebooks/10_mg_synapse.ipynb (the overlay of the two simulators).
+Used by notebooks/10_mg_synapse.ipynb (the overlay of the two simulators is in views.py).
 
 `to_spice(device, waveform)` writes an ngspice netlist of the same circuit:
 R_s (+R_int), the gate interface (C_dl,g and a behavioural Butler-Volmer current source),
@@ -26,7 +26,8 @@ import numpy as np
 
 from lab.core.checks import check_number, check_positive, check_type
 from lab.core.paths import build_dir
-from lab.synapse import Device, Waveform, _Model
+from .device import Device, Model, Result
+from .waveforms import Waveform
 
 
 def ngspice_path() -> str | None:
@@ -65,7 +66,7 @@ def to_spice(device: Device, waveform: Waveform, *, edge: float = 1e-9, tstep: f
     check_type("waveform", waveform, Waveform)
     edge = check_positive("edge", edge)
     reltol = check_number("reltol", reltol, lo=1e-9, hi=1e-2)
-    m = _Model(device)
+    m = Model(device)
     d = device
     T = waveform.duration
     tstep = T / 2000 if tstep is None else check_positive("tstep", tstep)
@@ -153,18 +154,17 @@ def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, *
     return dict(t=t[keep], V_gate=vg[keep], v_c=vc[keep], theta1=th1[keep], G=g[keep])
 
 
-def compare(res, spice: dict, *, skip_edges: float = 1e-5) -> dict:
+def compare_with_spice(res, spice: dict, *, skip_edges: float = 1e-5) -> dict:
     """Largest relative deviations between our `Result` and ngspice's traces, on our sample
     times away from the waveform edges (within `skip_edges` s): for the gate voltage and the
     channel-interface voltage relative to their peak magnitude, for theta_1 and G relative to
     their own values."""
-    from lab.synapse import Result
     check_type("res", res, Result)
     edges = res.waveform.edges()
     t = res.t
     ok = np.min(np.abs(t[:, None] - edges[None, :]), axis=1) > skip_edges
     ok &= (t >= spice["t"][0]) & (t <= spice["t"][-1])
-    ic = _Model(res.device).ic
+    ic = Model(res.device).ic
     ours = dict(V_gate=res.V, v_c=res.states[:, ic], theta1=res.theta[:, 0], G=res.G)
     out = {}
     for k, y in ours.items():
@@ -175,22 +175,3 @@ def compare(res, spice: dict, *, skip_edges: float = 1e-5) -> dict:
             out[k] = float(np.max(np.abs(ys - y[ok])) / max(np.max(np.abs(y[ok])), 1e-30))
     return out
 
-
-def overlay_figure(res, spice_traces: dict, title: str = "our solver vs ngspice"):
-    """Two panels: gate voltage and conductance against time, our solver (lines) and
-    ngspice (dots)."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    from lab.core import plotting
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    fig.update_layout(template=plotting.TEMPLATE_NAME, height=520, title=title)
-    step = max(1, len(spice_traces["t"]) // 400)
-    for row, (ours, theirs, scale) in enumerate((("V", "V_gate", 1.0), ("G", "G", 1e6)), start=1):
-        fig.add_trace(go.Scatter(x=res.t, y=getattr(res, ours) * scale, mode="lines", name=f"{ours}: lab.synapse"),
-                      row=row, col=1)
-        fig.add_trace(go.Scatter(x=spice_traces["t"][::step], y=spice_traces[theirs][::step] * scale, mode="markers",
-                                 marker=dict(size=4), name=f"{ours}: ngspice"), row=row, col=1)
-    plotting.label_axes(fig, xaxis=plotting.label("time", "s"), xaxis2=plotting.label("time", "s"),
-                        yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"))
-    return fig
