@@ -38,6 +38,7 @@ def nest(mapping: Mapping) -> tuple:
 def tile_extents(workload: Workload, mapping: Mapping, level: int) -> dict:
     """Extent of every dim inside one tile of `level` (the loops of that level and below)."""
     check_type("workload", workload, Workload)
+    check_type("mapping", mapping, Mapping)
     level = check_int("level", level, lo=0, hi=len(mapping.levels) - 1)
     ext = {d: 1 for d in workload.dims}
     for lp in nest(mapping):
@@ -73,6 +74,7 @@ def keepers(mapping: Mapping, tensor: str) -> list:
 
 def dense_counts(arch: Arch, workload: Workload, mapping: Mapping) -> dict:
     """{(level name, tensor): dict(tile, changes, fills, reads, updates, drains)} in words."""
+    check_type("mapping", mapping, Mapping)
     mapping.validate(arch, workload)
     loops = nest(mapping)
     macs = workload.macs
@@ -107,6 +109,7 @@ def brute_force_counts(arch: Arch, workload: Workload, mapping: Mapping) -> dict
     """The same counts by walking every iteration point in order and collecting the set of
     coordinates each tile touches (independent of `dense_counts`; at most
     MAX_BRUTE_POINTS points)."""
+    check_type("mapping", mapping, Mapping)
     mapping.validate(arch, workload)
     if workload.macs > MAX_BRUTE_POINTS:
         raise ValueError(f"workload must have at most {MAX_BRUTE_POINTS} iteration points for brute force; "

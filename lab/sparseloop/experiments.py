@@ -39,6 +39,15 @@ def _size(name, v):
     return check_int(name, v, lo=4, hi=MAX_SIZE)
 
 
+def int_list(name: str, values, lo: int, hi: int, max_len: int) -> list:
+    """A non-empty sequence of at most max_len ints in [lo, hi]."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a list or tuple of ints in [{lo}, {hi}]; got {type(values).__name__}")
+    if not 1 <= len(values) <= max_len:
+        raise ValueError(f"{name} must hold 1..{max_len} values; got {len(values)}")
+    return [check_int(name, v, lo=lo, hi=hi) for v in values]
+
+
 def _densities(densities):
     d = check_array("densities", densities, ndim=1, lo=0.0, hi=1.0)
     if d.size > 64:
@@ -110,6 +119,8 @@ def crossover(df: pd.DataFrame, metric: str) -> dict:
 
 def crossover_table(ours: pd.DataFrame, artifact: pd.DataFrame) -> pd.DataFrame:
     """Ours beside the artifact's: the densities between which the winner changes."""
+    check_type("ours", ours, pd.DataFrame)
+    check_type("artifact", artifact, pd.DataFrame)
     rows = []
     for metric, what in (("energy_uJ", "energy"), ("cycles", "speed (cycles)")):
         for who, df in (("ours (model)", ours), ("artifact (Sparseloop)", artifact)):
@@ -128,7 +139,7 @@ def _cpu(fn, repeats: int = 1):
     return out, max(best, 1e-6)
 
 
-def compare(arch, wl, mp, opt: SparseOpt, A, B, densities: dict, model_repeats: int = 5) -> dict:
+def compare(arch, wl, mp, opt: SparseOpt, A, B, densities: dict, model_repeats: int = 5) -> dict:  # noqa: D401
     """Model (on `densities`) and simulator (on A, B): cycles, energy, relative errors (%),
     and the CPU seconds of each (the model's the best of `model_repeats`)."""
     r, tm = _cpu(lambda: evaluate(arch, wl, mp, opt, densities), model_repeats)
@@ -153,9 +164,7 @@ def validate_uniform(size: int = 128, densities=FIG1_DENSITIES, seeds=(0, 1, 2))
     operands sampled with the Uniform model the analytical model assumes, per seed."""
     size = _size("size", size)
     dens = _densities(densities)
-    seeds = [check_int("seeds", s, lo=0, hi=2**32 - 1) for s in seeds]
-    if not 1 <= len(seeds) <= 16:
-        raise ValueError(f"seeds must hold 1..16 seeds; got {len(seeds)}")
+    seeds = int_list("seeds", seeds, 0, 2**32 - 1, 16)
     arch, wl, mp = default_arch(), matmul(size, size, size), fig1_mapping(size, size, size)
     warm_up()
     rows = []
@@ -217,9 +226,7 @@ def validate_real(seeds=(0, 1, 2), sparsities=(0.5, 0.7, 0.9), n_images: int = 2
     """Model against simulator on real sparse data: A = the magnitude-pruned first-layer
     weights of `pruned_mlp` (hidden x 64), B = digits test images (n_images x 64, their
     own zeros); the model sees only each operand's measured density (Uniform)."""
-    seeds = [check_int("seeds", s, lo=0, hi=2**32 - 1) for s in seeds]
-    if not 1 <= len(seeds) <= 16:
-        raise ValueError(f"seeds must hold 1..16 seeds; got {len(seeds)}")
+    seeds = int_list("seeds", seeds, 0, 2**32 - 1, 16)
     sp = check_array("sparsities", sparsities, ndim=1, lo=0.0, hi=0.99)
     if sp.size > 16:
         raise ValueError(f"sparsities must hold at most 16 values; got {sp.size}")
@@ -244,9 +251,7 @@ def validate_real(seeds=(0, 1, 2), sparsities=(0.5, 0.7, 0.9), n_images: int = 2
 def speed(sizes=(64, 128, 256), density: float = 0.1, seed: int = 0) -> pd.DataFrame:
     """CPU seconds of the model and of the simulator on uniform random operands of growing
     size (size^3 matmul, both artifact designs), and their ratio."""
-    sz = [_size("sizes", s) for s in sizes]
-    if not 1 <= len(sz) <= 8:
-        raise ValueError(f"sizes must hold 1..8 sizes; got {len(sz)}")
+    sz = int_list("sizes", sizes, 4, MAX_SIZE, 8)
     density = check_number("density", density, lo=0.001, hi=1.0)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     warm_up()
@@ -328,6 +333,8 @@ def error_claim(df: pd.DataFrame, bound_pct: float) -> Measured:
 def crossover_claim(ours: pd.DataFrame, artifact: pd.DataFrame, metric: str) -> Measured:
     """Whether our crossover (bitmask starts to win on `metric`) falls between the same
     two sweep densities as the artifact's; the value is our interpolated crossing (%)."""
+    check_type("ours", ours, pd.DataFrame)
+    check_type("artifact", artifact, pd.DataFrame)
     a, o = crossover(artifact, metric), crossover(ours, metric)
     if o["at"] is None:
         return Measured("no crossover", False, "the winner never changes in our sweep")

@@ -118,6 +118,16 @@ def encode(tile, formats: tuple, rle_bits: int = 4, cp_bits: int | None = None) 
 
 
 # ----------------------------------------------------------------------------- the model's path
+def check_pmf(kname: str, pname: str, k, p, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """An occupancy distribution: values k (1-D, in [0, length]) and probabilities p (same
+    length, >= 0, summing to 1 within 1e-6)."""
+    k = np.asarray(check_array(kname, k, ndim=1, lo=0, hi=length), dtype=float)
+    p = np.asarray(check_array(pname, p, ndim=1, shape=(len(k),), lo=0.0), dtype=float)
+    if abs(p.sum() - 1.0) > 1e-6:
+        raise ValueError(f"{pname} must sum to 1; got {p.sum():g}")
+    return k, p
+
+
 def _log_comb(n, k):
     return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
 
@@ -168,6 +178,10 @@ def expected_bits(formats: tuple, rows: int, length: int, k: np.ndarray, p: np.n
     outer, inner = formats
     check_choice("formats outer rank", outer, FORMATS)
     rows, length = check_int("rows", rows, lo=1, hi=1 << 20), check_int("length", length, lo=1, hi=1 << 20)
+    k, p = check_pmf("k", "p", k, p, length)
+    rle_bits = check_int("rle_bits", rle_bits, lo=1, hi=16)
+    if cp_bits is not None:
+        cp_bits = check_int("cp_bits", cp_bits, lo=1, hi=32)
     f = fiber_stats(inner, length, k, p, rle_bits, cp_bits)
     ne = rows * (1 - f["p_empty"])
     every = outer in ("U", "UOP")

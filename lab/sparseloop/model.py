@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from ..core.checks import check_type
+from ..core.checks import check_choice, check_int, check_number, check_type
 from .dense import dense_counts, keepers, tile_shape
 from .density import DensityModel
-from .formats import coord_bits, expected_bits, expected_pads
-from .spec import Arch, Mapping, SparseOpt, Workload
+from .formats import check_pmf, coord_bits, expected_bits, expected_pads
+from .spec import FEATURES, INNER_FORMATS, Arch, Level, Mapping, SparseOpt, Workload
 
 ACTIONS = ("read", "write", "metadata_read", "metadata_write", "update", "compute")
 KINDS = ("actual", "gated", "skipped")
@@ -45,6 +45,12 @@ class Result:
     energy_pj: float
     table: pd.DataFrame
     cycles_by_level: dict
+
+    def __post_init__(self):
+        check_number("cycles", self.cycles, lo=0.0)
+        check_number("energy_pj", self.energy_pj, lo=0.0)
+        check_type("table", self.table, pd.DataFrame)
+        check_type("cycles_by_level", self.cycles_by_level, dict)
 
     def count(self, level: str, tensor: str, action: str, kind: str = "actual") -> float:
         t = self.table
@@ -208,7 +214,23 @@ def walk_expectations(fa: str, fb: str, feature: str, K: int, pmf_a: tuple, pmf_
     a nonzeros with probability pmf_a and B's b with pmf_b (independent, uniformly placed):
     reads of A and B (actual / gated / skipped), metadata bits, MACs, and cycles
     E[max(slots, port bits / bandwidth)] over the (a, b) grid (and, when skipping, over
-    the intersection c given a and b, hypergeometric, in its normal approximation)."""
+    the intersection c given a and b, hypergeometric, in its normal approximation).
+    pmf_a, pmf_b: (values, probabilities) pairs; pe: the PE buffer's Level."""
+    check_choice("fa", fa, INNER_FORMATS)
+    check_choice("fb", fb, INNER_FORMATS)
+    check_choice("feature", feature, FEATURES)
+    if feature == "skipping" and "U" in (fa, fb):
+        raise ValueError("feature 'skipping' needs compressed formats fa and fb (B, CP or RLE)")
+    K = check_int("K", K, lo=1, hi=1 << 16)
+    for name, pm in (("pmf_a", pmf_a), ("pmf_b", pmf_b)):
+        if not (isinstance(pm, tuple) and len(pm) == 2):
+            raise TypeError(f"{name} must be a (values, probabilities) pair")
+    pmf_a = check_pmf("pmf_a values", "pmf_a probabilities", *pmf_a, K)
+    pmf_b = check_pmf("pmf_b values", "pmf_b probabilities", *pmf_b, K)
+    check_type("pe", pe, Level)
+    rle_bits = check_int("rle_bits", rle_bits, lo=1, hi=16)
+    if cp_bits is not None:
+        cp_bits = check_int("cp_bits", cp_bits, lo=1, hi=32)
     (ka, pa), (kb, pb) = (_support(*pmf_a), _support(*pmf_b))
     ta, tb = _fiber_terms(fa, K, ka, rle_bits, cp_bits), _fiber_terms(fb, K, kb, rle_bits, cp_bits)
     # expected counts: linear in the occupancies, so means suffice (A and B independent)
