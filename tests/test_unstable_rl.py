@@ -1,0 +1,145 @@
+"""Unit tests of lab.unstable_rl: exact LQR cost/gradient, optimum, methods from K = 0, claims."""
+import control
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.linalg as sla
+
+from lab import unstable_rl as U
+
+
+@pytest.fixture(scope="module")
+def sys3():
+    return U.random_unstable(3, 1, 1.3, seed=0)
+
+
+def test_lyapunov_matches_scipy():
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((4, 4))
+    A *= 0.9 / U.spectral_radius(A)
+    Q = np.eye(4) + 0.1 * np.ones((4, 4))
+    np.testing.assert_allclose(U.lyapunov(A, Q), sla.solve_discrete_lyapunov(A, Q), rtol=1e-10, atol=1e-12)
+
+
+def test_scalar_known_answer():
+    """x+ = a x + b u, u = -k x: C = (q + r k²) / (1 − (a − b k)²) for x0 ~ (0, 1)."""
+    a, b, q, r, k = 1.2, 1.0, 1.0, 1.0, 0.5
+    s = U.LQR(np.array([[a]]), np.array([[b]]), np.eye(1) * q, np.eye(1) * r, np.eye(1))
+    assert U.cost(s, np.array([[k]])) == pytest.approx((q + r * k**2) / (1 - (a - b * k) ** 2))
+    assert U.cost(s, np.array([[0.0]])) == np.inf
+    g = 0.9
+    assert U.cost(s, np.array([[k]]), g) == pytest.approx((q + r * k**2) / (1 - g * (a - b * k) ** 2))
+
+
+def test_optimum_matches_python_control(sys3):
+    K, c = U.optimal(sys3)
+    Kc, S, _ = control.dlqr(sys3.A, sys3.B, sys3.Q, sys3.R)
+    np.testing.assert_allclose(K, Kc, rtol=1e-8, atol=1e-10)
+    assert c == pytest.approx(np.trace(S @ sys3.S0), rel=1e-9)
+    assert np.abs(U.gradient(sys3, K)).max() < 1e-8 * c
+
+
+def test_gradient_matches_finite_differences(sys3):
+    K, _ = U.optimal(sys3)
+    K = K + np.array([[0.05, -0.03, 0.02]])
+    for gamma in (1.0, 0.7):
+        g = U.gradient(sys3, K, gamma)
+        fd = np.zeros_like(K)
+        for j in range(K.shape[1]):
+            E = np.zeros_like(K)
+            E[0, j] = 1e-6
+            fd[0, j] = (U.cost(sys3, K + E, gamma) - U.cost(sys3, K - E, gamma)) / 2e-6
+        np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-7)
+
+
+def test_zeroth_order_gradient_points_along_the_exact_one(sys3):
+    K, _ = U.optimal(sys3)
+    K = K + 0.05
+    g = U.gradient(sys3, K)
+    gz, c = U.zeroth_order_gradient(sys3, K, samples=2000, radius=0.01, horizon=300, seed=0)
+    cos = float(np.sum(g * gz) / np.linalg.norm(g) / np.linalg.norm(gz))
+    assert cos > 0.95
+    assert c == pytest.approx(U.cost(sys3, K), rel=0.15)
+
+
+def test_rollout_cost_matches_exact_cost_for_long_horizons(sys3):
+    K, c = U.optimal(sys3)
+    x0 = np.random.default_rng(0).standard_normal((20000, 3))
+    assert U.rollout_cost(sys3, K, x0, 400).mean() == pytest.approx(c, rel=0.03)
+
+
+def test_policy_iteration_converges_from_a_stabilising_gain(sys3):
+    """Gauss–Newton with η = ½ is Hewer's policy iteration: from K* + small it reaches C*."""
+    K, c = U.optimal(sys3)
+    s = U.LQR(sys3.A, sys3.B, sys3.Q, sys3.R, sys3.S0)
+    r = U.run(s.with_rho(0.9), "gauss-newton", max_iter=50)       # stable plant: K = 0 is a valid start
+    assert r.status == "converged" and r.iters <= 10
+
+
+def test_methods_from_zero_on_an_unstable_system(sys3):
+    assert U.run(sys3, "vanilla").status == "never stabilising"
+    assert U.run(sys3, "natural").status == "never stabilising"
+    fixed = U.run(sys3, "vanilla (γ fixed)", max_iter=300)
+    assert fixed.status in ("stalled", "never stabilising", "budget exhausted") and fixed.iters < 0
+    for m in ("annealing (vanilla)", "annealing (natural)", "adaptive PI"):
+        r = U.run(sys3, m, max_iter=1000)
+        assert r.status == "converged", m
+        assert r.gaps[r.iters] < 1e-3
+    assert U.run(sys3, "model-free vanilla", max_iter=20).status == "diverged"
+
+
+def test_fixed_large_step_diverges(sys3):
+    r = U.run(sys3.with_rho(0.9), "vanilla", step=10.0, backtrack=False, max_iter=50)
+    assert r.status == "diverged"
+
+
+def test_adaptive_pi_on_named_systems():
+    for name in ("pendulum", "chain"):
+        s = U.named(name)
+        assert s.rho > 1
+        assert U.run(s, "adaptive PI", max_iter=200).status == "converged"
+
+
+def test_random_set_is_reproducible_and_in_range():
+    a = U.random_set(8, seed=3)
+    b = U.random_set(8, seed=3)
+    assert all(np.array_equal(x.A, y.A) for x, y in zip(a, b))
+    assert all(1.05 <= s.rho <= 1.5 + 1e-9 for s in a)
+
+
+def test_claim_helpers_on_a_tiny_table():
+    df = pd.DataFrame(dict(seed=[0, 0, 1, 1] * 2, method=["adaptive PI"] * 4 + ["annealing (natural)"] * 4,
+                           status=["converged"] * 8, iters=[3, 3, 4, 2, 10, 12, 9, 11], rho=1.2))
+    assert U.converges_claim(df).holds
+    m = U.iterations_claim(df, others=("annealing (natural)",))
+    assert m.holds and m.number == pytest.approx(10.5 / 3)
+
+
+def test_bad_inputs(sys3):
+    with pytest.raises(ValueError, match="rho"):
+        U.random_unstable(3, 1, 0.9)
+    with pytest.raises(ValueError, match="m"):
+        U.random_unstable(2, 3, 1.2)
+    with pytest.raises(ValueError, match="K"):
+        U.cost(sys3, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="K must stabilise"):
+        U.gradient(sys3, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="method"):
+        U.run(sys3, "sgd")
+    with pytest.raises(ValueError, match="max_iter"):
+        U.run(sys3, "vanilla", max_iter=10**9)
+    with pytest.raises(ValueError, match="Q"):
+        U.LQR(sys3.A, sys3.B, -np.eye(3), sys3.R, sys3.S0)
+    with pytest.raises(TypeError, match="sys"):
+        U.run("A", "vanilla")
+
+
+def test_determinism_of_claim_numbers():
+    a = U.benchmark_sets(seeds=(0, 1, 2), count=3, max_iter=300)
+    b = U.benchmark_sets(seeds=(0, 1, 2), count=3, max_iter=300)
+    pd.testing.assert_frame_equal(a, b)
+    assert U.converges_claim(a) == U.converges_claim(b)
+    s = U.random_unstable(3, 1, 1.3, 0)
+    r1 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]
+    r2 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]
+    assert all(np.array_equal(x.costs, y.costs) for x, y in zip(r1, r2))
