@@ -380,10 +380,13 @@ def split_sizes(blocks: Sequence[BlockSpec], resolution: int) -> list[int]:
 
 
 def headline(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int) -> pd.DataFrame:
-    """Layer-based and patch-based peak memory [kB] under both memory conventions:
-    in-place depthwise and residual (an MCU engine's kernels) and strict in + out."""
+    """Layer-based and patch-based peak memory [kB] under three memory conventions:
+    in-place depthwise and residual add (row 0), in-place depthwise only, as TinyEngine's
+    kernels do (row 1: the shortcut add needs its own output buffer), and strict
+    input + output of every layer (row 2)."""
     rows = []
     for name, opt in (("in-place depthwise + residual", dict(inplace_depthwise=True, inplace_residual=True)),
+                      ("in-place depthwise only (TinyEngine)", dict(inplace_depthwise=True, inplace_residual=False)),
                       ("strict: input + output of every layer", dict(inplace_depthwise=False,
                                                                       inplace_residual=False))):
         lay = peak_memory(blocks, resolution, **opt) / KB
