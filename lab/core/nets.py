@@ -26,15 +26,39 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .checks import check_int, check_number, check_type
+from .checks import check_bool, check_int, check_number, check_type
+
+__all__ = [
+    "make_divisible", "ConvSpec", "BlockSpec", "MBV2_SETTINGS", "inverted_residual", "mobilenet_v2_specs",
+    "feature_sizes", "ConvBNAct", "SpecBlock", "SpecNet", "DynamicConv2d", "DynamicBatchNorm2d", "DynamicLinear",
+    "count_params", "count_macs", "spec_macs", "with_kernels",
+]
+
+MAX_CHANNELS = 65536   # channels of one layer
+MAX_KERNEL = 15        # kernel size (odd or even, square)
+MAX_SIZE = 4096        # pixels per side of a feature map
+MAX_INPUT_ELEMS = 1 << 26  # elements of one input counted by count_macs (64 M)
+
+
+def _check_odd_kernel(name: str, k) -> int:
+    k = check_int(name, k, lo=1, hi=MAX_KERNEL)
+    if k % 2 == 0:
+        raise ValueError(f"{name} must be an odd integer in [1, {MAX_KERNEL}]; got {k}")
+    return k
+
+
+def _check_blocks(blocks) -> list:
+    if not isinstance(blocks, (list, tuple)) or not blocks or not all(isinstance(b, BlockSpec) for b in blocks):
+        raise TypeError("blocks must be a non-empty list of BlockSpec")
+    return list(blocks)
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
     """Round a channel count to the nearest multiple of `divisor` (never below
     `min_value`, default `divisor`, and never more than 10 % below `value`)."""
-    check_number("value", value, lo=0.0, lo_open=True)
-    divisor = check_int("divisor", divisor, lo=1)
-    min_value = divisor if min_value is None else check_int("min_value", min_value, lo=1)
+    check_number("value", value, lo=0.0, lo_open=True, hi=1e6)
+    divisor = check_int("divisor", divisor, lo=1, hi=MAX_CHANNELS)
+    min_value = divisor if min_value is None else check_int("min_value", min_value, lo=1, hi=MAX_CHANNELS)
     new = max(min_value, int(value + divisor / 2) // divisor * divisor)
     if new < 0.9 * value:
         new += divisor
@@ -46,13 +70,24 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 class ConvSpec:
     """One convolution (same padding k//2) followed by batch norm and, if `act`, ReLU6.
 
-    groups == in_ch == out_ch marks a depthwise convolution."""
+    groups == in_ch == out_ch marks a depthwise convolution. Channels in [1, 65536],
+    kernel in [1, 15], stride in [1, 4]; groups must divide in_ch and out_ch."""
     in_ch: int
     out_ch: int
     kernel: int = 1
     stride: int = 1
     groups: int = 1
     act: bool = True
+
+    def __post_init__(self):
+        check_int("in_ch", self.in_ch, lo=1, hi=MAX_CHANNELS)
+        check_int("out_ch", self.out_ch, lo=1, hi=MAX_CHANNELS)
+        check_int("kernel", self.kernel, lo=1, hi=MAX_KERNEL)
+        check_int("stride", self.stride, lo=1, hi=4)
+        check_int("groups", self.groups, lo=1, hi=MAX_CHANNELS)
+        if self.in_ch % self.groups or self.out_ch % self.groups:
+            raise ValueError(f"groups must divide in_ch ({self.in_ch}) and out_ch ({self.out_ch}); got {self.groups}")
+        check_bool("act", self.act)
 
     @property
     def padding(self) -> int:
@@ -63,20 +98,35 @@ class ConvSpec:
         return self.groups > 1 and self.groups == self.in_ch == self.out_ch
 
     def out_size(self, size: int) -> int:
-        """Output height (or width) for an input of `size` pixels."""
+        """Output height (or width) for an input of `size` pixels (size in [1, 4096])."""
+        size = check_int("size", size, lo=1, hi=MAX_SIZE)
         return (size + 2 * self.padding - self.kernel) // self.stride + 1
 
     def macs(self, out_h: int, out_w: int) -> int:
-        """Multiply-accumulates for an output of out_h x out_w pixels."""
+        """Multiply-accumulates for an output of out_h x out_w pixels (each in [1, 4096])."""
+        out_h = check_int("out_h", out_h, lo=1, hi=MAX_SIZE)
+        out_w = check_int("out_w", out_w, lo=1, hi=MAX_SIZE)
         return out_h * out_w * self.out_ch * (self.in_ch // self.groups) * self.kernel ** 2
 
 
 @dataclass(frozen=True)
 class BlockSpec:
-    """A sequence of convolutions; `residual` adds the block input to its output."""
+    """A sequence of convolutions; `residual` adds the block input to its output (then the
+    block must keep its channels and its size: in_ch == out_ch, stride 1)."""
     name: str
     convs: tuple[ConvSpec, ...]
     residual: bool = False
+
+    def __post_init__(self):
+        check_type("name", self.name, str)
+        if not isinstance(self.convs, tuple) or not self.convs or not all(isinstance(c, ConvSpec) for c in self.convs):
+            raise TypeError("convs must be a non-empty tuple of ConvSpec")
+        for a, b in zip(self.convs[:-1], self.convs[1:]):
+            if a.out_ch != b.in_ch:
+                raise ValueError(f"convs must chain: a conv with out_ch={a.out_ch} feeds one with in_ch={b.in_ch}")
+        check_bool("residual", self.residual)
+        if self.residual and (self.convs[0].in_ch != self.convs[-1].out_ch or any(c.stride != 1 for c in self.convs)):
+            raise ValueError("residual needs in_ch == out_ch and stride 1 in every conv of the block")
 
     @property
     def in_ch(self) -> int:
@@ -105,14 +155,17 @@ def inverted_residual(name: str, in_ch: int, out_ch: int, expand: float, stride:
                       kernel: int = 3, hidden: int | None = None) -> BlockSpec:
     """MobileNetV2 block: 1x1 expand (skipped when expand == 1), k x k depthwise with
     `stride`, 1x1 linear projection; residual when stride 1 and in_ch == out_ch."""
-    in_ch = check_int("in_ch", in_ch, lo=1)
-    out_ch = check_int("out_ch", out_ch, lo=1)
-    check_number("expand", expand, lo=1.0)
+    check_type("name", name, str)
+    in_ch = check_int("in_ch", in_ch, lo=1, hi=MAX_CHANNELS)
+    out_ch = check_int("out_ch", out_ch, lo=1, hi=MAX_CHANNELS)
+    check_number("expand", expand, lo=1.0, hi=16.0)
     stride = check_int("stride", stride, lo=1, hi=2)
-    kernel = check_int("kernel", kernel, lo=1)
-    if kernel % 2 == 0:
-        raise ValueError(f"kernel must be an odd integer >= 1; got {kernel}")
+    kernel = _check_odd_kernel("kernel", kernel)
+    if hidden is not None:
+        hidden = check_int("hidden", hidden, lo=1, hi=MAX_CHANNELS)
     mid = hidden if hidden is not None else int(round(in_ch * expand))
+    if mid > MAX_CHANNELS:
+        raise ValueError(f"in_ch * expand must be at most {MAX_CHANNELS} channels; got {mid}")
     convs = []
     if expand != 1 or hidden is not None:
         convs.append(ConvSpec(in_ch, mid, 1, 1, 1, True))
@@ -130,12 +183,25 @@ def mobilenet_v2_specs(width_mult: float = 1.0, in_ch: int = 3, kernels: Sequenc
     final 1x1 conv (1280 channels at width 1.0). The classifier (pool + linear) is added
     by `SpecNet`. `kernels`: one depthwise kernel size per inverted-residual block
     (default all 3)."""
-    width_mult = check_number("width_mult", width_mult, lo=0.0, lo_open=True)
-    in_ch = check_int("in_ch", in_ch, lo=1)
+    width_mult = check_number("width_mult", width_mult, lo=0.0, lo_open=True, hi=4.0)
+    in_ch = check_int("in_ch", in_ch, lo=1, hi=MAX_CHANNELS)
+    last_ch = check_int("last_ch", last_ch, lo=1, hi=MAX_CHANNELS)
+    if isinstance(settings, (str, bytes)) or not hasattr(settings, "__iter__"):
+        raise TypeError("settings must be a sequence of (expand t, channels c, repeats n, stride s) tuples")
+    settings = [tuple(st) if isinstance(st, (tuple, list)) else st for st in settings]
+    if not settings or not all(isinstance(st, tuple) and len(st) == 4 for st in settings):
+        raise ValueError("settings must be a non-empty sequence of (expand t, channels c, repeats n, stride s) tuples")
+    for t, c, n, s_ in settings:
+        check_int("settings (expand t)", t, lo=1, hi=16)
+        check_int("settings (channels c)", c, lo=1, hi=MAX_CHANNELS)
+        check_int("settings (repeats n)", n, lo=1, hi=64)
+        check_int("settings (stride s)", s_, lo=1, hi=2)
     n_blocks = sum(n for _, _, n, _ in settings)
     if kernels is None:
         kernels = [3] * n_blocks
-    kernels = list(kernels)
+    if isinstance(kernels, (str, bytes)) or not hasattr(kernels, "__iter__"):
+        raise TypeError(f"kernels must be a sequence of {n_blocks} odd kernel sizes")
+    kernels = [_check_odd_kernel("kernels", k) for k in kernels]
     if len(kernels) != n_blocks:
         raise ValueError(f"kernels must list {n_blocks} depthwise kernel sizes; got {len(kernels)}")
     stem = make_divisible(32 * width_mult)
@@ -152,8 +218,10 @@ def mobilenet_v2_specs(width_mult: float = 1.0, in_ch: int = 3, kernels: Sequenc
 
 
 def feature_sizes(blocks: Sequence[BlockSpec], size: int) -> list[list[int]]:
-    """Spatial size after every conv: out[b][j] for block b, conv j (square inputs)."""
-    size = check_int("size", size, lo=1)
+    """Spatial size after every conv: out[b][j] for block b, conv j (square inputs of
+    `size` pixels, in [1, 4096])."""
+    blocks = _check_blocks(blocks)
+    size = check_int("size", size, lo=1, hi=MAX_SIZE)
     out = []
     for b in blocks:
         row = []
@@ -181,7 +249,10 @@ class ConvBNAct(nn.Sequential):
 
 
 class SpecBlock(nn.Module):
+    """The torch module of one `BlockSpec`: its convolutions, plus the shortcut when residual."""
+
     def __init__(self, spec: BlockSpec):
+        check_type("spec", spec, BlockSpec)
         super().__init__()
         self.spec = spec
         self.convs = nn.ModuleList(ConvBNAct(c) for c in spec.convs)
@@ -199,10 +270,8 @@ class SpecNet(nn.Module):
 
     def __init__(self, blocks: Sequence[BlockSpec], num_classes: int = 1000, dropout: float = 0.0):
         super().__init__()
-        blocks = list(blocks)
-        if not blocks or not all(isinstance(b, BlockSpec) for b in blocks):
-            raise TypeError("blocks must be a non-empty list of BlockSpec")
-        num_classes = check_int("num_classes", num_classes, lo=1)
+        blocks = _check_blocks(blocks)
+        num_classes = check_int("num_classes", num_classes, lo=1, hi=MAX_CHANNELS)
         dropout = check_number("dropout", dropout, lo=0.0, hi=1.0, hi_open=True)
         self.specs = blocks
         self.blocks = nn.ModuleList(SpecBlock(b) for b in blocks)
@@ -230,8 +299,12 @@ class DynamicConv2d(nn.Conv2d):
 
     def __init__(self, max_in: int, max_out: int, kernel: int, stride: int = 1, depthwise: bool = False,
                  bias: bool = False):
-        max_in = check_int("max_in", max_in, lo=1)
-        max_out = check_int("max_out", max_out, lo=1)
+        max_in = check_int("max_in", max_in, lo=1, hi=MAX_CHANNELS)
+        max_out = check_int("max_out", max_out, lo=1, hi=MAX_CHANNELS)
+        kernel = check_int("kernel", kernel, lo=1, hi=MAX_KERNEL)
+        stride = check_int("stride", stride, lo=1, hi=4)
+        depthwise = check_bool("depthwise", depthwise)
+        bias = check_bool("bias", bias)
         if depthwise and max_in != max_out:
             raise ValueError(f"max_out must equal max_in ({max_in}) for a depthwise layer; got {max_out}")
         super().__init__(max_in, max_out, kernel, stride, kernel // 2, groups=max_in if depthwise else 1,
@@ -256,7 +329,17 @@ class DynamicConv2d(nn.Conv2d):
 
 class DynamicBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d over the first x.shape[1] channels of its widest parameters and
-    running statistics (the running-statistic slices are updated in place)."""
+    running statistics (the running-statistic slices are updated in place).
+    num_features in [1, 65536]; eps > 0; momentum in [0, 1] or None."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True):
+        num_features = check_int("num_features", num_features, lo=1, hi=MAX_CHANNELS)
+        eps = check_number("eps", eps, lo=0.0, lo_open=True, hi=1.0)
+        if momentum is not None:
+            momentum = check_number("momentum", momentum, lo=0.0, hi=1.0)
+        super().__init__(num_features, eps, momentum, check_bool("affine", affine),
+                         check_bool("track_running_stats", track_running_stats))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         c = x.shape[1]
@@ -272,7 +355,12 @@ class DynamicBatchNorm2d(nn.BatchNorm2d):
 
 
 class DynamicLinear(nn.Linear):
-    """A Linear layer over the first x.shape[-1] inputs (and the first `out_features` outputs)."""
+    """A Linear layer over the first x.shape[-1] inputs (and the first `out_features` outputs).
+    in_features and out_features in [1, 65536]."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+        super().__init__(check_int("in_features", in_features, lo=1, hi=MAX_CHANNELS),
+                         check_int("out_features", out_features, lo=1, hi=MAX_CHANNELS), check_bool("bias", bias))
 
     def forward(self, x: torch.Tensor, out_features: int | None = None) -> torch.Tensor:  # type: ignore[override]
         c_in = x.shape[-1]
@@ -294,9 +382,11 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
     (channels, height, width), counting every Conv2d (out_elems * in_ch/groups * k*k)
     and Linear (in * out) call. Batch norm, activations, pooling and adds are not counted."""
     check_type("model", model, nn.Module)
-    shape = tuple(int(s) for s in input_shape)
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"input_shape must be (channels, height, width) of positive ints; got {input_shape}")
+    if isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__len__") or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (channels, height, width) of positive ints; got {input_shape!r}")
+    shape = tuple(check_int("input_shape", s, lo=1, hi=MAX_SIZE) for s in input_shape)
+    if shape[0] * shape[1] * shape[2] > MAX_INPUT_ELEMS:
+        raise ValueError(f"input_shape must hold at most {MAX_INPUT_ELEMS} elements; got {shape}")
     total = [0]
 
     def conv_hook(mod, inp, out):
@@ -329,14 +419,16 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> int:
 def spec_macs(blocks: Sequence[BlockSpec], size: int, num_classes: int | None = None) -> int:
     """MACs of the convolutions in `blocks` for a size x size input (plus the classifier
     when `num_classes` is given), computed from the specs alone."""
+    blocks = _check_blocks(blocks)
     sizes = feature_sizes(blocks, size)
     total = sum(c.macs(s, s) for b, row in zip(blocks, sizes) for c, s in zip(b.convs, row))
     if num_classes is not None:
-        total += blocks[-1].out_ch * check_int("num_classes", num_classes, lo=1)
+        total += blocks[-1].out_ch * check_int("num_classes", num_classes, lo=1, hi=MAX_CHANNELS)
     return int(total)
 
 
 def with_kernels(block: BlockSpec, kernel: int) -> BlockSpec:
-    """The same block with every k > 1 convolution given kernel size `kernel`."""
-    kernel = check_int("kernel", kernel, lo=1)
+    """The same block with every k > 1 convolution given kernel size `kernel` (in [1, 15])."""
+    check_type("block", block, BlockSpec)
+    kernel = check_int("kernel", kernel, lo=1, hi=MAX_KERNEL)
     return replace(block, convs=tuple(replace(c, kernel=kernel) if c.kernel > 1 else c for c in block.convs))
