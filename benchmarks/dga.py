@@ -16,7 +16,7 @@ WORKERS, STEPS, DELAY, PERIOD = 4, 40, 4, 4
 
 
 def main() -> None:
-    data = dga.load_digits()
+    data = dga.default_data()
     print(f"J = {WORKERS} processes, {STEPS} steps, D = {DELAY}, K = {PERIOD}; latency is simulated")
     print(f"{'latency':>8} {'method':>7} {'wall s':>8} {'timeline s':>11} {'acc %':>6} {'DGA speedup':>12}")
     for lat_ms in (0, 50, 200):

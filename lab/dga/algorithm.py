@@ -7,7 +7,7 @@ Gradient Averaging: Tolerate the Communication Latency for Federated Learning",
 NeurIPS 2021.
 
 J workers train one small MLP on partitions (IID or label-skewed) of scikit-learn's
-digits. Three update rules, all written once in `train_loop` on a stack of worker
+digits (the one loader, `lab.data.load_digits`). Three update rules, all written once in `train_loop` on a stack of worker
 weights `W` of shape (J_local, P) and a communicator:
 
 * ``sync``   - every step: all-reduce the gradients, wait, apply the average;
@@ -44,7 +44,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lab.core.checks import check_array, check_choice, check_int, check_nonnegative, check_number, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
+from lab.core.claims import Measured
+from lab.data.digits import Digits, load_digits
 
 METHODS = ("sync", "fedavg", "dga")
 PARTITIONS = ("iid", "noniid")
@@ -52,27 +54,21 @@ N_FEATURES, N_CLASSES = 64, 10
 
 
 # ----------------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class Digits:
-    """scikit-learn's 8x8 digits, scaled to [0, 1]: x_* (N, 64) float64, y_* (N,) int64."""
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+def default_data() -> Digits:
+    """The digits split this topic uses: `lab.data.load_digits(test_fraction=0.25, seed=0,
+    flat=True)` (x (N, 64) float32 in [0, 1]; the MLP runs in float64)."""
+    return load_digits(test_fraction=0.25, seed=0, flat=True)
 
 
-def load_digits(test_fraction: float = 0.25, seed: int = 0) -> Digits:
-    """The digits data set (1797 images) split once into train and test at random."""
-    from sklearn.datasets import load_digits as _load
-
-    test_fraction = check_number("test_fraction", test_fraction, lo=0.05, hi=0.9)
-    seed = check_int("seed", seed, lo=0)
-    x, y = _load(return_X_y=True)
-    order = np.random.default_rng(seed).permutation(len(y))
-    n_test = int(round(test_fraction * len(y)))
-    te, tr = order[:n_test], order[n_test:]
-    x = x.astype(np.float64) / 16.0
-    return Digits(x[tr], y[tr].astype(np.int64), x[te], y[te].astype(np.int64))
+def check_data(data) -> Digits:
+    """`data` as a flat digits split (a `lab.data.Digits` with x of shape (N, 64)), or the default."""
+    if data is None:
+        return default_data()
+    check_type("data", data, Digits)
+    if data.x_train.ndim != 2 or data.x_train.shape[1] != N_FEATURES:
+        raise ValueError(f"data must be a flat digits split (x of shape (N, {N_FEATURES}): load_digits(flat=True)); "
+                         f"got x_train of shape {data.x_train.shape}")
+    return data
 
 
 def partition(labels: np.ndarray, workers: int, kind: str = "iid", seed: int = 0) -> list[np.ndarray]:
@@ -118,6 +114,15 @@ def init_params(hidden: int, seed: int) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def _check_tensor(name: str, t) -> torch.Tensor:
+    check_type(name, t, torch.Tensor)
+    if not t.dtype.is_floating_point:
+        raise TypeError(f"{name} must be a float tensor; got {t.dtype}")
+    if t.numel() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must be finite; found NaN or inf")
+    return t
+
+
 def forward(W: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
     """Logits (J, B, 10) of J MLPs with flat weights W (J, P) on inputs x (J, B, 64)."""
     s = layer_sizes(hidden)
@@ -137,7 +142,18 @@ def forward(W: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
 
 
 def gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) -> torch.Tensor:
-    """Per-worker gradients (J, P) of the mean cross-entropy of each worker's batch."""
+    """Per-worker gradients (J, P) of the mean cross-entropy of each worker's batch.
+    W (J, P) and x (J, B, 64) finite float tensors, y (J, B) int64 labels in 0..9."""
+    hidden = check_int("hidden", hidden, lo=1, hi=4096)
+    _check_tensor("W", W)
+    _check_tensor("x", x)
+    check_type("y", y, torch.Tensor)
+    if y.dtype != torch.int64 or y.shape != x.shape[:2]:
+        raise ValueError(f"y must be an int64 tensor of shape {tuple(x.shape[:2])}; got {y.dtype} {tuple(y.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= N_CLASSES):
+        raise ValueError(f"y must hold labels in 0..{N_CLASSES - 1}")
+    if x.shape[1] == 0:
+        raise ValueError("x must hold at least one sample per worker")
     W = W.detach().requires_grad_(True)
     logits = forward(W, x, hidden)
     loss = F.cross_entropy(logits.reshape(-1, N_CLASSES), y.reshape(-1), reduction="sum") / x.shape[1]
@@ -145,10 +161,22 @@ def gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) ->
 
 
 def accuracy(w: torch.Tensor, x: np.ndarray, y: np.ndarray, hidden: int) -> float:
-    """Test accuracy in [0, 1] of one flat weight vector w (P,)."""
+    """Test accuracy in [0, 1] of one flat weight vector w (P,) on images x (N, 64) with labels y (N,)."""
+    _check_tensor("w", w)
+    x = check_array("x", x, ndim=2, shape=(None, N_FEATURES)).astype(np.float64)
+    y = check_array("y", y, shape=(len(x),), dtype_kind="iu", lo=0, hi=N_CLASSES - 1)
     with torch.no_grad():
         logits = forward(w.reshape(1, -1), torch.as_tensor(x).unsqueeze(0), hidden)[0]
     return float((logits.argmax(1).numpy() == y).mean())
+
+
+def worker_accuracy(W: torch.Tensor, x: np.ndarray, y: np.ndarray, hidden: int) -> float:
+    """Mean over workers of the test accuracy of each worker's own weights W (J, P): the
+    accuracy of models the workers actually hold (in [0, 1])."""
+    _check_tensor("W", W)
+    if W.ndim != 2:
+        raise ValueError(f"W must have shape (J, P); got {tuple(W.shape)}")
+    return float(np.mean([accuracy(W[j], x, y, hidden) for j in range(W.shape[0])]))
 
 
 # ----------------------------------------------------------------------------- communicators
@@ -173,7 +201,7 @@ class LocalComm:
 class Trace:
     """What `train_loop` records: final weights W (J_local, P), per-step compute time [s]
     (CPU time of the gradient step), wall time [s] at the end of each step, and the
-    (step, accuracy) pairs of the worker-averaged model."""
+    (step, accuracy) pairs from `evaluate` (the mean accuracy of the workers' own models)."""
     W: torch.Tensor
     compute_s: np.ndarray
     wall_s: np.ndarray
@@ -186,7 +214,7 @@ def train_loop(W: torch.Tensor, sample, method: str, steps: int, lr: float, dela
            comm, evaluate=None, eval_every: int = 0) -> Trace:
     """The three algorithms, once. W (J_local, P) stacked worker weights; sample(t) ->
     (x (J_local, B, 64), y (J_local, B)); comm.start(tensor) -> handle, handle.wait() ->
-    the mean over all workers; evaluate(W) -> accuracy of the worker average."""
+    the mean over all workers; evaluate(W) -> an accuracy of the stacked weights."""
     hidden = (W.shape[1] - N_CLASSES) // (N_FEATURES + 1 + N_CLASSES)
     compute, wall = np.zeros(steps), np.zeros(steps)
     tr = Trace(W=W, compute_s=compute, wall_s=wall)
@@ -229,14 +257,35 @@ def train_loop(W: torch.Tensor, sample, method: str, steps: int, lr: float, dela
 
 
 def check_common(method, steps, lr, delay, period):
+    """Checks the arguments every training entry shares; returns (steps, lr, delay, period)."""
     check_choice("method", method, METHODS)
     return (check_int("steps", steps, lo=1, hi=10**6), check_number("lr", lr, lo=0.0, lo_open=True, hi=10.0),
             check_int("delay", delay, lo=0, hi=1000), check_int("period", period, lo=1, hi=1000))
 
 
+MAX_BATCH_BYTES = 1 << 30  # minibatches drawn up front: at most 1 GiB of float64 images
+
+
+def check_batch_memory(workers: int, steps: int, batch: int) -> None:
+    """Refuse a run whose up-front minibatches (workers x steps x batch x 64 float64) exceed 1 GiB."""
+    need = workers * steps * batch * N_FEATURES * 8
+    if need > MAX_BATCH_BYTES:
+        raise ValueError(f"steps x workers x batch too large: {steps} x {workers} x {batch} images need "
+                         f"{need / 2**30:.1f} GiB of minibatches (at most 1 GiB); use fewer steps")
+
+
 def batch_indices(sizes, batch: int, steps: int, seed: int) -> np.ndarray:
     """Minibatch indices (J, steps, batch) into each worker's partition; worker j draws
     with replacement from its own generator default_rng([seed, j])."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError("sizes must be a sequence of partition sizes (ints >= 1)")
+    sizes = [check_int("sizes", n, lo=1, hi=10**7) for n in sizes]
+    if not sizes:
+        raise ValueError("sizes must name at least one partition")
+    batch = check_int("batch", batch, lo=1, hi=4096)
+    steps = check_int("steps", steps, lo=1, hi=10**6)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    check_batch_memory(len(sizes), steps, batch)
     return np.stack([np.random.default_rng([seed, j]).integers(0, n, size=(steps, batch))
                      for j, n in enumerate(sizes)])
 
@@ -244,7 +293,9 @@ def batch_indices(sizes, batch: int, steps: int, seed: int) -> np.ndarray:
 @dataclass
 class Run:
     """One simulated training run: accuracy (E,) at `steps_eval` (E,), per-step compute
-    time [s] (`compute_s`, shape (steps,)), final accuracy, final weights (J, P)."""
+    time [s] (`compute_s`, shape (steps,)), final accuracy, final weights (J, P).
+    Accuracies are the mean over workers of each worker's own model (a model a worker
+    holds, not the average of their weights)."""
     method: str
     partition: str
     seed: int
@@ -263,28 +314,32 @@ def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: 
              hidden: int = 32, lr: float = 0.3, delay: int = 4, period: int = 4, seed: int = 0,
              eval_every: int = 10, data: Digits | None = None) -> Run:
     """Train with one algorithm, all J workers in this process (same rules as the
-    multi-process run). Accuracy is that of the workers' averaged weights."""
+    multi-process run). Accuracy is the mean over workers of each worker's own model.
+    steps x workers x batch is bounded by the 1 GiB of minibatches drawn up front."""
     steps, lr, delay, period = check_common(method, steps, lr, delay, period)
     partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
     workers = check_int("workers", workers, lo=1, hi=64)
     batch = check_int("batch", batch, lo=1, hi=4096)
     seed = check_int("seed", seed, lo=0)
-    eval_every = check_int("eval_every", eval_every, lo=0)
-    data = load_digits() if data is None else check_type("data", data, Digits)
+    hidden = check_int("hidden", hidden, lo=1, hi=4096)
+    eval_every = check_int("eval_every", eval_every, lo=0, hi=10**6)
+    check_batch_memory(workers, steps, batch)
+    data = check_data(data)
+    x_train = data.x_train.astype(np.float64)
     parts = partition(data.y_train, workers, partition_kind, seed)
     idx = batch_indices([len(p) for p in parts], batch, steps, seed)
-    xb = torch.as_tensor(np.stack([data.x_train[p][i] for p, i in zip(parts, idx)]))  # (J, steps, B, 64)
+    xb = torch.as_tensor(np.stack([x_train[p][i] for p, i in zip(parts, idx)]))  # (J, steps, B, 64)
     yb = torch.as_tensor(np.stack([data.y_train[p][i] for p, i in zip(parts, idx)]))  # (J, steps, B)
 
     def sample(t):
         return xb[:, t], yb[:, t]
 
     def evaluate(W):
-        return accuracy(W.mean(0), data.x_test, data.y_test, hidden)
+        return worker_accuracy(W, data.x_test, data.y_test, hidden)
 
     W0 = init_params(hidden, seed).expand(workers, -1).clone()
     tr = train_loop(W0, sample, method, steps, lr, delay, period, LocalComm(), evaluate, eval_every)
-    final = accuracy(tr.W.mean(0), data.x_test, data.y_test, hidden)
+    final = worker_accuracy(tr.W, data.x_test, data.y_test, hidden)
     return Run(method, partition_kind, seed, np.array(tr.eval_steps), np.array(tr.eval_acc),
                tr.compute_s / workers, final, tr.W, tr.messages, workers, delay, period)
 
@@ -308,52 +363,94 @@ def measure_step_time(hidden: int = 32, batch: int = 32, repeats: int = 50, seed
 
 
 # ----------------------------------------------------------------------------- timeline
-def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: int = 4) -> np.ndarray:
+def transfer_seconds(message_bytes: float, workers: int, bandwidth_mbit: float) -> float:
+    """Seconds a ring all-reduce of `message_bytes` keeps each worker's link busy: every
+    worker sends 2 (J - 1) / J of the message at `bandwidth_mbit` Mbit/s (0 for one worker)."""
+    message_bytes = check_number("message_bytes", message_bytes, lo=0.0, hi=1e12)
+    workers = check_int("workers", workers, lo=1, hi=4096)
+    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, lo=0.0, lo_open=True, hi=1e6)
+    return 2.0 * (workers - 1) / workers * message_bytes * 8 / (bandwidth_mbit * 1e6)
+
+
+def wire_bytes(run: "Run", message_bytes: float) -> np.ndarray:
+    """Bytes each worker has sent by each of `run`'s evaluation points (E,): one ring
+    all-reduce (2 (J - 1) / J x message_bytes) per message; sync and DGA send every step,
+    FedAvg every K steps."""
+    check_type("run", run, Run)
+    message_bytes = check_number("message_bytes", message_bytes, lo=0.0, hi=1e12)
+    per = 2.0 * (run.workers - 1) / run.workers * message_bytes
+    steps = np.asarray(run.steps_eval)
+    n = steps // run.period if run.method == "fedavg" else steps
+    return n * per
+
+
+MAX_TIMELINE_STEPS = 10**6
+
+
+def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: int = 4,
+             transfer_s: float = 0.0) -> np.ndarray:
     """Modelled wall-clock [s] at the end of each step, shape (steps,).
 
     compute_s: per-step compute time [s], shape (steps,) (all workers alike) or
-    (J, steps) (per worker; an all-reduce starts when the slowest worker sends).
-    latency_s: simulated latency [s] of one all-reduce round trip. Each worker keeps
-    its own clock: sync waits for every average; fedavg waits every `period` steps;
-    dga lets compute run on and only waits at step t for the average sent at t - D.
+    (J, steps) (per worker; an all-reduce starts when the slowest worker sends); at
+    most 10**6 steps. latency_s: latency [s] of one all-reduce round trip.
+    transfer_s: seconds one all-reduce occupies the link (`transfer_seconds`: the
+    bandwidth term); all-reduces share the link one after another, so DGA's message
+    per step queues when a transfer outlasts a step. Each worker keeps its own clock:
+    sync waits for every average; fedavg waits every `period` steps; dga lets compute
+    run on and only waits at step t for the average sent at t - D.
     """
     check_choice("method", method, METHODS)
     c = check_array("compute_s", compute_s, ndim=(1, 2), lo=0.0)
     c = c.reshape(1, -1) if c.ndim == 1 else c
-    latency_s = check_nonnegative("latency_s", latency_s)
-    delay = check_int("delay", delay, lo=0)
-    period = check_int("period", period, lo=1)
+    if c.shape[1] > MAX_TIMELINE_STEPS or c.shape[0] > 4096:
+        raise ValueError(f"compute_s must have at most {MAX_TIMELINE_STEPS} steps and 4096 workers; got {c.shape}")
+    latency_s = check_number("latency_s", latency_s, lo=0.0, hi=3600.0)
+    delay = check_int("delay", delay, lo=0, hi=1000)
+    period = check_int("period", period, lo=1, hi=1000)
+    transfer_s = check_number("transfer_s", transfer_s, lo=0.0, hi=3600.0)
     J, T = c.shape
     clock = np.zeros(J)
     arrival = np.zeros(T)
     end = np.zeros(T)
+    link_free = 0.0
+
+    def send(at: float) -> float:
+        nonlocal link_free
+        start = max(at, link_free)
+        link_free = start + transfer_s
+        return link_free + latency_s
+
     for t in range(T):
         clock = clock + c[:, t]
         if method == "sync" or (method == "fedavg" and (t + 1) % period == 0):
-            clock[:] = clock.max() + latency_s
+            clock[:] = send(clock.max())
         elif method == "dga":
-            arrival[t] = clock.max() + latency_s
+            arrival[t] = send(clock.max())
             if t >= delay:
                 clock = np.maximum(clock, arrival[t - delay])
         end[t] = clock.max()
     return end
 
 
-def curve_times(run: Run, latency_s: float, delay: int, period: int, step_s: float | None = None) -> np.ndarray:
+def curve_times(run: Run, latency_s: float, delay: int, period: int, step_s: float | None = None,
+                transfer_s: float = 0.0) -> np.ndarray:
     """Wall-clock [s] of each of `run`'s evaluation points (E,), from `timeline`. step_s:
-    a fixed per-step compute time [s] (default: the run's own measured times)."""
+    a fixed per-step compute time [s] (default: the run's own measured times);
+    transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
     check_type("run", run, Run)
     c = run.compute_s if step_s is None else np.full(len(run.compute_s), _check_step_s(step_s))
-    end = np.concatenate([[0.0], timeline(run.method, c, latency_s, delay, period)])
+    end = np.concatenate([[0.0], timeline(run.method, c, latency_s, delay, period, transfer_s)])
     return end[run.steps_eval]
 
 
 def _check_step_s(step_s):
-    return check_number("step_s", step_s, lo=0.0, lo_open=True)
+    return check_number("step_s", step_s, lo=0.0, lo_open=True, hi=3600.0)
 
 
 def time_to_accuracy(times: np.ndarray, acc: np.ndarray, target: float) -> float:
-    """First time [s] at which `acc` reaches `target` (inf if never)."""
+    """First time [s] (or any other monotonic axis, e.g. bytes) at which `acc` reaches
+    `target` (inf if never)."""
     times = check_array("times", times, ndim=1)
     acc = check_array("acc", acc, shape=(len(times),))
     target = check_number("target", target, lo=0.0, hi=1.0)
@@ -373,64 +470,83 @@ def compare(partitions=PARTITIONS, methods=METHODS, seeds=(0, 1, 2), data: Digit
     for m in methods:
         check_choice("methods", m, METHODS)
     seeds = [check_int("seeds", s, lo=0) for s in seeds]
-    data = load_digits() if data is None else data
+    data = check_data(data)
     keys = [(p, m, s) for p in partitions for m in methods for s in seeds]
     return {k: simulate(k[1], k[0], seed=k[2], data=data, **settings)
             for k in tqdm(keys, desc="simulated runs", disable=not progress)}
 
 
 def speedup(method: str, step_s: float, latency_s: float, steps: int, delay: int = 4, period: int = 4,
-            baseline: str = "sync") -> float:
+            baseline: str = "sync", transfer_s: float = 0.0) -> float:
     """Wall-clock speedup of `method` over `baseline` for the same number of steps, from
-    `timeline` with a per-step compute time step_s [s] and latency latency_s [s]."""
-    steps = check_int("steps", steps, lo=1)
-    c = np.full(steps, check_number("step_s", step_s, lo=0.0, lo_open=True))
-    return float(timeline(baseline, c, latency_s, delay, period)[-1] / timeline(method, c, latency_s, delay, period)[-1])
+    `timeline` with a per-step compute time step_s [s], latency latency_s [s] and link
+    time transfer_s [s] per all-reduce."""
+    steps = check_int("steps", steps, lo=1, hi=MAX_TIMELINE_STEPS)
+    check_choice("baseline", baseline, METHODS)
+    c = np.full(steps, _check_step_s(step_s))
+    return float(timeline(baseline, c, latency_s, delay, period, transfer_s)[-1]
+                 / timeline(method, c, latency_s, delay, period, transfer_s)[-1])
+
+
+def _check_runs(runs) -> dict:
+    check_type("runs", runs, dict)
+    if not runs or not all(isinstance(k, tuple) and len(k) == 3 and isinstance(r, Run) for k, r in runs.items()):
+        raise ValueError("runs must map (partition, method, seed) to a Run, as `compare` returns")
+    return runs
+
+
+def _group(runs: dict, p: str, m: str) -> list:
+    return [r for (pp, mm, _), r in sorted(runs.items(), key=lambda kv: kv[0][2]) if (pp, mm) == (p, m)]
 
 
 def summary(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: int = 4, period: int = 4,
-            target_acc: float = 0.93):
+            target_acc: float = 0.93, transfer_s: float = 0.0):
     """A table (pandas DataFrame), one row per (partition, method, latency): final test
     accuracy [%] mean and std over seeds, modelled wall time [s] for all steps, the
-    speedup over sync for equal steps, and over sync in time to reach `target_acc`."""
+    speedup over sync for equal steps, and over sync in time to reach `target_acc`
+    (transfer_s: link time [s] of one all-reduce)."""
     import pandas as pd
 
-    check_type("runs", runs, dict)
+    runs = _check_runs(runs)
     target_acc = check_number("target_acc", target_acc, lo=0.0, hi=1.0)
+    step_s = _check_step_s(step_s)
     rows = []
     groups = sorted({(p, m) for p, m, _ in runs}, key=lambda k: (PARTITIONS.index(k[0]), METHODS.index(k[1])))
     for lat in latencies_ms:
-        lat_s = check_nonnegative("latencies_ms", lat) / 1000
+        lat_s = check_number("latencies_ms", lat, lo=0.0, hi=1e6) / 1000
         for p, m in groups:
-            rs = [r for (pp, mm, _), r in runs.items() if (pp, mm) == (p, m)]
-            sy = [r for (pp, mm, _), r in runs.items() if (pp, mm) == (p, "sync")]
+            rs, sy = _group(runs, p, m), _group(runs, p, "sync")
             acc = 100 * np.array([r.final_acc for r in rs])
             steps = len(rs[0].compute_s)
-            t_all = timeline(m, np.full(steps, step_s), lat_s, delay, period)[-1]
-            tta = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s), r.acc, target_acc) for r in rs]
-            tta_sync = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s), r.acc, target_acc)
+            t_all = timeline(m, np.full(steps, step_s), lat_s, delay, period, transfer_s)[-1]
+            tta = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s, transfer_s), r.acc, target_acc)
+                   for r in rs]
+            tta_sync = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s, transfer_s), r.acc, target_acc)
                         for r in sy]
-            with np.errstate(invalid="ignore", divide="ignore"):  # never reached: inf / inf -> nan
-                tta_ratio = float(np.mean(tta_sync) / np.mean(tta)) if sy else float("nan")
+            ok = sy and np.isfinite(tta).all() and np.isfinite(tta_sync).all()
             rows.append(dict(partition=p, method=m, latency_ms=lat, acc_mean=acc.mean(), acc_std=acc.std(),
-                             wall_s=t_all, speedup=speedup(m, step_s, lat_s, steps, delay, period),
-                             tta_speedup=tta_ratio))
+                             wall_s=t_all, speedup=speedup(m, step_s, lat_s, steps, delay, period, "sync", transfer_s),
+                             tta_speedup=float(np.mean(tta_sync) / np.mean(tta)) if ok else None))
     return pd.DataFrame(rows)
 
 
 def delay_sweep(delays=(0, 1, 2, 4, 8, 16), partition_kind: str = "iid", latency_ms: float = 200,
-                step_s: float = 4e-4, seeds=(0,), data: Digits | None = None, **settings):
+                step_s: float = 4e-4, seeds=(0,), data: Digits | None = None, transfer_s: float = 0.0,
+                **settings):
     """DGA at each delay D: final accuracy [%] (mean over seeds) and speedup over sync
-    at `latency_ms`. Returns a pandas DataFrame."""
+    at `latency_ms` (and link time transfer_s [s] per all-reduce). Returns a pandas DataFrame."""
     import pandas as pd
 
-    data = load_digits() if data is None else data
+    data = check_data(data)
     rows = []
     for d in delays:
         d = check_int("delays", d, lo=0, hi=1000)
+        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__") or not list(seeds):
+            raise TypeError("seeds must be a non-empty sequence of ints")
         rs = [simulate("dga", partition_kind, delay=d, seed=s, data=data, eval_every=0, **settings) for s in seeds]
         rows.append(dict(delay=d, acc_mean=100 * np.mean([r.final_acc for r in rs]),
-                         speedup=speedup("dga", step_s, latency_ms / 1000, len(rs[0].compute_s), d)))
+                         speedup=speedup("dga", step_s, latency_ms / 1000, len(rs[0].compute_s), d,
+                                         transfer_s=transfer_s)))
     return pd.DataFrame(rows)
 
 
@@ -444,28 +560,91 @@ def speedup_grid(step_ms=(0.5, 20, 50, 100, 200), latencies_ms=(50, 200), delay:
     for c in step_ms:
         c_s = check_number("step_ms", c, lo=0.0, lo_open=True) / 1000
         for lat in latencies_ms:
-            lat_s = check_nonnegative("latencies_ms", lat) / 1000
+            lat_s = check_number("latencies_ms", lat, lo=0.0, hi=1e6) / 1000
             rows.append(dict(step_ms=c, latency_ms=lat,
                              over_sync=speedup("dga", c_s, lat_s, steps, delay, period, "sync"),
                              over_fedavg=speedup("dga", c_s, lat_s, steps, delay, period, "fedavg")))
     return pd.DataFrame(rows)
 
 
-def claim_numbers(runs: dict, step_s: float, latency_ms: float = 200, delay: int = 4, period: int = 4) -> dict:
-    """The measured numbers behind the notebook's claims. Per partition p: final test
-    accuracy [%] per method (mean, std over seeds), the gaps sync - dga and fedavg - dga
-    [points] (mean, std over seeds, paired by seed) and, at `latency_ms`, the speedup of
-    DGA over sync and over FedAvg for the same number of steps."""
-    check_type("runs", runs, dict)
-    out = {}
-    seeds = sorted({s for _, _, s in runs})
-    for p in sorted({k[0] for k in runs}):
-        acc = {m: 100 * np.array([runs[(p, m, s)].final_acc for s in seeds]) for m in METHODS}
-        gap_s, gap_f = acc["sync"] - acc["dga"], acc["fedavg"] - acc["dga"]
-        out[p] = dict(acc={m: (a.mean(), a.std()) for m, a in acc.items()}, n_seeds=len(seeds),
-                      gap_sync=(gap_s.mean(), gap_s.std()), gap_fedavg=(gap_f.mean(), gap_f.std()))
-    steps = len(next(iter(runs.values())).compute_s)
-    lat = check_nonnegative("latency_ms", latency_ms) / 1000
-    out["speedup_sync"] = round(speedup("dga", step_s, lat, steps, delay, period, "sync"), 2)
-    out["speedup_fedavg"] = round(speedup("dga", step_s, lat, steps, delay, period, "fedavg"), 2)
-    return out
+def bandwidth_grid(bandwidths_mbit=(1, 2, 5, 10, 100), latency_ms: float = 200, step_s: float = 4e-4,
+                   message_bytes: float = 19280, workers: int = 4, delay: int = 4, period: int = 4,
+                   steps: int = 300):
+    """Modelled speedup of DGA over sync and over FedAvg (equal steps) at each link
+    bandwidth [Mbit/s]: DGA all-reduces every step, FedAvg every K, so at low bandwidth
+    DGA's messages queue on the link. Returns a pandas DataFrame."""
+    import pandas as pd
+
+    latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1e6)
+    rows = []
+    for bw in bandwidths_mbit:
+        tr = transfer_seconds(message_bytes, workers, check_number("bandwidths_mbit", bw, lo=0.0, lo_open=True,
+                                                                   hi=1e6))
+        rows.append(dict(bandwidth_mbit=bw, transfer_ms=1e3 * tr,
+                         over_sync=speedup("dga", step_s, latency_ms / 1000, steps, delay, period, "sync", tr),
+                         over_fedavg=speedup("dga", step_s, latency_ms / 1000, steps, delay, period, "fedavg", tr)))
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- claim helpers
+def accuracy_gap(runs: dict, partition_kind: str, baseline: str = "sync", points: float = 1.0) -> Measured:
+    """Final test accuracy of `baseline` minus DGA's [points], mean over seeds (paired by
+    seed); holds when the mean gap is within ±`points` (the workers' own models)."""
+    runs = _check_runs(runs)
+    partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
+    baseline = check_choice("baseline", baseline, ("sync", "fedavg"))
+    points = check_number("points", points, lo=0.0, lo_open=True, hi=100.0)
+    a, d = _group(runs, partition_kind, baseline), _group(runs, partition_kind, "dga")
+    if not a or len(a) != len(d):
+        raise ValueError(f"runs must hold {baseline} and dga runs of the same seeds for {partition_kind!r}")
+    acc_a, acc_d = 100 * np.array([r.final_acc for r in a]), 100 * np.array([r.final_acc for r in d])
+    gap = acc_a - acc_d
+    return Measured(round(float(gap.mean()), 2), bool(abs(gap.mean()) <= points),
+                    f"mean ± std over {len(gap)} seeds: {gap.mean():.2f} ± {gap.std():.2f}; {baseline} "
+                    f"{acc_a.mean():.1f} %, DGA {acc_d.mean():.1f} % (mean over workers of each worker's own model)")
+
+
+def tta_speedup(runs: dict, partition_kind: str, baseline: str, latency_s: float, step_s: float,
+                transfer_s: float, delay: int, period: int, target: float = 0.93) -> Measured:
+    """Time for `baseline` to first reach `target` test accuracy over DGA's time (mean over
+    seeds), from the timeline with latency, bandwidth (transfer_s) and step time; holds
+    when DGA gets there sooner (> 1). Never reaching the target counts as not holding."""
+    runs = _check_runs(runs)
+    partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
+    baseline = check_choice("baseline", baseline, ("sync", "fedavg"))
+    target = check_number("target", target, lo=0.0, hi=1.0)
+
+    def tta(m):
+        return [time_to_accuracy(curve_times(r, latency_s, delay, period, step_s, transfer_s), r.acc, target)
+                for r in _group(runs, partition_kind, m)]
+    tb, td = tta(baseline), tta("dga")
+    if not tb or not td:
+        raise ValueError(f"runs must hold {baseline} and dga runs for {partition_kind!r}")
+    if not (np.isfinite(tb).all() and np.isfinite(td).all()):
+        return Measured("target not reached", False, f"{baseline} or DGA never reached {100 * target:.0f} % in some "
+                        f"seed (times {baseline} {tb}, DGA {td})")
+    ratio = float(np.mean(tb) / np.mean(td))
+    per = np.array(tb) / np.array(td)
+    return Measured(round(ratio, 2), bool(ratio > 1.0), f"time to {100 * target:.0f} %: {baseline} "
+                    f"{np.mean(tb):.2f} s, DGA {np.mean(td):.2f} s; per seed ratio {per.mean():.2f} ± {per.std():.2f} "
+                    f"over {len(per)} seeds")
+
+
+def bytes_to_accuracy(runs: dict, partition_kind: str, message_bytes: float, target: float = 0.93) -> Measured:
+    """Equal bytes on the wire: bytes each worker sends before FedAvg first reaches
+    `target`, over the bytes DGA sends before it does (mean over seeds); holds when DGA
+    needs no more bytes than FedAvg (>= 1)."""
+    runs = _check_runs(runs)
+    partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
+    target = check_number("target", target, lo=0.0, hi=1.0)
+
+    def need(m):
+        return [time_to_accuracy(wire_bytes(r, message_bytes), r.acc, target) for r in _group(runs, partition_kind, m)]
+    bf, bd = need("fedavg"), need("dga")
+    if not bf or not bd:
+        raise ValueError(f"runs must hold fedavg and dga runs for {partition_kind!r}")
+    if not (np.isfinite(bf).all() and np.isfinite(bd).all()):
+        return Measured("target not reached", False, f"FedAvg or DGA never reached {100 * target:.0f} % in some seed")
+    ratio = float(np.mean(bf) / np.mean(bd))
+    return Measured(round(ratio, 2), bool(ratio >= 1.0), f"bytes per worker to {100 * target:.0f} %: FedAvg "
+                    f"{np.mean(bf) / 1e6:.2f} MB, DGA {np.mean(bd) / 1e6:.2f} MB ({len(bf)} seeds)")

@@ -4,8 +4,9 @@
 chosen at run time; each is `python -m lab.dga.dist` with the environment torchrun
 would give it), each running `lab.dga.train_loop` with a communicator that calls
 `torch.distributed.all_reduce` (``async_op=True``, so DGA overlaps communication
-with computation). Network latency is SIMULATED: a reduced tensor is released no
-earlier than `latency_s` after it was sent. The processes are always terminated,
+with computation). Network latency is SIMULATED by a sleep model: the wait handle of a
+reduced tensor sleeps until `latency_s` after it was sent (the messages do not cross a
+slower network; there is no bandwidth limit beyond the loopback's). The processes are always terminated,
 on success, on error and on timeout.
 
 The same worker runs across machines under torchrun, which sets RANK, WORLD_SIZE,
@@ -33,7 +34,9 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from lab.core.checks import check_choice, check_int, check_nonnegative, check_number, check_positive, check_type
+from lab.core.checks import check_choice, check_int, check_number, check_positive, check_type
+
+from lab.data.digits import Digits
 
 from . import algorithm as dga
 
@@ -56,7 +59,7 @@ class DistComm:
     """All-reduce mean across the process group; `latency_s` of simulated latency."""
 
     def __init__(self, latency_s: float = 0.0):
-        self.latency_s = check_nonnegative("latency_s", latency_s)
+        self.latency_s = check_number("latency_s", latency_s, lo=0.0, hi=3600.0)
         self.world = dist.get_world_size()
 
     def start(self, x: torch.Tensor) -> _DistHandle:
@@ -72,15 +75,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(rank: int, world: int, cfg: dict, data: dga.Digits) -> dict:
+def worker(rank: int, world: int, cfg: dict, data: Digits) -> dict:
     """Run each method of cfg["methods"] on this rank (process group already set up).
-    Returns, per method, this rank's final weights (P,), the averaged weights' test
-    accuracy, the measured wall time [s] of the training loop and per-step compute [s]."""
+    Returns, per method, this rank's final weights (P,), the test accuracy of this rank's
+    own model, the measured wall time [s] of the training loop and per-step compute [s]."""
+    world = check_int("world", world, lo=1, hi=4096)
+    rank = check_int("rank", rank, lo=0, hi=world - 1)
+    check_type("cfg", cfg, dict)
+    data = dga.check_data(data)
     torch.set_num_threads(1)
     parts = dga.partition(data.y_train, world, cfg["partition"], cfg["seed"])
     sizes = [len(p) for p in parts]
     idx = dga.batch_indices(sizes, cfg["batch"], cfg["steps"], cfg["seed"])[rank]
-    xb = torch.as_tensor(data.x_train[parts[rank]][idx]).unsqueeze(0)  # (1, steps, B, 64)
+    xb = torch.as_tensor(data.x_train.astype(np.float64)[parts[rank]][idx]).unsqueeze(0)  # (1, steps, B, 64)
     yb = torch.as_tensor(data.y_train[parts[rank]][idx]).unsqueeze(0)  # (1, steps, B)
 
     def sample(t):
@@ -93,19 +100,15 @@ def worker(rank: int, world: int, cfg: dict, data: dga.Digits) -> dict:
         tr = dga.train_loop(W0, sample, method, cfg["steps"], cfg["lr"], cfg["delay"], cfg["period"],
                         DistComm(cfg["latency_s"]))
         dist.barrier()
-        mean = tr.W.clone()
-        dist.all_reduce(mean)
-        mean /= world
-        out[method] = dict(W=tr.W[0].clone(), W_mean=mean[0].clone(), wall_s=tr.wall_s.copy(),
-                           compute_s=tr.compute_s.copy(), messages=tr.messages,
-                           acc=dga.accuracy(mean[0], data.x_test, data.y_test, cfg["hidden"]))
+        out[method] = dict(W=tr.W[0].clone(), wall_s=tr.wall_s.copy(), compute_s=tr.compute_s.copy(),
+                           messages=tr.messages, acc=dga.accuracy(tr.W[0], data.x_test, data.y_test, cfg["hidden"]))
     return out
 
 
 @dataclass
 class DistResult:
-    """Per method: final weights of every rank (J, P), the averaged model's test
-    accuracy, the measured wall time [s] of the whole loop (slowest rank) and the
+    """Per method: final weights of every rank (J, P), the mean over ranks of each rank's
+    own model's test accuracy, the measured wall time [s] of the whole loop (slowest rank) and the
     per-step compute times [s] of every rank (J, steps)."""
     W: dict
     acc: dict
@@ -117,12 +120,12 @@ class DistResult:
 def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "iid", workers: int = 4,
                     steps: int = 30, batch: int = 32, hidden: int = 32, lr: float = 0.3, delay: int = 4,
                     period: int = 4, seed: int = 0, latency_s: float = 0.0, timeout_s: float = 120.0,
-                    data: dga.Digits | None = None) -> DistResult:
+                    data: Digits | None = None) -> DistResult:
     """Train with each method in `methods` on `workers` real processes (gloo, 127.0.0.1).
 
     Each worker is ``python -m lab.dga.dist`` with the environment torchrun would give
-    it (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). latency_s: simulated latency per
-    all-reduce round trip [s]. timeout_s: hard limit [s] for the whole run; on timeout
+    it (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT). latency_s: latency per all-reduce
+    round trip [s], modelled by a sleep in the wait handle (the sleep model). timeout_s: hard limit [s] for the whole run; on timeout
     or any worker error every process is terminated and RuntimeError is raised.
     """
     if isinstance(methods, str):
@@ -138,13 +141,15 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
     latency_s = check_number("latency_s", latency_s, lo=0.0, hi=10.0)
     workers = check_int("workers", workers, lo=1, hi=32)
     timeout_s = check_positive("timeout_s", timeout_s)
-    data = dga.load_digits() if data is None else check_type("data", data, dga.Digits)
+    dga.check_batch_memory(workers, steps, batch)
+    data = dga.check_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="dga_"))
     procs: list[subprocess.Popen] = []
     logs = []
     try:
         np.savez(tmp / "data.npz", **{k: getattr(data, k) for k in ("x_train", "y_train", "x_test", "y_test")})
-        args = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "lab.dga.dist", "--method", ",".join(methods), "--partition", partition_kind,
+        args = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "lab.dga.dist",
+                "--method", ",".join(methods), "--partition", partition_kind,
                 "--steps", str(steps), "--batch", str(batch), "--hidden", str(hidden), "--lr", repr(lr),
                 "--delay", str(delay), "--period", str(period), "--seed", str(seed),
                 "--latency-ms", repr(1000 * latency_s), "--data", str(tmp / "data.npz"), "--out", str(tmp),
@@ -189,15 +194,15 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
         shutil.rmtree(tmp, ignore_errors=True)
     return DistResult(
         W={m: torch.stack([r[m]["W"] for r in res]) for m in methods},
-        acc={m: res[0][m]["acc"] for m in methods},
+        acc={m: float(np.mean([r[m]["acc"] for r in res])) for m in methods},
         wall_s={m: max(float(r[m]["wall_s"][-1]) for r in res) for m in methods},
         compute_s={m: np.stack([r[m]["compute_s"] for r in res]) for m in methods},
         messages={m: res[0][m]["messages"] for m in methods})
 
 
-def _load_npz(path: str) -> dga.Digits:
+def _load_npz(path: str) -> Digits:
     with np.load(path) as z:
-        return dga.Digits(z["x_train"], z["y_train"], z["x_test"], z["y_test"])
+        return Digits(z["x_train"], z["y_train"], z["x_test"], z["y_test"], tuple(range(dga.N_CLASSES)))
 
 
 def main(argv=None) -> int:
@@ -224,7 +229,7 @@ def main(argv=None) -> int:
         check_choice("method", m, dga.METHODS)
     cfg = dict(methods=methods, partition=a.partition, steps=a.steps, batch=a.batch, hidden=a.hidden, lr=a.lr,
                delay=a.delay, period=a.period, seed=a.seed, latency_s=a.latency_ms / 1000)
-    data = dga.load_digits() if a.data is None else _load_npz(a.data)
+    data = dga.default_data() if a.data is None else _load_npz(a.data)
     dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=a.timeout_s))
     try:
         res = worker(dist.get_rank(), dist.get_world_size(), cfg, data)
@@ -246,7 +251,9 @@ def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4
     import pandas as pd
 
     check_type("res", res, DistResult)
-    latency_s = check_nonnegative("latency_s", latency_s)
+    latency_s = check_number("latency_s", latency_s, lo=0.0, hi=3600.0)
+    delay = check_int("delay", delay, lo=0, hi=1000)
+    period = check_int("period", period, lo=1, hi=1000)
     return pd.DataFrame([dict(method=m, measured_wall_s=res.wall_s[m],
                               timeline_s=float(dga.timeline(m, res.compute_s[m], latency_s, delay, period)[-1]),
                               all_reduces=res.messages[m], acc_percent=100 * res.acc[m]) for m in res.W])

@@ -11,15 +11,17 @@ from plotly.subplots import make_subplots
 from lab.core import plotting, widgets
 from lab.core.checks import check_choice, check_int, check_number, check_positive, check_type
 
+from lab.data.digits import Digits
+
 from . import algorithm as dga
 
 COLOR = {"sync": plotting.COLORS[0], "fedavg": plotting.COLORS[2], "dga": plotting.COLORS[1]}
 NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (K local steps)", "dga": "DGA (delay D)"}
 
 
-def partition_figure(data: dga.Digits, workers: int = 4, seed: int = 0) -> go.Figure:
+def partition_figure(data: Digits, workers: int = 4, seed: int = 0) -> go.Figure:
     """Class histogram of each worker's partition, IID beside non-IID (label skew)."""
-    check_type("data", data, dga.Digits)
+    data = dga.check_data(data)
     workers = check_int("workers", workers, lo=1, hi=64)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("IID", "non-IID (label skew)"), shared_yaxes=True)
     for col, kind in enumerate(dga.PARTITIONS, start=1):
@@ -35,9 +37,10 @@ def partition_figure(data: dga.Digits, workers: int = 4, seed: int = 0) -> go.Fi
 
 
 def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: int = 4,
-                  period: int = 4) -> go.Figure:
+                  period: int = 4, transfer_s: float = 0.0) -> go.Figure:
     """Test accuracy [%] against modelled wall-clock [s]: rows = partitions, columns =
-    latencies; one line per method (mean over seeds; all seeds share the time axis)."""
+    latencies; one line per method (mean over seeds; all seeds share the time axis);
+    transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
     check_type("runs", runs, dict)
     step_s = check_positive("step_s", step_s)
     parts = [p for p in dga.PARTITIONS if any(k[0] == p for k in runs)]
@@ -50,7 +53,8 @@ def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, d
                 rs = [run for (pp, mm, _), run in runs.items() if (pp, mm) == (p, m)]
                 if not rs:
                     continue
-                t = dga.curve_times(rs[0], check_number("latencies_ms", lat, lo=0.0) / 1000, delay, period, step_s)
+                t = dga.curve_times(rs[0], check_number("latencies_ms", lat, lo=0.0, hi=1e6) / 1000, delay, period,
+                                    step_s, transfer_s)
                 acc = 100 * np.mean([run.acc for run in rs], axis=0)
                 fig.add_scatter(x=t, y=acc, mode="lines", name=NAME[m], line=dict(color=COLOR[m]),
                                 legendgroup=m, showlegend=(r, c) == (1, 1), row=r, col=c)
@@ -81,8 +85,8 @@ def delay_figure(sweep) -> go.Figure:
 
 
 def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partition_kind: str = "iid",
-             steps: int = 300, step_s: float = 4e-4, data: dga.Digits | None = None, runs: dict | None = None,
-             **settings) -> widgets.Explorer:
+             steps: int = 300, step_s: float = 4e-4, data: Digits | None = None, runs: dict | None = None,
+             transfer_s: float = 0.0, **settings) -> widgets.Explorer:
     """Accuracy against wall-clock for the three methods (seed 0), with controls for
     the latency [ms], the delay D, the number of workers J and the partition.
     runs: simulated runs from `dga.compare` (same settings) to reuse instead of retraining."""
@@ -91,7 +95,9 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
     workers = check_int("workers", workers, lo=1, hi=16)
     partition_kind = check_choice("partition_kind", partition_kind, dga.PARTITIONS)
     step_s = check_positive("step_s", step_s)
-    data = dga.load_digits() if data is None else data
+    transfer_s = check_number("transfer_s", transfer_s, lo=0.0, hi=3600.0)
+    steps = check_int("steps", steps, lo=1, hi=10**5)
+    data = dga.check_data(data)
     period = settings.pop("period", 4)
     cache: dict = {}
     for (p, m, s), r in (runs or {}).items():
@@ -124,7 +130,7 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
         ends = {}
         for i, m in enumerate(dga.METHODS):
             r = run(m, v["partition"], v["workers"], v["delay"])
-            t = dga.curve_times(r, lat, v["delay"], period, step_s)
+            t = dga.curve_times(r, lat, v["delay"], period, step_s, transfer_s)
             fig.data[i].x, fig.data[i].y = t, 100 * r.acc
             ends[m] = t[-1]
             rows[f"{m}: final accuracy, time"] = f"{100 * r.final_acc:.1f} %, {t[-1]:.2f} s"
