@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.checks import check_int, check_type
+from ..core.checks import check_choice, check_int, check_type
 from .spec import Arch, Mapping, Workload
 
 MAX_BRUTE_POINTS = 200_000
@@ -50,6 +50,7 @@ def tile_extents(workload: Workload, mapping: Mapping, level: int) -> dict:
 def tile_shape(workload: Workload, mapping: Mapping, level: int, tensor: str) -> tuple:
     """Per-rank extent of `tensor`'s tile at `level` (a window rank p + r - 1)."""
     ext = tile_extents(workload, mapping, level)
+    check_choice("tensor", tensor, [t.name for t in workload.tensors])
     return tuple(sum(ext[d] for d in r) - (len(r) - 1) for r in workload.tensor(tensor).ranks)
 
 

@@ -43,6 +43,12 @@ def _tile(shape, tile) -> tuple:
     return shape, tile
 
 
+def check_tile(shape, tile) -> tuple[tuple, tuple]:
+    """(shape, tile) as tuples of ints, the tile no larger than the shape in any rank."""
+    conv = (lambda v: tuple(v) if isinstance(v, list) else v)
+    return _tile(conv(shape), conv(tile))
+
+
 class DensityModel:
     """The shared part: statistics of the tile-occupancy distribution `tile_pmf`."""
 

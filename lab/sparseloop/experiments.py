@@ -342,3 +342,31 @@ def crossover_claim(ours: pd.DataFrame, artifact: pd.DataFrame, metric: str) -> 
     return Measured(round(100 * o["at"], 1), bool(holds),
                     f"ours between {100 * o['lo']:g} % and {100 * o['hi']:g} %; the artifact's between "
                     f"{100 * a['lo']:g} % and {100 * a['hi']:g} %")
+
+
+def density_check(shape=(128, 128), tile=(1, 128), densities=(0.01, 0.1, 0.5), n_samples: int = 50,
+                  seed: int = 0) -> pd.DataFrame:
+    """Each density model's tile statistics (expected occupancy, chance of an empty tile,
+    99 % quantile) beside Monte Carlo estimates from `n_samples` sampled tensors."""
+    from .density import Banded, check_tile
+
+    shape, tile = check_tile(shape, tile)
+    if len(shape) != 2:
+        raise ValueError(f"shape must be 2-D; got {shape}")
+    dens = _densities(densities)
+    n_samples = check_int("n_samples", n_samples, lo=2, hi=2000)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    rng = np.random.default_rng(seed)
+    models = {f"uniform {100 * d:g} %": Uniform(d) for d in dens}
+    models["fixed-structured 2:4"] = FixedStructured(2, 4)
+    models["banded (half-width 8)"] = Banded(8)
+    r, c = tile
+    rows = []
+    for name, m in models.items():
+        occ = np.concatenate([(m.sample(shape, rng)[:shape[0] // r * r, :shape[1] // c * c] != 0)
+                              .reshape(shape[0] // r, r, shape[1] // c, c).sum(axis=(1, 3)).ravel()
+                              for _ in range(n_samples)])
+        rows.append(dict(model=name, expected=m.expected(shape, tile), mc_mean=occ.mean(),
+                         p_empty=m.prob_empty(shape, tile), mc_p_empty=(occ == 0).mean(),
+                         q99=m.quantile(shape, tile, 0.99), mc_q99=float(np.quantile(occ, 0.99, method="higher"))))
+    return pd.DataFrame(rows)

@@ -23,7 +23,7 @@ from collections.abc import Mapping as AbcMapping
 
 import numpy as np
 
-from ..core.checks import check_choice, check_int, check_number, check_type
+from ..core.checks import check_bool, check_choice, check_int, check_number, check_type
 
 MAX_DIM = 1 << 14          # largest loop bound / tensor extent we accept
 MAX_POINTS = 1 << 32       # largest iteration space of a workload
@@ -133,6 +133,7 @@ class TensorSpec:
             check_type("ranks", r, tuple)
             if not r or not all(isinstance(d, str) for d in r):
                 raise ValueError(f"ranks must be non-empty tuples of dimension names; got {r!r}")
+        check_bool("output", self.output)
 
     @property
     def dims(self) -> frozenset:
