@@ -1,0 +1,259 @@
+"""lab.nacl (notebook 04): contrastive losses as NCA, attacks, probes, claims."""
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from lab import nacl
+from lab.core.claims import Measured
+from lab.data import load_digits
+from lab.nacl.train import Run
+
+
+def _z(n=6, d=4, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- losses
+@pytest.mark.parametrize("tau", [0.1, 0.5, 2.0])
+def test_nt_xent_equals_cross_entropy_over_the_similarity_matrix(tau):
+    """Independent formulation: cosine-similarity logits, self-similarity excluded, the other
+    view as the target class of torch's cross-entropy."""
+    z1, z2 = _z(5, 3, 1), _z(5, 3, 2)
+    z = torch.cat([z1, z2])
+    z = z / z.norm(dim=1, keepdim=True)
+    logits = z @ z.T / tau
+    logits.fill_diagonal_(-1e9)
+    targets = torch.tensor([5, 6, 7, 8, 9, 0, 1, 2, 3, 4])
+    ref = F.cross_entropy(logits, targets)
+    assert torch.allclose(nacl.nt_xent(z1, z2, tau=tau), ref, atol=1e-10)
+
+
+def test_nt_xent_known_answer_two_images():
+    """Two images, identical views, orthogonal across images: each anchor's neighbours have
+    similarities 1 (positive), 0, 0, so the loss is log(e^(1/τ) + 2) − 1/τ."""
+    z1 = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    tau = 0.5
+    want = np.log(np.exp(1 / tau) + 2) - 1 / tau
+    assert float(nacl.nt_xent(z1, z1.clone(), tau=tau)) == pytest.approx(want, abs=1e-12)
+
+
+def test_simclr_is_nca_with_one_positive_and_uniform_prior():
+    z1, z2 = _z(8, 5, 3), _z(8, 5, 4)
+    labels = torch.arange(8).repeat(2)
+    a = nacl.nt_xent(z1, z2, tau=0.3)
+    b = nacl.nca_loss(torch.cat([z1, z2]), labels=labels, tau=0.3)
+    c = nacl.nacl_loss(torch.stack([z1, z2]), tau=0.3)
+    assert torch.allclose(a, b, atol=1e-12) and torch.allclose(a, c, atol=1e-12)
+    w = torch.linspace(1, 3, 16, dtype=torch.float64)
+    assert abs(float(nacl.nca_loss(torch.cat([z1, z2]), labels=labels, tau=0.3, weights=w)) - float(a)) > 1e-3
+    conn = nacl.nca_connection(n=8, d=4)
+    assert conn["abs_diff"] < 1e-9 and nacl.nca_claim(conn).holds
+
+
+def test_nca_loss_against_loops_with_weights_and_several_positives():
+    z = _z(7, 3, 5)
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 2])
+    w = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0, 1.0, 1.5], dtype=torch.float64)
+    tau = 0.7
+    u = (z / z.norm(dim=1, keepdim=True)).numpy()
+    losses = []
+    for i in range(7):
+        num = sum(w[j].item() * np.exp(u[i] @ u[j] / tau) for j in range(7) if j != i and labels[j] == labels[i])
+        den = sum(w[j].item() * np.exp(u[i] @ u[j] / tau) for j in range(7) if j != i)
+        losses.append(-np.log(num / den))
+    got = nacl.nca_loss(z, labels=labels, tau=tau, weights=w, reduction="none")
+    assert np.allclose(got.numpy(), losses, atol=1e-12)
+
+
+def test_nca_loss_matches_scikit_learn_nca_objective():
+    """scikit-learn's NCA objective is Σ_i p_i with p_ij = softmax_j(−‖x_i − x_j‖²). On unit vectors
+    scaled by sqrt(1/(2τ)) that softmax is ours over cosine similarity / τ."""
+    from sklearn.neighbors import NeighborhoodComponentsAnalysis
+
+    z = _z(9, 4, 6)
+    labels = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2])
+    tau = 0.4
+    x = (z / z.norm(dim=1, keepdim=True)).numpy() * np.sqrt(1 / (2 * tau))
+    nca = NeighborhoodComponentsAnalysis(verbose=0)
+    nca.n_iter_ = 1
+    mask = (labels[:, None] == labels[None, :]).numpy()
+    sk, _ = nca._loss_grad_lbfgs(np.eye(4).ravel(), x, mask)
+    ours = torch.exp(-nacl.nca_loss(z, labels=labels, tau=tau, reduction="none")).sum()
+    assert float(ours) == pytest.approx(sk, rel=1e-10)
+
+
+def test_nacl_more_positives_and_mixnacl_known_cases():
+    g = torch.Generator().manual_seed(0)
+    views = torch.randn(3, 5, 4, generator=g, dtype=torch.float64)
+    labels = torch.arange(5).repeat(3)
+    assert torch.allclose(nacl.nacl_loss(views, tau=0.5),
+                          nacl.nca_loss(views.reshape(15, 4), labels=labels, tau=0.5))
+    # mixup with λ = 1 is NCA of the mixed anchor against the bank, own views as the class
+    zm = torch.randn(5, 4, generator=g, dtype=torch.float64)
+    perm = torch.tensor([1, 2, 3, 4, 0])
+    u = zm / zm.norm(dim=1, keepdim=True)
+    b = views / views.norm(dim=2, keepdim=True)
+    s = torch.einsum("nd,kmd->nkm", u, b) / 0.5
+    p = torch.softmax(s.reshape(5, -1), 1).reshape(5, 3, 5)
+    own = p[torch.arange(5), :, torch.arange(5)].sum(1)
+    other = p[torch.arange(5), :, perm].sum(1)
+    assert torch.allclose(nacl.mixnacl_loss(zm, views, perm=perm, lam=1.0, tau=0.5), -own.log().mean())
+    assert torch.allclose(nacl.mixnacl_loss(zm, views, perm=perm, lam=0.3, tau=0.5),
+                          -(0.3 * own + 0.7 * other).log().mean())
+
+
+# ----------------------------------------------------------------------------- attacks
+def test_fgsm_equals_a_hand_computed_gradient_step():
+    """A linear classifier on flattened pixels: ∇ₓ CE = Wᵀ(softmax(Wx + b) − onehot(y))."""
+    torch.manual_seed(0)
+    lin = nn.Linear(64, 3).double()
+    model = nn.Sequential(nn.Flatten(), lin)
+    x = torch.rand(4, 1, 8, 8, dtype=torch.float64) * 0.8 + 0.1
+    y = torch.tensor([0, 2, 1, 2])
+    eps = 0.05
+    with torch.no_grad():
+        flat = x.reshape(4, 64)
+        p = torch.softmax(flat @ lin.weight.T + lin.bias, 1)
+        grad = (p - F.one_hot(y, 3).double()) @ lin.weight
+        want = (flat + eps * grad.sign()).clamp(0, 1).reshape(4, 1, 8, 8)
+    got = nacl.fgsm(model, x, y, eps=eps)
+    assert torch.allclose(got, want, atol=1e-12)
+    # clipping to [0, 1] at the image border
+    x1 = torch.ones(1, 1, 8, 8, dtype=torch.float64)
+    assert float(nacl.fgsm(model, x1, y[:1], eps=0.1).max()) <= 1.0
+
+
+def test_pgd_stays_in_the_ball_and_beats_fgsm_on_the_loss():
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.Tanh(), nn.Linear(16, 3)).double()
+    x = torch.rand(16, 1, 8, 8, dtype=torch.float64)
+    y = torch.randint(0, 3, (16,))
+    eps = 0.1
+    a = nacl.pgd(model, x, y, eps=eps, steps=20)
+    assert float((a - x).abs().max()) <= eps + 1e-12 and a.min() >= 0 and a.max() <= 1
+    f = nacl.fgsm(model, x, y, eps=eps)
+    def ce(v):
+        with torch.no_grad():
+            return float(F.cross_entropy(model(v), y))
+    assert ce(a) >= ce(f) - 1e-9 > ce(x)
+    assert torch.equal(nacl.ascend(lambda v: model(v).sum(), x, eps=0.0), x)
+
+
+# ----------------------------------------------------------------------------- augmentations
+def test_augment_identity_and_range():
+    x = torch.rand(5, 1, 8, 8)
+    g = torch.Generator().manual_seed(0)
+    same = nacl.augment(x, generator=g, shift_px=0, rotate_deg=0, scale=0, noise=0)
+    assert torch.allclose(same, x, atol=1e-6)
+    v = nacl.n_views(x, 3, generator=g)
+    assert v.shape == (3, 5, 1, 8, 8) and v.min() >= 0 and v.max() <= 1
+    assert not torch.allclose(v[0], v[1])
+
+
+# ----------------------------------------------------------------------------- probe and training
+@pytest.fixture(scope="module")
+def tiny():
+    d = load_digits(n_train=200, n_test=100, seed=0)
+    cfg = nacl.TrainConfig(epochs=1, batch=64, positives=2, hidden=16, feat_dim=8, proj_dim=4)
+    return d, cfg
+
+
+def test_probe_predictions_equal_scikit_learn(tiny):
+    from sklearn.linear_model import LogisticRegression
+
+    d, cfg = tiny
+    xtr, ytr, xte, yte = d.torch()
+    enc = nacl.pretrain(xtr, method="simclr", cfg=cfg, seed=0)
+    model = nacl.fit_probe(enc, xtr, ytr)
+    with torch.no_grad():
+        f_tr, f_te = enc.features(xtr).double().numpy(), enc.features(xte).double().numpy()
+        ours = model(xte).argmax(1).numpy()
+    sk = LogisticRegression(C=1.0, max_iter=2000).fit(f_tr, ytr.numpy()).predict(f_te)
+    assert (ours == sk).mean() >= 0.99
+
+
+@pytest.mark.parametrize("method", nacl.METHODS)
+def test_every_method_trains_and_leaves_global_rng_alone(tiny, method):
+    d, cfg = tiny
+    state = torch.get_rng_state()
+    enc = nacl.pretrain(torch.from_numpy(d.x_train), method=method, cfg=cfg, seed=3)
+    assert torch.equal(state, torch.get_rng_state())
+    assert all(torch.isfinite(p).all() for p in enc.parameters())
+
+
+def test_determinism_claim_numbers(tiny):
+    d, cfg = tiny
+    kw = dict(methods=nacl.FIGURE1, seeds=(0, 1), cfg=cfg, eps=(0.002, 0.05), supervised=True)
+    a, b = nacl.run_methods(d, **kw), nacl.run_methods(d, **kw)
+    assert [r.acc for r in a] == [r.acc for r in b]
+    for f in (lambda r: nacl.standard_gain_claim(r), lambda r: nacl.robust_gain_claim(r, metric="robust@0.05"),
+              lambda r: nacl.upper_right_claim(r, metric="robust@0.05")):
+        assert f(a) == f(b)
+    s = nacl.summary(a)
+    assert list(s.index) == ["SimCLR", "NaCl", "IntCl", "IntNaCl", "supervised"]
+    assert nacl.eps_sweep(a[:2], d, eps_grid=(0.0, 0.05)).shape == (4, 4)
+
+
+# ----------------------------------------------------------------------------- claims
+def _fake(values):
+    return [Run(m, s, None, dict(standard=a, **{"robust@0.05": r}), 0.0) for (m, s), (a, r) in values.items()]
+
+
+def test_claim_helpers_known_answers():
+    v = {}
+    for s in (0, 1, 2):
+        v[("simclr", s)] = (90.0 + s, 50.0)
+        v[("nacl", s)] = (92.0 + s, 51.0)
+        v[("intcl", s)] = (91.0 + s, 60.0 + s)
+        v[("intnacl", s)] = (93.0 + s, 58.0)
+    runs = _fake(v)
+    c = nacl.standard_gain_claim(runs)
+    assert isinstance(c, Measured) and c.value == 2.0 and c.holds
+    r = nacl.robust_gain_claim(runs, metric="robust@0.05")
+    assert r.value == 11.0 and r.holds
+    u = nacl.upper_right_claim(runs, metric="robust@0.05")
+    assert u.number == 1.0 and not u.holds          # IntCl's standard accuracy is below NaCl's
+    assert nacl.upper_right_claim(runs, metric="robust@0.05", slack=1.5).holds
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_inputs_name_the_parameter():
+    z = _z(4, 3)
+    with pytest.raises(ValueError, match="tau"):
+        nacl.nt_xent(z, z, tau=0.0)
+    with pytest.raises(ValueError, match="z2"):
+        nacl.nt_xent(z, z[:3], tau=0.5)
+    with pytest.raises(ValueError, match="labels"):
+        nacl.nca_loss(z, labels=torch.arange(4), tau=0.5)
+    with pytest.raises(ValueError, match="z1"):
+        nacl.nt_xent(z * float("nan"), z, tau=0.5)
+    with pytest.raises(ValueError, match="perm"):
+        nacl.mixnacl_loss(z, z[None], perm=torch.zeros(4, dtype=torch.int64), lam=0.5)
+    with pytest.raises(ValueError, match="x"):
+        nacl.augment(torch.rand(2, 1, 8, 8) * 3, generator=torch.Generator())
+    with pytest.raises(ValueError, match="method"):
+        nacl.pretrain(torch.rand(8, 1, 8, 8), method="byol", cfg=nacl.TrainConfig())
+    with pytest.raises(ValueError, match="positives"):
+        nacl.TrainConfig(positives=0)
+    with pytest.raises(ValueError, match="eps"):
+        nacl.fgsm(nn.Flatten(), torch.rand(2, 1, 8, 8), torch.zeros(2, dtype=torch.int64), eps=-0.1)
+    with pytest.raises(TypeError, match="model"):
+        nacl.fgsm("net", torch.rand(2, 1, 8, 8), torch.zeros(2, dtype=torch.int64), eps=0.1)
+    with pytest.raises(ValueError, match="steps"):
+        nacl.pgd(nn.Flatten(), torch.rand(2, 1, 8, 8), torch.zeros(2, dtype=torch.int64), eps=0.1, steps=10**6)
+
+
+def test_explorer_follows_its_controls(tiny):
+    d, cfg = tiny
+    runs = nacl.run_methods(d, methods=nacl.FIGURE1, seeds=(0,), cfg=cfg, eps=(0.05,), supervised=False)
+    ex = nacl.explorer(d, runs=runs, cfg=cfg, epochs=1, eps=0.05)
+    before = ex.readout.value
+    ex.set(eps=0.15)
+    assert ex.readout.value != before
+    ex.set(tau=0.3)
+    assert "trained now" in ex.readout.value
+    ex.reset()
+    assert "cached" in ex.readout.value
