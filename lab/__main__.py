@@ -28,7 +28,7 @@ INDEX_END = "<!-- index:end -->"
 def _scales_of(entry: registry.Entry) -> list[str]:
     try:
         mod = importlib.import_module(f"lab.{entry.topic}")
-    except ImportError:
+    except ImportError:  # the start-here notebook has no module
         return ["small"]
     return sorted(getattr(mod, "SCALES", {"small": {}}))
 
@@ -77,42 +77,20 @@ def cmd_run(args) -> int:
     out = execute(args.name, args.scale)
     print(f"executed {out.relative_to(repo_root()) if out.is_relative_to(repo_root()) else out} "
           f"in {time.perf_counter() - t0:.1f} s")
-    print(claims.table(registry.by_name(args.name).name).to_markdown())
+    print(claims.table(registry.by_name(args.name).name, scale=args.scale).to_markdown())
     return 0
 
 
-def _handout_html(executed: Path, entry: registry.Entry) -> str:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(executed, as_version=4)
-    nb.metadata.pop("widgets", None)  # live widget state needs a kernel; handouts show snapshots instead
-    note = ("<p><i>Interactive explorer: open this notebook in JupyterLab (<code>make lab</code>) to use "
-            "its controls. The figures below it are snapshots.</i></p>")
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        new_outputs = []
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            if "application/vnd.jupyter.widget-view+json" in data:
-                new_outputs.append(nbformat.v4.new_output("display_data", data={"text/html": note}))
-            else:
-                new_outputs.append(o)
-        cell.outputs = new_outputs
-    table = claims.table(entry.name)
-    if entry.number:  # the start-here notebook shows every claim already
-        nb.cells.append(nbformat.v4.new_markdown_cell("## Claims table\n\n" + (table.to_markdown() if len(table)
-                                                     else "_No claims were recorded._")))
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(nb)
-    return body.replace("<title>Notebook</title>", f"<title>{_html.escape(entry.title)}</title>")
-
-
 def cmd_handouts(args) -> int:
+    from .core import handouts
+
     names = args.names or [e.name for e in (registry.START, *registry.existing()) if e.exists]
     entries = [registry.by_name(n) for n in names]
-    failed = []
+    if args.student:
+        for e in entries:
+            print(f"{e.name}: {handouts.student_version(e.name)}")
+        return 0
+    failed, done = [], []
     for e in entries:
         t0 = time.perf_counter()
         try:
@@ -121,9 +99,12 @@ def cmd_handouts(args) -> int:
             failed.append(e.name)
             print(f"{e.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             continue
-        path = build_dir("handouts") / f"{e.name}.html"
-        path.write_text(_handout_html(executed, e), encoding="utf-8")
-        print(f"{e.name}: {path} ({path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s)")
+        path = handouts.write_page(executed, e, pdf=not args.no_pdf)
+        done.append(e)
+        print(f"{e.name}: {path} ({path.stat().st_size / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s)")
+    index = handouts.write_index([registry.START, *registry.ENTRIES])
+    total = sum(f.stat().st_size for f in index.parent.rglob("*") if f.is_file())
+    print(f"index: {index}; the pack holds {total / 1e6:.1f} MB")
     return 1 if failed else 0
 
 
@@ -152,22 +133,50 @@ def cmd_new(args) -> int:
     import nbformat
     from .core.nbtemplate import skeleton
 
+    if not 1 <= args.number <= len(registry.ENTRIES):
+        raise ValueError(f"number must be a report entry in 1..{len(registry.ENTRIES)}; got {args.number}")
     entry = registry.by_name(f"{args.number:02d}")
     topic = args.topic or entry.topic
+    if not topic.isidentifier() or topic != topic.lower() or topic.startswith("_") or topic in ("core", "data"):
+        raise ValueError(f"topic must be a lower-case Python identifier such as 'anomaly'; got {topic!r}")
+    if topic != entry.topic:
+        raise ValueError(f"topic must be {entry.topic!r}, the registry's topic for entry {args.number:02d} "
+                         f"(change lab/core/registry.py first to rename it); got {topic!r}")
     root = repo_root()
-    nb_path = root / "notebooks" / f"{args.number:02d}_{topic}.ipynb"
-    mod_path = root / "lab" / f"{topic}.py"
-    test_path = root / "tests" / f"test_{topic}.py"
-    for p in (nb_path, mod_path, test_path):
+    taken = sorted(p.name for p in (root / "notebooks").glob(f"{args.number:02d}_*.ipynb"))
+    if taken:
+        raise ValueError(f"slot {args.number:02d} is taken by notebooks/{taken[0]}; choose a free entry")
+    pkg = root / "lab" / topic
+    paths = {"notebook": root / "notebooks" / f"{args.number:02d}_{topic}.ipynb", "init": pkg / "__init__.py",
+             "views": pkg / "views.py", "method": pkg / "method.py", "test": root / "tests" / f"test_{topic}.py",
+             "spec": root / "tests" / "api_specs" / f"{topic}.py"}
+    for p in paths.values():
         if p.exists():
             raise ValueError(f"{p.relative_to(root)} exists already; refusing to overwrite it")
-    nbformat.write(skeleton(args.number, topic, entry.title), nb_path)
-    mod_path.write_text(f'"""{entry.title} ({entry.authors}, {entry.venue}).\n\n'
-                        f'Backs notebooks/{nb_path.name}.\n"""\nfrom __future__ import annotations\n\n'
-                        f'SCALES = {{"small": {{}}}}\n', encoding="utf-8")
-    test_path.write_text(f'"""Unit tests of lab.{topic}."""\nfrom lab import {topic}\n\n\n'
-                         f'def test_scales():\n    assert "small" in {topic}.SCALES\n', encoding="utf-8")
-    print(f"wrote {nb_path.relative_to(root)}, {mod_path.relative_to(root)}, {test_path.relative_to(root)}")
+    pkg.mkdir(parents=True)
+    nbformat.write(skeleton(args.number, topic, entry.title), paths["notebook"])
+    paths["init"].write_text(
+        f'"""{entry.title} ({entry.authors}, {entry.venue}).\n\nBacks notebooks/{paths["notebook"].name}.\n"""\n'
+        f'from lab.core.scale import freeze\n\nfrom .method import run\nfrom .views import explorer\n\n'
+        f'SCALES = freeze({{"small": {{}}, "paper": {{}}}})\n\n__all__ = ["SCALES", "explorer", "run"]\n',
+        encoding="utf-8")
+    paths["method"].write_text(f'"""The method of notebooks/{paths["notebook"].name}."""\nfrom __future__ import annotations\n\n'
+                               f'from lab.core.checks import check_int\n\n\ndef run(seed: int = 0) -> int:\n'
+                               f'    """Placeholder: replace with the method."""\n'
+                               f'    return check_int("seed", seed, lo=0)\n', encoding="utf-8")
+    paths["views"].write_text(f'"""Figures and the explorer of notebooks/{paths["notebook"].name}."""\n'
+                              f'from __future__ import annotations\n\nfrom lab.core.widgets import demo\n\n\n'
+                              f'def explorer():\n    """Placeholder: replace with the topic\'s explorer."""\n'
+                              f'    return demo()\n', encoding="utf-8")
+    paths["test"].write_text(f'"""Unit tests of lab.{topic}."""\nfrom lab import {topic}\n\n\n'
+                             f'def test_scales():\n    assert "small" in {topic}.SCALES\n\n\n'
+                             f'def test_determinism_run():\n    assert {topic}.run(seed=1) == {topic}.run(seed=1)\n',
+                             encoding="utf-8")
+    paths["spec"].write_text(f'"""Valid, fast calls of lab.{topic}\'s public API, for tests/test_bad_input.py."""\n'
+                             f'SPECS = {{"run": lambda: dict(seed=0)}}\n'
+                             f'SKIP = {{"explorer": "widget; driven by the notebook\'s explorer-check cell"}}\n',
+                             encoding="utf-8")
+    print("wrote " + ", ".join(str(p.relative_to(root)) for p in paths.values()))
     return 0
 
 
@@ -182,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     h = sub.add_parser("handouts", help="executed HTML handouts in build/handouts/")
     h.add_argument("names", nargs="*", help="notebooks (default: all)")
     h.add_argument("--scale", default="small")
+    h.add_argument("--student", action="store_true", help="student versions with exercises (build/student/)")
+    h.add_argument("--no-pdf", action="store_true", help="skip the PDF of each page")
     h.set_defaults(fn=cmd_handouts)
     rep = sub.add_parser("report", help="the markdown table of every recorded claim")
     rep.add_argument("--write-readme", action="store_true", help="also replace the table in README.md")

@@ -10,6 +10,7 @@ import os
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
 
 from .checks import check_type
 
@@ -32,11 +33,23 @@ def _register() -> None:
     pio.templates.default = TEMPLATE_NAME
 
 
+class HandoutRenderer(MimetypeRenderer):
+    """Figures as HTML that calls a page-wide `Plotly` (the handout page loads one shared local
+    plotly.min.js) and sizes to its column; no plotly.js, require.js or MathJax from a CDN."""
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False, full_html=False,
+                           default_width="100%", default_height=int(fig_dict.get("layout", {}).get("height") or 420),
+                           config={"responsive": True, "displaylogo": False}, validate=False)
+        return {"text/html": html}
+
+
 def setup_renderer() -> None:
-    """Handouts (LAB_HANDOUT=1) embed plotly.js in the notebook's HTML output so the
-    exported page opens offline; interactive sessions keep plotly's default."""
+    """Handouts (LAB_HANDOUT=1) render figures for the offline handout pack (`HandoutRenderer`);
+    interactive sessions keep plotly's default."""
     if os.environ.get("LAB_HANDOUT") == "1":
-        pio.renderers.default = "plotly_mimetype+notebook"
+        pio.renderers["lab_handout"] = HandoutRenderer()
+        pio.renderers.default = "lab_handout"
 
 
 _register()

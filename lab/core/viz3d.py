@@ -50,6 +50,41 @@ def _preload_libusb() -> None:
 _IMPORT_ERROR: str | None = None
 
 
+class _quiet:
+    """Silence Open3D's start-up and renderer log ("Enabling Open3D WebVisualizer", "FEngine",
+    "llvmpipe"): it writes to the process's file descriptors 1 and 2 from C++, which Jupyter would
+    show above the output, so both descriptors (and sys.stdout/stderr) go to /dev/null meanwhile."""
+
+    def __enter__(self):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        self._saved = []
+        self._null = os.open(os.devnull, os.O_WRONLY)
+        for fd in (1, 2):
+            try:
+                self._saved.append((fd, os.dup(fd)))
+                os.dup2(self._null, fd)
+            except OSError:
+                pass
+        self._streams = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = open(os.devnull, "w")
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            sys.stdout.close()
+        finally:
+            sys.stdout, sys.stderr = self._streams
+        for fd, saved in self._saved:
+            os.dup2(saved, fd)
+            os.close(saved)
+        os.close(self._null)
+        return False
+
+
 @lru_cache(maxsize=1)
 def open3d():
     """The `open3d` module, imported safely, or None (see `import_error()`)."""
@@ -57,7 +92,9 @@ def open3d():
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     _preload_libusb()
     try:
-        import open3d as o3d
+        with _quiet():
+            import open3d as o3d
+            o3d.utility.set_verbosity_level(o3d.utility.VerbosityLevel.Error)
         return o3d
     except Exception as exc:  # pragma: no cover - depends on the machine
         _IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
@@ -86,6 +123,11 @@ _RENDERER: dict[str, Any] = {}
 
 
 def _render_direct(geometries, width, height, eye, center, point_size=3.0, bg=(1, 1, 1, 1)):
+    with _quiet():
+        return _render_quiet(geometries, width, height, eye, center, point_size, bg)
+
+
+def _render_quiet(geometries, width, height, eye, center, point_size, bg):
     o3d = open3d()
     rendering = o3d.visualization.rendering
     key = "r"
@@ -233,7 +275,8 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
                                for g in geometries if hasattr(g, "points") or hasattr(g, "vertices")] or [np.zeros((1, 3))])
         lo, hi = allp.min(0), allp.max(0)
         center, radius = (lo + hi) / 2, max(float(np.linalg.norm(hi - lo)), 1e-6) * 1.1
-        image = W.Image(format="png", layout=W.Layout(width=f"{width}px"))
+        image = W.Image(format="png", layout=W.Layout(width=f"{width}px", height=f"{height}px",
+                                                      min_width=f"{width}px", object_fit="contain"))
         az = W.FloatSlider(value=-55, min=-180, max=180, step=5, description="azimuth [°]", continuous_update=False)
         el = W.FloatSlider(value=30, min=-85, max=85, step=5, description="elevation [°]", continuous_update=False)
 
@@ -246,10 +289,16 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
         az.observe(redraw, names="value")
         el.observe(redraw, names="value")
         redraw()
-        parts.append(W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image, az, el]))
+        for s in (az, el):
+            s.layout = W.Layout(width=f"{width}px")
+            s.style = {"description_width": "90px"}
+        parts.append(W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image, az, el],
+                            layout=W.Layout(flex="0 0 auto", min_width=f"{width}px")))
     else:
         parts.append(W.HTML("<i>Open3D offscreen rendering is not available on this machine; "
                             "showing the plotly view only.</i>"))
-    box = W.HBox([*parts, W.VBox([W.HTML("<b>rotatable view</b>"), fig])])
+    box = W.HBox([*parts, W.VBox([W.HTML("<b>rotatable view</b>"), fig],
+                                 layout=W.Layout(flex="1 1 0%", min_width="0"))],
+                 layout=W.Layout(flex_flow="row wrap", width="100%"))
     box.figure = fig
     return box

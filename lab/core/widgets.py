@@ -8,6 +8,7 @@ the callbacks although no browser runs.
 """
 from __future__ import annotations
 
+import html
 import os
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -26,7 +27,7 @@ class Explorer(W.HBox):
 
     def __init__(self, controls: Mapping[str, W.Widget], figures: Sequence[go.FigureWidget],
                  update: Callable[[], None], readout: W.HTML | None = None, title: str = "",
-                 presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "330px"):
+                 presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "340px"):
         check_type("controls", controls, Mapping)
         if not callable(update):
             raise TypeError("update must be callable")
@@ -43,10 +44,17 @@ class Explorer(W.HBox):
                                      description="preset")
             self.preset.observe(lambda ch: self.apply_preset(ch["new"]), names="value")
             left.append(self.preset)
-        left.extend(self.controls.values())
+        left.extend(_labelled(w) for w in self.controls.values())
         box_left = W.VBox(left, layout=W.Layout(width=controls_width, min_width=controls_width))
-        right = W.VBox([*self.figures, self.readout], layout=W.Layout(flex="1 1 auto"))
-        super().__init__([box_left, right])
+        for f in self.figures:
+            if isinstance(f, go.FigureWidget):
+                f.layout.autosize = True
+                f.layout.width = None
+        # The figure column takes what the controls leave and never less than nothing, so plotly
+        # lays its figures out to the column's width instead of its 700 px default.
+        right = W.VBox([*self.figures, self.readout],
+                       layout=W.Layout(flex="1 1 0%", min_width="0", width="auto", overflow="hidden"))
+        super().__init__([box_left, right], layout=W.Layout(width="100%"))
         for w in self.controls.values():
             if hasattr(w, "value") and not isinstance(w, W.Button):
                 w.observe(lambda _ch: self.refresh(), names="value")
@@ -91,6 +99,24 @@ class Explorer(W.HBox):
         return [go.Figure(f) for f in self.figures]
 
 
+_UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)
+
+
+def _labelled(w: W.Widget) -> W.Widget:
+    """A control with its description on a line of its own above it, so the label is never cut
+    and a slider's track spans the whole control column (a short track makes a small drag jump far)."""
+    desc = getattr(w, "description", "")
+    if isinstance(w, _UNLABELLED) or not desc:
+        return w
+    w.tooltip = desc
+    w.description = ""
+    w.style.description_width = "0px"
+    w.layout.width = "100%"
+    label = W.HTML(f"<span class='lab-control-label'>{html.escape(desc)}</span>",
+                   layout=W.Layout(margin="6px 0 -4px 4px"))
+    return W.VBox([label, w], layout=W.Layout(width="100%"))
+
+
 class _hold_all:
     def __init__(self, figs: Iterable[go.FigureWidget]):
         self.ctx = [f.batch_update() for f in figs if isinstance(f, go.FigureWidget)]
@@ -126,7 +152,7 @@ def slider(description: str, value: float, lo: float, hi: float, step: float, un
     whose value is the physical value (lo, hi, step given as base-10 exponents' ends)."""
     desc = f"{description} [{unit}]" if unit else description
     style = {"description_width": "150px"}
-    layout = W.Layout(width="320px")
+    layout = W.Layout(width="100%")
     if log:
         return W.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=step, description=desc,
                                 style=style, layout=layout, continuous_update=False,

@@ -1,0 +1,310 @@
+"""The bad-input sweep: every public callable of `lab` refuses bad arguments clearly.
+
+Each file `tests/api_specs/<name>.py` lists, for one public module (`MODULE`, default `lab.<name>`),
+a valid and fast call of each public callable (`SPECS`: name -> function returning keyword
+arguments; a method is "Class.method" with `self` among them) or a reason to leave it out (`SKIP`).
+The sweep makes one argument bad at a time and accepts only
+
+* a `ValueError` or `TypeError` whose message names the parameter, or
+* a result free of NaN and inf (the bad value was in fact acceptable),
+
+within `CALL_SECONDS`. Anything else -- another exception (a crash deep inside numpy, torch, numba
+or scipy), a refusal that does not name the parameter, a NaN or inf result, a hang -- is a failure.
+The deterministic sweep tries every category of bad value on every argument; a Hypothesis test adds
+generated bad arrays and scalars (few examples in CI: `HYPOTHESIS_PROFILE=ci`, the default here).
+Figures per module go to build/bad_input/<name>.json.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import signal
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from lab.core.paths import build_dir
+
+SPEC_DIR = Path(__file__).resolve().parent / "api_specs"
+CALL_SECONDS = 20
+settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True,
+                          suppress_health_check=list(HealthCheck))
+settings.register_profile("thorough", max_examples=300, deadline=None,
+                          suppress_health_check=list(HealthCheck))
+settings.load_profile("ci")
+
+
+# ----------------------------------------------------------------------------- specs
+def spec_files() -> list[Path]:
+    return sorted(p for p in SPEC_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def load_spec(path: Path):
+    spec = importlib.util.spec_from_file_location(f"api_specs_{path.stem}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.MODULE = getattr(mod, "MODULE", f"lab.{path.stem}")
+    mod.SPECS = getattr(mod, "SPECS", {})
+    mod.SKIP = getattr(mod, "SKIP", {})
+    mod.FINITE_EXEMPT = getattr(mod, "FINITE_EXEMPT", {})
+    return mod
+
+
+SPECS = {p.stem: p for p in spec_files()}
+
+
+def public_callables(module) -> list[str]:
+    out = []
+    names = getattr(module, "__all__", None)
+    if names is None:  # no __all__: every public function and class defined in the module
+        names = [n for n, o in vars(module).items() if not n.startswith("_")
+                 and getattr(o, "__module__", None) == module.__name__]
+    for name in names:
+        obj = getattr(module, name, None)
+        if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, BaseException)):
+            out.append(name)
+    return out
+
+
+def required_modules() -> list[str]:
+    """Every public module whose callables need a spec: each topic's face, lab.data, lab.core's modules."""
+    from lab.core import registry
+    mods = []
+    for e in registry.ENTRIES:
+        if e.exists:
+            mods.append(f"lab.{e.topic}")
+    mods.append("lab.data")
+    core = Path(__file__).resolve().parents[1] / "lab" / "core"
+    mods += sorted(f"lab.core.{p.stem}" for p in core.glob("*.py") if not p.stem.startswith("_"))
+    return mods
+
+
+# ----------------------------------------------------------------------------- bad values
+def _is_tensor(v) -> bool:
+    return type(v).__module__.startswith("torch") and hasattr(v, "detach")
+
+
+def bad_values(v: Any) -> list[tuple[str, Any]]:
+    """The categories of bad value tried in place of a valid value `v`."""
+    if isinstance(v, (bool, np.bool_)):
+        return [("str for bool", "yes"), ("int for bool", 2), ("None", None)]
+    if isinstance(v, (int, np.integer)):
+        return [("-1", -1), ("huge", 10**12), ("fraction", 1.5), ("NaN", float("nan")), ("str", "3"),
+                ("None", None)]
+    if isinstance(v, (float, np.floating)):
+        return [("NaN", float("nan")), ("inf", math.inf), ("-inf", -math.inf), ("-1", -1.0), ("huge", 1e12),
+                ("str", "1.0"), ("None", None)]
+    if isinstance(v, str):
+        return [("empty str", ""), ("unknown str", "no-such-option"), ("control chars", "a\nb"), ("int", 123),
+                ("None", None)]
+    if isinstance(v, np.ndarray) or _is_tensor(v):
+        arr = v.detach().cpu().numpy() if _is_tensor(v) else v
+        conv = (lambda a: __import__("torch").from_numpy(np.ascontiguousarray(a))) if _is_tensor(v) else (lambda a: a)
+        out = [("None", None), ("str", "array")]
+        if arr.ndim >= 1:
+            out.append(("empty", conv(arr[:0].copy())))
+        out.append(("extra axis", conv(arr[None].copy())))
+        if arr.ndim >= 1 and arr.size:
+            out.append(("scalar", conv(np.asarray(arr.reshape(-1)[0]).copy())))
+        if arr.dtype.kind == "f" and arr.size:
+            nan = arr.copy()
+            nan.reshape(-1)[0] = np.nan
+            out.append(("NaN entry", conv(nan)))
+            inf = arr.copy()
+            inf.reshape(-1)[-1] = np.inf
+            out.append(("inf entry", conv(inf)))
+        if not _is_tensor(v) and arr.size:
+            out.append(("str dtype", np.full(arr.shape, "x")))
+        return out
+    if isinstance(v, (list, tuple)):
+        out = [("None", None), ("str", "x")]
+        if len(v):
+            out += [("empty", type(v)()), ("None entry", type(v)([None] * len(v)))]
+        return out
+    if isinstance(v, dict):
+        return [("None", None), ("str", "x")]
+    if v is None:
+        return [("str for None", "x"), ("object", object())]
+    if callable(v):
+        return [("None", None), ("str", "x")]
+    return [("None", None), ("str", "x"), ("int", 42)]
+
+
+# ----------------------------------------------------------------------------- calling
+class CallTimeout(Exception):
+    pass
+
+
+def _alarm(_sig, _frame):
+    raise CallTimeout()
+
+
+def nonfinite(x: Any, depth: int = 0) -> bool:
+    """Whether a result holds NaN or inf anywhere we can see (arrays, tensors, numbers, containers)."""
+    if depth > 4 or x is None or isinstance(x, (str, bytes, bool)):
+        return False
+    if isinstance(x, float):
+        return not math.isfinite(x)
+    if isinstance(x, np.floating):
+        return not np.isfinite(x)
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "fc" and x.size > 0 and not np.isfinite(x).all()
+    if _is_tensor(x):
+        return x.dtype.is_floating_point and x.numel() > 0 and not bool(__import__("torch").isfinite(x).all())
+    if isinstance(x, dict):
+        return any(nonfinite(v, depth + 1) for v in list(x.values())[:200])
+    if isinstance(x, (list, tuple)):
+        return any(nonfinite(v, depth + 1) for v in list(x)[:200])
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return any(nonfinite(getattr(x, f.name, None), depth + 1) for f in dataclasses.fields(x))
+    return False
+
+
+def call(module, name: str, kwargs: dict) -> Any:
+    kwargs = dict(kwargs)
+    if "." in name:
+        cls, meth = name.split(".", 1)
+        self = kwargs.pop("self")
+        fn = getattr(self, meth)
+    else:
+        fn = getattr(module, name)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(CALL_SECONDS)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(**kwargs)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def classify(module, name: str, kwargs: dict, param: str, exempt: bool) -> str:
+    """'named', 'accepted', or a failure: 'unnamed', 'crash', 'nonfinite', 'hang'."""
+    try:
+        result = call(module, name, kwargs)
+    except CallTimeout:
+        return "hang"
+    except (ValueError, TypeError) as exc:
+        return "named" if param in str(exc) else "unnamed"
+    except Exception:
+        return "crash"
+    if not exempt and nonfinite(result):
+        return "nonfinite"
+    return "accepted"
+
+
+def sweep(spec) -> tuple[dict[str, int], list[str]]:
+    module = importlib.import_module(spec.MODULE)
+    counts: dict[str, int] = {}
+    failures = []
+    for name, make in spec.SPECS.items():
+        kwargs = make()
+        try:
+            call(module, name, kwargs)
+        except Exception as exc:  # the spec's own valid call must work
+            failures.append(f"{name}: the valid call failed: {type(exc).__name__}: {exc}")
+            continue
+        for param, value in kwargs.items():
+            if param == "self":
+                continue
+            for label, bad in bad_values(value):
+                fresh = make()
+                fresh[param] = bad
+                outcome = classify(module, name, fresh, param, name in spec.FINITE_EXEMPT)
+                counts[outcome] = counts.get(outcome, 0) + 1
+                if outcome not in ("named", "accepted"):
+                    failures.append(f"{name}({param}={label}): {outcome}")
+    return counts, failures
+
+
+# ----------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("module_name", required_modules())
+def test_every_public_callable_has_a_bad_input_spec(module_name):
+    specs = [load_spec(p) for p in spec_files()]
+    mine = [s for s in specs if s.MODULE == module_name]
+    assert mine, f"{module_name}: no tests/api_specs file names it (MODULE = {module_name!r})"
+    covered = set().union(*(set(s.SPECS) | set(s.SKIP) for s in mine))
+    module = importlib.import_module(module_name)
+    missing = [n for n in public_callables(module) if n not in covered]
+    assert not missing, f"{module_name}: public callables without a bad-input spec: {missing}"
+    for s in mine:
+        for name, why in s.SKIP.items():
+            assert isinstance(why, str) and len(why.strip()) > 10, f"{module_name}.{name}: SKIP needs a reason"
+
+
+@pytest.mark.parametrize("spec_name", sorted(SPECS))
+def test_bad_input_sweep(spec_name):
+    spec = load_spec(SPECS[spec_name])
+    counts, failures = sweep(spec)
+    out = build_dir("bad_input") / f"{spec_name}.json"
+    out.write_text(json.dumps({"module": spec.MODULE, "counts": counts, "failures": failures}, indent=2))
+    assert not failures, (f"{spec.MODULE}: {len(failures)} bad-input call(s) not refused clearly "
+                          f"(counts {counts}):\n" + "\n".join(failures[:60]))
+
+
+def _bad_array(arr: np.ndarray):
+    """Hypothesis: arrays of the valid one's shape with non-finite entries, or of the wrong shape."""
+    shape = arr.shape
+    floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+    wrong_shape = hnp.array_shapes(min_dims=0, max_dims=max(1, arr.ndim + 1), min_side=0, max_side=3).filter(
+        lambda s: s != shape)
+    return st.one_of(
+        hnp.arrays(np.float64, shape, elements=floats).filter(lambda a: a.size and not np.isfinite(a).all()),
+        wrong_shape.flatmap(lambda s: hnp.arrays(np.float64, s, elements=st.floats(-1, 1))),
+    )
+
+
+def _bad_scalar(v):
+    if isinstance(v, (bool, np.bool_)):
+        return st.one_of(st.integers(2, 5), st.text(max_size=3))
+    if isinstance(v, (int, np.integer)):
+        return st.one_of(st.integers(max_value=-1), st.integers(min_value=10**10), st.floats(allow_nan=True))
+    if isinstance(v, (float, np.floating)):
+        return st.one_of(st.sampled_from([math.nan, math.inf, -math.inf]), st.floats(min_value=1e10),
+                         st.floats(max_value=-1e10))
+    if isinstance(v, str):
+        return st.text(max_size=6).filter(lambda s: s != v)
+    return st.sampled_from([None, "x", -3, math.nan])
+
+
+@pytest.mark.parametrize("spec_name", sorted(SPECS))
+def test_bad_input_generated(spec_name):
+    """Hypothesis draws a callable, an argument and a generated bad value for it."""
+    spec = load_spec(SPECS[spec_name])
+    if not spec.SPECS:
+        pytest.skip(f"{spec.MODULE}: every public callable is skipped with a reason")
+    module = importlib.import_module(spec.MODULE)
+    names = sorted(spec.SPECS)
+
+    @given(data=st.data())
+    def run(data):
+        name = data.draw(st.sampled_from(names), label="callable")
+        kwargs = spec.SPECS[name]()
+        params = [k for k in kwargs if k != "self"]
+        if not params:
+            return
+        param = data.draw(st.sampled_from(params), label="parameter")
+        v = kwargs[param]
+        if isinstance(v, np.ndarray) and v.dtype.kind in "fiu":
+            bad = data.draw(_bad_array(v), label="bad array")
+        elif _is_tensor(v) and v.dtype.is_floating_point:
+            import torch
+            bad = torch.from_numpy(data.draw(_bad_array(v.detach().cpu().numpy().astype(np.float64)))).to(v.dtype)
+        else:
+            bad = data.draw(_bad_scalar(v), label="bad value")
+        kwargs[param] = bad
+        outcome = classify(module, name, kwargs, param, name in spec.FINITE_EXEMPT)
+        assert outcome in ("named", "accepted"), f"{name}({param}={bad!r}): {outcome}"
+
+    run()

@@ -1,0 +1,256 @@
+"""The workbench as a user sees it: JupyterLab in a real (headless) Chromium.
+
+For the start-here notebook and the flagship explorers, the test starts `jupyter lab` on
+loopback with a token (as `make lab` does), opens each notebook, runs all cells and checks:
+
+* no dialog blocks the page and no cell output is an error;
+* a real mouse drag on an explorer's slider (and a choice in a dropdown) changes the figure in the
+  page: plotly trace data, or the bytes of an Open3D image;
+* every plotly figure fits its column and every Open3D image is visible at a usable size;
+* the notebook file is unchanged on disk; the server is stopped by its own process handle.
+
+Screenshots go to build/browser/. `make browser` (LAB_BROWSER_ALL=1) checks every notebook.
+Playwright drives Debian's chromium through `executable_path`; it never downloads a browser.
+A second test opens a handout with the network blocked and checks that figures and maths render.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER = Path(sys.executable).with_name("jupyter")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGSHIP = ["00_start_here", "02_tomography", "03_synapse", "04_nacl", "05_sparsebfa", "06_spgf", "09_calo",
+            "12_anomaly", "14_quantumnas", "15_sparseloop", "16_unstable_rl"]
+RUN_SECONDS = 420
+
+
+if os.environ.get("LAB_BROWSER_ALL") == "1":
+    NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+else:
+    NOTEBOOKS = [n for n in FLAGSHIP if (ROOT / "notebooks" / f"{n}.ipynb").is_file()]
+
+
+def _skip_reason() -> str | None:
+    if not Path(CHROMIUM).is_file():
+        return "Chromium is not installed (apt-get install chromium; .ci/run installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    if not JUPYTER.exists():
+        return "jupyter is not installed in this environment"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                             args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                                   "--disable-background-networking", "--disable-component-update",
+                                   "--no-first-run", "--disable-sync"])
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    tmp = tmp_path_factory.mktemp("lab")
+    settings = tmp / "settings" / "@jupyterlab" / "docmanager-extension"
+    settings.mkdir(parents=True)
+    (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    port, token = _free_port(), "browsertest"
+    args = [str(JUPYTER), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}", f"--notebook-dir={ROOT / 'notebooks'}",
+            f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'ws'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--allow-root")
+    log = open(tmp / "server.log", "w")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except Exception:
+                if proc.poll() is not None:
+                    pytest.fail("jupyter lab exited during start-up: " + (tmp / "server.log").read_text()[-2000:])
+                time.sleep(0.5)
+        else:
+            pytest.fail("jupyter lab did not answer within 120 s")
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+        assert proc.poll() is not None, "the server did not stop"
+
+
+@pytest.fixture(scope="module")
+def browser(lab_server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = _launch(p)
+        yield b
+        b.close()
+
+
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+HASH_FIGURES = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(el => {
+  const data = (el.data || []).map(t => { const o = {}; for (const k in t) { const v = t[k];
+    o[k] = (v && v.buffer instanceof ArrayBuffer) ? Array.from(v) : v; } return o; });
+  return JSON.stringify(data); })"""
+
+FIT = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(el => {
+  const fl = el._fullLayout || {}; const box = el.parentElement.getBoundingClientRect();
+  const out = el.closest('.jp-OutputArea-output') || el.parentElement;
+  return {width: fl.width || 0, container: out.getBoundingClientRect().width, parent: box.width}; })"""
+
+IMAGES = """(root) => Array.from(document.querySelectorAll(root + ' .widget-image')).map(img => {
+  const r = img.getBoundingClientRect(); return {w: r.width, h: r.height, src: img.src.slice(0, 64)}; })"""
+
+IMAGE_BYTES = """async (root) => { const out = [];
+  for (const img of document.querySelectorAll(root + ' .widget-image')) {
+    const buf = await (await fetch(img.src)).arrayBuffer(); const a = new Uint8Array(buf);
+    let h = 0; for (let i = 0; i < a.length; i += 7) h = (h * 31 + a[i]) | 0; out.push(h); }
+  return out; }"""
+
+
+def _wait_run_all(page, timeout_s: float) -> None:
+    deadline = time.time() + timeout_s
+    idle_twice = 0
+    while time.time() < deadline:
+        prompts = page.eval_on_selector_all(f"{PANEL} .jp-CodeCell .jp-InputPrompt",
+                                            "els => els.map(e => e.textContent.trim())")
+        status = page.get_attribute(f"{PANEL} .jp-Notebook-ExecutionIndicator", "data-status")
+        done = prompts and all(p.startswith("[") and p.endswith("]:") and p[1:-2].isdigit() for p in prompts)
+        dialog = page.query_selector(".jp-Dialog")
+        if dialog:
+            raise AssertionError(f"a dialog blocks the page during Run All: {dialog.text_content()[:200]!r}")
+        idle_twice = idle_twice + 1 if (done and status == "idle") else 0
+        if idle_twice >= 2:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"Run All did not finish within {timeout_s:.0f} s")
+
+
+def _errors(page) -> list[str]:
+    texts = page.eval_on_selector_all(
+        f"{PANEL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+        "els => els.map(e => e.textContent)")
+    return [t[:400] for t in texts if "Traceback" in t or "Error" in t]
+
+
+def _log_noise(page) -> list[str]:
+    texts = page.eval_on_selector_all(f"{PANEL} .jp-OutputArea-output", "els => els.map(e => e.textContent)")
+    noise = ("WebVisualizer", "FEngine", "llvmpipe", "EGL")
+    return [t[:200] for t in texts if any(n in t for n in noise)]
+
+
+def _drag(page, handle, dx: float = 40) -> None:
+    handle.scroll_into_view_if_needed()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 9):
+        page.mouse.move(x + dx * i / 8, y)
+    page.mouse.up()
+
+
+def _wait_change(page, before_fig, before_img, timeout_s=60.0) -> bool:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        time.sleep(0.5)
+        if page.evaluate(HASH_FIGURES, PANEL) != before_fig or page.evaluate(IMAGE_BYTES, PANEL) != before_img:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_in_the_browser(lab_server, browser, name):
+    base, token = lab_server
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    shots = ROOT / "build" / "browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(f"{base}/lab?token={token}&reset", timeout=120_000)
+        page.wait_for_selector(".jp-DirListing-item", timeout=120_000)
+        page.wait_for_selector(".jp-LauncherCard", timeout=120_000)  # kernel specs are loaded
+        page.dblclick(f'.jp-DirListing-item[title^="Name: {name}.ipynb"]')
+        page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+        assert not page.query_selector(".jp-Dialog"), "a dialog blocks the page after opening"
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        _wait_run_all(page, RUN_SECONDS)
+        page.screenshot(path=str(shots / f"{name}-run.png"), full_page=False)
+        assert not page.query_selector(".jp-Dialog"), "a dialog blocks the page after Run All"
+        assert not dialogs, f"browser dialogs: {dialogs}"
+        errs = _errors(page)
+        assert not errs, f"{name}: error outputs: {errs}"
+        assert not _log_noise(page), f"{name}: log noise in the outputs: {_log_noise(page)}"
+
+        explorer = page.query_selector(f"{PANEL} .jp-OutputArea-output .widget-hbox:has(.widget-slider)")
+        assert explorer, f"{name}: no explorer with a slider in the page"
+        explorer.scroll_into_view_if_needed()
+        time.sleep(1.0)
+        fits = page.evaluate(FIT, PANEL)
+        assert fits, f"{name}: no plotly figure in the page"
+        wide = [f for f in fits if f["width"] > f["container"] + 1]
+        assert not wide, f"{name}: figures wider than their column: {wide}"
+        images = page.evaluate(IMAGES, PANEL)
+        small = [im for im in images if im["w"] < 240 or im["h"] < 160]
+        assert not small, f"{name}: Open3D images too small to see: {small}"
+
+        before_fig, before_img = page.evaluate(HASH_FIGURES, PANEL), page.evaluate(IMAGE_BYTES, PANEL)
+        handle = explorer.query_selector(".widget-slider .noUi-handle")
+        assert handle, f"{name}: the explorer's slider has no handle"
+        _drag(page, handle)
+        assert _wait_change(page, before_fig, before_img), f"{name}: dragging a slider changed no figure"
+        select = explorer.query_selector(".widget-dropdown select:not([disabled])")
+        if select:
+            options = select.eval_on_selector_all("option", "os => os.map(o => o.value)")
+            current = select.evaluate("s => s.value")
+            other = next((o for o in options if o != current and o != "(custom)"), None)
+            if other is not None:
+                before_fig, before_img = page.evaluate(HASH_FIGURES, PANEL), page.evaluate(IMAGE_BYTES, PANEL)
+                select.select_option(other)
+                assert _wait_change(page, before_fig, before_img), \
+                    f"{name}: choosing {other!r} in a dropdown changed no figure"
+        explorer.screenshot(path=str(shots / f"{name}-explorer.png"))
+        page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
+        page.click(".lm-Menu-itemLabel:text-is('Shut Down Kernel')")
+        time.sleep(0.5)
+    finally:
+        page.screenshot(path=str(shots / f"{name}-last.png"))
+        ctx.close()
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name}.ipynb was modified on disk"
