@@ -139,7 +139,7 @@ def _cpu(fn, repeats: int = 1):
     return out, max(best, 1e-6)
 
 
-def compare(arch, wl, mp, opt: SparseOpt, A, B, densities: dict, model_repeats: int = 5) -> dict:  # noqa: D401
+def compare(arch, wl, mp, opt: SparseOpt, A, B, densities: dict, model_repeats: int = 5) -> dict:
     """Model (on `densities`) and simulator (on A, B): cycles, energy, relative errors (%),
     and the CPU seconds of each (the model's the best of `model_repeats`)."""
     r, tm = _cpu(lambda: evaluate(arch, wl, mp, opt, densities), model_repeats)
