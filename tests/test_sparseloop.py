@@ -244,3 +244,23 @@ def test_determinism_of_claim_numbers():
     cols = ["model_cycles", "sim_cycles", "model_uJ", "sim_uJ", "cycle_err_pct", "energy_err_pct"]
     assert a[cols].equals(b[cols])
     assert sl.error_claim(a, 1.0).value == sl.error_claim(b, 1.0).value
+
+
+def test_model_tracks_simulator_on_another_mapping():
+    n = 32
+    wl = sl.matmul(n, n, n)
+    mp = sl.Mapping((
+        sl.LevelMapping("DRAM", (("N", 2),), frozenset("ABZ")),
+        sl.LevelMapping("GLB", (("M", 4), ("N", 16)), frozenset("ABZ")),
+        sl.LevelMapping("PEBuf", (("M", 8),), frozenset("AB")),
+        sl.LevelMapping("Reg", (("K", n),), frozenset("Z")),
+    ))
+    dm, A, B = _small_case(0.2, seed=6, n=n)
+    for opt in (sl.design("B", "gating"), sl.design("CP", "skipping")):
+        r = sl.evaluate(ARCH, wl, mp, opt, {"A": dm, "B": dm})
+        s = sl.simulate(ARCH, wl, mp, opt, A, B)
+        for lv in ("DRAM", "GLB"):
+            for t in "AB":
+                assert r.count(lv, t, "read") == pytest.approx(s.count(lv, t, "read"), rel=0.05)
+        assert r.energy_pj == pytest.approx(s.energy_pj, rel=0.03)
+        assert r.cycles == pytest.approx(s.cycles, rel=0.03)
