@@ -22,7 +22,8 @@ import math
 
 import numpy as np
 
-from lab.core.checks import check_choice, check_int, check_number, check_positive, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
+from lab.core.claims import Measured
 from lab.synapse import Device, Result, Waveform, pulse_train, simulate
 
 SCALES = {
@@ -211,6 +212,46 @@ def explorer(pts: int = 10, m: int = 8):
     return ex
 
 
-__all__ = ["SCALES", "BASE", "ELECTRONIC_SIGMA", "RESISTIVE_PHASE", "VARIANTS", "device", "explorer",
+
+# ----------------------------------------------------------------------------- claim helpers
+def monotonic(res: Result) -> bool:
+    """Whether every read value rises after a potentiation pulse and falls after a depression
+    pulse (amplitude > 0 / < 0) of a simulated pulse train."""
+    check_type("res", res, Result)
+    if not res.pulses:
+        raise ValueError("res must contain at least one pulse")
+    return all((r["G_read"] > r["G_before"]) if r["amplitude"] > 0 else (r["G_read"] < r["G_before"])
+               for r in res.pulses)
+
+
+def claim_monotonic(runs: dict) -> Measured:
+    """Figure 1b: whether the conductance moves monotonically over every pulse of each device's
+    run (runs: name -> Result); number: the devices that do."""
+    check_type("runs", runs, dict)
+    if not runs:
+        raise ValueError("runs must name at least one device's Result")
+    ok = {name: monotonic(r) for name, r in runs.items()}
+    worst = {name: min(abs(p["G_read"] - p["G_before"]) for p in r.pulses) for name, r in runs.items()}
+    return Measured(f"{sum(ok.values())} of {len(ok)} devices", all(ok.values()), number=float(sum(ok.values())),
+                    note="smallest |ΔG| per pulse: " + ", ".join(f"{k} {v * 1e9:.3g} nS" for k, v in worst.items()) +
+                         ". It could fail where the electronic leak carries the whole gate current (the stack "
+                         "current changes sign when I·R_e falls below the interface voltages)")
+
+
+def claim_spice_agreement(deviations: dict | None, limit: float = 0.01) -> Measured:
+    """Our solver against ngspice: the largest relative deviation over the compared traces
+    (`synapse.compare_with_spice`) [%]; holds below `limit` (fraction). None: ngspice absent."""
+    limit = check_number("limit", limit, lo=0.0, hi=1.0, lo_open=True)
+    if deviations is None:
+        return Measured("ngspice absent", False, note="ngspice is not installed here (apt-get install ngspice)")
+    check_type("deviations", deviations, dict)
+    vals = check_array("deviations", list(deviations.values()), ndim=1)
+    worst = float(vals.max())
+    key = max(deviations, key=deviations.get)
+    return Measured(round(100 * worst, 4), bool(worst < limit), note=f"largest in {key}; traces compared: "
+                    + ", ".join(f"{k} {100 * v:.3g} %" for k, v in deviations.items()))
+
+
+__all__ = ["SCALES", "BASE", "claim_monotonic", "claim_spice_agreement", "monotonic", "ELECTRONIC_SIGMA", "RESISTIVE_PHASE", "VARIANTS", "device", "explorer",
            "figure1b", "figure1b_protocol", "leakage_resistance", "metrics", "metrics_table", "proton_device",
            "retention"]

@@ -26,16 +26,17 @@ def test_digits_are_pooled_angles():
 def test_digits_match_sklearn_and_splits_are_disjoint():
     from sklearn.datasets import load_digits
 
-    images, target = qn.digits_data()
+    from lab.data import digits_data
+
+    images, target = digits_data()
     ref = load_digits()
     assert np.array_equal(images, ref.images) and np.array_equal(target, ref.target)
-    _, _, _, yte = qn.load_digits_4x4((0, 1, 2, 3), 100, 40, seed=3)
+    xtr, ytr, xte, yte = qn.load_digits_4x4((0, 1, 2, 3), 100, 40, seed=3)
     assert np.bincount(yte).tolist() == [10, 10, 10, 10]
-    y = np.array([0] * 30 + [1] * 10)
-    from lab.quantumnas import search
-    tr, te = search._stratified_split(y, 20, 8, np.random.default_rng(0))
-    assert len(tr) == 20 and len(te) == 8 and not set(tr) & set(te)
-    assert np.bincount(y[tr]).tolist() == [15, 5] and np.bincount(y[te]).tolist() == [6, 2]
+    assert xtr.shape == (100, 16) and 0 <= xtr.min() and xtr.max() <= np.pi
+    xr, yr, xv, yv = qn.validation_split(xtr, ytr, 20, seed=0)
+    assert len(xr) == 80 and len(xv) == 20 and np.bincount(yv).tolist() == [5, 5, 5, 5]
+    assert np.bincount(yr).tolist() == [20, 20, 20, 20]
 
 
 def test_encoder_matches_qiskit():

@@ -4,7 +4,8 @@ Backs notebooks/01_netaug.ipynb. `train.py`: the tiny network built from dynamic
 NetAug training and its baselines, the tables and the claim helpers; `views.py`: the gain figure and
 the explorer. Data: `lab.data.load_digits` (scikit-learn's 8x8 digits, one split rule).
 """
-from .train import (EXPAND_MULTS, MAX_EPOCHS, METHODS, WIDTH_MULTS, Config, Result, TinyNet, accuracy,
+from .train import (EXPAND_MULTS, MAX_EPOCHS, MAX_SEEDS, METHODS, WIDTH_MULTS, Config, Result, TinyNet, accuracy, claim_gain,
+                    claim_gain_shrinks, claim_regularisers_hurt,
                     augment_batch, compare, export_tiny, gains, model_cost, mults, recalibrate_bn,
                     sample_config, size_sweep, sort_channels, summary, train)
 from .views import explorer, gain_figure
@@ -17,7 +18,7 @@ SCALES = {
                   lr=0.01, dropout=0.3, alpha=1.0),
 }
 
-__all__ = ["SCALES", "EXPAND_MULTS", "MAX_EPOCHS", "METHODS", "WIDTH_MULTS", "Config", "Result", "TinyNet",
-           "accuracy", "augment_batch", "compare", "export_tiny", "explorer", "gain_figure", "gains",
+__all__ = ["SCALES", "EXPAND_MULTS", "MAX_EPOCHS", "MAX_SEEDS", "METHODS", "WIDTH_MULTS", "Config", "Result", "TinyNet",
+           "accuracy", "claim_gain", "claim_gain_shrinks", "claim_regularisers_hurt", "augment_batch", "compare", "export_tiny", "explorer", "gain_figure", "gains",
            "model_cost", "mults", "recalibrate_bn", "sample_config", "size_sweep", "sort_channels", "summary",
            "train"]

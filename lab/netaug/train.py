@@ -40,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lab.core import checks
+from lab.core.claims import Measured
 from lab.data.digits import Digits
 from lab.core.nets import DynamicBatchNorm2d, DynamicConv2d, DynamicLinear, count_macs, count_params
 
@@ -53,6 +54,22 @@ BLOCKS = ((8, 2), (16, 2))
 EXPAND = 2.0
 
 
+MAX_SEEDS = 100     # seeds of one comparison
+
+
+def _images(name: str, x, min_size: int = 1) -> torch.Tensor:
+    """A finite float tensor of images (N, 1, 8, 8) (numpy arrays are converted)."""
+    if not torch.is_tensor(x):
+        x = torch.from_numpy(checks.check_array(name, x, ndim=4, dtype_kind="f"))
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, 8, 8) or not x.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor of shape (N, 1, 8, 8); got {x.dtype} {tuple(x.shape)}")
+    if x.shape[0] < min_size:
+        raise ValueError(f"{name} must hold at least {min_size} image(s); got {x.shape[0]}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite; found {int((~torch.isfinite(x)).sum())} non-finite value(s)")
+    return x
+
+
 def _ch(c: float) -> int:
     return max(1, int(round(c)))
 
@@ -60,7 +77,12 @@ def _ch(c: float) -> int:
 # ----------------------------------------------------------------------------- data
 def augment_batch(x: torch.Tensor, gen: torch.Generator, max_shift: int = 1, noise: float = 0.05) -> torch.Tensor:
     """Data augmentation: random translation by up to `max_shift` pixels (zero fill)
-    and Gaussian pixel noise of std `noise`. x: (N, 1, H, W)."""
+    and Gaussian pixel noise of std `noise`. x: (N, 1, 8, 8) in [0, 1]; max_shift in 0..4 pixels;
+    noise in [0, 1]."""
+    x = _images("x", x)
+    checks.check_type("gen", gen, torch.Generator)
+    max_shift = checks.check_int("max_shift", max_shift, lo=0, hi=4)
+    noise = checks.check_number("noise", noise, lo=0.0, hi=1.0)
     n, _, h, w = x.shape
     pad = F.pad(x, (max_shift,) * 4)
     dy = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
@@ -79,6 +101,16 @@ class Config:
     stem: int
     outs: tuple[int, ...]
     hidden: tuple[int, ...]
+
+    def __post_init__(self):
+        checks.check_int("stem", self.stem, lo=1, hi=4096)
+        for name in ("outs", "hidden"):
+            v = getattr(self, name)
+            checks.check_type(name, v, tuple)
+            if len(v) != len(BLOCKS):
+                raise ValueError(f"{name} must hold {len(BLOCKS)} channel counts; got {v}")
+            for c in v:
+                checks.check_int(name, c, lo=1, hi=4096)
 
 
 class _Block(nn.Module):
@@ -114,7 +146,7 @@ class TinyNet(nn.Module):
         self.max_width_mult = checks.check_number("max_width_mult", max_width_mult, lo=1.0, hi=8.0)
         self.max_expand_mult = checks.check_number("max_expand_mult", max_expand_mult, lo=1.0, hi=8.0)
         dropout = checks.check_number("dropout", dropout, lo=0.0, hi=1.0, hi_open=True)
-        n_classes = checks.check_int("n_classes", n_classes, lo=2)
+        n_classes = checks.check_int("n_classes", n_classes, lo=2, hi=1000)
         self.base = self.config(1.0, 1.0)
         wide = self.config(self.max_width_mult, self.max_expand_mult)
         self.stem = DynamicConv2d(1, wide.stem, 3)
@@ -132,10 +164,15 @@ class TinyNet(nn.Module):
         """Channel counts for per-block multipliers (a number applies to every block;
         a residual block keeps its input's width so its shortcut stays valid)."""
         n = len(BLOCKS)
+        for name, v in (("width_mult", width_mult), ("expand_mult", expand_mult)):
+            if v is None or isinstance(v, (str, bytes)) or not (np.isscalar(v) or hasattr(v, "__len__")):
+                raise TypeError(f"{name} must be a number or a sequence of numbers; got {type(v).__name__}")
         wm = [width_mult] * (n + 1) if np.isscalar(width_mult) else list(width_mult)
         em = [expand_mult] * n if np.isscalar(expand_mult) else list(expand_mult)
         if len(wm) != n + 1 or len(em) != n:
             raise ValueError(f"width_mult must be a number or {n + 1} numbers, expand_mult a number or {n}")
+        wm = [checks.check_number("width_mult", v, lo=1.0, hi=self.max_width_mult) for v in wm]
+        em = [checks.check_number("expand_mult", v, lo=1.0, hi=self.max_expand_mult) for v in em]
         bw = self.base_width
         stem = _ch(STEM * bw * wm[0])
         outs, hidden, c_in, base_in = [], [], stem, _ch(STEM * bw)
@@ -149,7 +186,9 @@ class TinyNet(nn.Module):
         return Config(stem, tuple(outs), tuple(hidden))
 
     def forward(self, x: torch.Tensor, cfg: Config | None = None) -> torch.Tensor:
+        x = _images("x", x)
         cfg = cfg or self.base
+        checks.check_type("cfg", cfg, Config)
         y = F.relu6(self.stem_bn(self.stem(x, cfg.stem)))
         for blk, h, o in zip(self.blocks, cfg.hidden, cfg.outs):
             y = blk(y, h, o)
@@ -160,6 +199,11 @@ def sample_config(net: TinyNet, width_mults: Sequence[float], expand_mults: Sequ
                   gen: torch.Generator, width_aug: bool = True) -> Config:
     """One augmented model: a multiplier drawn uniformly per block (width for the stem and
     block outputs when `width_aug`, expand for each block's hidden channels)."""
+    checks.check_type("net", net, TinyNet)
+    checks.check_type("gen", gen, torch.Generator)
+    width_aug = checks.check_bool("width_aug", width_aug)
+    for name, m in (("width_mults", width_mults), ("expand_mults", expand_mults)):
+        checks.check_array(name, m, ndim=1, lo=1.0, hi=8.0)
     n = len(BLOCKS)
     pick = lambda opts, k: [opts[int(i)] for i in torch.randint(len(opts), (k,), generator=gen)]  # noqa: E731
     wm = pick(list(width_mults), n + 1) if width_aug else [1.0] * (n + 1)
@@ -171,6 +215,7 @@ def sort_channels(net: TinyNet) -> None:
     """Sort every block's hidden channels by importance (L1 norm of the projection
     weights that read them), most important first, permuting expand, depthwise and
     projection weights consistently (the network's function is unchanged)."""
+    checks.check_type("net", net, TinyNet)
     for blk in net.blocks:
         imp = blk.project.weight.abs().sum(dim=(0, 2, 3))
         order = torch.argsort(imp, descending=True, stable=True)
@@ -185,7 +230,13 @@ def sort_channels(net: TinyNet) -> None:
 @torch.no_grad()
 def recalibrate_bn(net: nn.Module, x: torch.Tensor, batch: int = 512) -> None:
     """Re-estimate every batch-norm layer's running statistics of `net` (its base
-    model) on images x, as an exact average over the data."""
+    model) on images x (N, 1, 8, 8), finite, at least 2 images: the batch variance of one image
+    is zero), as an exact average over the data, `batch` images at a time (1..65536)."""
+    checks.check_type("net", net, nn.Module)
+    x = _images("x", x, min_size=2)
+    batch = checks.check_int("batch", batch, lo=2, hi=65536)
+    if len(x) % batch == 1:
+        batch += 1  # never a last batch of one image (its batch variance is undefined)
     bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
     for bn in bns:
         bn.reset_running_stats()
@@ -212,6 +263,9 @@ def export_tiny(net: TinyNet) -> TinyNet:
 
 
 # ----------------------------------------------------------------------------- training
+METHODS = ("baseline", "dropout", "augment", "netaug")
+
+
 @dataclass
 class Result:
     """One training run: the tiny model's mean training loss per epoch [nats], final
@@ -224,13 +278,27 @@ class Result:
     test_acc: float
     model: TinyNet = field(repr=False)
 
+    def __post_init__(self):
+        checks.check_choice("method", self.method, METHODS)
+        checks.check_int("seed", self.seed, lo=0, hi=2**32 - 1)
+        checks.check_number("base_width", self.base_width, lo=0.25, hi=16.0)
+        checks.check_array("loss_curve", self.loss_curve, ndim=1)
+        checks.check_number("train_acc", self.train_acc, lo=0.0, hi=1.0)
+        checks.check_number("test_acc", self.test_acc, lo=0.0, hi=1.0)
+        checks.check_type("model", self.model, TinyNet)
 
-METHODS = ("baseline", "dropout", "augment", "netaug")
+
 
 
 @torch.no_grad()
 def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of correct predictions of the tiny model."""
+    """Fraction of correct predictions of the tiny model. x: (N, 1, 8, 8); y: (N,) class labels."""
+    checks.check_type("net", net, nn.Module)
+    x = _images("x", x)
+    if not torch.is_tensor(y):
+        y = torch.from_numpy(checks.check_array("y", y, ndim=1, dtype_kind="iu")).long()
+    if y.dim() != 1 or len(y) != len(x) or y.is_floating_point() or y.is_complex():
+        raise ValueError(f"y must be an integer tensor of shape ({len(x)},); got {y.dtype} {tuple(y.shape)}")
     was = net.training
     net.eval()
     acc = (net(x).argmax(1) == y).float().mean().item()
@@ -306,9 +374,30 @@ def train(method: str, data: Digits, seed: int, epochs: int = 30, base_width: fl
                   accuracy(tiny, x_test, y_test), tiny)
 
 
+def _seeds(seeds) -> list[int]:
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a sequence of ints; got {type(seeds).__name__}")
+    seeds = [checks.check_int("seeds", sd, lo=0, hi=2**32 - 1) for sd in seeds]
+    if not 1 <= len(seeds) <= MAX_SEEDS:
+        raise ValueError(f"seeds must hold 1..{MAX_SEEDS} seeds; got {len(seeds)}")
+    return seeds
+
+
+def _results(results, name: str = "results") -> list:
+    results = list(results) if isinstance(results, (list, tuple)) else results
+    if not isinstance(results, list) or not results or not all(isinstance(r, Result) for r in results):
+        raise TypeError(f"{name} must be a non-empty list of netaug.Result")
+    return results
+
+
 def compare(data: Digits, seeds: Sequence[int], methods: Sequence[str] = METHODS, **kw) -> list[Result]:
-    """Train every method with every seed (same settings otherwise)."""
+    """Train every method with every seed (same settings otherwise; `kw` go to `train`)."""
     from tqdm.auto import tqdm
+    checks.check_type("data", data, Digits)
+    seeds = _seeds(seeds)
+    if isinstance(methods, str) or not methods:
+        raise ValueError(f"methods must be a non-empty list drawn from {list(METHODS)}; got {methods!r}")
+    methods = [checks.check_choice("methods", m, METHODS) for m in methods]
     runs = [(m, s) for m in methods for s in seeds]
     return [train(m, data, s, **kw) for m, s in tqdm(runs, desc="training", leave=False)]
 
@@ -317,10 +406,15 @@ def size_sweep(data: Digits, sizes: Sequence[float], seeds: Sequence[int], done:
                **kw) -> list[Result]:
     """Baseline and NetAug for every model size (base_width) and seed; runs already in
     `done` (same size, method and seed) are reused, not retrained."""
+    checks.check_type("data", data, Digits)
+    seeds = _seeds(seeds)
+    sizes = [checks.check_number("sizes", w, lo=0.25, hi=16.0) for w in checks.check_array("sizes", sizes, ndim=1)]
+    if len(sizes) > 16:
+        raise ValueError(f"sizes must list at most 16 model sizes; got {len(sizes)}")
+    done = [] if isinstance(done, (list, tuple)) and not done else _results(done, "done")
     have = {(r.method, r.base_width, r.seed): r for r in done}
     out = []
     for w in sizes:
-        checks.check_number("sizes", w, lo=0.25, hi=16.0)
         for m in ("baseline", "netaug"):
             for sd in seeds:
                 r = have.get((m, float(w), sd))
@@ -330,6 +424,7 @@ def size_sweep(data: Digits, sizes: Sequence[float], seeds: Sequence[int], done:
 
 def summary(results: Sequence[Result]) -> pd.DataFrame:
     """Mean and std (over seeds) of train/test accuracy [%] per method and model size."""
+    results = _results(results)
     df = pd.DataFrame([dict(method=r.method, base_width=r.base_width, seed=r.seed, train=100 * r.train_acc,
                             test=100 * r.test_acc) for r in results])
     g = df.groupby(["base_width", "method"], sort=False)
@@ -341,23 +436,82 @@ def summary(results: Sequence[Result]) -> pd.DataFrame:
 def gains(results: Sequence[Result], reference: str = "baseline") -> pd.DataFrame:
     """Per method and size: test-accuracy gain over `reference` [points], paired by seed
     (mean, std, and the number of seeds where the method beats the reference)."""
+    results = _results(results)
+    checks.check_choice("reference", reference, METHODS)
     df = pd.DataFrame([dict(method=r.method, w=r.base_width, seed=r.seed, test=100 * r.test_acc) for r in results])
     ref = df[df.method == reference].set_index(["w", "seed"]).test
     rows = []
     for (w, m), grp in df[df.method != reference].groupby(["w", "method"], sort=False):
-        d = grp.set_index(["w", "seed"]).test - ref.reindex(grp.set_index(["w", "seed"]).index)
+        d = (grp.set_index(["w", "seed"]).test - ref.reindex(grp.set_index(["w", "seed"]).index)).dropna()
+        if not len(d):
+            continue
         rows.append(dict(base_width=w, method=m, gain_mean=d.mean(), gain_std=d.std(ddof=1) if len(d) > 1 else 0.0,
                          wins=int((d > 0).sum()), seeds=len(d)))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["base_width", "method", "gain_mean", "gain_std", "wins", "seeds"])
+
+
+# ----------------------------------------------------------------------------- claims
+def _row(g: pd.DataFrame, method: str, base_width: float | None = None) -> pd.Series:
+    checks.check_type("g", g, pd.DataFrame)
+    sel = g[g.method == method]
+    if base_width is not None:
+        sel = sel[sel.base_width == base_width]
+    if not len(sel):
+        raise ValueError(f"g must hold a row for method {method!r} (a `gains` table)")
+    return sel.iloc[0]
+
+
+def claim_gain(g: pd.DataFrame, params: int, epochs: int) -> Measured:
+    """NetAug's test-accuracy gain over the baseline [points] from a `gains` table (one model
+    size), paired by seed; holds when the mean gain exceeds its standard error and NetAug is
+    ahead in more than half the seeds. params, epochs: the tiny model's size and training length
+    (for the note)."""
+    params = checks.check_int("params", params, lo=1)
+    epochs = checks.check_int("epochs", epochs, lo=1, hi=MAX_EPOCHS)
+    na = _row(g, "netaug")
+    n = int(na.seeds)
+    sem = na.gain_std / n ** 0.5
+    return Measured(f"{na.gain_mean:+.2f} ± {na.gain_std:.2f} (wins {int(na.wins)}/{n})",
+                    bool(na.gain_mean > sem and na.wins > n / 2), number=float(na.gain_mean),
+                    note=f"mean ± std over {n} seeds, paired by seed. Does not reproduce at our scale: a {params}-"
+                         f"parameter model trained for {epochs} epochs (seconds); the sign of the gain changes with the "
+                         "training length, the seeds and even the memory layout of the input tensor (float rounding "
+                         "in the convolutions). The paper trains ImageNet models for hundreds of epochs")
+
+
+def claim_regularisers_hurt(g: pd.DataFrame) -> Measured:
+    """Dropout's and data augmentation's mean test-accuracy change against the baseline
+    [points] from a `gains` table; holds when neither is above 0 (number: the larger change)."""
+    do, au = _row(g, "dropout"), _row(g, "augment")
+    return Measured(f"dropout {do.gain_mean:+.1f}, augment {au.gain_mean:+.1f}",
+                    bool(do.gain_mean <= 0 and au.gain_mean <= 0), number=float(max(do.gain_mean, au.gain_mean)),
+                    note=f"mean test-accuracy change against the baseline over {int(do.seeds)} seeds (paired); "
+                         f"dropout ahead in {int(do.wins)}, augmentation in {int(au.wins)} of {int(do.seeds)}")
+
+
+def claim_gain_shrinks(g: pd.DataFrame) -> Measured:
+    """Whether NetAug's mean gain [points] at the largest model size of a `gains` table is
+    below the smallest size's (number: largest minus smallest)."""
+    checks.check_type("g", g, pd.DataFrame)
+    gn = g[g.method == "netaug"].sort_values("base_width")
+    if len(gn) < 2:
+        raise ValueError("g must hold NetAug gains for at least 2 model sizes (a `gains` table of size_sweep)")
+    diff = float(gn.gain_mean.iloc[-1] - gn.gain_mean.iloc[0])
+    spread = float(gn.gain_std.max())
+    return Measured(" -> ".join(f"{v:+.1f}" for v in gn.gain_mean), bool(diff < 0), number=diff,
+                    note="base widths " + ", ".join(f"{w:g}" for w in gn.base_width) +
+                         f"; the seed-to-seed spread (std up to {spread:.1f} points) is larger than the differences "
+                         "at our scale")
 
 
 def model_cost(net: nn.Module) -> dict[str, int]:
     """Parameters and MACs of a tiny model on one 1x8x8 image."""
+    checks.check_type("net", net, TinyNet)
     return dict(params=count_params(net), macs=count_macs(net, (1, 8, 8)))
 
 
 def mults(max_mult: float, n: int) -> tuple[float, ...]:
     """n multipliers evenly spaced from 1.0 to max_mult (2.6, 3 -> 1.0, 1.8, 2.6)."""
     max_mult = checks.check_number("max_mult", max_mult, lo=1.0, hi=8.0)
-    return tuple(float(round(v, 3)) for v in np.linspace(1.0, max_mult, checks.check_int("n", n, lo=1)))
+    return tuple(float(round(v, 3)) for v in np.linspace(1.0, max_mult, checks.check_int("n", n, lo=1, hi=100)))
 

@@ -66,7 +66,13 @@ class Device:
                                 max_parallel_threads=1)
 
     def transpile(self, qc, layout, seed: int):
-        from qiskit import transpile
+        """`qc` (a qiskit QuantumCircuit) transpiled to the backend on `layout` (virtual i -> layout[i])."""
+        from qiskit import QuantumCircuit, transpile
+
+        check_type("qc", qc, QuantumCircuit)
+        seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+        if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
+            raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
 
         layout = tuple(check_int("layout", q, lo=0, hi=self.n_qubits - 1) for q in layout)
         if len(set(layout)) != len(layout) or len(layout) != qc.num_qubits:
@@ -75,12 +81,39 @@ class Device:
         return transpile(qc, self.backend, initial_layout=list(layout), optimization_level=1,
                          seed_transpiler=seed)
 
+    def transpiler_layout(self, circuit: qsim.Circuit, seed: int = 0) -> tuple[int, ...]:
+        """The physical qubits Qiskit's preset pass manager picks for `circuit` at
+        optimization_level=3 (VF2Layout, then the noise-aware VF2PostLayout on this backend's
+        calibration, Sabre where no perfect layout exists): virtual qubit i -> layout[i]."""
+        from qiskit import transpile
 
-@lru_cache(maxsize=16)
+        check_type("circuit", circuit, qsim.Circuit)
+        seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+        qc = qsim.to_qiskit(circuit, weights=np.zeros(circuit.n_weights()), x=np.zeros(circuit.n_inputs()),
+                            measure=True)
+        tq = transpile(qc, self.backend, optimization_level=3, seed_transpiler=seed)
+        return tuple(int(q) for q in tq.layout.initial_index_layout(filter_ancillas=True)[:circuit.n_qubits])
+
+
 def get_device(backend: str, noise_factor: float = 1.0) -> Device:
     """`Device(backend, noise_factor)`, built once per setting (loading a backend snapshot and
     building its noise model costs a fraction of a second). Treat the result as read-only."""
+    backend = check_choice("backend", backend, BACKENDS)
+    return _cached_device(backend, check_number("noise_factor", noise_factor, lo=0.0, hi=5.0))
+
+
+@lru_cache(maxsize=16)
+def _cached_device(backend: str, noise_factor: float) -> Device:
     return Device(backend, noise_factor)
+
+
+MAX_SHOTS = 1_000_000      # shots per circuit
+MAX_SHOT_BUDGET = 10**9    # samples x shots of one Aer job
+
+
+def _check_budget(n_circuits: int, shots) -> None:
+    if isinstance(shots, int) and not isinstance(shots, bool) and n_circuits * shots > MAX_SHOT_BUDGET:
+        raise ValueError(f"shots x samples must be at most {MAX_SHOT_BUDGET}; got {shots} x {n_circuits}")
 
 
 def _native_count(tq) -> int:
@@ -104,10 +137,13 @@ def noisy_expvals(circuit: qsim.Circuit, weights, x, device: Device, layout, sho
     circuit: with ("x", j) input angles and ("w", i) weights [rad]; x: (N, F) inputs [rad].
     The circuit is transpiled once (inputs left as parameters) and all N samples run in one
     Aer job with `shots` shots each. Returns ((N, n_qubits) array, native gate count)."""
+    check_type("circuit", circuit, qsim.Circuit)
     check_type("device", device, Device)
-    x = check_array("x", x, ndim=2)
-    shots = check_int("shots", shots, lo=1)
-    seed = check_int("seed", seed, lo=0)
+    x = check_array("x", x, ndim=2, shape=(None, max(1, circuit.n_inputs())))
+    _check_budget(len(x), shots)
+    weights = check_array("weights", weights, ndim=1, min_size=circuit.n_weights())
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     qc = qsim.to_qiskit(circuit, weights=weights, x=None, measure=True)
     tq = device.transpile(qc, layout, seed)
     binds = [{p: x[:, p.index] for p in tq.parameters}] if tq.parameters else None
@@ -125,10 +161,16 @@ def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int
     a list of native gate counts."""
     check_type("device", device, Device)
     x = check_array("x", x, ndim=2)
-    shots = check_int("shots", shots, lo=1)
-    seed = check_int("seed", seed, lo=0)
-    if not (len(circuits) == len(weights) == len(layouts)) or not circuits:
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"{name} must be a non-empty list")
+    if not (len(circuits) == len(weights) == len(layouts)):
         raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    for c in circuits:
+        check_type("circuits", c, qsim.Circuit)
+    _check_budget(len(x) * len(circuits), shots)
     tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for tq in tqs:
@@ -147,10 +189,20 @@ def noisy_energies(circuits, weights, terms, device: Device, layouts, shots: int
     I/Z strings and I/X strings (Qiskit order: the rightmost letter acts on qubit 0), measured on
     the noisy device in the Z and X bases. All candidates and bases run as one Aer job."""
     check_type("device", device, Device)
-    shots = check_int("shots", shots, lo=1)
-    seed = check_int("seed", seed, lo=0)
-    if not (len(circuits) == len(weights) == len(layouts)) or not circuits:
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts), ("terms", terms)):
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"{name} must be a non-empty list")
+    if not (len(circuits) == len(weights) == len(layouts)):
         raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    for c in circuits:
+        check_type("circuits", c, qsim.Circuit)
+    _check_budget(2 * len(circuits), shots)
+    for t in terms:
+        if not (isinstance(t, (tuple, list)) and len(t) == 2 and isinstance(t[0], str)):
+            raise TypeError(f"terms must be (Pauli string, coefficient) pairs; got {t!r}")
+        check_number("terms", t[1])
     for s_, _ in terms:
         if not (set(s_) <= {"I", "Z"} or set(s_) <= {"I", "X"}):
             raise ValueError(f"terms must be I/Z or I/X Pauli strings; got {s_!r}")

@@ -25,9 +25,12 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from lab.core.checks import check_array, check_choice, check_int, check_type
+from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
 
 MAX_QUBITS = 8
+MAX_INDEX = 1_000_000   # weight / input indices of one circuit
+MAX_OPS = 100_000       # gates of one circuit
+MAX_BATCH = 1_000_000   # states simulated at once
 N_PARAMS = {"rx": 1, "ry": 1, "rz": 1, "u3": 3, "cu3": 3, "cx": 0, "cz": 0,
             "rzz": 1, "rxx": 1, "rzx": 1, "sx": 0, "h": 0}
 N_WIRES = {"rx": 1, "ry": 1, "rz": 1, "u3": 1, "cu3": 2, "cx": 2, "cz": 2,
@@ -46,6 +49,10 @@ class Op:
 
     def __post_init__(self):
         check_choice("name", self.name, GATES)
+        check_type("wires", self.wires, tuple)
+        for q in self.wires:
+            check_int("wires", q, lo=0, hi=MAX_QUBITS - 1)
+        check_type("params", self.params, tuple)
         if len(self.wires) != N_WIRES[self.name] or len(set(self.wires)) != len(self.wires):
             raise ValueError(f"wires of {self.name} must be {N_WIRES[self.name]} distinct qubit(s); "
                              f"got {self.wires}")
@@ -54,9 +61,11 @@ class Op:
                              f"got {len(self.params)}")
         for p in self.params:
             ok = (isinstance(p, tuple) and len(p) == 2 and p[0] in ("w", "x") and isinstance(p[1], int)
-                  and p[1] >= 0) or (isinstance(p, (int, float)) and not isinstance(p, bool))
+                  and not isinstance(p[1], bool) and 0 <= p[1] < MAX_INDEX) or (
+                isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p))
             if not ok:
-                raise ValueError(f"each of params must be ('w', i), ('x', j) or a float; got {p!r}")
+                raise ValueError(f"each of params must be ('w', i), ('x', j) with 0 <= index < {MAX_INDEX}, "
+                                 f"or a finite float; got {p!r}")
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ class Circuit:
 
     def __post_init__(self):
         check_int("n_qubits", self.n_qubits, lo=1, hi=MAX_QUBITS)
+        check_type("ops", self.ops, tuple)
+        if len(self.ops) > MAX_OPS:
+            raise ValueError(f"ops must hold at most {MAX_OPS} gates; got {len(self.ops)}")
         for op in self.ops:
             check_type("ops", op, Op)
             if max(op.wires) >= self.n_qubits or min(op.wires) < 0:
@@ -105,7 +117,11 @@ def gate_matrix(name: str, angles: Sequence[torch.Tensor]) -> torch.Tensor:
     check_choice("name", name, GATES)
     if len(angles) != N_PARAMS[name]:
         raise ValueError(f"angles of {name} must have {N_PARAMS[name]} entries; got {len(angles)}")
-    angles = [torch.as_tensor(a, dtype=torch.float64) if not torch.is_tensor(a) else a for a in angles]
+    angles = [torch.as_tensor(check_number("angles", a) if isinstance(a, (int, float)) else a, dtype=torch.float64)
+              if not torch.is_tensor(a) else a for a in angles]
+    for a in angles:
+        if a.is_complex() or not bool(torch.isfinite(a).all()):
+            raise ValueError("angles must be finite real numbers [rad]")
     if len(angles) > 1:
         angles = list(torch.broadcast_tensors(*angles))
     if name in ("cx", "cz", "sx", "h"):
@@ -229,15 +245,20 @@ def simulate(circuit: Circuit, weights: torch.Tensor | None = None, x: torch.Ten
         if weights.dim() != 1 or weights.numel() < circuit.n_weights():
             raise ValueError(f"weights must be a 1-D tensor with at least {circuit.n_weights()} entries; "
                              f"got shape {tuple(weights.shape)}")
+        if weights.is_complex() or not bool(torch.isfinite(weights).all()):
+            raise ValueError("weights must be finite real angles [rad]")
         weights = weights.to(torch.float64)
     if x is not None:
         check_type("x", x, torch.Tensor)
-        if x.dim() != 2 or x.shape[1] < circuit.n_inputs():
-            raise ValueError(f"x must have shape (B, >= {circuit.n_inputs()}); got {tuple(x.shape)}")
+        if x.dim() != 2 or x.shape[1] < circuit.n_inputs() or not 1 <= x.shape[0] <= MAX_BATCH:
+            raise ValueError(f"x must have shape (B, >= {circuit.n_inputs()}) with 1 <= B <= {MAX_BATCH}; "
+                             f"got {tuple(x.shape)}")
+        if x.is_complex() or not bool(torch.isfinite(x).all()):
+            raise ValueError("x must be finite real input angles [rad]")
         x = x.to(torch.float64)
     sizes = {int(t.shape[0]) for t in (x, state) if t is not None}
     if batch is not None:
-        sizes.add(check_int("batch", batch, lo=1))
+        sizes.add(check_int("batch", batch, lo=1, hi=MAX_BATCH))
     if len(sizes) > 1:
         raise ValueError(f"x, state and batch must agree on the batch size; got {sorted(sizes)}")
     b = sizes.pop() if sizes else 1
@@ -248,6 +269,8 @@ def simulate(circuit: Circuit, weights: torch.Tensor | None = None, x: torch.Ten
         check_type("state", state, torch.Tensor)
         if state.shape != (b, 2 ** n):
             raise ValueError(f"state must have shape ({b}, {2 ** n}); got {tuple(state.shape)}")
+        if not bool(torch.isfinite(torch.view_as_real(state.to(DTYPE))).all()):
+            raise ValueError("state must be finite (complex amplitudes)")
         psi = state.to(DTYPE)
     psi = psi.reshape((b,) + (2,) * n)
     mats = _weight_matrices(circuit, weights)
@@ -273,6 +296,8 @@ def expval_z(states: torch.Tensor) -> torch.Tensor:
     check_type("states", states, torch.Tensor)
     if states.dim() != 2 or states.shape[1] < 2 or states.shape[1] & (states.shape[1] - 1):
         raise ValueError(f"states must have shape (B, 2**n); got {tuple(states.shape)}")
+    if not bool(torch.isfinite(torch.view_as_real(states.to(DTYPE))).all()):
+        raise ValueError("states must be finite (complex amplitudes)")
     n = int(round(math.log2(states.shape[1])))
     probs = states.abs() ** 2
     return probs @ z_signs(n)
@@ -298,6 +323,7 @@ def to_qiskit(circuit: Circuit, weights=None, x=None, measure: bool = False):
     from qiskit.circuit import ParameterVector
 
     check_type("circuit", circuit, Circuit)
+    measure = check_bool("measure", measure)
     w_src = (ParameterVector("w", circuit.n_weights()) if weights is None
              else check_array("weights", weights, ndim=1, min_size=0).astype(float))
     x_src = (ParameterVector("x", circuit.n_inputs()) if x is None

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from . import qsim
 from . import search as qn
 from lab.core import plotting, widgets
-from lab.core.checks import check_type
+from lab.core.checks import check_number, check_type
+import numpy as np
 from .device import BACKENDS, Device, get_device
 from .vqe import VQEResult
 
@@ -35,6 +36,9 @@ def _moments(circuit: qsim.Circuit) -> list[int]:
 def draw_circuit(circuit: qsim.Circuit, fig: go.Figure | None = None, title: str = "") -> go.Figure:
     """Plotly drawing of a circuit: wires, gate boxes, controls. x: moment, y: qubit."""
     check_type("circuit", circuit, qsim.Circuit)
+    check_type("title", title, str)
+    if fig is not None:
+        check_type("fig", fig, (go.Figure, go.FigureWidget))
     fig = fig if fig is not None else plotting.figure(plotting.label("moment", ""), plotting.label("qubit", ""),
                                                       height=260)
     cols = _moments(circuit)
@@ -81,6 +85,13 @@ def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = 
     """The backend's coupling map (physical qubits, with readout error in the hover), the
     chosen physical qubit of each virtual qubit labelled 'v<i>'. Axes in arbitrary layout units."""
     check_type("device", device, Device)
+    if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
+        raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
+    layout = [int(q) if isinstance(q, (int, np.integer)) and not isinstance(q, bool) else q for q in layout]
+    if not layout or not all(isinstance(q, int) and 0 <= q < device.n_qubits for q in layout):
+        raise ValueError(f"layout must hold physical qubits in [0, {device.n_qubits - 1}]; got {layout}")
+    if fig is not None:
+        check_type("fig", fig, (go.Figure, go.FigureWidget))
     fig = fig if fig is not None else plotting.figure(plotting.label("layout x", "a.u."),
                                                       plotting.label("layout y", "a.u."), height=300)
     pos = _positions(device)
@@ -106,6 +117,11 @@ def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = 
 
 def sweep_figure(rows: Sequence[dict]) -> go.Figure:
     """Figure 1: test accuracy [%] noise-free and noisy against the number of parameters."""
+    if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise TypeError("rows must be a non-empty list of dicts (param_sweep output)")
+    for r in rows:
+        for k in ("params", "acc_noise_free", "acc_noisy"):
+            check_number(f"rows[{k}]", r.get(k))
     fig = plotting.figure(plotting.label("trainable parameters", ""), plotting.label("test accuracy", "%"),
                           title="More parameters: noise-free accuracy up, noisy accuracy not")
     p = [r["params"] for r in rows]
@@ -119,6 +135,18 @@ def sweep_figure(rows: Sequence[dict]) -> go.Figure:
 def contenders_figure(summary: dict, title: str = "", fig: go.Figure | None = None) -> go.Figure:
     """Grouped bars: noise-free and noisy accuracy [%] of each contender, error bars = std
     over seeds. summary: `quantumnas.summarize_seeds(...)`."""
+    check_type("summary", summary, dict)
+    check_type("title", title, str)
+    if not summary:
+        raise ValueError("summary must hold at least one contender")
+    for n, m in summary.items():
+        for key in ("acc_clean", "acc_noisy"):
+            if not isinstance(m, dict) or key not in m:
+                raise ValueError(f"summary must map contender -> {{'acc_clean': (mean, std), 'acc_noisy': ...}}")
+            for v in m[key]:
+                check_number(f"summary[{key}]", v)
+    if fig is not None:
+        check_type("fig", fig, (go.Figure, go.FigureWidget))
     fig = fig if fig is not None else plotting.figure(plotting.label("contender", ""),
                                                       plotting.label("test accuracy", "%"), height=340)
     names = list(summary)
@@ -153,7 +181,8 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
                                    height=320)
     readout = W.HTML()
     button = W.Button(description="run search", button_style="primary")
-    xtr, ytr, xte, yte = qn.load_digits_4x4(qn.TASKS[result.task], cfg.n_train, cfg.n_test, seed=result.seed)
+    # the test split of run_pipeline (its train part holds n_train + n_val images)
+    _, _, xte, yte = qn.load_digits_4x4(qn.TASKS[result.task], cfg.n_train + cfg.n_val, cfg.n_test, seed=result.seed)
     ste = qn.encode(xte)
     nc = len(qn.TASKS[result.task])
 
@@ -212,15 +241,23 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     return ex
 
 
-def closing_note(summary4: dict, summary2: dict, v: VQEResult, backend: str) -> str:
-    """Markdown: every contender's accuracies per task on the backend, and the VQE energies."""
+def closing_note(summary4: dict, summary2: dict, vqe, backend: str) -> str:
+    """Markdown: every contender's accuracies per task on the backend, and the VQE energies
+    (vqe: a VQEResult or a list of them, one per seed)."""
+    check_type("summary4", summary4, dict)
+    check_type("summary2", summary2, dict)
+    check_type("backend", backend, str)
+    runs = list(vqe) if isinstance(vqe, (list, tuple)) else [vqe]
+    if not runs or not all(isinstance(v, VQEResult) for v in runs):
+        raise TypeError("vqe must be a VQEResult or a non-empty list of VQEResult")
     lines = [f"Backend: **{backend}** (fake IBM backend, Aer noise model from its calibration snapshot).", "",
              "| task | contender | native gates | noise-free acc [%] | noisy acc [%] |", "|---|---|---|---|---|"]
     for task, summ in (("4-class", summary4), ("2-class", summary2)):
         for name, m in summ.items():
             lines.append(f"| {task} | {name} | {m['n_native'][0]:.0f} | {100 * m['acc_clean'][0]:.1f} ± "
                          f"{100 * m['acc_clean'][1]:.1f} | {100 * m['acc_noisy'][0]:.1f} ± {100 * m['acc_noisy'][1]:.1f} |")
-    lines += ["", f"H2 VQE: exact {v.exact:.5f} Ha; QuantumNAS {v.energy_clean:.5f} Ha noise-free, "
-              f"{v.energy_noisy:.4f} Ha noisy; human baseline {v.baseline_clean:.5f} Ha noise-free, "
-              f"{v.baseline_noisy:.4f} Ha noisy."]
-    return "\n".join(lines)
+    for i, v in enumerate(runs):
+        lines += ["" if i == 0 else None, f"H2 VQE (seed run {i}): exact {v.exact:.5f} Ha; QuantumNAS {v.energy_clean:.5f} Ha "
+                  f"noise-free, {v.energy_noisy:.4f} Ha noisy (layout {v.gene.layout}); human baseline "
+                  f"{v.baseline_clean:.5f} Ha noise-free, {v.baseline_noisy:.4f} Ha noisy (layout {v.baseline_layout})."]
+    return "\n".join(x for x in lines if x is not None)

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from . import qsim
-from lab.core.checks import check_int, check_number, check_type
+from lab.core.checks import check_choice, check_int, check_number, check_type
 from lab.core.claims import Measured
-from .search import Adam, Gene, SuperCircuit, evolve
+from .search import SPACES, Adam, Gene, SuperCircuit, check_cfg, evolve
 from .device import get_device, noisy_energies, noisy_energy
 
 
@@ -34,6 +34,9 @@ def exact_ground_energy() -> float:
 
 def energy(circuit: qsim.Circuit, weights: torch.Tensor) -> torch.Tensor:
     """Noise-free <H2> [Ha] of the circuit's state from |00> (differentiable)."""
+    check_type("circuit", circuit, qsim.Circuit)
+    if circuit.n_qubits != 2:
+        raise ValueError(f"circuit must act on the 2 qubits of the H2 Hamiltonian; got {circuit.n_qubits}")
     psi = qsim.simulate(circuit, weights)[0]
     h = torch.as_tensor(h2_matrix(), dtype=qsim.DTYPE)
     return torch.real(torch.conj(psi) @ (h @ psi))
@@ -60,13 +63,18 @@ class VQEResult:
     energy_noisy: float
     baseline_clean: float
     baseline_noisy: float
+    baseline_layout: tuple = (0, 1)
 
 
 def vqe_pipeline(backend: str, cfg, space: str = "u3cu3", seed: int = 0) -> VQEResult:
     """QuantumNAS for H2: a 2-qubit SuperCircuit trained on the energy, the co-search scored by
-    the noisy energy with inherited weights, the chosen ansatz fine-tuned. Energies in Ha;
-    the baseline is the full SuperCircuit trained alone on the trivial layout."""
-    seed = check_int("seed", seed, lo=0)
+    the noisy energy with inherited weights, the chosen ansatz fine-tuned. Energies in Ha.
+    The baseline is the full SuperCircuit trained alone for the searched ansatz's whole budget
+    (2 x vqe_steps) on the layout Qiskit's transpiler picks for it (optimization_level=3)."""
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    check_choice("space", space, SPACES)
+    check_cfg(cfg, ("vqe_blocks", "vqe_steps", "lr", "vqe_population", "parents", "mutations", "crossovers",
+                     "vqe_iterations", "mutation_p", "shots"))
     device = get_device(backend, 1.0)
     sc = SuperCircuit(space, 2, cfg.vqe_blocks)
     w = _minimise(lambda r: sc.circuit(sc.sample_arch(r)), sc.init_weights(seed), cfg.vqe_steps, cfg.lr, seed)
@@ -78,41 +86,51 @@ def vqe_pipeline(backend: str, cfg, space: str = "u3cu3", seed: int = 0) -> VQER
     circ = sc.circuit(res.best.arch)
     wq = _minimise(lambda _r: circ, w, cfg.vqe_steps, cfg.lr, seed)
     base = sc.circuit(sc.full_arch())
-    wb = _minimise(lambda _r: base, sc.init_weights(seed + 1), cfg.vqe_steps, cfg.lr, seed)
+    wb = _minimise(lambda _r: base, sc.init_weights(seed + 1), 2 * cfg.vqe_steps, cfg.lr, seed)
+    lay_b = device.transpiler_layout(base, seed)
     return VQEResult(exact_ground_energy(), res.best, circ, wq, float(energy(circ, wq)),
                      noisy_energy(circ, wq.numpy(), H2_TERMS, device, res.best.layout, cfg.shots, seed),
                      float(energy(base, wb)),
-                     noisy_energy(base, wb.numpy(), H2_TERMS, device, (0, 1), cfg.shots, seed))
+                     noisy_energy(base, wb.numpy(), H2_TERMS, device, lay_b, cfg.shots, seed), lay_b)
 
 
-def vqe_frame(v: VQEResult):
-    """A pandas table of the VQE energies [Ha]."""
+def vqe_frame(vqe):
+    """A pandas table of the VQE energies [Ha] (vqe: a VQEResult or a list of them, one per seed)."""
     import pandas as pd
 
-    return pd.DataFrame([
-        {"circuit": "exact (numpy)", "noise-free [Ha]": v.exact, "noisy [Ha]": float("nan")},
-        {"circuit": "human baseline (full u3cu3)", "noise-free [Ha]": v.baseline_clean, "noisy [Ha]": v.baseline_noisy},
-        {"circuit": f"QuantumNAS {v.gene.arch}, layout {v.gene.layout}", "noise-free [Ha]": v.energy_clean,
-         "noisy [Ha]": v.energy_noisy}])
+    rows = []
+    for i, v in enumerate(_check_runs(vqe)):
+        rows += [{"seed run": i, "circuit": "exact (numpy)", "noise-free [Ha]": v.exact, "noisy [Ha]": float("nan")},
+                 {"seed run": i, "circuit": f"human baseline (full u3cu3), layout {v.baseline_layout}",
+                  "noise-free [Ha]": v.baseline_clean, "noisy [Ha]": v.baseline_noisy},
+                 {"seed run": i, "circuit": f"QuantumNAS {v.gene.arch}, layout {v.gene.layout}",
+                  "noise-free [Ha]": v.energy_clean, "noisy [Ha]": v.energy_noisy}]
+    return pd.DataFrame(rows)
 
 
-def claim_vqe_clean(v: VQEResult, chemical_accuracy: float = 1.6e-3) -> Measured:
-    """The searched ansatz's noise-free energy error [mHa] against the exact H2 ground energy,
-    within chemical accuracy (1.6 mHa)."""
-    check_type("v", v, VQEResult)
-    chemical_accuracy = check_number("chemical_accuracy", chemical_accuracy, lo=0.0, lo_open=True)
-    err = abs(v.energy_clean - v.exact)
-    return Measured(f"{1e3 * err:.3g}", bool(err <= chemical_accuracy), number=float(1e3 * err),
-                    note=(f"exact {v.exact:.5f} Ha (numpy); noisy energies: searched {v.energy_noisy:.4f} Ha, "
-                          f"baseline {v.baseline_noisy:.4f} Ha on layouts {v.gene.layout} vs (0, 1)"))
+def _check_runs(runs) -> list:
+    runs = list(runs) if isinstance(runs, (list, tuple)) else [runs]
+    if not runs or not all(isinstance(v, VQEResult) for v in runs):
+        raise TypeError("runs must be a VQEResult or a non-empty list of VQEResult")
+    return runs
 
 
-def claim_vqe_noisy(v: VQEResult) -> Measured:
-    """Whether the searched ansatz's noisy energy is no higher than the human baseline's (the
-    paper's 'lowest energy'); value: both errors against the exact energy [mHa]."""
-    check_type("v", v, VQEResult)
-    return Measured(f"{1e3 * (v.energy_noisy - v.exact):.0f} vs {1e3 * (v.baseline_noisy - v.exact):.0f}",
-                    bool(v.energy_noisy <= v.baseline_noisy), number=float(1e3 * (v.energy_noisy - v.exact)),
-                    note=("searched minus exact vs baseline minus exact; readout error dominates the noisy energy "
-                          "at 2 qubits, and the search ranks candidates by their inherited (not fine-tuned) "
-                          "energy, so it can pick a layout with worse readout"))
+def vqe_clean_error(runs) -> float:
+    """Mean noise-free energy error [mHa] of the searched ansatz against the exact H2 ground energy
+    (a setup fact: the noise-free energy is an easy target, not the paper's noisy claim)."""
+    return float(np.mean([1e3 * abs(v.energy_clean - v.exact) for v in _check_runs(runs)]))
+
+
+def claim_vqe_noisy(runs) -> Measured:
+    """The paper's "lowest energy among the compared circuits", measured on the noisy device: the
+    searched ansatz's mean noisy energy error [mHa] against the fair human baseline's (the same
+    budget, a transpiler-chosen layout), over the seeds of `runs` (VQEResult or a list)."""
+    runs = _check_runs(runs)
+    q = np.array([1e3 * (v.energy_noisy - v.exact) for v in runs])
+    b = np.array([1e3 * (v.baseline_noisy - v.exact) for v in runs])
+    wins = int(np.sum(q <= b))
+    return Measured(f"{q.mean():.0f} ± {q.std():.0f} vs {b.mean():.0f} ± {b.std():.0f}", bool(q.mean() <= b.mean()),
+                    number=float(q.mean()),
+                    note=(f"noisy energy minus exact, searched vs baseline, mean ± std over {len(runs)} seed(s); "
+                          f"searched lower or equal in {wins} of {len(runs)}; readout error dominates the noisy energy "
+                          "at 2 qubits, and the search ranks candidates by their inherited (not fine-tuned) energy"))

@@ -9,7 +9,8 @@ small-signal admittance, relaxation, pulse pairs, design levers and the claim he
 `spice.py`: the ngspice netlist export and runner (the independent cross-check); `views.py`:
 the circuit diagram, Figure 2, the pulse designer and the ngspice overlay.
 """
-from .analysis import (admittance_statespace, amplitude_for_dg, design_levers, impedance_analytic, linearize,
+from .analysis import (admittance_statespace, amplitude_for_dg, claim_partial_relaxation, claim_pulse_interaction,
+                       claim_relaxation_processes, design_levers, impedance_analytic, linearize,
                        pulse_pair, relaxation, relaxation_theory)
 from .device import PRESET_NOTES, PRESETS, Device, Result, preset, simulate
 from .spice import compare_with_spice, ngspice_path, run_ngspice, to_spice
@@ -28,7 +29,7 @@ SCALES = {
 }
 
 __all__ = ["SCALES", "PRESETS", "PRESET_NOTES", "Device", "Result", "Segment", "Waveform", "admittance_statespace",
-           "amplitude_for_dg", "compare_with_spice", "design_levers", "design_waveform", "explorer", "figure2",
+           "amplitude_for_dg", "claim_partial_relaxation", "claim_pulse_interaction", "claim_relaxation_processes", "compare_with_spice", "design_levers", "design_waveform", "explorer", "figure2",
            "impedance_analytic", "linearize", "ngspice_path", "overlay_figure", "parameter_table", "preset",
            "pulse_pair", "pulse_train", "relaxation", "relaxation_theory", "run_ngspice", "schematic",
            "simulate", "table", "to_spice", "xy_figure"]

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from lab.core.claims import Measured
 from lab.core.checks import (check_array, check_choice, check_int, check_number, check_positive,
                              check_type)
 from .device import Device, Model, Result, at, simulate
@@ -237,3 +238,57 @@ def pulse_pair(device: Device, amplitude: float, width: float, intervals, *, mod
         kept.append(rows[1]["G_read"] - rows[0]["G_before"])
     dg1, dg2 = np.array(dg1), np.array(dg2)
     return dict(interval=iv.astype(float), dG1=dg1, dG2=dg2, ratio=dg2 / dg1, retained=np.array(kept))
+
+
+# ------------------------------------------------------------------ claim helpers
+def _check_relaxation(name: str, r) -> dict:
+    check_type(name, r, dict)
+    missing = {"fraction", "tau_fast", "tau_slow", "theory_slow"} - set(r)
+    if missing:
+        raise ValueError(f"{name} must be a `relaxation` result; missing {sorted(missing)}")
+    return r
+
+
+def claim_partial_relaxation(rel: dict) -> Measured:
+    """The share of a pulse's conductance change that relaxes during the following open-gate
+    rest [%], from `relaxation(...)`; holds when some but not all of it relaxes (5 % < share < 95 %)."""
+    rel = _check_relaxation("rel", rel)
+    f = float(rel["fraction"])
+    if not math.isfinite(f):
+        raise ValueError("rel['fraction'] must be finite")
+    return Measured(round(100 * f, 1), bool(0.05 < f < 0.95),
+                    note=f"the electrostatic part is {100 * rel.get('share_es', float('nan')):.0f} % of the decay; the "
+                         "magnitude follows from assumed parameters (see the parameter table)")
+
+
+def claim_relaxation_processes(base: dict, more_cdl: dict, more_d: dict) -> Measured:
+    """Whether the two relaxation time constants follow the elements the model attributes them to:
+    ×10 channel double-layer capacitance -> τ_fast ×5..15; ×10 diffusivity -> τ_slow ×0.07..0.15;
+    τ_slow within 10 % of the diffusion theory; τ_fast unchanged (±30 %) by ×10 D.
+    Arguments: `relaxation(...)` of the base device and of the two variants."""
+    base = _check_relaxation("base", base)
+    more_cdl = _check_relaxation("more_cdl", more_cdl)
+    more_d = _check_relaxation("more_d", more_d)
+    fast_ratio = more_cdl["tau_fast"] / base["tau_fast"]
+    slow_ratio = more_d["tau_slow"] / base["tau_slow"]
+    theory = base["tau_slow"] / base["theory_slow"]
+    fast_d = more_d["tau_fast"] / base["tau_fast"]
+    ok = bool(5 < fast_ratio < 15 and 0.07 < slow_ratio < 0.15 and abs(theory - 1) < 0.1 and abs(fast_d - 1) < 0.3)
+    return Measured(f"τ_fast {base['tau_fast'] * 1e3:.3g} ms (×{fast_ratio:.1f}), "
+                    f"τ_slow {base['tau_slow'] * 1e3:.3g} ms (×{slow_ratio:.2f})", ok,
+                    note=f"τ_slow / diffusion theory = {theory:.3f}; τ_fast changes ×{fast_d:.2f} with ×10 D")
+
+
+def claim_pulse_interaction(pp: dict, threshold: float = 0.05) -> Measured:
+    """Whether the second pulse's ΔG relative to the first (from `pulse_pair`) differs by more
+    than `threshold` between the shortest and the longest interval (number: that difference)."""
+    check_type("pp", pp, dict)
+    threshold = check_number("threshold", threshold, lo=0.0, hi=10.0, lo_open=True)
+    ratio = check_array("pp['ratio']", pp.get("ratio"), ndim=1)
+    iv = check_array("pp['interval']", pp.get("interval"), ndim=1, shape=(len(ratio),))
+    if len(ratio) < 2:
+        raise ValueError("pp must hold at least 2 intervals")
+    diff = float(ratio[0] - ratio[-1])
+    return Measured(f"ΔG₂/ΔG₁ = {ratio[0]:.3f} at {iv[0] * 1e3:g} ms, {ratio[-1]:.3f} at {iv[-1] * 1e3:g} ms",
+                    bool(abs(diff) > threshold), number=diff,
+                    note="the second pulse meets a still-enriched surface and a charged double layer")

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from lab.core.checks import (check_choice, check_int, check_nonnegative, check_number,
+from lab.core.checks import (check_array, check_choice, check_int, check_nonnegative, check_number,
                              check_positive, check_type)
 from .waveforms import Waveform
 
@@ -103,6 +103,8 @@ class Device:
 
     def __post_init__(self):
         check_type("name", self.name, str)
+        if not 1 <= len(self.name) <= 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in self.name):
+            raise ValueError(f"name must be 1..100 printable characters (no control characters); got {self.name!r}")
         check_int("z", self.z, lo=1, hi=4)
         check_number("T", self.T, lo=1.0, hi=2000.0)
         for p in ("W", "L", "i0_g", "i0_c", "cdl_g", "cdl_c", "t_e", "sigma_e", "eps_r", "t_ch", "D",
@@ -148,7 +150,7 @@ class Device:
 
     def replace(self, **changes) -> "Device":
         """A copy with some parameters changed (validated)."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self) if f.init}
         if unknown:
             raise ValueError(f"unknown Device parameter(s) {sorted(unknown)}")
         return dataclasses.replace(self, **changes)
@@ -427,12 +429,14 @@ def simulate(device: Device, waveform: Waveform, *, pts: int = 50, rtol: float =
     if not waveform.segments:
         raise ValueError("waveform must have at least one segment")
     pts = check_int("pts", pts, lo=4, hi=100000)
+    if pts * len(waveform.segments) > 10_000_000:
+        raise ValueError(f"pts x segments must be at most 1e7 output samples; got {pts} x {len(waveform.segments)}")
     rtol = check_number("rtol", rtol, lo=1e-12, hi=1e-2)
     check_choice("method", method, ("BDF", "Radau", "LSODA"))
     if first_step_rel is not None:
         first_step_rel = check_number("first_step_rel", first_step_rel, lo=0.0, hi=0.5, lo_open=True)
     mdl = Model(device)
-    y = mdl.y0() if y0 is None else np.array(y0, dtype=float)
+    y = mdl.y0() if y0 is None else check_array("y0", y0, ndim=1, shape=(mdl.n,)).astype(float)
     if y.shape != (mdl.n,) or not np.isfinite(y).all():
         raise ValueError(f"y0 must be a finite vector of length {mdl.n}")
     atol = np.full(mdl.n, 1e-9)

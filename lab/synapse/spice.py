@@ -17,6 +17,7 @@ waveforms; I = 0 = open gate between pulses), with `edge` rise/fall times.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lab.core.checks import check_number, check_positive, check_type
+from lab.core.checks import check_array, check_number, check_positive, check_type
 from lab.core.paths import build_dir
 from .device import Device, Model, Result
 from .waveforms import Waveform
@@ -35,8 +36,12 @@ def ngspice_path() -> str | None:
     return shutil.which("ngspice")
 
 
+_FILE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
 def _pwl(waveform: Waveform, edge: float) -> tuple[str, str]:
-    """(kind, PWL points) of a waveform that is entirely voltage- or current-controlled."""
+    """(kind, PWL points) of a waveform that is entirely voltage- or current-controlled; the
+    PWL times are strictly increasing as written (12 significant digits)."""
     modes = {s.mode for s in waveform.segments}
     if modes == {"I"}:
         kind = "I"
@@ -45,6 +50,9 @@ def _pwl(waveform: Waveform, edge: float) -> tuple[str, str]:
     else:
         raise ValueError("waveform must be all voltage-controlled (rest at a gate voltage, not open) or all "
                          "current-controlled for SPICE export; got a mix of modes")
+    shortest = min(s.duration for s in waveform.segments)
+    if not edge < shortest:
+        raise ValueError(f"edge must be shorter than the shortest waveform segment ({shortest:g} s); got {edge:g} s")
     pts = [(0.0, waveform.segments[0].value)]
     t = 0.0
     for s in waveform.segments:
@@ -52,7 +60,12 @@ def _pwl(waveform: Waveform, edge: float) -> tuple[str, str]:
             pts.append((t + edge, s.value))
         t += s.duration
         pts.append((t, s.value))
-    return kind, " ".join(f"{a:.12g} {b:.12g}" for a, b in pts)
+    text = [(f"{a:.12g}", f"{b:.12g}") for a, b in pts]
+    times = [float(a) for a, _ in text]
+    if any(b <= a for a, b in zip(times, times[1:])):
+        raise ValueError(f"edge must be at least 1e-11 of the waveform duration ({waveform.duration:g} s) for the "
+                         f"PWL times to stay increasing at 12 significant digits; got {edge:g} s")
+    return kind, " ".join(f"{a} {b}" for a, b in text)
 
 
 def to_spice(device: Device, waveform: Waveform, *, edge: float = 1e-9, tstep: float | None = None,
@@ -64,18 +77,25 @@ def to_spice(device: Device, waveform: Waveform, *, edge: float = 1e-9, tstep: f
     """
     check_type("device", device, Device)
     check_type("waveform", waveform, Waveform)
+    if not waveform.segments:
+        raise ValueError("waveform must have at least one segment")
     edge = check_positive("edge", edge)
     reltol = check_number("reltol", reltol, lo=1e-9, hi=1e-2)
+    check_type("out_file", out_file, str)
+    if not _FILE_RE.fullmatch(out_file):
+        raise ValueError("out_file must be a plain file name (letters, digits, '_', '.', '-'; at most 100 "
+                         f"characters; no path, space or control character); got {out_file!r}")
     m = Model(device)
     d = device
     T = waveform.duration
-    tstep = T / 2000 if tstep is None else check_positive("tstep", tstep)
+    tstep = T / 2000 if tstep is None else check_number("tstep", tstep, lo=0.0, hi=T, lo_open=True)
     kind, pwl = _pwl(waveform, edge)
     N, M = d.n_e, d.m
     f = 1.0 / d.vt
     t0 = d.theta0
     L = []
-    L.append(f"* synapse stack exported from lab.synapse (device {d.name!r}, z={d.z})")
+    name = "".join(ch if ch.isalnum() or ch in " _.,+-()" else "_" for ch in d.name)  # a comment, never a command
+    L.append(f"* synapse stack exported from lab.synapse (device {name}, z={d.z})")
     if kind == "V":
         L.append(f"VG g 0 PWL({pwl})")
     else:
@@ -137,13 +157,19 @@ def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, *
     """Export, run `ngspice -b` in a temporary folder under build/spice/, and read the traces back.
 
     Returns dict of arrays: t [s], V_gate [V], v_c [V] (channel-interface voltage),
-    theta1 [-], G [S]. Raises RuntimeError when ngspice is absent or fails."""
+    theta1 [-], G [S]. timeout: (0, 3600] s. Raises RuntimeError when ngspice is absent or fails."""
+    check_type("device", device, Device)
+    check_type("waveform", waveform, Waveform)
+    timeout = check_number("timeout", timeout, lo=0.0, hi=3600.0, lo_open=True)
+    if "out_file" in kwargs:
+        raise TypeError("out_file is chosen by run_ngspice (the traces are read back from a temporary folder)")
+    netlist = to_spice(device, waveform, out_file="out.txt", **kwargs)
     exe = ngspice_path()
     if exe is None:
         raise RuntimeError("ngspice is not installed (apt-get install ngspice)")
     with tempfile.TemporaryDirectory(dir=build_dir("spice")) as tmp:
         net = Path(tmp) / "synapse.cir"
-        net.write_text(to_spice(device, waveform, out_file="out.txt", **kwargs))
+        net.write_text(netlist)
         proc = subprocess.run([exe, "-b", str(net)], cwd=tmp, capture_output=True, text=True, timeout=timeout)
         out = Path(tmp) / "out.txt"
         if not out.is_file():
@@ -160,10 +186,26 @@ def compare_with_spice(res, spice: dict, *, skip_edges: float = 1e-5) -> dict:
     channel-interface voltage relative to their peak magnitude, for theta_1 and G relative to
     their own values."""
     check_type("res", res, Result)
-    edges = res.waveform.edges()
+    check_type("spice", spice, dict)
+    missing = {"t", "V_gate", "v_c", "theta1", "G"} - set(spice)
+    if missing:
+        raise ValueError(f"spice must be the dict of traces from run_ngspice; missing {sorted(missing)}")
+    ts = check_array("spice['t']", spice["t"], ndim=1, min_size=2)
+    for k in ("V_gate", "v_c", "theta1", "G"):
+        check_array(f"spice[{k!r}]", spice[k], ndim=1, shape=(len(ts),))
+    skip_edges = check_number("skip_edges", skip_edges, lo=0.0, hi=1.0)
     t = res.t
+    if res.waveform is None:
+        raise ValueError("res must be a Result of simulate (with its device, waveform and states)")
+    if np.any(np.diff(ts) <= 0):
+        raise ValueError("spice['t'] must be strictly increasing")
+    edges = res.waveform.edges()
     ok = np.min(np.abs(t[:, None] - edges[None, :]), axis=1) > skip_edges
     ok &= (t >= spice["t"][0]) & (t <= spice["t"][-1])
+    if res.device is None or res.waveform is None or res.states is None:
+        raise ValueError("res must be a Result of simulate (with its device, waveform and states)")
+    if not ok.any():
+        raise ValueError("spice must cover our sample times away from the edges (its t does not overlap res.t)")
     ic = Model(res.device).ic
     ours = dict(V_gate=res.V, v_c=res.states[:, ic], theta1=res.theta[:, 0], G=res.G)
     out = {}

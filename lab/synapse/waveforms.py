@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.core.checks import check_choice, check_int, check_nonnegative, check_number, check_positive, check_type
+from lab.core.checks import check_choice, check_int, check_number, check_type
+
+
+MAX_SEGMENTS = 200_001  # segments of one waveform (100000 pulses, their rests and a lead)
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,9 @@ class Segment:
     pulse: int = -1
 
     def __post_init__(self):
-        check_positive("duration", self.duration)
+        check_number("duration", self.duration, lo=0.0, hi=1e9, lo_open=True)
         check_choice("mode", self.mode, ("V", "I"))
-        check_number("value", self.value)
+        check_number("value", self.value, lo=-1e6, hi=1e6)
         check_choice("kind", self.kind, ("pulse", "rest"))
         check_int("pulse", self.pulse, lo=-1)
 
@@ -39,6 +42,8 @@ class Waveform:
 
     def __post_init__(self):
         check_type("segments", self.segments, tuple)
+        if len(self.segments) > MAX_SEGMENTS:
+            raise ValueError(f"segments must hold at most {MAX_SEGMENTS} segments; got {len(self.segments)}")
         for s in self.segments:
             check_type("segments[i]", s, Segment)
 
@@ -74,20 +79,22 @@ def pulse_train(mode: str = "voltage", amplitude: float = 1.0, width: float = 1e
     lead: rest before the first pulse [s]. tail: the last rest [s] (default `interval`).
     """
     check_choice("mode", mode, ("voltage", "current"))
-    amplitude = check_number("amplitude", amplitude)
-    width = check_positive("width", width)
+    amplitude = check_number("amplitude", amplitude, lo=-1e3, hi=1e3)
+    width = check_number("width", width, lo=0.0, hi=1e6, lo_open=True)
     count = check_int("count", count, lo=1, hi=100000)
-    interval = check_positive("interval", interval)
-    lead = check_nonnegative("lead", lead)
-    tail = interval if tail is None else check_positive("tail", tail)
+    interval = check_number("interval", interval, lo=0.0, hi=1e6, lo_open=True)
+    lead = check_number("lead", lead, lo=0.0, hi=1e6)
+    tail = interval if tail is None else check_number("tail", tail, lo=0.0, hi=1e6, lo_open=True)
     if polarity is None:
         pol = [1.0] * count
     else:
-        pol = [check_number(f"polarity[{i}]", p) for i, p in enumerate(polarity)]
+        if isinstance(polarity, (str, bytes)) or not hasattr(polarity, "__iter__"):
+            raise TypeError(f"polarity must be None or a sequence of count={count} signed factors")
+        pol = [check_number(f"polarity[{i}]", p, lo=-10.0, hi=10.0) for i, p in enumerate(polarity)]
         if len(pol) != count:
             raise ValueError(f"polarity must have count={count} entries; got {len(pol)}")
     if rest is not None:
-        rest = check_number("rest", rest)
+        rest = check_number("rest", rest, lo=-1e3, hi=1e3)
         if mode == "current":
             raise ValueError("rest must be None in current mode (the gate is open between pulses)")
     pm = "V" if mode == "voltage" else "I"
