@@ -8,7 +8,7 @@ JOBS   ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: lab test handouts bench report setup clean
+.PHONY: lab test browser handouts student bench report setup clean
 
 setup: $(STAMP)
 
@@ -29,8 +29,14 @@ lab: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 --durations=25 tests notebooks
 
+browser: $(STAMP)
+	LAB_BROWSER_ALL=1 $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/test_browser.py
+
 handouts: $(STAMP)
 	$(BIN)/python -m lab handouts
+
+student: $(STAMP)
+	$(BIN)/python -m lab handouts --student
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)

@@ -53,7 +53,13 @@ def load_spec(path: Path):
     spec = importlib.util.spec_from_file_location(f"api_specs_{path.stem}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    mod.MODULE = getattr(mod, "MODULE", f"lab.{path.stem}")
+    if not hasattr(mod, "MODULE"):  # lab.<name>, else lab.data.<name>, else lab.core.<name>
+        for cand in (f"lab.{path.stem}", f"lab.data.{path.stem}", f"lab.core.{path.stem}"):
+            if importlib.util.find_spec(cand) is not None:
+                mod.MODULE = cand
+                break
+        else:
+            mod.MODULE = f"lab.{path.stem}"
     mod.SPECS = getattr(mod, "SPECS", {})
     mod.SKIP = getattr(mod, "SKIP", {})
     mod.FINITE_EXEMPT = getattr(mod, "FINITE_EXEMPT", {})
@@ -84,6 +90,8 @@ def required_modules() -> list[str]:
         if e.exists:
             mods.append(f"lab.{e.topic}")
     mods.append("lab.data")
+    data = Path(__file__).resolve().parents[1] / "lab" / "data"
+    mods += sorted(f"lab.data.{p.stem}" for p in data.glob("*.py") if not p.stem.startswith("_") and p.stem != "digits")
     core = Path(__file__).resolve().parents[1] / "lab" / "core"
     mods += sorted(f"lab.core.{p.stem}" for p in core.glob("*.py") if not p.stem.startswith("_"))
     return mods

@@ -91,7 +91,7 @@ def test_claims_refuse_what_cannot_be_judged(build_tmp):
     ok = dict(paper="1", unit="", measured=claims.Measured(1.0, True), tolerance=q, fails_if="x < 0")
     with pytest.raises(TypeError, match="holds must be a bool"):
         claims.Measured(1.0, "no")
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="must be finite"):
         claims.Measured(float("nan"), True)
     with pytest.raises(TypeError, match="tolerance"):
         rec.check("no tolerance", **{**ok, "tolerance": None})

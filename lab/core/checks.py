@@ -30,9 +30,18 @@ def _in_range(x, lo, hi, lo_open, hi_open) -> bool:
     return True
 
 
+def _check_bounds(lo, hi, kind=numbers.Real) -> None:
+    for bname, b in (("lo", lo), ("hi", hi)):
+        if b is not None and (isinstance(b, bool) or not isinstance(b, kind) or (isinstance(b, float) and math.isnan(b))):
+            raise TypeError(f"{bname} must be a {'number' if kind is numbers.Real else 'whole number'} or None; got {b!r}")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"lo must be <= hi; got lo={lo}, hi={hi}")
+
+
 def check_number(name: str, value: Any, *, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, hi_open: bool = False) -> float:
     """A finite real number in the range [lo, hi] (ends open where asked). Returns float."""
+    _check_bounds(lo, hi)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number in {_range_text(lo, hi, lo_open, hi_open)}; "
                         f"got {type(value).__name__}")
@@ -56,6 +65,7 @@ def check_nonnegative(name: str, value: Any) -> float:
 
 def check_int(name: str, value: Any, *, lo: int | None = None, hi: int | None = None) -> int:
     """An integer (Python or numpy, not bool) in [lo, hi]. Returns int."""
+    _check_bounds(lo, hi, numbers.Integral)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer in {_range_text(lo, hi, False, False)}; "
                         f"got {type(value).__name__}")
@@ -67,9 +77,17 @@ def check_int(name: str, value: Any, *, lo: int | None = None, hi: int | None = 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """One of `choices`."""
+    if choices is None or isinstance(choices, (str, bytes)) or not hasattr(choices, "__iter__"):
+        raise TypeError(f"choices must be a list of the accepted values; got {type(choices).__name__}")
     choices = list(choices)
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    if not choices:
+        raise ValueError("choices must hold at least one accepted value")
+    try:
+        ok = value in choices
+    except Exception:  # unhashable or uncomparable values
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be one of the choices {choices}; got {value!r}")
     return value
 
 
@@ -100,7 +118,10 @@ def check_array(name: str, value: Any, *, ndim: int | Sequence[int] | None = Non
     if dtype_kind is not None and arr.dtype.kind not in dtype_kind:
         raise TypeError(f"{name} must be a numeric array (dtype kind in {dtype_kind!r}); got dtype {arr.dtype}")
     if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if isinstance(ndim, bool) or not (isinstance(ndim, numbers.Integral) or
+                                          (isinstance(ndim, (tuple, list)) and all(isinstance(d, numbers.Integral) for d in ndim))):
+            raise TypeError(f"ndim must be an integer or a tuple of integers; got {ndim!r}")
+        allowed = (ndim,) if isinstance(ndim, numbers.Integral) else tuple(ndim)
         if arr.ndim not in allowed:
             raise ValueError(f"{name} must have ndim in {list(allowed)}; got shape {arr.shape}")
     if shape is not None:
@@ -127,7 +148,9 @@ def check_array(name: str, value: Any, *, ndim: int | Sequence[int] | None = Non
 
 
 def check_type(name: str, value: Any, types: type | tuple[type, ...]) -> Any:
+    """`value` must be an instance of `types` (a class or a tuple of classes)."""
     if not isinstance(value, types):
-        tn = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        group = types if isinstance(types, tuple) else (types,)
+        tn = " or ".join(getattr(t, "__name__", str(t)) for t in group)
         raise TypeError(f"{name} must be {tn}; got {type(value).__name__}")
     return value

@@ -103,8 +103,9 @@ class Measured:
             if _is_bool(num) or not isinstance(num, numbers.Real):
                 raise TypeError(f"number must be a real number or None; got {type(num).__name__}")
             num = float(num)
-            if math.isnan(num):
-                raise ValueError("value/number must not be NaN: a claim measured as NaN measured nothing")
+            if not math.isfinite(num):
+                raise ValueError(f"value must be finite (a claim measured as {num} measured nothing; "
+                                 "give text such as 'diverged' and number=None instead)")
         object.__setattr__(self, "number", num)
         object.__setattr__(self, "value", _clean(self.value))
 
@@ -123,6 +124,12 @@ class Tolerance:
     def __post_init__(self):
         if self.kind not in ("rel", "abs", "band", "qualitative"):
             raise ValueError(f"kind must be one of rel, abs, band, qualitative; got {self.kind!r}")
+        for name in ("amount", "lo", "hi"):
+            v = getattr(self, name)
+            if v is not None and (_is_bool(v) or not isinstance(v, numbers.Real) or not math.isfinite(v)):
+                raise ValueError(f"{name} must be a finite number or None; got {v!r}")
+        if self.kind in ("rel", "abs") and (self.amount is None or self.amount <= 0):
+            raise ValueError(f"amount must be a number > 0 for a {self.kind} tolerance; got {self.amount!r}")
         _check_text("why", self.why, empty=False)
 
     @property

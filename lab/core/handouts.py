@@ -107,6 +107,7 @@ def _page(executed: Path, title: str) -> str:
 
 def remote_references(page: str) -> list[str]:
     """Scripts, styles and images the page would fetch from a network (none in a good handout)."""
+    check_type("page", page, str)
     return re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="(https?://[^"]+)"', page)
 
 

@@ -37,6 +37,13 @@ def find_parts(nb) -> dict[str, int]:
 
 
 def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
+    """A new notebook in the template for report entry `number` (1..17) and `topic`."""
+    from .checks import check_int, check_type
+    number = check_int("number", number, lo=1, hi=99)
+    check_type("topic", topic, str)
+    check_type("title", title, str)
+    if not topic.isidentifier():
+        raise ValueError(f"topic must be a Python identifier; got {topic!r}")
     name = f"{number:02d}_{topic}"
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     cells = [

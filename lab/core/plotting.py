@@ -95,6 +95,7 @@ def label_axes(fig: go.Figure, **axes: str) -> go.Figure:
 
 def unlabelled_axes(fig: go.Figure) -> list[str]:
     """Names of the figure's cartesian axes that have no unit-carrying title (for tests)."""
+    check_type("fig", fig, go.Figure)
     missing = []
     for key in fig.layout:
         if key.startswith(("xaxis", "yaxis")):

@@ -94,7 +94,7 @@ def by_name(name: str) -> Entry:
         if key in (e.name, e.topic, f"{e.number:02d}", str(e.number)):
             return e
     valid = ", ".join(e.name for e in ENTRIES if e.exists) or "(none yet)"
-    raise ValueError(f"unknown notebook {name!r}; valid notebooks are: {valid}")
+    raise ValueError(f"name {name!r} is not a notebook; valid notebooks are: {valid}")
 
 
 def existing() -> list[Entry]:

@@ -47,4 +47,6 @@ def resolve_scale(presets: Mapping[str, Mapping[str, Any]], scale: str = DEFAULT
 
 def freeze(presets: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
     """A read-only view of a module's presets, so a notebook cannot edit them by accident."""
+    if not isinstance(presets, Mapping) or not presets or not all(isinstance(v, Mapping) for v in presets.values()):
+        raise TypeError("presets must be a non-empty mapping of scale name -> settings dict")
     return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in presets.items()})

@@ -218,6 +218,11 @@ def to_plotly(geometries: Sequence[Any], title: str | None = None, unit: str = "
               marker_size: float | np.ndarray = 2.5, height: int = 480) -> go.Figure:
     """A rotatable plotly figure of Open3D geometries (point clouds, meshes, line sets,
     bounding boxes). Axes are labelled x, y, z in `unit`."""
+    if np.isscalar(marker_size):
+        check_number("marker_size", marker_size, lo=0.1, hi=64.0)
+    else:
+        marker_size = check_array("marker_size", marker_size, ndim=1, lo=0.1, hi=64.0)
+    height = check_int("height", height, lo=100, hi=4096)
     o3d = open3d()
     if not isinstance(geometries, (list, tuple)) or not geometries:
         raise ValueError("geometries must be a non-empty list of Open3D geometries")

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from .checks import check_type
+from .checks import check_bool, check_choice, check_int, check_number, check_type
 
 
 class Explorer(W.HBox):
@@ -89,7 +89,10 @@ class Explorer(W.HBox):
         self._batch = True
         try:
             for k, v in values.items():
-                self.controls[k].value = v
+                try:
+                    self.controls[k].value = v
+                except Exception as exc:  # traitlets' TraitError: say which control and why
+                    raise TypeError(f"{k}: {v!r} is not a valid value for this control ({exc})") from None
         finally:
             self._batch = False
         self.refresh()
@@ -150,6 +153,19 @@ def slider(description: str, value: float, lo: float, hi: float, step: float, un
            log: bool = False, readout_format: str | None = None) -> W.Widget:
     """A labelled float slider ('description [unit]'); `log=True` gives a log-scale slider
     whose value is the physical value (lo, hi, step given as base-10 exponents' ends)."""
+    check_type("description", description, str)
+    check_type("unit", unit, str)
+    log = check_bool("log", log)
+    lo = check_number("lo", lo, lo=-1e15, hi=1e15)
+    hi = check_number("hi", hi, lo=-1e15, hi=1e15)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi; got lo={lo:g}, hi={hi:g}")
+    step = check_number("step", step, lo=0.0, lo_open=True, hi=max(hi - lo, 1e-300))
+    value = check_number("value", value) if log else check_number("value", value, lo=lo, hi=hi)
+    if log and not 10 ** lo <= value <= 10 ** hi:
+        raise ValueError(f"value must be in [1e{lo:g}, 1e{hi:g}] for a log slider; got {value:g}")
+    if readout_format is not None:
+        check_type("readout_format", readout_format, str)
     desc = f"{description} [{unit}]" if unit else description
     style = {"description_width": "150px"}
     layout = W.Layout(width="100%")
@@ -162,12 +178,26 @@ def slider(description: str, value: float, lo: float, hi: float, step: float, un
 
 
 def int_slider(description: str, value: int, lo: int, hi: int, step: int = 1) -> W.IntSlider:
+    """A labelled integer slider over [lo, hi]."""
+    check_type("description", description, str)
+    lo = check_int("lo", lo, lo=-10**12, hi=10**12)
+    hi = check_int("hi", hi, lo=-10**12, hi=10**12)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi; got lo={lo}, hi={hi}")
+    step = check_int("step", step, lo=1, hi=max(hi - lo, 1))
+    value = check_int("value", value, lo=lo, hi=hi)
     return W.IntSlider(value=value, min=lo, max=hi, step=step, description=description,
                        style={"description_width": "150px"}, layout=W.Layout(width="320px"),
                        continuous_update=False)
 
 
 def dropdown(description: str, options: Sequence, value=None) -> W.Dropdown:
+    """A labelled dropdown of `options` (a non-empty list), starting at `value` (default the first)."""
+    check_type("description", description, str)
+    if isinstance(options, (str, bytes)) or not isinstance(options, (list, tuple)) or not options:
+        raise TypeError(f"options must be a non-empty list; got {options!r}")
+    if value is not None and value not in options:
+        raise ValueError(f"value must be one of the options {list(options)}; got {value!r}")
     return W.Dropdown(options=list(options), value=value if value is not None else list(options)[0],
                       description=description, style={"description_width": "150px"},
                       layout=W.Layout(width="320px"))
@@ -175,6 +205,7 @@ def dropdown(description: str, options: Sequence, value=None) -> W.Dropdown:
 
 def readout_table(rows: Mapping[str, str]) -> str:
     """HTML for a small two-column readout (quantity, value with unit)."""
+    check_type("rows", rows, Mapping)
     body = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows.items())
     return f"<table>{body}</table>"
 
