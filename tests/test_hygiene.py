@@ -1,4 +1,4 @@
-"""Notebook hygiene: the house style of CONVENTIONS.md, checked on every notebook."""
+"""Notebook hygiene: the house style of CONTRIBUTING.md, checked on every notebook."""
 import ast
 import json
 import re
@@ -75,3 +75,51 @@ def test_code_cells_are_short(path):
         if c.cell_type == "code":
             lines = [ln for ln in c.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
             assert len(lines) <= 20, f"{path.name} cell {i}: {len(lines)} lines; move the logic into lab"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_explorer_is_driven_in_its_own_tagged_cell(path):
+    """The Explore section shows the explorer in one cell; a cell tagged explorer-check drives it and
+    puts it back in its default state (ex.reset()), so handouts can leave the driving code out."""
+    nb = nbformat.read(path, as_version=4)
+    checks = [c for c in nb.cells if c.cell_type == "code" and "explorer-check" in c.metadata.get("tags", [])]
+    assert checks, f"{path.name}: no cell tagged 'explorer-check' drives the explorer"
+    for c in checks:
+        assert "assert" in c.source, f"{path.name}: the explorer-check cell asserts nothing"
+        assert "reset()" in c.source, f"{path.name}: the explorer-check cell must end with ex.reset()"
+    shows = [c for c in nb.cells if c.cell_type == "code" and ("explorer(" in c.source or "show(" in c.source)]
+    assert shows and all("explorer-check" not in c.metadata.get("tags", []) for c in shows), \
+        f"{path.name}: the cell that shows the explorer must not be the tagged driving cell"
+
+
+def _claim_calls(nb):
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(c.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "check" \
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "rec":
+                yield i, node
+
+
+@pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
+def test_every_claim_has_a_tolerance_and_a_way_to_fail(path):
+    """A claim recorded without a tolerance, or without saying what would have made it fail, is refused."""
+    nb = nbformat.read(path, as_version=4)
+    calls = list(_claim_calls(nb))
+    assert calls, f"{path.name}: no rec.check(...) call"
+    for i, node in calls:
+        kw = {k.arg for k in node.keywords}
+        star = any(k.arg is None for k in node.keywords)
+        assert star or {"tolerance", "fails_if", "measured", "paper"} <= kw, \
+            f"{path.name} cell {i}: rec.check needs paper=, measured=, tolerance= and fails_if= (has {sorted(kw)})"
+        for k in node.keywords:
+            if k.arg == "fails_if" and isinstance(k.value, ast.Constant):
+                assert isinstance(k.value.value, str) and len(k.value.value.strip()) >= 10, \
+                    f"{path.name} cell {i}: fails_if must say which measurement would fail the claim"
+    sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "claims.check(" not in sources, f"{path.name}: uses the old claims.check; record with rec.check"
