@@ -8,7 +8,7 @@ JOBS   ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: lab test browser handouts student bench report setup clean
+.PHONY: lab test browser handouts student bench report paper setup clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,9 @@ student: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)
+
+paper: $(STAMP)
+	OMP_NUM_THREADS=$(JOBS) $(BIN)/python -m lab run --all --scale paper
 
 report: $(STAMP)
 	$(BIN)/python -m lab report --write-readme

@@ -47,8 +47,11 @@ def cmd_list(_args) -> int:
     return 0
 
 
-def execute(name: str, scale: str = "small", handout: bool = False) -> Path:
-    """Execute notebook `name` with SCALE injected; return the executed copy's path."""
+def execute(name: str, scale: str = "small", handout: bool = False, overrides: dict | None = None) -> Path:
+    """Execute notebook `name` with SCALE injected (and preset `overrides`, passed to the
+    notebook's resolve_scale through LAB_SCALE_OVERRIDES); return the executed copy's path."""
+    import json
+
     import papermill as pm
 
     entry = registry.by_name(name)
@@ -58,23 +61,93 @@ def execute(name: str, scale: str = "small", handout: bool = False) -> Path:
     if not entry.exists:
         raise ValueError(f"notebook {entry.name} is not written yet; valid notebooks are: "
                          + ", ".join(e.name for e in registry.existing()))
-    out = build_dir("executed") / f"{entry.name}.ipynb"
-    old = os.environ.get("LAB_HANDOUT")
-    os.environ["LAB_HANDOUT"] = "1" if handout else "0"
+    out = build_dir("executed") / (f"{entry.name}.ipynb" if scale == "small" else f"{entry.name}.{scale}.ipynb")
+    env = {"LAB_HANDOUT": "1" if handout else "0",
+           "LAB_SCALE_OVERRIDES": json.dumps(overrides) if overrides else None}
+    old = {k: os.environ.get(k) for k in env}
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
     try:
         pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
                             kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False)
     finally:
-        if old is None:
-            os.environ.pop("LAB_HANDOUT", None)
-        else:
-            os.environ["LAB_HANDOUT"] = old
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return out
 
 
+def _parse_sets(items: list[str]) -> dict:
+    import json
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ValueError(f"--set takes setting=value (a JSON value); got {item!r}")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def _machine() -> dict:
+    import platform
+    import subprocess
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=repo_root(),
+                                timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit = ""
+    return {"machine": platform.machine(), "processor": platform.processor(), "cores": os.cpu_count(),
+            "python": platform.python_version(), "commit": commit}
+
+
+def run_tier(names: list[str], scale: str, overrides: dict | None = None) -> dict:
+    """Run several notebooks at `scale` with a progress bar; each notebook's expected time (from the last
+    recorded run in results/<scale>/timings.json) is printed first. Returns the timings record, also
+    written to build/<scale>/timings.json beside the claims in build/claims/<nb>.<scale>.json."""
+    import json
+
+    from tqdm.auto import tqdm
+
+    previous = repo_root() / "results" / scale / "timings.json"
+    expected = json.loads(previous.read_text()).get("seconds", {}) if previous.is_file() else {}
+    for n in names:
+        e = registry.by_name(n)
+        sec = expected.get(e.name)
+        print(f"{e.name}: expected {sec / 60:.1f} min" if sec else f"{e.name}: expected time unknown (no run recorded)")
+    record = {"scale": scale, "overrides": overrides or {}, "seconds": {}, "failed": [], **_machine()}
+    for n in tqdm(names, desc=f"{scale} tier", unit="notebook"):
+        e = registry.by_name(n)
+        t0 = time.perf_counter()
+        try:
+            execute(e.name, scale, overrides=overrides)
+        except Exception as exc:
+            record["failed"].append(e.name)
+            print(f"{e.name}: FAILED ({type(exc).__name__})")
+        record["seconds"][e.name] = round(time.perf_counter() - t0, 1)
+    out = build_dir(scale) / "timings.json"
+    out.write_text(json.dumps(record, indent=2))
+    print(f"timings in {out}")
+    return record
+
+
 def cmd_run(args) -> int:
+    overrides = _parse_sets(args.set)
+    if args.all or not args.name:
+        if not args.all:
+            raise ValueError("name a notebook (e.g. 03) or pass --all")
+        names = [e.name for e in registry.existing() if args.scale in _scales_of(e)]
+        record = run_tier(names, args.scale, overrides)
+        return 1 if record["failed"] else 0
     t0 = time.perf_counter()
-    out = execute(args.name, args.scale)
+    out = execute(args.name, args.scale, overrides=overrides)
     print(f"executed {out.relative_to(repo_root()) if out.is_relative_to(repo_root()) else out} "
           f"in {time.perf_counter() - t0:.1f} s")
     print(claims.table(registry.by_name(args.name).name, scale=args.scale).to_markdown())
@@ -185,8 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="the notebooks, their topics and last claim status").set_defaults(fn=cmd_list)
     r = sub.add_parser("run", help="execute one notebook headless into build/executed/")
-    r.add_argument("name", help="e.g. 03, synapse or 03_synapse")
+    r.add_argument("name", nargs="?", help="e.g. 03, synapse or 03_synapse")
+    r.add_argument("--all", action="store_true", help="every notebook that has the scale (the paper tier)")
     r.add_argument("--scale", default="small")
+    r.add_argument("--set", action="append", metavar="SETTING=VALUE", help="override one preset setting")
     r.set_defaults(fn=cmd_run)
     h = sub.add_parser("handouts", help="executed HTML handouts in build/handouts/")
     h.add_argument("names", nargs="*", help="notebooks (default: all)")

@@ -28,8 +28,22 @@ def resolve_scale(presets: Mapping[str, Mapping[str, Any]], scale: str = DEFAULT
     """Look up `scale` in `presets` and return it as a `Scale` namespace.
 
     Unknown scales raise ValueError listing the valid ones. `overrides` replace
-    individual settings (unknown setting names raise ValueError too).
+    individual settings (unknown setting names raise ValueError too). The environment
+    variable LAB_SCALE_OVERRIDES (a JSON object, set by `python -m lab run --set k=v`) adds
+    overrides for a headless run, e.g. a tiny end-to-end check of the paper tier.
     """
+    import json
+    import os
+
+    env = os.environ.get("LAB_SCALE_OVERRIDES")
+    if env:
+        try:
+            extra = json.loads(env)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"LAB_SCALE_OVERRIDES must be a JSON object; {exc}") from None
+        if not isinstance(extra, dict):
+            raise ValueError("LAB_SCALE_OVERRIDES must be a JSON object of setting -> value")
+        overrides = {**extra, **overrides}
     if not isinstance(presets, Mapping) or not presets:
         raise TypeError("presets must be a non-empty mapping of scale name -> settings dict")
     if not isinstance(scale, str):
