@@ -8,13 +8,20 @@ from plotly.subplots import make_subplots
 
 from ..core.checks import check_array, check_choice, check_int, check_number, check_type
 from ..core.plotting import COLORS, TEMPLATE_NAME, label, label_axes, widget_figure
-from ..core.widgets import Explorer, dropdown, int_slider, readout_table
+from ..core.widgets import Explorer, int_slider, readout_table
 from .experiment import Study
 from .formats import FORMAT_NAMES, FORMATS, decode, encode, flip
 from .model import PrunedNet
 from .search import METHOD_NAMES, METHODS, Trace
 
 _COLOR = dict(zip(METHODS, (COLORS[1], COLORS[0], COLORS[6])))
+
+
+def _choice(description: str, options: list, value) -> W.Dropdown:
+    """A dropdown of (label, value) pairs starting at `value`, styled like
+    lab.core.widgets.dropdown (which takes plain options only)."""
+    return W.Dropdown(options=options, value=value, description=description,
+                      style={"description_width": "150px"}, layout=W.Layout(width="320px"))
 
 
 def _mean_curve(traces: list[Trace]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -31,7 +38,7 @@ def curves_figure(study: Study, height: int = 420) -> go.Figure:
     check_type("study", study, Study)
     height = check_int("height", height, lo=100, hi=3000)
     fmts = [f for f in FORMATS if study.select("sparsebfa", f)]
-    fig = make_subplots(rows=1, cols=len(fmts), shared_yaxes=True, horizontal_spacing=0.04,
+    fig = make_subplots(rows=1, cols=len(fmts), shared_yaxes=True, horizontal_spacing=0.08,
                         subplot_titles=[FORMAT_NAMES[f] for f in fmts])
     for j, fmt in enumerate(fmts, start=1):
         for m in METHODS:
@@ -93,11 +100,12 @@ def rewiring_figure(net: PrunedNet, trace: Trace, height: int = 460) -> go.Figur
     return fig
 
 
-def explorer(traces: dict, *, threshold: float = 0.11, sparsity: float | None = None, fmt: str = "rel",
+def explorer(traces: dict, *, threshold: float = 0.11, sparsity: float | None = None, fmt: str = "csr",
              flips: int = 1) -> Explorer:
     """Sparsity, format and number of SparseBFA flips: the weight matrix of one layer with
     the rewired entries highlighted, and the accuracy curves (SparseBFA, value-bit BFA,
-    random flips) with the current count marked. traces: from `explorer_traces`."""
+    random flips) with the current count marked. traces: from `explorer_traces`. An attack
+    that reached random guess in fewer flips than the slider asks for is shown at its end."""
     check_type("traces", traces, dict)
     if not traces:
         raise ValueError("traces must not be empty (use explorer_traces)")
@@ -109,10 +117,10 @@ def explorer(traces: dict, *, threshold: float = 0.11, sparsity: float | None = 
         raise ValueError(f"sparsity must be one of {sps} and fmt one of {fmts}")
     n_max = max(len(tr["sparsebfa"].flipped) for _, tr in traces.values())
     flips = check_int("flips", flips, lo=0, hi=max(n_max, 1))
-    c_sp = dropdown("sparsity", [(f"{100 * s:g} %", s) for s in sps], sparsity)
-    c_fmt = dropdown("format", [(FORMAT_NAMES[f], f) for f in fmts], fmt)
+    c_sp = _choice("sparsity", [(f"{100 * s:g} %", s) for s in sps], sparsity)
+    c_fmt = _choice("format", [(FORMAT_NAMES[f], f) for f in fmts], fmt)
     c_k = int_slider("SparseBFA flips", flips, 0, max(n_max, 1))
-    c_layer = dropdown("layer", [("1: hidden ← pixels", 0), ("2: outputs ← hidden", 1)], 0)
+    c_layer = _choice("layer", [("1: hidden ← pixels", 0), ("2: outputs ← hidden", 1)], 0)
     heat = widget_figure(label("input unit", ""), label("output unit", ""), title="Decoded weights", height=430)
     heat.add_heatmap(z=[[0]], colorscale="RdBu", zmid=0, colorbar=dict(title="w [–]"))
     heat.add_scatter(x=[], y=[], mode="markers", name="lost (weight moved away)",
@@ -150,7 +158,8 @@ def explorer(traces: dict, *, threshold: float = 0.11, sparsity: float | None = 
         moved = sum(int(l.sum()) for l, _ in rewired(net, c_fmt.value, a.flipped[:k]))
         readout.value = readout_table({
             "test accuracy after these flips": f"{100 * a.acc[k]:.1f} % (clean {100 * a.acc[0]:.1f} %)",
-            "flipped / stored bits": f"{k} / {a.n_bits} = {100 * k / a.n_bits:.3g} %",
+            "flipped / stored bits": f"{k} / {a.n_bits} = {100 * k / a.n_bits:.3g} %"
+                                     + (" (the attack stopped here: random guess)" if c_k.value > k else ""),
             "connections lost (both layers)": str(moved),
             **{f"flips to random guess, {METHOD_NAMES[m]}": (f"{tr[m].flips_to(threshold):.0f}"
                                                            if np.isfinite(tr[m].flips_to(threshold)) else "not reached")
