@@ -256,3 +256,39 @@ def test_notebook_in_the_browser(lab_server, browser, name):
         page.screenshot(path=str(shots / f"{name}-last.png"))
         ctx.close()
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name}.ipynb was modified on disk"
+
+
+def test_handout_renders_offline(lab_server, browser, tmp_path):
+    """A handout page opened from disk with every network request refused still shows its figures
+    and typesets its maths (plotly.js and MathJax come from the pack's own folder)."""
+    from lab.__main__ import execute
+    from lab.core import handouts
+
+    entry = registry_entry = __import__("lab.core.registry", fromlist=["by_name"]).by_name("03")
+    executed = execute(entry.name, "small", handout=True)
+    page_path = handouts.write_page(executed, registry_entry, out=tmp_path, pdf=True)
+    assert page_path.with_suffix(".pdf").is_file() and page_path.with_suffix(".pdf").stat().st_size > 10_000
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    refused = []
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    try:
+        page.goto(page_path.as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        page.wait_for_function("() => window.MathJax && document.querySelectorAll('.MathJax_CHTML, mjx-container, .MathJax').length > 0",
+                               timeout=60_000)
+        shots = ROOT / "build" / "browser"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "handout-offline.png"))
+        n_plots = page.evaluate("() => document.querySelectorAll('.js-plotly-plot .main-svg').length")
+        assert n_plots >= 2, f"only {n_plots} figures rendered offline"
+    finally:
+        ctx.close()
+    assert not refused, f"the handout tried to fetch from a network: {refused[:5]}"

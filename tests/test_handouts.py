@@ -1,0 +1,79 @@
+"""Handouts and student versions (lab.core.handouts): pages that work offline, and exercises whose
+self-check fails on the stub and passes on the reference solution."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lab.core import handouts, registry
+from lab.core.nbtemplate import KERNEL
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKED = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if handouts.BEGIN in p.read_text())
+
+
+def test_strip_solution_keeps_the_rest_of_the_cell():
+    src = "x = 1\n    ### BEGIN SOLUTION\n    y = secret()\n    ### END SOLUTION\nprint(x)"
+    assert handouts._strip_solution(src) == f"x = 1\n    {handouts.STUB}\nprint(x)"
+    with pytest.raises(ValueError, match="without"):
+        handouts._strip_solution("### BEGIN SOLUTION\ny = 1")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a = 1")])
+    with pytest.raises(ValueError, match="nothing to turn into an exercise"):
+        handouts.student_notebook(nb)
+
+
+def test_some_notebooks_have_exercises():
+    assert len(MARKED) >= 2, "mark one or two cells per teaching notebook with ### BEGIN/END SOLUTION"
+
+
+def _run_prefix(nb, upto: int, tmp_path: Path):
+    part = nbformat.v4.new_notebook(cells=nb.cells[: upto + 1], metadata=nb.metadata)
+    part.metadata["kernelspec"] = dict(KERNEL)
+    client = NotebookClient(part, timeout=300, kernel_name=KERNEL["name"], allow_errors=True,
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client.execute()
+    return part
+
+
+def _errors(cell) -> list[str]:
+    return [o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.parametrize("path", MARKED, ids=[p.stem for p in MARKED])
+def test_student_version_runs_to_the_stub_and_its_self_check_fails_there(path, tmp_path):
+    reference = nbformat.read(path, as_version=4)
+    student = handouts.student_notebook(reference)
+    stubs = [i for i, c in enumerate(student.cells) if c.cell_type == "code" and handouts.STUB in c.source]
+    checks = [i for i, c in enumerate(student.cells) if "self-check" in c.metadata.get("tags", [])]
+    assert stubs and checks, f"{path.name}: a marked exercise needs a cell tagged self-check after it"
+    first = stubs[0]
+    check = next(i for i in checks if i > first)
+    ran = _run_prefix(student, check, tmp_path)
+    for i in range(first):
+        if ran.cells[i].cell_type == "code":
+            assert not _errors(ran.cells[i]), f"{path.name}: cell {i} before the exercise failed"
+    assert "NotImplementedError" in _errors(ran.cells[first]), "the stub must raise NotImplementedError"
+    assert _errors(ran.cells[check]), "the self-check must fail on the stub"
+    solved = _run_prefix(reference, check, tmp_path)
+    assert not any(_errors(c) for c in solved.cells if c.cell_type == "code"), \
+        f"{path.name}: the reference solution must pass its self-check"
+
+
+def test_handout_page_is_offline_and_small(tmp_path):
+    from lab.__main__ import execute
+
+    entry = registry.by_name("00")
+    executed = execute(entry.name, "small", handout=True)
+    page = handouts.write_page(executed, entry, out=tmp_path, pdf=False)
+    text = page.read_text()
+    assert handouts.remote_references(text) == [], "a handout must not fetch anything from a network"
+    assert (tmp_path / "plotly.min.js").is_file() and (tmp_path / "mathjax" / "MathJax.js").is_file()
+    assert "ex.set(tau=3.0)" not in text, "the explorer-check cell must be left out of handouts"
+    assert "# Parameters" not in text, "papermill's injected parameters cell must be left out"
+    assert page.stat().st_size < 2_000_000, f"{page.name} is {page.stat().st_size / 1e6:.1f} MB"
+    index = handouts.write_index([entry], out=tmp_path)
+    assert "00_start_here.html" in index.read_text()
