@@ -265,3 +265,15 @@ def test_bad_inputs(net):
         sb.attack(sb.victim(net, "csr"), target="bias")
     with pytest.raises(ValueError, match="block"):
         sb.overhead(sb.encode(list(net.weights), "csr"), block=0)
+
+
+def test_crc8_catches_every_error_of_up_to_three_bits_in_a_notebook_block():
+    """The notebook's blocks are 16 coordinates of at most 7 bits (112 bits). CRC-8 is linear, so a
+    pattern escapes iff the XOR of its single-bit syndromes is 0: check all 1-, 2- and 3-bit patterns."""
+    n = 16 * 7
+    syn = np.array([sb.crc8(np.eye(n, dtype=np.uint8)[i]) for i in range(n)])
+    assert (syn != 0).all()
+    pair = syn[:, None] ^ syn[None, :]
+    assert (pair[np.triu_indices(n, 1)] != 0).all()
+    for i in range(n):
+        assert (syn[i] ^ pair[i + 1:, i + 1:][np.triu_indices(n - i - 1, 1)] != 0).all()
