@@ -194,7 +194,8 @@ def test_determinism_claim_numbers(tiny):
         assert f(a) == f(b)
     s = nacl.summary(a)
     assert list(s.index) == ["SimCLR", "NaCl", "IntCl", "IntNaCl", "supervised"]
-    assert nacl.eps_sweep(a[:2], d, eps_grid=(0.0, 0.05)).shape == (4, 4)
+    sw = nacl.eps_sweep(a[:2], d, eps_grid=(0.0, 0.05), attacks=("fgsm", "pgd"), steps=3)
+    assert sw.shape == (8, 5) and (sw[sw.eps == 0].accuracy.values == [r.acc["standard"] for r in a[:2]] * 2).all()
 
 
 # ----------------------------------------------------------------------------- claims
@@ -214,6 +215,10 @@ def test_claim_helpers_known_answers():
     assert isinstance(c, Measured) and c.value == 2.0 and c.holds
     r = nacl.robust_gain_claim(runs, metric="robust@0.05")
     assert r.value == 11.0 and r.holds
+    noisy = _fake({("simclr", 0): (90.0, 50.0), ("simclr", 1): (90.0, 50.0), ("simclr", 2): (90.0, 50.0),
+                   ("nacl", 0): (90.1, 50.0), ("nacl", 1): (89.0, 50.0), ("nacl", 2): (91.2, 50.0)})
+    n = nacl.standard_gain_claim(noisy)                # mean +0.1 inside its standard error 0.64
+    assert n.value == pytest.approx(0.1) and not n.holds
     u = nacl.upper_right_claim(runs, metric="robust@0.05")
     assert u.number == 1.0 and not u.holds          # IntCl's standard accuracy is below NaCl's
     assert nacl.upper_right_claim(runs, metric="robust@0.05", slack=1.5).holds

@@ -40,25 +40,34 @@ def paired_gain(runs: list[Run], method: str, *, metric: str = "standard", basel
     return np.array([a[s] - b[s] for s in seeds])
 
 
+def _gain_holds(g: np.ndarray) -> bool:
+    """A gain counts when its mean over seeds is positive and larger than its standard error
+    (std/√n over the paired seeds): a mean inside the seed-to-seed noise is no gain."""
+    g = np.asarray(g, dtype=float)
+    se = float(g.std(ddof=1)) / np.sqrt(len(g)) if len(g) > 1 else 0.0
+    return bool(g.mean() > 0 and g.mean() > se)
+
+
 def _pm(v: np.ndarray) -> str:
     sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
     return f"{v.mean():+.2f} ± {sd:.2f} points over {len(v)} seeds"
 
 
 def standard_gain_claim(runs: list[Run], *, method: str = "nacl", metric: str = "standard") -> Measured:
-    """Mean paired gain of `method` over SimCLR in `metric` accuracy; holds when it is > 0."""
+    """Mean paired gain of `method` over SimCLR in `metric` accuracy; holds when it is positive
+    beyond its standard error (`_gain_holds`)."""
     g = paired_gain(runs, method, metric=metric)
-    return Measured(round(float(g.mean()), 2), bool(g.mean() > 0), f"{NAMES[method]} − SimCLR: {_pm(g)}")
+    return Measured(round(float(g.mean()), 2), _gain_holds(g), f"{NAMES[method]} − SimCLR: {_pm(g)}")
 
 
 def robust_gain_claim(runs: list[Run], *, metric: str) -> Measured:
     """The larger of IntCl's and IntNaCl's mean paired robust gain over SimCLR (the paper's
-    'up to'); holds when both integrated methods gain (> 0)."""
+    'up to'); holds when both integrated methods gain beyond their standard error."""
     runs = _runs(runs)
     gains = {m: paired_gain(runs, m, metric=metric) for m in INTEGRATED}
     best = max(gains, key=lambda m: gains[m].mean())
     note = "; ".join(f"{NAMES[m]} − SimCLR: {_pm(g)}" for m, g in gains.items())
-    return Measured(round(float(gains[best].mean()), 2), bool(all(g.mean() > 0 for g in gains.values())),
+    return Measured(round(float(gains[best].mean()), 2), all(_gain_holds(g) for g in gains.values()),
                     f"{note} ({metric})")
 
 
@@ -102,3 +111,28 @@ def nca_claim(conn: dict) -> Measured:
     return Measured(f"|Δ| = {conn['abs_diff']:.1e} nats", bool(holds),
                     f"SimCLR {conn['simclr']:.6f}, NCA (uniform prior) {conn['nca_uniform']:.6f}, "
                     f"NCA (non-uniform prior) {conn['nca_nonuniform']:.6f} nats", number=conn["abs_diff"])
+
+
+def sweep_gain_claim(sweep, *, eps: float, attack: str = "pgd") -> Measured:
+    """From an `eps_sweep` table: the larger mean paired gain of IntCl and IntNaCl over SimCLR
+    in robust accuracy at radius eps under `attack`; holds when both gain beyond their
+    standard error."""
+    import pandas as pd
+
+    check_type("sweep", sweep, pd.DataFrame)
+    if not {"method", "seed", "attack", "eps", "accuracy"} <= set(sweep.columns):
+        raise ValueError("sweep must be eps_sweep()'s table (columns method, seed, attack, eps, accuracy)")
+    eps = check_number("eps", eps, lo=0.0, hi=0.5)
+    check_type("attack", attack, str)
+    sub = sweep[(sweep.attack == attack) & np.isclose(sweep.eps, eps)]
+    if sub.empty:
+        raise ValueError(f"eps and attack must pick rows of sweep; none at eps={eps:g}, attack={attack!r}")
+    acc = sub.pivot_table(index="seed", columns="method", values="accuracy")
+    need = [NAMES[m] for m in ("simclr", *INTEGRATED)]
+    if not set(need) <= set(acc.columns):
+        raise ValueError(f"sweep must hold {need}")
+    gains = {m: (acc[NAMES[m]] - acc["SimCLR"]).to_numpy() for m in INTEGRATED}
+    best = max(gains, key=lambda m: gains[m].mean())
+    note = "; ".join(f"{NAMES[m]} − SimCLR: {_pm(g)}" for m, g in gains.items())
+    return Measured(round(float(gains[best].mean()), 2), all(_gain_holds(g) for g in gains.values()),
+                    f"{note} ({attack.upper()}, ε = {eps:g})")

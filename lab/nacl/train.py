@@ -406,16 +406,22 @@ def nca_connection(*, n: int = 16, d: int = 8, tau: float = 0.5, seed: int = 0) 
 
 
 def eps_sweep(runs: list[Run], data: Digits, *, eps_grid=(0.0, 0.002, 0.01, 0.02, 0.05, 0.1, 0.15),
-              attack: str = "fgsm") -> pd.DataFrame:
+              attacks=("fgsm",), steps: int = 10) -> pd.DataFrame:
     """Robust test accuracy (%) of every run's probed model at each radius of eps_grid (1..16
-    values in [0, 0.5], pixel units): columns method, seed, eps, accuracy."""
+    values in [0, 0.5], pixel units) under each attack of `attacks` ("fgsm", "pgd"; PGD with
+    `steps` steps, 1..200): columns method, seed, attack, eps, accuracy."""
     check_type("runs", runs, list)
-    if not runs or not all(isinstance(r, Run) for r in runs):
-        raise ValueError("runs must be a non-empty list of Run (from run_methods)")
+    if not runs or not all(isinstance(r, Run) and r.model is not None for r in runs):
+        raise ValueError("runs must be a non-empty list of Run with models (from run_methods)")
     data = check_digits("data", data)
     grid = tuple(check_number("eps_grid", e, lo=0.0, hi=0.5) for e in _seq("eps_grid", eps_grid, 1, 16))
+    attacks = _seq("attacks", attacks, 1, 2)
+    for a in attacks:
+        if a not in ("fgsm", "pgd"):
+            raise ValueError(f"attacks must hold 'fgsm' and/or 'pgd'; got {a!r}")
+    steps = check_int("steps", steps, lo=1, hi=200)
     _, _, xte, yte = data.torch()
-    rows = [dict(method=NAMES[r.method], seed=r.seed, eps=e, accuracy=accuracy(r.model, xte, yte, eps=e,
-                                                                                attack=attack))
-            for r in runs for e in grid]
+    rows = [dict(method=NAMES[r.method], seed=r.seed, attack=a, eps=e,
+                 accuracy=accuracy(r.model, xte, yte, eps=e, attack=a, steps=steps))
+            for a in attacks for r in runs for e in grid]
     return pd.DataFrame(rows)

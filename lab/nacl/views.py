@@ -62,13 +62,18 @@ def eps_figure(sweep: pd.DataFrame) -> go.Figure:
     check_type("sweep", sweep, pd.DataFrame)
     if not {"method", "eps", "accuracy"} <= set(sweep.columns) or sweep.empty:
         raise ValueError("sweep must be eps_sweep()'s table (columns method, eps, accuracy)")
-    fig = figure(label("FGSM radius ε", "pixel units of [0, 1]"), label("robust accuracy", "%"),
-                 title="Robust accuracy against the attack radius", height=400)
-    for m, d in sweep.groupby("method", sort=False):
-        g = d.groupby("eps").accuracy
-        key = next((k for k, v in NAMES.items() if v == m), m)
-        fig.add_scatter(x=g.mean().index, y=g.mean().values, error_y=dict(type="data", array=g.std(ddof=1).values),
-                        name=m, mode="lines+markers", line=dict(color=_color(key)))
+    attacks = list(dict.fromkeys(sweep["attack"])) if "attack" in sweep.columns else ["fgsm"]
+    fig = figure(label("attack radius ε", "pixel units of [0, 1]"), label("robust accuracy", "%"),
+                 title="Robust accuracy against the attack radius (" + ", ".join(a.upper() for a in attacks) + ")",
+                 height=420)
+    for a in attacks:
+        sub = sweep[sweep.attack == a] if "attack" in sweep.columns else sweep
+        for m, d in sub.groupby("method", sort=False):
+            g = d.groupby("eps").accuracy
+            key = next((k for k, v in NAMES.items() if v == m), m)
+            fig.add_scatter(x=g.mean().index, y=g.mean().values, error_y=dict(type="data", array=g.std(ddof=1).values),
+                            name=f"{m} ({a.upper()})", mode="lines+markers",
+                            line=dict(color=_color(key), dash="solid" if a == attacks[0] else "dot"))
     return fig
 
 
@@ -118,7 +123,8 @@ def _scatter_classes(fig, xy: np.ndarray, y: np.ndarray, n_classes: int) -> None
 def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6, eps: float = 0.05,
              method: str = "intnacl") -> Explorer:
     """Temperature τ, NaCl's positives, λ and ε against the embedding and the (standard,
-    robust) point. Each new (method, τ, positives, λ) trains a tiny encoder on demand: seed 0,
+    robust) point. `method` (one of FIGURE1) is the starting choice; the dropdown shows the
+    display names (NAMES). Each new (method, τ, positives, λ) trains a tiny encoder on demand: seed 0,
     `epochs` (1..50) epochs of cfg's settings, about a second of CPU; encoders are cached, so
     going back is instant. ε only re-attacks (FGSM). The figure-1 plane shows the notebook's
     runs (mean over seeds, re-attacked at the chosen ε) beside the explored point."""
@@ -131,7 +137,8 @@ def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6
     if method not in FIGURE1:
         raise ValueError(f"method must be one of {list(FIGURE1)}; got {method!r}")
     xtr, ytr, xte, yte = data.torch()
-    controls = dict(method=dropdown("method", [(NAMES[m], m) for m in FIGURE1], method),
+    by_name = {NAMES[m]: m for m in FIGURE1}
+    controls = dict(method=dropdown("method", list(by_name), NAMES[method]),
                     tau=slider("temperature τ", cfg.tau, 0.1, 1.0, 0.05),
                     positives=int_slider("positives (NaCl)", min(cfg.positives, 4), 1, 4),
                     lam=slider("λ (adversarial weight)", cfg.lam, 0.0, 3.0, 0.25),
@@ -170,6 +177,7 @@ def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6
 
     def update() -> None:
         v = {k: w.value for k, w in controls.items()}
+        v["method"] = by_name[v["method"]]
         key = (v["method"], round(v["tau"], 4), v["positives"], round(v["lam"], 4))
         fresh = key not in models
         model, cpu = model_for(key)
@@ -191,7 +199,7 @@ def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6
             "training": f"{'trained now' if fresh else 'cached'}: {epochs} epochs, seed 0, {cpu:.2f} s CPU"})
 
     ex = Explorer(controls, [plane, emb], update, readout, title="NaCl explorer",
-                  presets={"SimCLR": dict(method="simclr"), "IntNaCl, strong adversary": dict(method="intnacl", lam=2.0)})
+                  presets={"SimCLR": dict(method="SimCLR"), "IntNaCl, strong adversary": dict(method="IntNaCl", lam=2.0)})
     ex.refresh()
     return ex
 
