@@ -337,3 +337,27 @@ def test_figures_label_every_axis_with_a_unit():
                              [(0, "SPVCNN", 0.7), (0, "GNN", 0.6), (1, "SPVCNN", 0.5), (1, "GNN", 0.6)]]))
     assert g["gap_pp"][0] == pytest.approx(0.0, abs=1e-9) and g["gap_pp"][1] == pytest.approx(10.0)
     assert g["seeds_spvcnn_ahead"] == 1 and g["n_seeds"] == 2
+
+
+def test_bad_input_refused_not_garbage():
+    x = torch.randn(6, 3)
+    with pytest.raises(ValueError, match="event"):
+        calo.knn(x, torch.tensor([0, 0, -1, 1, 1, 1]), 2)          # out-of-range id: refused, not garbage
+    with pytest.raises(ValueError, match="event must be sorted"):
+        calo.knn(x, torch.tensor([1, 1, 0, 0, 2, 2]), 2)
+    with pytest.raises(ValueError, match="x must be finite"):
+        calo.knn(torch.full((6, 3), float("nan")), torch.zeros(6, dtype=torch.long), 2)
+    big = calo.knn(x, torch.tensor([0, 0, 0, 10**9, 10**9, 10**9]), 2)   # sparse large ids need no huge table
+    assert big.shape == (6, 2) and big[:3].max() < 3 and big[3:].min() >= 3
+    emb = torch.zeros(4, 2)
+    emb[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="emb must be finite"):
+        calo.discriminative_loss(emb, torch.tensor([0, 0, 1, 1]), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="widths"):
+        calo.EdgeConvGNN(widths=(0,))
+    with pytest.raises(TypeError, match="widths"):
+        calo.SPVCNN(widths=12)
+    with pytest.raises(TypeError, match="events"):
+        calo.train(calo.build_model("GNN", 0), [1, 2], epochs=1)
+    with pytest.raises(ValueError, match="seeds"):
+        calo.compare(2, 1, 1, 2, 1e-2, seeds=(), events=SMALL, progress=False)

@@ -196,3 +196,41 @@ def test_determinism_same_seed_same_frames():
     for k in ("depth", "depth_noisy", "gray", "poses"):
         np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
     assert not np.array_equal(a.depth_noisy, c.depth_noisy)
+
+
+def test_loaders_refuse_what_they_cannot_read(tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.full((4, 4), 7, np.uint8)).save(tmp_path / "d8.png")
+    with pytest.raises(ValueError, match=r"d8\.png.*mode 'L'.*8-bit"):
+        scenes.read_depth_png(tmp_path / "d8.png")
+    Image.fromarray(np.ones((4, 4), bool)).save(tmp_path / "d1.png")
+    with pytest.raises(ValueError, match=r"d1\.png.*1-bit"):
+        scenes.read_depth_png(tmp_path / "d1.png")
+    Image.fromarray(np.full((4, 4), 7, np.uint8)).save(tmp_path / "d.jpg", format="JPEG")
+    with pytest.raises(ValueError, match=r"d\.jpg is a JPEG"):
+        scenes.read_depth_png(tmp_path / "d.jpg")
+    good = scenes.write_depth_png(tmp_path / "good.png", np.full((40, 40), 2.0))
+    (tmp_path / "cut.png").write_bytes(good.read_bytes()[:60])
+    with pytest.raises(ValueError, match=r"cut\.png.*truncated"):
+        scenes.read_depth_png(tmp_path / "cut.png")
+    (tmp_path / "nan.txt").write_text("# t tx ty tz qx qy qz qw\n0 0 0 0 0 0 0 1\n1 nan 0 0 0 0 0 1\n")
+    with pytest.raises(ValueError, match="line 3, field 2"):
+        scenes.read_tum_trajectory(tmp_path / "nan.txt")
+    (tmp_path / "tok.txt").write_text("0 0 0 0 0 0 0 1\n1 0 zero 0 0 0 0 1\n")
+    with pytest.raises(ValueError, match="line 2, field 3: 'zero'"):
+        scenes.read_tum_trajectory(tmp_path / "tok.txt")
+    (tmp_path / "q.txt").write_text("0 0 0 0 0 0 0 0\n")
+    with pytest.raises(ValueError, match="quaternion"):
+        scenes.read_tum_trajectory(tmp_path / "q.txt")
+    k = scenes.Intrinsics(16, 12, 10.0, 10.0, 7.5, 5.5)
+    p = scenes.write_intrinsics_json(tmp_path / "k.json", k)
+    import json
+    d = json.loads(p.read_text())
+    d["width"] = 16.7
+    p.write_text(json.dumps(d))
+    with pytest.raises(ValueError, match=r"k\.json.*width must be a whole number"):
+        scenes.read_intrinsics_json(p)
+    d["width"] = 16.0                        # a whole number written as a float is fine
+    p.write_text(json.dumps(d))
+    assert scenes.read_intrinsics_json(p) == k

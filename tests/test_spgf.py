@@ -210,3 +210,49 @@ def test_determinism_same_input_same_mixture():
     c2 = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, progress=False)
     cols = ["method", "gaussians", "rmse_cm", "rmse_true_cm", "coverage", "state_bytes"]
     assert c1[cols].equals(c2[cols])
+
+
+def test_region_growing_on_two_planes_gives_their_moments():
+    v, u = np.mgrid[0:48, 0:64]
+    depth = np.where(u < 32, 1.5, 3.0).astype(np.float32)       # two fronto-parallel planes, a 1.5 m step
+    g = spgf.fit_region_growing(depth, INTR, scale=2.0, sigma=0.0, min_pixels=50)
+    assert len(g) == 2 and g.support.sum() == 48 * 64
+    for mask in (u < 32, u >= 32):
+        pts = _points(depth, mask)
+        mean, cov, n = _match(g, pts)
+        assert n == len(pts)
+        np.testing.assert_allclose(mean, pts.mean(0), atol=1e-9)
+        np.testing.assert_allclose(cov, np.cov(pts.T, bias=True), atol=1e-9)
+
+
+def test_claim_helpers_measure_from_the_table():
+    f = scenes.render_sequence(1, 80, 60, seed=0)
+    df = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, region_growing=True, progress=False)
+    assert set(df.method) == {"SPGF", "EM", "NDT", "RG"}
+    live = spgf.live_state_claim(df)
+    assert live.number == pytest.approx(df[df.method == "SPGF"].state_peak_bytes.max() / 1e3, abs=0.01)
+    assert live.holds == (live.number <= 43.0)
+    for base in ("EM", "NDT", "RG"):
+        m = spgf.rmse_claim(df, base)
+        b = df[df.method == base].rmse_cm.mean()
+        s = df[(df.method == "SPGF") & df.frame.isin(df[df.method == base].frame)].rmse_cm.mean()
+        assert m.number == pytest.approx(b / s) and m.holds == (b >= s)
+    assert spgf.paper_rmse_ratio("NDT") == pytest.approx(15 / 9)
+    with pytest.raises(ValueError, match="baseline"):
+        spgf.rmse_claim(df, "ICP")
+
+
+def test_bad_input_refused_with_the_parameter_named():
+    d = np.full((48, 64), 2.0, np.float32)
+    with pytest.raises(ValueError, match="depth_m"):
+        spgf.fit_ndt(-d, INTR)
+    with pytest.raises(TypeError, match="shape"):
+        spgf.render_depth(spgf.fit(d, INTR, LOOSE), INTR, shape=48)
+    with pytest.raises(ValueError, match="covariances"):
+        spgf.GMM(np.zeros((1, 3)), np.zeros((2, 3, 3)), np.ones(1), np.ones(1, int))
+    empty = spgf.GMM(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0, int))
+    with pytest.raises(ValueError, match="gmm covers no measured pixel"):
+        spgf.depth_error(d, empty, INTR)                       # no RMSE rather than a silent NaN
+    with pytest.raises(ValueError, match="reg"):
+        spgf.render_depth(spgf.GMM(np.array([[0, 0, 2.0]]), np.zeros((1, 3, 3)), np.ones(1), np.ones(1, int)),
+                          INTR, reg=0.0)

@@ -1,4 +1,6 @@
 """Unit tests of lab.ufm (Uncertainty from Motion and its depth CNN)."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -244,3 +246,82 @@ def test_determinism_training_and_ufm():
     r1, r2 = ufm.run_method(ens, fr, "ensemble-UfM"), ufm.run_method(ens, fr, "ensemble-UfM")
     np.testing.assert_array_equal(r1.var, r2.var)
     assert ufm.evaluate(r1, fr)["nll"] == ufm.evaluate(r2, fr)["nll"]
+
+
+def test_delta1_calibration_matches_a_loop_over_the_authors_bins():
+    """The authors' δ1 metric, written again as a plain loop over 100 equal bins between the
+    smallest and largest confidence (the first bin closed at its lower end)."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(3)
+    y = rng.uniform(1, 4, 500)
+    mu = y * rng.uniform(0.6, 1.4, 500)
+    var = rng.uniform(0.001, 1.0, 500)
+    mids, acc, counts = ufm.delta1_calibration(mu, var, y, delta=0.25, n_bins=100)
+    a = ((mu >= 0.75 * y) & (mu <= 1.25 * y)).astype(float)
+    s = np.sqrt(var + 1e-7)
+    c = norm.cdf(1.25 * mu, mu, s) - norm.cdf(0.75 * mu, mu, s)
+    lo, w = c.min(), (c.max() - c.min()) / 100
+    ref = {}
+    for i in range(1, 101):
+        inb = ((c >= lo) if i == 1 else (c > lo + (i - 1) * w)) & (c <= lo + i * w)
+        if inb.any():
+            ref[lo + i * w - w / 2] = a[inb]
+    assert len(ref) == len(mids) and counts.sum() == 500
+    np.testing.assert_allclose(mids, sorted(ref), rtol=1e-12)
+    np.testing.assert_allclose(acc, [ref[k].mean() for k in sorted(ref)], rtol=1e-12)
+    ece = sum(len(v) / 500 * abs(k - v.mean()) for k, v in ref.items())
+    assert ufm.delta1_calibration_error(mu, var, y) == pytest.approx(ece, rel=1e-12)
+
+
+def test_bad_input_refused_with_the_parameter_named(tmp_path):
+    with pytest.raises(ValueError, match="count"):
+        ufm.merge_moments(np.zeros((1, 3)), np.zeros((1, 3, 3)), np.array([-1]), np.ones((1, 3)), np.zeros((1, 3, 3)))
+    with pytest.raises(ValueError, match="x must be finite"):
+        ufm.merge_moments(np.zeros((1, 3)), np.zeros((1, 3, 3)), np.ones(1, int), np.full((1, 3), np.nan),
+                          np.zeros((1, 3, 3)))
+    with pytest.raises(ValueError, match="channels"):
+        ufm.DepthNet(0)
+    with pytest.raises(ValueError, match="mask must select"):
+        ufm.gaussian_nll_loss(torch.ones(2, 2), torch.zeros(2, 2), torch.ones(2, 2), torch.zeros(2, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="width and height"):
+        ufm.TrainConfig(width=10)
+    ens = _tiny_ensemble(2)
+    p = ufm.save_ensemble(ens.nets, ens.config, tmp_path / "e.npz")
+    (tmp_path / "cut.npz").write_bytes(p.read_bytes()[:2000])
+    with pytest.raises(ValueError, match=r"cut\.npz is not a usable UfM ensemble"):
+        ufm.load_ensemble(tmp_path / "cut.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(ValueError, match=r"junk\.npz"):
+        ufm.load_ensemble(tmp_path / "junk.npz")
+    bad = ens.nets[1]
+    with torch.no_grad():
+        next(bad.parameters()).fill_(float("nan"))
+    q = ufm.save_ensemble(ens.nets, ens.config, tmp_path / "nan.npz")
+    with pytest.raises(ValueError, match=r"nan\.npz.*not finite"):
+        ufm.load_ensemble(q)
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    with pytest.raises(ValueError, match=r"other\.npz.*__config__"):
+        ufm.load_ensemble(tmp_path / "other.npz")
+
+
+def test_train_command_writes_under_build_by_default(tmp_path, monkeypatch):
+    import lab.ufm.__main__ as cli
+
+    written = []
+
+    def fake_train(config, path, workers=1):
+        written.append(Path(path))
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(b"x")
+        return Path(path)
+
+    monkeypatch.setenv("LAB_BUILD_DIR", str(tmp_path / "build"))
+    monkeypatch.setattr(cli, "train_ensemble", fake_train)
+    shipped = (Path(ufm.__file__).resolve().parents[2] / "data" / "ufm" / "ensemble.npz")
+    before = shipped.read_bytes()
+    assert cli.main(["train"]) == 1                        # differs from the shipped file: says so
+    assert written[-1] == tmp_path / "build" / "ufm" / "ensemble.npz"
+    assert shipped.read_bytes() == before                  # the shipped ensemble is untouched
+    cli.main(["train", "--out", str(tmp_path / "mine.npz")])
+    assert written[-1] == tmp_path / "mine.npz"

@@ -5,9 +5,10 @@ SPVCNN, MIT MTL research report 2022.
 
 Files: `events.py` the synthetic HGCAL-like calorimeter, mean-shift clustering and panoptic
 quality; `models.py` SPVCNN and the EdgeConv GNN baseline, the discriminative loss, training
-and the seed-by-seed comparison; `views.py` the figures and the Open3D explorer.
+and the seed-by-seed comparison; `claims.py` the claim helpers; `views.py` the figures and the Open3D explorer.
 Units: positions in cm (1 cm = 1 cell), energies in GeV.
 """
+from .claims import baseline_claim, energy_gap_claim, pq_gap_claim
 from .events import (NOISE, Event, Geometry, PQCounts, cluster_embeddings, event_summary, generate_event,
                      generate_events, geometric_clusters, mean_shift, panoptic_quality)
 from .models import (DELTA_D, DELTA_V, EMB_DIM, MODELS, VOXEL_CM, SPVCNN, Batch, EdgeConv, EdgeConvGNN,
@@ -33,4 +34,5 @@ __all__ = [
     "build_model", "n_params", "loss_fn", "train", "predict", "score", "run_seed", "compare", "gap",
     "cluster_colors", "cluster_table", "event_geometries", "energy_marker_sizes", "explorer",
     "shower_profiles_figure", "comparison_figure",
+    "pq_gap_claim", "energy_gap_claim", "baseline_claim",
 ]

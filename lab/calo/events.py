@@ -70,6 +70,23 @@ class Event:
     kinds: list = field(default_factory=list)
     p_energy: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
+    def __post_init__(self):
+        self.xyz = check_array("xyz", self.xyz, shape=(None, 3))
+        n = len(self.xyz)
+        self.cell = check_array("cell", self.cell, shape=(n, 3), dtype_kind="iu", lo=0)
+        self.energy = check_array("energy", self.energy, shape=(n,), lo=0.0)
+        self.cluster = check_array("cluster", self.cluster, shape=(n,), dtype_kind="iu", lo=-1)
+        check_type("kinds", self.kinds, list)
+        if any(k not in ("em", "had") for k in self.kinds):
+            raise ValueError(f"kinds must hold 'em' or 'had' per particle; got {self.kinds!r}")
+        self.p_energy = check_array("p_energy", self.p_energy, ndim=1, lo=0.0, min_size=0)
+        if self.p_energy.shape != (len(self.kinds),):
+            raise ValueError(f"p_energy must hold one energy per particle of kinds ({len(self.kinds)}); "
+                             f"got shape {self.p_energy.shape}")
+        if self.cluster.max() >= len(self.kinds):
+            raise ValueError(f"cluster ids must be < the number of particles, len(kinds) = {len(self.kinds)}; "
+                             f"got max {self.cluster.max()}")
+
     @property
     def n_hits(self) -> int:
         return len(self.energy)
@@ -197,10 +214,21 @@ def generate_events(n: int, seed: int, **kwargs) -> list[Event]:
     return [generate_event(int(s), **kwargs) for s in seeds]
 
 
+def check_events(name: str, events, max_events: int = 100_000) -> list[Event]:
+    """A non-empty list or tuple of at most `max_events` Event, as a list; else TypeError/ValueError naming `name`."""
+    if not isinstance(events, (list, tuple)):
+        raise TypeError(f"{name} must be a non-empty list of calo Event; got {type(events).__name__}")
+    if not 1 <= len(events) <= max_events:
+        raise ValueError(f"{name} must hold 1 to {max_events} events; got {len(events)}")
+    for e in events:
+        if not isinstance(e, Event):
+            raise TypeError(f"{name} must hold only calo Event objects; got {type(e).__name__}")
+    return list(events)
+
+
 def event_summary(events: Sequence[Event]) -> dict:
     """Mean hits, particles, noise fraction and hit energy over events (for a readout)."""
-    if not events:
-        raise ValueError("events must be a non-empty list of Event")
+    events = check_events("events", events)
     hits = np.array([e.n_hits for e in events])
     return dict(events=len(events), hits_per_event=float(hits.mean()),
                 particles_per_event=float(np.mean([len(e.kinds) for e in events])),
@@ -301,6 +329,12 @@ class PQCounts:
     tp: float = 0.0
     fp: float = 0.0
     fn: float = 0.0
+
+    def __post_init__(self):
+        for name in ("iou_sum", "tp", "fp", "fn"):
+            check_number(name, getattr(self, name), lo=0.0)
+        if self.iou_sum > self.tp + 1e-9:
+            raise ValueError(f"iou_sum must be <= tp (each IoU is at most 1); got {self.iou_sum} > {self.tp}")
 
     def __add__(self, other: "PQCounts") -> "PQCounts":
         return PQCounts(self.iou_sum + other.iou_sum, self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.checks import check_choice, check_int, check_number, check_positive, check_type
-from .events import Event, Geometry, PQCounts, cluster_embeddings, generate_events, panoptic_quality
+from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
+from .events import Event, Geometry, PQCounts, check_events, cluster_embeddings, generate_events, panoptic_quality
 
 DELTA_V = 0.5   # pull margin of the discriminative loss (embedding units)
 DELTA_D = 1.5   # push margin: cluster centres are pushed 2 * DELTA_D apart
@@ -106,13 +106,29 @@ class Batch:
     noise: torch.Tensor
     n_events: int
 
+    def __post_init__(self):
+        for name in ("feats", "xyz", "event", "cluster", "noise"):
+            check_type(name, getattr(self, name), torch.Tensor)
+        n = self.feats.shape[0] if self.feats.ndim == 2 else -1
+        if self.feats.ndim != 2 or self.feats.shape[1] != 4 or n < 1 or not self.feats.is_floating_point():
+            raise ValueError(f"feats must be a float tensor [N, 4], N >= 1; got {tuple(self.feats.shape)}")
+        for name, shape in (("xyz", (n, 3)), ("event", (n,)), ("cluster", (n,)), ("noise", (n,))):
+            if tuple(getattr(self, name).shape) != shape:
+                raise ValueError(f"{name} must have shape {list(shape)}; got {tuple(getattr(self, name).shape)}")
+        for name in ("feats", "xyz", "noise"):
+            t = getattr(self, name)
+            if not t.is_floating_point() or not bool(torch.isfinite(t).all()):
+                raise ValueError(f"{name} must be a finite float tensor")
+        for name, lo in (("event", 0), ("cluster", -1)):
+            t = getattr(self, name)
+            if t.is_floating_point() or t.dtype == torch.bool or bool((t < lo).any()):
+                raise ValueError(f"{name} must be an integer tensor with values >= {lo}")
+        check_int("n_events", self.n_events, lo=1, hi=100_000)
+
 
 def make_batch(events: Sequence[Event], geometry: Geometry | None = None) -> Batch:
     """Stack events into one `Batch` (network input features included)."""
-    if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of Event")
-    for e in events:
-        check_type("events[i]", e, Event)
+    events = check_events("events", events)
     g = Geometry() if geometry is None else check_type("geometry", geometry, Geometry)
     xyz = np.concatenate([e.xyz for e in events])
     ext = g.extent_cm
@@ -122,6 +138,13 @@ def make_batch(events: Sequence[Event], geometry: Geometry | None = None) -> Bat
     return Batch(feats=torch.tensor(f, dtype=torch.float32), xyz=torch.tensor(xyz, dtype=torch.float32),
                  event=torch.tensor(ev, dtype=torch.long), cluster=torch.tensor(cl, dtype=torch.long),
                  noise=torch.tensor(cl < 0, dtype=torch.float32), n_events=len(events))
+
+
+def choice(name: str, value, choices):
+    """One of the string `choices` (anything else refused before comparing, so arrays name the parameter)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
+    return check_choice(name, value, choices)
 
 
 def _check_widths(name: str, widths, lo_len: int, hi_len: int) -> tuple[int, ...]:
@@ -271,6 +294,20 @@ def _voxel_index(x, pcoords: torch.Tensor) -> torch.Tensor:
 def point_to_voxel(x, pcoords: torch.Tensor, pfeats: torch.Tensor):
     """Scatter-mean of point features pfeats [N,C] onto the voxels of SparseTensor x
     (its coordinates and kernel-map cache kept), the SPVCNN re-voxelisation."""
+    from .. import sparseconv as sc
+
+    check_type("x", x, sc.SparseTensor)
+    check_type("pcoords", pcoords, torch.Tensor)
+    check_type("pfeats", pfeats, torch.Tensor)
+    if pcoords.ndim != 2 or pcoords.shape[1] != 4 or pcoords.shape[0] < 1 or not pcoords.is_floating_point():
+        raise ValueError(f"pcoords must be a float tensor [N, 4] (batch, x, y, z), N >= 1; got {tuple(pcoords.shape)} "
+                         f"{pcoords.dtype}")
+    if not bool(torch.isfinite(pcoords).all()) or bool((pcoords[:, 0] < 0).any()):
+        raise ValueError("pcoords must be finite with batch indices >= 0")
+    if pfeats.ndim != 2 or pfeats.shape[0] != pcoords.shape[0] or not pfeats.is_floating_point():
+        raise ValueError(f"pfeats must be a float tensor [N, C] with N = {pcoords.shape[0]}; got {tuple(pfeats.shape)}")
+    if not bool(torch.isfinite(pfeats.detach()).all()):
+        raise ValueError("pfeats must be finite")
     idx = _voxel_index(x, pcoords)
     ok = idx >= 0
     n = x.coords.shape[0]
@@ -361,7 +398,7 @@ MODELS = ("SPVCNN", "GNN")
 
 def build_model(kind: str, seed: int = 0) -> nn.Module:
     """A freshly initialised network, 'SPVCNN' or 'GNN', from `seed`."""
-    check_choice("kind", kind, MODELS)
+    choice("kind", kind, MODELS)
     check_int("seed", seed, lo=0, hi=2**32 - 1)
     torch.manual_seed(seed)
     return SPVCNN() if kind == "SPVCNN" else EdgeConvGNN()
@@ -369,11 +406,14 @@ def build_model(kind: str, seed: int = 0) -> nn.Module:
 
 def n_params(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    check_type("model", model, nn.Module)
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 def loss_fn(model: nn.Module, b: Batch):
     """Discriminative loss + noise BCE of one batch; returns (total, dict of parts)."""
+    check_type("model", model, nn.Module)
+    check_type("b", b, Batch)
     emb, logit = model(b)
     disc, parts = discriminative_loss(emb, b.cluster, b.event)
     bce = nn.functional.binary_cross_entropy_with_logits(logit, b.noise)
@@ -391,8 +431,8 @@ def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int
     batch = check_int("batch", batch, lo=1, hi=10_000)
     lr = check_positive("lr", lr)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
-    if not events:
-        raise ValueError("events must be a non-empty list of Event")
+    progress = check_bool("progress", progress)
+    events = check_events("events", events)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * int(np.ceil(len(events) / batch))
@@ -418,8 +458,9 @@ def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int
 def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, bandwidth: float = 1.0) -> list[np.ndarray]:
     """Predicted cluster ids (-1 = noise) per event: embeddings clustered by mean-shift."""
     check_type("model", model, nn.Module)
-    batch = check_int("batch", batch, lo=1)
-    bandwidth = check_positive("bandwidth", bandwidth)
+    events = check_events("events", events)
+    batch = check_int("batch", batch, lo=1, hi=10_000)
+    bandwidth = check_number("bandwidth", bandwidth, lo=1e-3, hi=1e3)
     model.eval()
     out = []
     for i in range(0, len(events), batch):
@@ -436,8 +477,12 @@ def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, bandwidth
 
 def score(events: Sequence[Event], labels: Sequence[np.ndarray]) -> dict:
     """Dataset PQ, SQ, RQ and energy-weighted PQ (counts summed over events)."""
+    events = check_events("events", events)
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple)):
+        raise TypeError(f"labels must be a list of one label array per event; got {type(labels).__name__}")
     if len(events) != len(labels):
         raise ValueError(f"labels must have one array per event ({len(events)}); got {len(labels)}")
+    labels = [check_array("labels", lab, shape=(e.n_hits,), dtype_kind="iu", lo=-1) for e, lab in zip(events, labels)]
     c, ce = PQCounts(), PQCounts()
     for e, lab in zip(events, labels):
         c = c + panoptic_quality(e.cluster, lab)
@@ -451,6 +496,18 @@ def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: 
     """Train every model on events from `seed` and score it on a fixed test set.
     Returns (rows of seed, model, parameters, CPU s, final loss, PQ ...; {model: labels})."""
     seed = check_int("seed", seed, lo=0, hi=2**31)
+    n_train = check_int("n_train", n_train, lo=1, hi=100_000)
+    n_test = check_int("n_test", n_test, lo=1, hi=100_000)
+    epochs = check_int("epochs", epochs, lo=1, hi=10_000)
+    batch = check_int("batch", batch, lo=1, hi=10_000)
+    lr = check_number("lr", lr, lo=0.0, lo_open=True, hi=10.0)
+    test_seed = check_int("test_seed", test_seed, lo=0, hi=2**32 - 1)
+    progress = check_bool("progress", progress)
+    if events is not None and not isinstance(events, dict):
+        raise TypeError(f"events must be a dict of generate_event keyword arguments or None; got {type(events).__name__}")
+    if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or not 1 <= len(models) <= len(MODELS):
+        raise TypeError(f"models must be a sequence of names from {list(MODELS)}; got {models!r}")
+    models = [choice("models", m, MODELS) for m in models]
     kw = dict(events or {})
     train_ev = generate_events(n_train, 1000 + seed, **kw)
     test_ev = generate_events(n_test, test_seed, **kw)
@@ -468,7 +525,7 @@ def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: 
 
 
 def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds: Sequence[int],
-            events: dict | None = None, test_seed: int = 999, progress: bool = True):
+            events: dict | None = None, test_seed: int = 999, models: Sequence[str] = MODELS, progress: bool = True):
     """Run `run_seed` for every training seed in `seeds` (at least one, at most 100) and
     score every model on the same test events (`n_test` events from `test_seed`).
     events: keyword arguments of `generate_event`. Returns (DataFrame of rows, test events,
@@ -482,8 +539,8 @@ def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds
     seeds = [check_int("seeds", s, lo=0, hi=2**31) for s in seeds]
     rows, preds = [], {}
     for s in seeds:
-        r, preds = run_seed(s, n_train, n_test, epochs, batch, lr, events=events, test_seed=test_seed,
-                            progress=progress)
+        r, preds = run_seed(s, n_train, n_test, epochs, batch, lr, events=events, models=models,
+                            test_seed=test_seed, progress=progress)
         rows += r
     test_ev = generate_events(n_test, test_seed, **dict(events or {}))
     return pd.DataFrame(rows), test_ev, preds

@@ -15,9 +15,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..core import viz3d
-from ..core.checks import check_array, check_bool, check_int, check_type
+from ..core.checks import check_array, check_bool, check_int, check_number, check_type
 from ..core.widgets import Explorer, dropdown, int_slider, slider
-from .events import NOISE, Event, panoptic_quality
+from .events import NOISE, Event, check_events, panoptic_quality
 
 
 def cluster_colors(labels) -> np.ndarray:
@@ -78,6 +78,8 @@ def event_geometries(event: Event, labels, boxes: bool = True) -> list:
 def energy_marker_sizes(energy, lo: float = 2.0, hi: float = 9.0) -> np.ndarray:
     """Marker sizes [px] growing with log hit energy, between lo and hi."""
     e = check_array("energy", energy, ndim=1, lo=0.0)
+    lo = check_number("lo", lo, lo=0.1, hi=100.0)
+    hi = check_number("hi", hi, lo=lo, hi=100.0)
     le = np.log10(np.maximum(e, 1e-6))
     span = max(le.max() - le.min(), 1e-9)
     return lo + (hi - lo) * (le - le.min()) / span
@@ -106,10 +108,7 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
     orbit of the Open3D camera. Shows the Open3D offscreen render (where the machine
     can render) and a rotatable plotly view of the same Open3D geometries, hits sized
     by energy, with a per-cluster energy table."""
-    if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of Event")
-    for e in events:
-        check_type("events[i]", e, Event)
+    events = check_events("events", events)
     predictions = dict(predictions or {})
     for name, labs in predictions.items():
         if len(labs) != len(events):
@@ -186,8 +185,7 @@ def shower_profiles_figure(events: Sequence[Event]) -> go.Figure:
     """Mean energy per layer of EM and hadronic truth clusters (longitudinal profiles)."""
     from ..core.plotting import figure, label
 
-    if not isinstance(events, (list, tuple)) or not events:
-        raise ValueError("events must be a non-empty list of Event")
+    events = check_events("events", events)
     nz = int(max(e.cell[:, 2].max() for e in events)) + 1
     prof = {"em": np.zeros(nz), "had": np.zeros(nz), "noise": np.zeros(nz)}
     count = {"em": 0, "had": 0, "noise": len(events)}
@@ -209,7 +207,15 @@ def shower_profiles_figure(events: Sequence[Event]) -> go.Figure:
 
 def comparison_figure(df, baseline_pq: float | None = None) -> go.Figure:
     """PQ and energy-weighted PQ per seed and model (bars), with the geometric baseline."""
+    import pandas as pd
     from plotly.subplots import make_subplots
+
+    check_type("df", df, pd.DataFrame)
+    missing = {"seed", "model", "pq", "pq_energy"} - set(df.columns)
+    if missing or not len(df):
+        raise ValueError(f"df must be compare()'s non-empty table; missing columns {sorted(missing)}")
+    if baseline_pq is not None:
+        baseline_pq = check_number("baseline_pq", baseline_pq, lo=0.0, hi=1.0)
 
     from ..core.plotting import label_axes
 

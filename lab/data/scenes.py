@@ -33,7 +33,15 @@ import numpy as np
 from ..core.checks import (check_array, check_bool, check_choice, check_int, check_number,
                           check_positive, check_type)
 
+__all__ = [
+    "LAYOUTS", "Intrinsics", "default_intrinsics", "backproject", "project", "transform_points", "look_at",
+    "SceneObject", "scene_objects", "trajectory", "kinect_noise", "Frames", "render_sequence", "point_cloud",
+    "write_depth_png", "read_depth_png", "write_tum_trajectory", "read_tum_trajectory", "write_intrinsics_json",
+    "read_intrinsics_json",
+]
+
 LAYOUTS = ("indoor", "ood")
+TEXTURES = ("plain", "checker", "stripes", "noise", "rings")
 
 # Kinect-like sensor constants (Nguyen, Izadi & Lovell 2012 for the axial noise;
 # the structured-light disparity quantisation uses the Kinect v1 baseline).
@@ -82,6 +90,13 @@ class Intrinsics:
         return Intrinsics(w, h, self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5)
 
 
+def _choice(name: str, value, choices):
+    """One of the string `choices` (a non-string is refused before comparing)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
+    return check_choice(name, value, choices)
+
+
 def default_intrinsics(width: int = 640, height: int = 480) -> Intrinsics:
     """The Kinect-like default camera: fx = fy = 525, cx = 319.5, cy = 239.5 at 640x480,
     scaled to other resolutions (focal lengths and principal point follow the image)."""
@@ -104,10 +119,10 @@ def backproject(depth: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
 
 
 def project(points: np.ndarray, intrinsics: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixel coordinates (u, v) and depth z of camera-frame points [...,3] in metres.
-    Points with z <= 0 get u = v = NaN."""
+    """Pixel coordinates (u, v) and depth z of camera-frame points [...,3] in metres (finite).
+    Points with z <= 0 have no pixel: they get u = v = NaN, on purpose."""
     check_type("intrinsics", intrinsics, Intrinsics)
-    p = check_array("points", points, ndim=(1, 2, 3), allow_nan=True)
+    p = check_array("points", points, ndim=(1, 2, 3))
     if p.shape[-1] != 3:
         raise ValueError(f"points must have a last axis of length 3; got shape {p.shape}")
     z = p[..., 2]
@@ -120,7 +135,7 @@ def project(points: np.ndarray, intrinsics: Intrinsics) -> tuple[np.ndarray, np.
 
 def transform_points(points: np.ndarray, pose: np.ndarray) -> np.ndarray:
     """Apply a 4x4 rigid transform to points [...,3] (e.g. camera-to-world)."""
-    p = check_array("points", points, allow_nan=True)
+    p = check_array("points", points, ndim=(1, 2, 3))
     if p.shape[-1] != 3:
         raise ValueError(f"points must have a last axis of length 3; got shape {p.shape}")
     T = check_array("pose", pose, shape=(4, 4))
@@ -157,6 +172,14 @@ class SceneObject:
     albedo: float
     texture: str
     period_m: float
+
+    def __post_init__(self):
+        check_type("name", self.name, str)
+        o3d = _o3d()
+        check_type("mesh", self.mesh, o3d.geometry.TriangleMesh)
+        check_number("albedo", self.albedo, lo=0.0, hi=1.0)
+        _choice("texture", self.texture, TEXTURES)
+        check_number("period_m", self.period_m, lo=1e-3, hi=1e3)
 
 
 def _o3d():
@@ -195,7 +218,7 @@ def scene_objects(layout: str = "indoor", seed: int = 0) -> list[SceneObject]:
     """The meshes of a layout ("indoor" or "ood"). `seed` jitters the positions of the
     movable objects by up to ±5 cm (seed 0 included), so different seeds give
     related but different scenes."""
-    check_choice("layout", layout, LAYOUTS)
+    _choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     o3d = _o3d()
     rng = np.random.default_rng([seed, LAYOUTS.index(layout)])
@@ -285,7 +308,7 @@ def trajectory(n_frames: int = 30, layout: str = "indoor", seed: int = 0, deg_pe
     looking at the middle of the scene, with a gentle height and gaze oscillation.
     `seed` sets the start angle; `deg_per_frame` the angular step (degrees)."""
     n_frames = check_int("n_frames", n_frames, lo=1, hi=100_000)
-    check_choice("layout", layout, LAYOUTS)
+    _choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     step = np.deg2rad(check_number("deg_per_frame", deg_per_frame, lo=0.0, hi=30.0))
     rx, ry, target = (2.0, 1.6, np.array([0.2, 0.1, 0.75])) if layout == "indoor" else (1.6, 1.4, np.array([0.1, 0.0, 0.5]))
@@ -314,10 +337,12 @@ def kinect_noise(depth: np.ndarray, cos_incidence: np.ndarray, rng: np.random.Ge
     `cos_incidence` is |cos| of the angle between the viewing ray and the surface normal, same shape.
     """
     depth = check_array("depth", depth, ndim=(2, 3), lo=0.0)
-    cos_incidence = check_array("cos_incidence", cos_incidence, shape=depth.shape, lo=0.0, hi=1.0 + 1e-6)
+    cos_incidence = check_array("cos_incidence", cos_incidence, ndim=(2, 3), lo=0.0, hi=1.0 + 1e-6)
+    if cos_incidence.shape != depth.shape:
+        raise ValueError(f"cos_incidence must have the shape of depth {depth.shape}; got {cos_incidence.shape}")
     check_type("rng", rng, np.random.Generator)
-    z_min = check_number("z_min", z_min, lo=0.0)
-    z_max = check_number("z_max", z_max, lo=z_min, lo_open=True)
+    z_min = check_number("z_min", z_min, lo=0.0, hi=100.0)
+    z_max = check_number("z_max", z_max, lo=z_min, lo_open=True, hi=1000.0)
     fb = check_positive("focal_px", focal_px) * check_positive("baseline_m", baseline_m)
     subpixel = check_int("subpixel", subpixel, lo=1, hi=1024)
     grazing_deg = check_number("grazing_deg", grazing_deg, lo=13.0, hi=90.0)
@@ -349,6 +374,25 @@ class Frames:
     labels: np.ndarray | None = None          # [T,H,W] int16, object index (-1 = no hit)
     names: tuple[str, ...] = ()               # object names, indexed by `labels`
     layout: str = "indoor"
+
+    def __post_init__(self):
+        check_type("intrinsics", self.intrinsics, Intrinsics)
+        shape = (None, self.intrinsics.height, self.intrinsics.width)
+        self.depth = check_array("depth", self.depth, ndim=3, lo=0.0)
+        if self.depth.shape[1:] != self.intrinsics.shape:
+            raise ValueError(f"depth must have shape (T, {self.intrinsics.height}, {self.intrinsics.width}) "
+                             f"(the intrinsics' image size); got {self.depth.shape}")
+        t = self.depth.shape[0]
+        self.depth_noisy = check_array("depth_noisy", self.depth_noisy, shape=(t, *shape[1:]), lo=0.0)
+        self.gray = check_array("gray", self.gray, shape=(t, *shape[1:]), lo=0.0, hi=1.0)
+        self.poses = check_array("poses", self.poses, shape=(t, 4, 4))
+        if self.cos_incidence is not None:
+            self.cos_incidence = check_array("cos_incidence", self.cos_incidence, shape=(t, *shape[1:]), lo=0.0,
+                                             hi=1.0 + 1e-6)
+        if self.labels is not None:
+            self.labels = check_array("labels", self.labels, shape=(t, *shape[1:]), dtype_kind="iu", lo=-1)
+        check_type("names", self.names, tuple)
+        _choice("layout", self.layout, LAYOUTS)
 
     def __len__(self) -> int:
         return int(self.depth.shape[0])
@@ -384,7 +428,7 @@ def render_sequence(n_frames: int = 30, width: int = 640, height: int = 480, lay
     (default: under the ceiling above the scene's centre).
     """
     n_frames = check_int("n_frames", n_frames, lo=1, hi=10_000)
-    check_choice("layout", layout, LAYOUTS)
+    _choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     noise = check_bool("noise", noise)
     intr = default_intrinsics(width, height)
@@ -469,7 +513,7 @@ def write_depth_png(path: str | Path, depth: np.ndarray, depth_scale: float = 50
     depth_scale = check_positive("depth_scale", depth_scale)
     units = np.round(depth.astype(np.float64) * depth_scale)
     units = np.where(units > 65535, 0, units).astype(np.uint16)
-    path = Path(path)
+    path = _out_file(path)
     Image.fromarray(units).save(path, format="PNG")
     return path
 
@@ -503,6 +547,18 @@ def read_depth_png(path: str | Path, depth_scale: float = 5000.0) -> np.ndarray:
     return (arr.astype(np.float64) / depth_scale).astype(np.float32)
 
 
+def _out_file(path) -> Path:
+    """`path` as a Path to write, in an existing folder, or a ValueError/TypeError naming it."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path; got {type(path).__name__}")
+    if not str(path) or any(ord(ch) < 32 for ch in str(path)):
+        raise ValueError(f"path must be a file name without control characters; got {str(path)!r}")
+    path = Path(path)
+    if not path.parent.is_dir() or path.is_dir():
+        raise ValueError(f"path must name a file in an existing folder; got {path}")
+    return path
+
+
 def _existing_file(path, what: str) -> Path:
     """`path` as a Path to an existing file, or a ValueError/TypeError naming it."""
     if not isinstance(path, (str, Path)):
@@ -534,7 +590,7 @@ def write_tum_trajectory(path: str | Path, timestamps: Sequence[float], poses: n
     for t, T, qq in zip(ts, poses, q):
         vals = [*T[:3, 3], *qq]
         lines.append(f"{float(t):.6f} " + " ".join(f"{x:.9f}" for x in vals))
-    path = Path(path)
+    path = _out_file(path)
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -584,7 +640,7 @@ def read_tum_trajectory(path: str | Path, max_poses: int = 10_000_000) -> tuple[
 def write_intrinsics_json(path: str | Path, intrinsics: Intrinsics) -> Path:
     """Write Open3D's camera-intrinsic JSON (width, height, column-major intrinsic_matrix)."""
     check_type("intrinsics", intrinsics, Intrinsics)
-    path = Path(path)
+    path = _out_file(path)
     path.write_text(json.dumps({"width": intrinsics.width, "height": intrinsics.height,
                                 "intrinsic_matrix": intrinsics.matrix.T.reshape(-1).tolist()}, indent=4))
     return path

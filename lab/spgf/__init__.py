@@ -4,10 +4,12 @@ Paper: P. Z. X. Li, S. Karaman, V. Sze, "Memory-efficient Gaussian fitting for d
 in real time", ICRA 2022.
 
 Files: `fit.py` the algorithm (a numba kernel over the scanlines), `render.py` the mixture
-type and the depth re-rendered from it, `baselines.py` EM, NDT, traced memory and the
-comparison table with its claim helpers, `views.py` the figures and the explorer.
+type and the depth re-rendered from it, `baselines.py` EM, NDT, region growing, traced
+memory and the comparison table, `claims.py` the claim helpers, `views.py` the figures and the explorer.
 """
-from .baselines import PAPER, claim_numbers, compare, fit_em, fit_ndt, summary, traced, valid_points
+from .baselines import (PAPER, claim_numbers, compare, fit_em, fit_ndt, fit_region_growing, summary, traced,
+                        valid_points)
+from .claims import live_state_claim, memory_ratio_claim, paper_rmse_ratio, rmse_claim, speed_claim
 from .fit import RECORD_BYTES, Params, RowState, capacities, fit, state_after_row, state_bytes, stream
 from .render import GMM, depth_error, render_depth, rmse
 from .views import ellipsoid_mesh, explorer, image_figure, view_3d
@@ -26,6 +28,7 @@ __all__ = [
     "SCALES", "PAPER", "RECORD_BYTES",
     "Params", "GMM", "RowState", "fit", "stream", "state_after_row", "capacities", "state_bytes",
     "render_depth", "depth_error", "rmse",
-    "valid_points", "fit_em", "fit_ndt", "traced", "compare", "summary", "claim_numbers",
+    "valid_points", "fit_em", "fit_ndt", "fit_region_growing", "traced", "compare", "summary", "claim_numbers",
+    "live_state_claim", "memory_ratio_claim", "rmse_claim", "paper_rmse_ratio", "speed_claim",
     "ellipsoid_mesh", "view_3d", "image_figure", "explorer",
 ]

@@ -10,6 +10,10 @@ Baselines, through libraries:
   paper's hierarchical EM). EM must hold every point and an N×K responsibility matrix.
 * NDT: a Gaussian per occupied voxel (normal-distributions-transform style), from
   per-voxel sums over all back-projected points.
+* Region growing (stand-in): scikit-image's Felzenszwalb graph segmentation of the depth
+  image (regions grown by merging neighbouring pixels of similar depth), one Gaussian per
+  region of at least `min_pixels` pixels. The paper's region-growing baseline is another
+  implementation; ours is a library's, with the same role.
 
 Memory is measured the same way for every method: the peak of Python's traced
 allocations (`tracemalloc`, which numpy reports to) while fitting one depth image,
@@ -26,10 +30,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..core.checks import check_int, check_number, check_type
+from ..core.checks import check_bool, check_int, check_number, check_type
 from ..data import scenes
 from .fit import Params, fit
-from .render import GMM, depth_error
+from .render import GMM, check_depth, depth_error
 
 PAPER = {  # the paper's table (ARM Cortex-A57, TUM RGB-D at 640x480)
     "SPGF": dict(rmse_cm=9, memory="43 KB", fps=32),
@@ -41,8 +45,9 @@ PAPER = {  # the paper's table (ARM Cortex-A57, TUM RGB-D at 640x480)
 
 def valid_points(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, stride: int = 1) -> np.ndarray:
     """Camera-frame points [N,3] (m, float64) of the measured pixels, every `stride`-th row and column."""
+    d = check_depth(depth_m, intrinsics)
     stride = check_int("stride", stride, lo=1, hi=64)
-    p = scenes.backproject(np.nan_to_num(depth_m), intrinsics)[::stride, ::stride].reshape(-1, 3)
+    p = scenes.backproject(np.where(np.isfinite(d), d, np.float32(0.0)), intrinsics)[::stride, ::stride].reshape(-1, 3)
     return p[p[:, 2] > 0].astype(np.float64)
 
 
@@ -79,15 +84,53 @@ def fit_em(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, n_components: int
 def fit_ndt(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, voxel_m: float = 0.3, min_points: int = 10) -> GMM:
     """NDT-style fit: one Gaussian per voxel of side `voxel_m` (m) holding at least
     `min_points` back-projected points. stats: seconds, voxels, points."""
-    voxel_m = check_number("voxel_m", voxel_m, lo=0.0, lo_open=True, hi=100.0)
+    voxel_m = check_number("voxel_m", voxel_m, lo=1e-3, hi=100.0)
     min_points = check_int("min_points", min_points, lo=2, hi=1_000_000)
     t0 = time.process_time()
     pts = valid_points(depth_m, intrinsics)
+    if not len(pts):
+        return GMM(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0, np.int64),
+                   stats=dict(seconds=time.process_time() - t0, voxels=0, points=0))
     ijk = np.floor(pts / voxel_m).astype(np.int64)
     ijk -= ijk.min(0)
     dims = ijk.max(0) + 1
     keys = (ijk[:, 0] * dims[1] + ijk[:, 1]) * dims[2] + ijk[:, 2]     # one integer per voxel
     _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    mu, cov, n, keep = _moments(pts, inv, counts, min_points)
+    sec = time.process_time() - t0
+    return GMM(means=mu, covariances=cov, weights=n / max(n.sum(), 1.0), support=counts[keep].astype(np.int64),
+               stats=dict(seconds=sec, voxels=int(len(counts)), points=len(pts)))
+
+
+def fit_region_growing(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, scale: float = 2.0,
+                       sigma: float = 0.5, min_pixels: int = 200) -> GMM:
+    """Region-growing fit: scikit-image's Felzenszwalb segmentation of the depth image
+    (graph-based region merging; `scale` in m·px, larger gives larger regions; `sigma` the
+    pre-smoothing in px), then one Gaussian per region of at least `min_pixels` measured
+    pixels, from the moments of its back-projected points. stats: seconds, regions, points."""
+    from skimage.segmentation import felzenszwalb
+
+    depth = check_depth(depth_m, intrinsics)
+    scale = check_number("scale", scale, lo=0.0, lo_open=True, hi=1e4)
+    sigma = check_number("sigma", sigma, lo=0.0, hi=20.0)
+    min_pixels = check_int("min_pixels", min_pixels, lo=2, hi=10_000_000)
+    t0 = time.process_time()
+    z = np.where(np.isfinite(depth), depth, 0.0)
+    labels = felzenszwalb(z, scale=scale, sigma=sigma, min_size=min_pixels, channel_axis=None).reshape(-1)
+    pts = scenes.backproject(z, intrinsics).reshape(-1, 3).astype(np.float64)
+    ok = pts[:, 2] > 0
+    pts, labels = pts[ok], labels[ok]
+    if not len(pts):
+        return GMM(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros(0, np.int64),
+                   stats=dict(seconds=time.process_time() - t0, regions=0, points=0))
+    _, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    mu, cov, n, keep = _moments(pts, inv, counts, min_pixels)
+    return GMM(means=mu, covariances=cov, weights=n / max(n.sum(), 1.0), support=counts[keep].astype(np.int64),
+               stats=dict(seconds=time.process_time() - t0, regions=int(len(counts)), points=len(pts)))
+
+
+def _moments(pts, inv, counts, min_points):
+    """Mean [K,3] and covariance [K,3,3] of the groups `inv` of pts holding >= min_points points."""
     K = len(counts)
     s = np.stack([np.bincount(inv, pts[:, i], K) for i in range(3)], 1)
     j = np.stack([np.bincount(inv, pts[:, a] * pts[:, b], K) for a in range(3) for b in range(3)], 1).reshape(K, 3, 3)
@@ -95,9 +138,7 @@ def fit_ndt(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, voxel_m: float =
     n = counts[keep].astype(np.float64)
     mu = s[keep] / n[:, None]
     cov = j[keep] / n[:, None, None] - mu[:, :, None] * mu[:, None, :]
-    sec = time.process_time() - t0
-    return GMM(means=mu, covariances=cov, weights=n / n.sum(), support=counts[keep].astype(np.int64),
-               stats=dict(seconds=sec, voxels=int(K), points=len(pts)))
+    return mu, cov, n, keep
 
 
 def traced(fn: Callable, *args, **kwargs):
@@ -126,9 +167,11 @@ def _spgf_timed(depth, intr, params):
 
 
 def compare(frames: scenes.Frames, params: Params = Params(), em_frames: int = 3, em_max_iter: int = 100,
-            em_stride: int = 1, ndt_voxel_m: float = 0.3, seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """Fit every frame's noisy depth with SPGF and NDT, and the first `em_frames` with EM
-    (same component count as SPGF). One row per (frame, method): gaussians, rmse_cm (against
+            em_stride: int = 1, ndt_voxel_m: float = 0.3, seed: int = 0, region_growing: bool = False,
+            progress: bool = True) -> pd.DataFrame:
+    """Fit every frame's noisy depth with SPGF and NDT (and region growing, "RG", when
+    `region_growing`), and the first `em_frames` with EM (same component count as SPGF).
+    One row per (frame, method): gaussians, rmse_cm (against
     the fitted depth image), rmse_true_cm (against the true depth), coverage, peak_bytes
     (traced), state_bytes (SPGF's counted state; NaN for the baselines), cpu_s, fps."""
     from tqdm.auto import tqdm
@@ -136,7 +179,12 @@ def compare(frames: scenes.Frames, params: Params = Params(), em_frames: int = 3
     check_type("frames", frames, scenes.Frames)
     check_type("params", params, Params)
     em_frames = check_int("em_frames", em_frames, lo=0, hi=len(frames))
+    em_max_iter = check_int("em_max_iter", em_max_iter, lo=1, hi=10_000)
+    em_stride = check_int("em_stride", em_stride, lo=1, hi=64)
+    ndt_voxel_m = check_number("ndt_voxel_m", ndt_voxel_m, lo=0.0, lo_open=True, hi=100.0)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    region_growing = check_bool("region_growing", region_growing)
+    progress = check_bool("progress", progress)
     intr = frames.intrinsics
     rows = []
     fit(np.zeros(intr.shape, np.float32), intr, params)   # compile outside the measurement
@@ -144,11 +192,13 @@ def compare(frames: scenes.Frames, params: Params = Params(), em_frames: int = 3
         d, dt = frames.depth_noisy[i], frames.depth[i]
         runs = [("SPGF", lambda: _spgf_timed(d, intr, params))]
         runs.append(("NDT", lambda: fit_ndt(d, intr, ndt_voxel_m)))
+        if region_growing:
+            runs.append(("RG", lambda: fit_region_growing(d, intr)))
         for name, fn in runs:
             g, peak = traced(fn)
             rows.append(_row(i, name, g, peak, d, dt, intr))
             if name == "SPGF" and i < em_frames:
-                k = len(g)
+                k = max(1, len(g))    # EM needs a component even where SPGF kept none
                 ge, pe = traced(fit_em, d, intr, k, seed + i, em_max_iter, em_stride)
                 rows.append(_row(i, "EM", ge, pe, d, dt, intr))
     return pd.DataFrame(rows)
@@ -168,11 +218,11 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per method: mean ± std over frames of RMSE, memory and fps, beside the paper's numbers."""
     check_type("df", df, pd.DataFrame)
     out = []
-    for name in ("SPGF", "EM", "NDT"):
+    for name in ("SPGF", "EM", "NDT", "RG"):
         s = df[df.method == name]
         if not len(s):
             continue
-        pk = PAPER["hierarchical EM" if name == "EM" else name]
+        pk = PAPER[{"EM": "hierarchical EM", "RG": "region growing"}.get(name, name)]
         out.append({
             "method": name, "frames": len(s),
             "RMSE [cm] (paper)": pk["rmse_cm"], "RMSE [cm]": f"{s.rmse_cm.mean():.1f} ± {s.rmse_cm.std(ddof=0):.1f}",
@@ -187,15 +237,19 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
 
 def claim_numbers(df: pd.DataFrame) -> dict:
     """The numbers the notebook's claims check, from a `compare` table: SPGF's state bytes
-    (max over frames) and peak live bytes, the traced-memory ratios EM/SPGF and NDT/SPGF
-    (means over frames), RMSE mean and std (cm) of SPGF and EM on the frames EM fitted,
-    and SPGF's median fps."""
+    (fixed arrays; max over frames) and peak live bytes (max over frames), the traced-memory
+    ratios EM/SPGF and NDT/SPGF (means over frames), RMSE mean and std (cm) of every method
+    on the frames EM fitted (SPGF, EM) or on every frame (SPGF_all, NDT, RG), Gaussians per
+    frame, and SPGF's median fps."""
     check_type("df", df, pd.DataFrame)
+    missing = {"frame", "method", "rmse_cm", "peak_bytes", "gaussians", "fps"} - set(df.columns)
+    if missing:
+        raise ValueError(f"df must be a compare() table; missing columns {sorted(missing)}")
     sp, em, nd = (df[df.method == m] for m in ("SPGF", "EM", "NDT"))
     if not len(sp) or not len(em) or not len(nd):
         raise ValueError("df must hold SPGF, EM and NDT rows (from compare with em_frames >= 1)")
     sp_em = sp[sp.frame.isin(em.frame)]
-    return dict(
+    out = dict(
         state_bytes=int(sp.state_bytes.max()), state_peak_bytes=int(sp.state_peak_bytes.max()),
         em_over_spgf=float(em.peak_bytes.mean() / sp.peak_bytes.mean()),
         ndt_over_spgf=float(nd.peak_bytes.mean() / sp.peak_bytes.mean()),
@@ -204,4 +258,12 @@ def claim_numbers(df: pd.DataFrame) -> dict:
         em_rmse_cm=float(em.rmse_cm.mean()), em_rmse_std=float(em.rmse_cm.std(ddof=0)),
         em_frames=int(len(em)), gaussians=float(sp_em.gaussians.mean()),
         spgf_fps=float(sp.fps.median()),
+        frames=int(len(sp)), spgf_all_rmse_cm=float(sp.rmse_cm.mean()), spgf_all_rmse_std=float(sp.rmse_cm.std(ddof=0)),
+        spgf_all_gaussians=float(sp.gaussians.mean()),
     )
+    for name, rows in (("ndt", nd), ("rg", df[df.method == "RG"])):
+        if len(rows):
+            out[f"{name}_rmse_cm"] = float(rows.rmse_cm.mean())
+            out[f"{name}_rmse_std"] = float(rows.rmse_cm.std(ddof=0))
+            out[f"{name}_gaussians"] = float(rows.gaussians.mean())
+    return out

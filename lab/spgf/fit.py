@@ -42,7 +42,7 @@ from typing import Iterator
 import numba
 import numpy as np
 
-from ..core.checks import check_int, check_number, check_type
+from ..core.checks import check_array, check_int, check_number, check_type
 from ..data.scenes import Intrinsics
 from .render import GMM, check_depth
 
@@ -425,6 +425,17 @@ class RowState:
     closed: GMM
     live_bytes: int
 
+    def __post_init__(self):
+        check_int("row", self.row, lo=0, hi=100_000)
+        self.open_means = check_array("open_means", self.open_means, shape=(None, 3), min_size=0)
+        m = self.open_means.shape[0]
+        self.open_covariances = check_array("open_covariances", self.open_covariances, shape=(m, 3, 3), min_size=0)
+        self.open_columns = check_array("open_columns", self.open_columns, shape=(m, 2), dtype_kind="iu", lo=0,
+                                        min_size=0)
+        self.open_rows = check_array("open_rows", self.open_rows, shape=(m, 2), dtype_kind="iu", lo=0, min_size=0)
+        check_type("closed", self.closed, GMM)
+        check_int("live_bytes", self.live_bytes, lo=0)
+
 
 def _open_clusters(st: _State):
     n = int(st.cnt[C_CL])
@@ -444,6 +455,10 @@ def stream(depth_m: np.ndarray, intrinsics: Intrinsics, params: Params = Params(
     depth = check_depth(depth_m, intrinsics)
     check_type("params", params, Params)
     rows_per_step = check_int("rows_per_step", rows_per_step, lo=1, hi=100_000)
+    return _stream(depth, intrinsics, params, rows_per_step)
+
+
+def _stream(depth, intrinsics, params, rows_per_step):
     st = _State(intrinsics, params)
     H = depth.shape[0]
     for r0 in range(0, H, rows_per_step):
@@ -460,6 +475,7 @@ def state_after_row(depth_m: np.ndarray, intrinsics: Intrinsics, row: int, param
     check_type("intrinsics", intrinsics, Intrinsics)
     row = check_int("row", row, lo=0, hi=intrinsics.height - 1)
     depth = check_depth(depth_m, intrinsics)
+    check_type("params", params, Params)
     st = _State(intrinsics, params)
     st.run(depth, 0, row + 1)
     g, cols, rows = _open_clusters(st)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from ..core.checks import check_array, check_number, check_type
+from ..core.checks import check_array, check_int, check_number, check_type
 from ..data.scenes import Intrinsics
 
 
@@ -29,6 +29,17 @@ class GMM:
     weights: np.ndarray
     support: np.ndarray
     stats: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.means = check_array("means", self.means, shape=(None, 3), min_size=0)
+        k = self.means.shape[0]
+        self.covariances = check_array("covariances", self.covariances, shape=(None, 3, 3), min_size=0)
+        self.weights = check_array("weights", self.weights, ndim=1, lo=0.0, min_size=0)
+        self.support = check_array("support", self.support, ndim=1, dtype_kind="iu", lo=0, min_size=0)
+        for name in ("covariances", "weights", "support"):
+            if len(getattr(self, name)) != k:
+                raise ValueError(f"{name} must hold one entry per row of means ({k}); got {len(getattr(self, name))}")
+        check_type("stats", self.stats, dict)
 
     def __len__(self) -> int:
         return int(len(self.weights))
@@ -99,7 +110,11 @@ def render_depth(gmm: GMM, intrinsics: Intrinsics, shape: tuple[int, int] | None
     to each covariance's diagonal (planar Gaussians are nearly singular)."""
     _check_gmm(gmm)
     check_type("intrinsics", intrinsics, Intrinsics)
-    H, W = intrinsics.shape if shape is None else shape
+    if shape is not None and (isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list))
+                              or len(shape) != 2):
+        raise TypeError(f"shape must be None or the (height, width) of the intrinsics {intrinsics.shape}; got {shape!r}")
+    H, W = intrinsics.shape if shape is None else (check_int("shape", shape[0], lo=1, hi=100_000),
+                                                   check_int("shape", shape[1], lo=1, hi=100_000))
     if (H, W) != intrinsics.shape:
         raise ValueError(f"shape must equal the intrinsics' (height, width) {intrinsics.shape}; got {(H, W)}")
     bound = check_number("bound", bound, lo=0.0, lo_open=True, hi=100.0)
@@ -110,7 +125,13 @@ def render_depth(gmm: GMM, intrinsics: Intrinsics, shape: tuple[int, int] | None
     if K == 0:
         return out_z.astype(np.float32)
     cov = gmm.covariances + reg * np.eye(3)
-    prec = np.linalg.inv(cov)
+    try:
+        prec = np.linalg.inv(cov)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"reg = {reg:g} m² leaves a singular covariance in gmm (a planar Gaussian); "
+                         "use reg > 0, e.g. 1e-6") from None
+    if not np.all(np.isfinite(prec)):
+        raise ValueError(f"reg = {reg:g} m² leaves a nearly singular covariance in gmm; use a larger reg")
     mu = gmm.means
     muP = np.einsum("ki,kij->kj", mu, prec)
     mu_p_mu = np.einsum("ki,ki->k", muP, mu)
@@ -136,13 +157,14 @@ def render_depth(gmm: GMM, intrinsics: Intrinsics, shape: tuple[int, int] | None
 
 def depth_error(depth: np.ndarray, gmm: GMM, intrinsics: Intrinsics, bound: float = 3.0) -> dict:
     """RMSE (m) between a depth image and the mixture's re-rendered depth, over pixels with
-    a measurement and a re-rendered depth, and the fraction of measured pixels covered."""
+    a measurement and a re-rendered depth, and the fraction of measured pixels covered.
+    A mixture that covers no measured pixel has no RMSE: ValueError."""
     d = check_depth(depth, intrinsics)
     pred = render_depth(gmm, intrinsics, bound=bound)
     valid = np.isfinite(d) & (d > 0)
     both = valid & (pred > 0)
     if not both.any():
-        return {"rmse": float("nan"), "coverage": 0.0}
+        raise ValueError("gmm covers no measured pixel of depth (within `bound` of a component): the RMSE is undefined")
     err = pred[both].astype(np.float64) - d[both]
     return {"rmse": float(np.sqrt(np.mean(err ** 2))), "coverage": float(both.sum() / max(valid.sum(), 1))}
 

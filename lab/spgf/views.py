@@ -12,8 +12,8 @@ import numpy as np
 from ..core.checks import check_int, check_number, check_type
 from ..data import scenes
 from .baselines import valid_points
-from .fit import Params, fit, state_after_row
-from .render import GMM, depth_error
+from .fit import Params, RowState, fit, state_after_row
+from .render import GMM, check_depth, depth_error
 
 
 # --------------------------------------------------------------------------- drawing
@@ -66,6 +66,8 @@ def view_3d(depth_m, intrinsics, gmm: GMM, stride: int = 4, title: str = ""):
     mixture's 2-sigma ellipsoids, in a z-up view of the camera frame (metres)."""
     from ..core import viz3d
 
+    check_type("gmm", gmm, GMM)
+    check_type("title", title, str)
     o3d = viz3d.open3d()
     p = valid_points(depth_m, intrinsics, stride)
     pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(p[:, [0, 2, 1]] * [1, 1, -1]))
@@ -86,8 +88,14 @@ def image_figure(depth_m, intrinsics, state=None, closed: GMM | None = None, tit
 
     from ..core import plotting
 
+    d = check_depth(depth_m, intrinsics)
+    if state is not None:
+        check_type("state", state, RowState)
+    if closed is not None:
+        check_type("closed", closed, GMM)
+    check_type("title", title, str)
     fig = plotting.figure(plotting.label("u", "px"), plotting.label("v", "px"), title=title or None, height=420)
-    _draw_image(fig, depth_m, intrinsics, state, closed)
+    _draw_image(fig, d, intrinsics, state, closed)
     return fig
 
 
@@ -150,7 +158,11 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         t0 = time.process_time()
         g = fit(d, intr, p)
         ms = 1e3 * (time.process_time() - t0)
-        err = depth_error(d, g, intr)
+        try:
+            e = depth_error(d, g, intr)
+            rmse_text = f"{100 * e['rmse']:.1f} cm (coverage {e['coverage']:.1%})"
+        except ValueError:          # every cluster pruned: nothing to re-render
+            rmse_text = "– (no Gaussian kept)"
         st = state_after_row(d, intr, int(c["row"]), p)
         fig2d.data = ()
         _draw_image(fig2d, d, intr, st, None)
@@ -159,7 +171,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         fig3d.add_traces(list(new3d.data))
         fig3d.update_layout(new3d.layout.to_plotly_json())
         ex.readout.value = widgets.readout_table({
-            "RMSE (re-rendered vs input depth)": f"{100 * err['rmse']:.1f} cm (coverage {err['coverage']:.1%})",
+            "RMSE (re-rendered vs input depth)": rmse_text,
             "Gaussians": f"{len(g)} ({g.stats['clusters_pruned']} small clusters pruned)",
             "state bytes (fixed arrays / peak live)": f"{g.stats['state_bytes']:,} B / {g.stats['state_bytes_peak']:,} B",
             "open clusters at this row": f"{len(st.open_means)} ({st.live_bytes:,} B)",

@@ -5,11 +5,13 @@ estimation", ICRA 2022.
 
 Files: `net.py` the heteroscedastic depth CNN, its ensemble, training and the shipped
 weights; `method.py` the UfM point-cloud update, the metrics and the comparison of
-aleatoric-only, ensemble and ensemble-UfM; `views.py` the figures and the frame scrubber;
+aleatoric-only, ensemble and ensemble-UfM; `claims.py` the claim helpers; `views.py` the figures and the frame scrubber;
 `__main__.py` the command `python -m lab.ufm train`.
 """
-from .method import (CONFIDENCE_LEVELS, METHODS, Comparison, PointCloud, Run, calibration_curve, claim_numbers,
-                     compare, evaluate, expected_calibration_error, gaussian_nll, merge_moments, observe,
+from .claims import aleatoric_ood_claim, calibration_claim, nll_claim, speed_claim
+from .method import (CONFIDENCE_LEVELS, METHODS, Comparison, PointCloud, Run, calibration_curve, calibration_ranking,
+                     claim_numbers, compare, delta1_calibration, delta1_calibration_error, evaluate,
+                     expected_calibration_error, gaussian_nll, merge_moments, observe,
                      per_frame_nll, pixel_rays, relative_pose, reproject, rmse, run_method, summary,
                      transform_cloud, ufm_step)
 from .net import (LOGVAR_MAX, LOGVAR_MIN, DepthNet, Ensemble, TrainConfig, gaussian_nll_loss, load_ensemble,
@@ -27,6 +29,8 @@ __all__ = [
     "save_ensemble", "load_ensemble", "train_ensemble", "predict",
     "pixel_rays", "observe", "relative_pose", "merge_moments", "PointCloud", "transform_cloud", "reproject",
     "ufm_step", "gaussian_nll", "rmse", "calibration_curve", "expected_calibration_error",
+    "delta1_calibration", "delta1_calibration_error", "calibration_ranking",
     "Run", "run_method", "evaluate", "per_frame_nll", "Comparison", "compare", "summary", "claim_numbers",
+    "nll_claim", "speed_claim", "aleatoric_ood_claim", "calibration_claim",
     "calibration_figure", "nll_figure", "explorer",
 ]

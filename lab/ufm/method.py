@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
-from ..core.checks import check_array, check_choice, check_int, check_number, check_type
+from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
+from ..data.scenes import Frames
 from .net import Ensemble, predict
 
 METHODS = ("aleatoric", "ensemble", "ensemble-UfM")
@@ -47,6 +48,20 @@ CONFIDENCE_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 
 
 # ---------------------------------------------------------------- geometry
+
+def choice(name: str, value, choices):
+    """One of the string `choices` (anything else refused before comparing, so arrays name the parameter)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
+    return check_choice(name, value, choices)
+
+
+def check_shape(name: str, shape) -> tuple[int, int]:
+    """An image size (height, width) in pixels, each in [1, 100000]."""
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"{name} must be a (height, width) pair of integers in [1, 100000]; got {shape!r}")
+    return check_int(name, shape[0], lo=1, hi=100_000), check_int(name, shape[1], lo=1, hi=100_000)
+
 
 def _check_intrinsics(intrinsics):
     """Any object with focal lengths fx, fy > 0 and principal point cx, cy in pixels
@@ -64,7 +79,7 @@ def _check_intrinsics(intrinsics):
 def pixel_rays(intrinsics, shape: tuple[int, int]) -> np.ndarray:
     """Rays r = K⁻¹[u, v, 1] of every pixel, [H·W, 3] (row-major), with r_z = 1."""
     _check_intrinsics(intrinsics)
-    h, w = shape
+    h, w = check_shape("shape", shape)
     v, u = np.mgrid[0:h, 0:w].astype(np.float64)
     r = np.stack([(u - intrinsics.cx) / intrinsics.fx, (v - intrinsics.cy) / intrinsics.fy,
                   np.ones_like(u)], axis=-1)
@@ -103,10 +118,13 @@ def merge_moments(mean: np.ndarray, cov: np.ndarray, count: np.ndarray, x: np.nd
     positive semi-definite in shape [P, 3, 3], and counts integers in [1, 10**9]."""
     mean = check_array("mean", mean, shape=(None, 3), min_size=0).astype(np.float64, copy=False)
     p = mean.shape[0]
-    cov = check_array("cov", cov, shape=(p, 3, 3), min_size=0)
-    count = check_array("count", count, shape=(p,), dtype_kind="iu", lo=1, hi=10**9, min_size=0)
-    x = check_array("x", x, shape=(p, 3), min_size=0)
-    cov_x = check_array("cov_x", cov_x, shape=(p, 3, 3), min_size=0)
+    cov = check_array("cov", cov, shape=(None, 3, 3), min_size=0)
+    count = check_array("count", count, ndim=1, dtype_kind="iu", lo=1, hi=10**9, min_size=0)
+    x = check_array("x", x, shape=(None, 3), min_size=0)
+    cov_x = check_array("cov_x", cov_x, shape=(None, 3, 3), min_size=0)
+    for name, a in (("cov", cov), ("count", count), ("x", x), ("cov_x", cov_x)):
+        if len(a) != p:
+            raise ValueError(f"{name} must hold one entry per row of mean ({p}); got {len(a)}")
     m = np.asarray(count, dtype=np.float64) + 1.0
     d = x - mean
     new_mean = mean + d / m[:, None]
@@ -122,6 +140,16 @@ class PointCloud:
     cov: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 3)))
     count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     born: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self):
+        self.pos = check_array("pos", self.pos, shape=(None, 3), min_size=0)
+        n = self.pos.shape[0]
+        self.cov = check_array("cov", self.cov, shape=(None, 3, 3), min_size=0)
+        self.count = check_array("count", self.count, ndim=1, dtype_kind="iu", lo=1, hi=10**9, min_size=0)
+        self.born = check_array("born", self.born, ndim=1, dtype_kind="iu", lo=0, min_size=0)
+        for name in ("cov", "count", "born"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} must hold one entry per row of pos ({n}); got {len(getattr(self, name))}")
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -146,7 +174,7 @@ def reproject(pos: np.ndarray, intrinsics, shape: tuple[int, int]) -> np.ndarray
     behind the camera or outside the image."""
     _check_intrinsics(intrinsics)
     pos = check_array("pos", pos, shape=(None, 3), min_size=0)
-    h, w = shape
+    h, w = check_shape("shape", shape)
     z = pos[:, 2]
     front = z > 1e-9
     zs = np.where(front, z, 1.0)
@@ -211,12 +239,15 @@ def ufm_step(cloud: PointCloud, depth: np.ndarray, var: np.ndarray, rel: np.ndar
 # ---------------------------------------------------------------- metrics
 
 def _flat(pred, var, target, mask):
-    pred = check_array("pred", pred)
-    var = check_array("var", var, shape=pred.shape, lo=0.0)
-    target = check_array("target", target, shape=pred.shape)
+    pred = check_array("pred", pred, ndim=(1, 2, 3), lo=0.0)
+    var = check_array("var", var, lo=0.0)
+    target = check_array("target", target)
     if mask is None:
         mask = target > 0
-    mask = check_array("mask", mask, shape=pred.shape, dtype_kind="b")
+    mask = check_array("mask", mask, dtype_kind="b")
+    for name, a in (("var", var), ("target", target), ("mask", mask)):
+        if a.shape != pred.shape:
+            raise ValueError(f"{name} must have the shape of pred {pred.shape}; got {a.shape}")
     if not mask.any():
         raise ValueError("mask must select at least one pixel (target > 0 somewhere)")
     return pred[mask].astype(np.float64), np.maximum(var[mask], 1e-12), target[mask].astype(np.float64)
@@ -231,7 +262,8 @@ def gaussian_nll(pred, var, target, mask=None) -> float:
 
 def rmse(pred, target, mask=None) -> float:
     """Root-mean-square depth error [m] over mask (default: target > 0)."""
-    mu, _, y = _flat(pred, np.ones_like(np.asarray(pred, dtype=float)), target, mask)
+    p = check_array("pred", pred, ndim=(1, 2, 3), lo=0.0)
+    mu, _, y = _flat(p, np.ones(p.shape), target, mask)
     return float(np.sqrt(np.mean((y - mu) ** 2)))
 
 
@@ -252,6 +284,42 @@ def expected_calibration_error(pred, var, target, mask=None, levels=CONFIDENCE_L
     return float(np.mean(np.abs(obs - lv)))
 
 
+def delta1_calibration(pred, var, target, mask=None, delta: float = 0.25, n_bins: int = 100,
+                       eps: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The authors' calibration curve (mit-lean/uncertainty_calibration): δ1 accuracy against
+    confidence. Per pixel, accuracy is 1 when (1 − δ)·target ≤ pred ≤ (1 + δ)·target, and
+    confidence is the probability N(pred, var + eps) gives to [(1 − δ)·pred, (1 + δ)·pred].
+    Confidences are cut into `n_bins` equal bins between their smallest and largest value.
+    Returns (bin mid-points [B], mean accuracy per bin [B], pixels per bin [B]) for the
+    non-empty bins. delta in (0, 1); n_bins in [1, 10000]."""
+    from scipy.stats import norm
+
+    mu, v, y = _flat(pred, var, target, mask)
+    delta = check_number("delta", delta, lo=0.0, lo_open=True, hi=1.0, hi_open=True)
+    n_bins = check_int("n_bins", n_bins, lo=1, hi=10_000)
+    eps = check_number("eps", eps, lo=0.0, hi=1.0)
+    acc = ((mu >= (1.0 - delta) * y) & (mu <= (1.0 + delta) * y)).astype(np.float64)
+    conf = 2.0 * norm.cdf(delta * np.abs(mu) / np.sqrt(v + eps)) - 1.0
+    lo, hi = float(conf.min()), float(conf.max())
+    width = (hi - lo) / n_bins
+    if width <= 0:
+        return np.array([lo]), np.array([acc.mean()]), np.array([len(acc)])
+    # bin i holds (lo + i·width, lo + (i+1)·width]; the first bin also holds lo itself
+    idx = np.clip(np.ceil((conf - lo) / width).astype(np.int64) - 1, 0, n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins)
+    sums = np.bincount(idx, weights=acc, minlength=n_bins)
+    keep = counts > 0
+    mids = lo + (np.arange(n_bins) + 0.5) * width
+    return mids[keep], sums[keep] / counts[keep], counts[keep]
+
+
+def delta1_calibration_error(pred, var, target, mask=None, delta: float = 0.25, n_bins: int = 100) -> float:
+    """The authors' expected calibration error: Σ over bins of (pixels in bin / pixels) ·
+    |bin mid-point confidence − mean δ1 accuracy in the bin| (see `delta1_calibration`)."""
+    mids, acc, counts = delta1_calibration(pred, var, target, mask, delta, n_bins)
+    return float(np.sum(counts / counts.sum() * np.abs(mids - acc)))
+
+
 # ---------------------------------------------------------------- the three methods
 
 @dataclass
@@ -266,6 +334,16 @@ class Run:
     infer_s: float
     merge_s: float
     points: np.ndarray | None = None
+
+    def __post_init__(self):
+        choice("method", self.method, METHODS)
+        self.depth = check_array("depth", self.depth, ndim=3, lo=0.0)
+        self.var = check_array("var", self.var, shape=self.depth.shape, lo=0.0)
+        check_int("inferences", self.inferences, lo=0, hi=10**9)
+        check_number("infer_s", self.infer_s, lo=0.0)
+        check_number("merge_s", self.merge_s, lo=0.0)
+        if self.points is not None:
+            self.points = check_array("points", self.points, shape=(len(self.depth),), dtype_kind="iu", lo=0)
 
     @property
     def n_frames(self) -> int:
@@ -300,13 +378,15 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
     "cpu" with this process's CPU time (steadier on a shared machine; use one torch thread).
     """
     check_type("ensemble", ensemble, Ensemble)
-    method = check_choice("method", method, METHODS)
-    clock = {"wall": time.perf_counter, "cpu": time.process_time}[check_choice("clock", clock, ("wall", "cpu"))]
+    check_type("frames", frames, Frames)
+    method = choice("method", method, METHODS)
+    clock = {"wall": time.perf_counter, "cpu": time.process_time}[choice("clock", clock, ("wall", "cpu"))]
     gray = check_array("frames.gray", frames.gray, ndim=3, lo=0.0, hi=1.0)
     poses = check_array("frames.poses", frames.poses, shape=(len(gray), 4, 4))
     t, h, w = gray.shape
     if max_points is None:
         max_points = 4 * h * w
+    max_points = check_int("max_points", max_points, lo=h * w, hi=10**8)
     depth, var = np.zeros((t, h, w)), np.zeros((t, h, w))
     infer_s = merge_s = 0.0
     inferences = 0
@@ -338,17 +418,24 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
 
 def evaluate(run: Run, frames) -> dict:
     """Metrics of a run against the true depth (frames.depth [T, H, W] m, 0 = no hit):
-    NLL [nats/pixel], ECE [–], RMSE [m], inferences per frame, time per frame [ms]."""
+    NLL [nats/pixel], ECE of the central intervals [–], the authors' δ1 ECE [–], RMSE [m],
+    inferences per frame, time per frame [ms]."""
     check_type("run", run, Run)
+    check_type("frames", frames, Frames)
     target = check_array("frames.depth", frames.depth, shape=run.depth.shape, lo=0.0)
     return dict(method=run.method, nll=gaussian_nll(run.depth, run.var, target),
                 ece=expected_calibration_error(run.depth, run.var, target),
+                ece_delta1=delta1_calibration_error(run.depth, run.var, target),
                 rmse=rmse(run.depth, target), inferences_per_frame=run.inferences_per_frame,
                 ms_per_frame=run.ms_per_frame)
 
 
 def per_frame_nll(run: Run, frames) -> np.ndarray:
     """NLL of each frame [T] in nats/pixel."""
+    check_type("run", run, Run)
+    check_type("frames", frames, Frames)
+    if frames.depth.shape != run.depth.shape:
+        raise ValueError(f"frames must be the run's sequence (depth shape {run.depth.shape}); got {frames.depth.shape}")
     return np.array([gaussian_nll(run.depth[i], run.var[i], frames.depth[i]) for i in range(run.n_frames)])
 
 
@@ -364,12 +451,26 @@ class Comparison:
     sequences: dict
     n_members: int
 
+    def __post_init__(self):
+        import pandas as pd
+
+        check_type("table", self.table, pd.DataFrame)
+        missing = {"layout", "seed", "method", "nll", "ece", "ece_delta1", "rmse", "inferences_per_frame",
+                   "ms_per_frame"} - set(self.table.columns)
+        if missing or not len(self.table):
+            raise ValueError(f"table must be compare()'s non-empty table; missing columns {sorted(missing)}")
+        check_type("sequences", self.sequences, dict)
+        if not self.sequences:
+            raise ValueError("sequences must hold at least one (layout, seed) sequence")
+        check_int("n_members", self.n_members, lo=1, hi=64)
+
 
 def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int = 48,
             seeds=(0, 1, 2), layouts=("indoor", "ood"), max_points_factor: int = 4,
-            progress: bool = True) -> Comparison:
+            clock: str = "wall", progress: bool = True) -> Comparison:
     """Render each (layout, seed) sequence with `lab.scenes` and run the three methods on it.
-    The ensemble was trained on the "indoor" layout only, so "ood" is out of distribution."""
+    The ensemble was trained on the "indoor" layout only, so "ood" is out of distribution.
+    clock: "wall" or "cpu", how `run_method` times inference and merging."""
     import pandas as pd
     from tqdm.auto import tqdm
 
@@ -378,8 +479,15 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
     check_type("ensemble", ensemble, Ensemble)
     n_frames = check_int("n_frames", n_frames, lo=2, hi=10_000)
     max_points_factor = check_int("max_points_factor", max_points_factor, lo=1, hi=1000)
-    seeds = [check_int("seeds", s, lo=0) for s in seeds]
-    layouts = [check_choice("layouts", lay, scenes.LAYOUTS) for lay in layouts]
+    choice("clock", clock, ("wall", "cpu"))
+    progress = check_bool("progress", progress)
+    width = check_int("width", width, lo=8, hi=4096)
+    height = check_int("height", height, lo=8, hi=4096)
+    for name, seq in (("seeds", seeds), ("layouts", layouts)):
+        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__") or not 1 <= len(seq) <= 100:
+            raise ValueError(f"{name} must be a sequence of 1 to 100 entries; got {seq!r}")
+    seeds = [check_int("seeds", s, lo=0, hi=2**32 - 1) for s in seeds]
+    layouts = [choice("layouts", lay, scenes.LAYOUTS) for lay in layouts]
     if (width, height) != (ensemble.config.width, ensemble.config.height):
         raise ValueError(f"width, height must match the ensemble's training size "
                          f"{ensemble.config.width}x{ensemble.config.height}; got {width}x{height}")
@@ -387,7 +495,7 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
     jobs = [(lay, s) for lay in layouts for s in seeds]
     for lay, s in tqdm(jobs, desc="sequences", disable=not progress):
         frames = scenes.render_sequence(n_frames, width, height, layout=lay, seed=s)
-        runs = {m: run_method(ensemble, frames, m, max_points_factor * width * height) for m in METHODS}
+        runs = {m: run_method(ensemble, frames, m, max_points_factor * width * height, clock=clock) for m in METHODS}
         sequences[(lay, s)] = (frames, runs)
         for m, r in runs.items():
             rows.append(dict(layout=lay, seed=s, **evaluate(r, frames)))
@@ -399,7 +507,8 @@ def summary(comparison: Comparison):
     check_type("comparison", comparison, Comparison)
     t = comparison.table
     g = t.groupby(["layout", "method"], sort=False)
-    cols = {"nll": ("NLL [nats/px]", 3), "ece": ("ECE [–]", 3), "rmse": ("RMSE [m]", 3),
+    cols = {"nll": ("NLL [nats/px]", 3), "ece": ("ECE intervals [–]", 3), "ece_delta1": ("ECE δ1 (authors') [–]", 3),
+            "rmse": ("RMSE [m]", 3),
             "inferences_per_frame": ("inferences/frame", 1), "ms_per_frame": ("time/frame [ms]", 1)}
     out = {}
     for c, (name, nd) in cols.items():
@@ -428,4 +537,19 @@ def claim_numbers(comparison: Comparison) -> dict:
     out["inference_ratio"] = float(per.loc["ensemble", "inferences_per_frame"]
                                    / per.loc["ensemble-UfM", "inferences_per_frame"])
     out["time_ratio"] = float(per.loc["ensemble", "ms_per_frame"] / per.loc["ensemble-UfM", "ms_per_frame"])
+    out["ms_per_frame"] = {m: float(per.loc[m, "ms_per_frame"]) for m in per.index}
+    for metric in ("ece", "ece_delta1"):   # per layout: {method: per-seed array}
+        out[metric] = {lay: {m: t[(t.layout == lay) & (t.method == m)].sort_values("seed")[metric].to_numpy()
+                             for m in METHODS} for lay in t.layout.unique()}
     return out
+
+
+def calibration_ranking(comparison: Comparison, metric: str, layout: str) -> list[str]:
+    """The three methods from best to worst calibrated (lowest mean over seeds first) on one
+    layout, by "ece" (our central-interval ECE) or "ece_delta1" (the authors' δ1 ECE)."""
+    check_type("comparison", comparison, Comparison)
+    metric = choice("metric", metric, ("ece", "ece_delta1"))
+    t = comparison.table
+    layout = choice("layout", layout, sorted(set(t.layout)))
+    means = t[t.layout == layout].groupby("method")[metric].mean()
+    return [str(m) for m in means.sort_values(kind="stable").index]

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.checks import check_array, check_int, check_number, check_type
+from ..core.checks import check_array, check_bool, check_int, check_number, check_type
 from ..core.paths import build_dir, data_dir
 
 WEIGHTS_FILE = "ufm/ensemble.npz"
@@ -55,6 +55,20 @@ class TrainConfig:
     lr: float = 2e-3
     warmup_epochs: int = 4
     member_seed0: int = 1000
+
+    def __post_init__(self):
+        for name, lo, hi in (("width", 8, 4096), ("height", 8, 4096), ("n_members", 1, 64), ("channels", 1, 256),
+                             ("frames_per_sequence", 1, 10_000), ("epochs", 1, 10_000), ("batch", 1, 10_000),
+                             ("warmup_epochs", 0, 10_000), ("member_seed0", 0, 2**31 - 1 - 64)):
+            check_int(name, getattr(self, name), lo=lo, hi=hi)
+        if self.width % 8 or self.height % 8:
+            raise ValueError(f"width and height must be multiples of 8; got {self.width}x{self.height}")
+        if not isinstance(self.train_seeds, tuple) or not 1 <= len(self.train_seeds) <= 10_000:
+            raise TypeError(f"train_seeds must be a tuple of 1 to 10000 seeds; got {self.train_seeds!r}")
+        for s in self.train_seeds:
+            check_int("train_seeds", s, lo=0, hi=2**32 - 1)
+        check_number("deg_per_frame", self.deg_per_frame, lo=0.0, hi=30.0)
+        check_number("lr", self.lr, lo=0.0, lo_open=True, hi=10.0)
 
 
 def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -141,6 +155,7 @@ def train_member(gray: np.ndarray, depth: np.ndarray, seed: int, config: TrainCo
     gray, depth = _check_frames(gray, depth)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     check_type("config", config, TrainConfig)
+    progress = check_bool("progress", progress)
     torch.manual_seed(seed)
     net = DepthNet(config.channels)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
@@ -179,6 +194,7 @@ def training_frames(config: TrainConfig = TrainConfig()) -> tuple[np.ndarray, np
     trajectories (layout "indoor", seeds `config.train_seeds`)."""
     from ..data import scenes
 
+    check_type("config", config, TrainConfig)
     grays, depths = [], []
     for s in config.train_seeds:
         fr = scenes.render_sequence(n_frames=config.frames_per_sequence, width=config.width,
@@ -203,7 +219,13 @@ def save_ensemble(nets: list[DepthNet], config: TrainConfig, path: Path, meta: d
     """Write the members' weights (float16) and the training config to an .npz file.
     The archive carries fixed timestamps, so equal weights give a byte-identical file."""
     check_type("nets", nets, list)
+    if not nets or not all(isinstance(n, DepthNet) for n in nets):
+        raise TypeError("nets must be a non-empty list of DepthNet")
     check_type("config", config, TrainConfig)
+    if not isinstance(path, (str, Path)) or not str(path) or any(ord(ch) < 32 for ch in str(path)):
+        raise TypeError(f"path must be a str or pathlib.Path naming an .npz file; got {path!r}")
+    if meta is not None and not isinstance(meta, dict):
+        raise TypeError(f"meta must be a dict of JSON-friendly values or None; got {type(meta).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     info = {"config": asdict(config), **(meta or {})}
@@ -222,6 +244,13 @@ class Ensemble:
     nets: list[DepthNet]
     config: TrainConfig
     info: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_type("nets", self.nets, list)
+        if not self.nets or not all(isinstance(n, DepthNet) for n in self.nets):
+            raise TypeError("nets must be a non-empty list of DepthNet")
+        check_type("config", self.config, TrainConfig)
+        check_type("info", self.info, dict)
 
     @property
     def n(self) -> int:
@@ -326,7 +355,9 @@ def predict(net: DepthNet, gray: np.ndarray, batch: int = 64) -> tuple[np.ndarra
     """One member on frames gray [T, H, W] -> (depth [T, H, W] m, variance [T, H, W] m²)."""
     check_type("net", net, DepthNet)
     gray = check_array("gray", gray, ndim=3, lo=0.0, hi=1.0)
-    batch = check_int("batch", batch, lo=1)
+    if gray.shape[1] % 8 or gray.shape[2] % 8:
+        raise ValueError(f"gray must have height and width divisible by 8; got {gray.shape[1:]}")
+    batch = check_int("batch", batch, lo=1, hi=4096)
     x = torch.as_tensor(gray, dtype=torch.float32)
     mus, vs = [], []
     for i in range(0, len(x), batch):

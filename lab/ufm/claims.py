@@ -1,0 +1,67 @@
+"""The claims of notebooks/11_ufm.ipynb (Uncertainty from Motion, S. Sudhakar, S. Karaman,
+V. Sze, ICRA 2022), each measured from a `Comparison` and returned as a
+`lab.core.claims.Measured`."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.checks import check_number, check_type
+from ..core.claims import Measured
+from .method import Comparison, calibration_ranking, choice, claim_numbers
+
+
+def nll_claim(comparison: Comparison, keep: float = 0.5) -> Measured:
+    """Ensemble-UfM's NLL gap to the full ensemble out of distribution (mean ± std over seeds);
+    holds when the ensemble beats aleatoric-only on every ood seed and ensemble-UfM keeps at
+    least `keep` of that NLL gain on average."""
+    keep = check_number("keep", keep, lo=0.0, hi=1.0)
+    n = claim_numbers(comparison)
+    gap, kept, gain = n["gap"]["ood"], n["recovered"]["ood"], n["gain"]["ood"]
+    ind = n["gap"]["indoor"]
+    return Measured(f"{gap.mean():+.3f} ± {gap.std():.3f}", bool(np.all(gain > 0) and kept.mean() >= keep),
+                    number=float(gap.mean()),
+                    note=f"keeps {100 * kept.mean():.0f} ± {100 * kept.std():.0f} % of the gain (ood); in distribution "
+                         f"the gap is {ind.mean():+.3f} ± {ind.std():.3f} nats/pixel and UfM keeps "
+                         f"{100 * n['recovered']['indoor'].mean():.0f} % of the gain; {len(gap)} seeds")
+
+
+def speed_claim(comparison: Comparison) -> Measured:
+    """Measured time per frame of the full ensemble over ensemble-UfM's (means over every
+    sequence; the clock `compare` was given); holds when ensemble-UfM is faster (> 1)."""
+    n = claim_numbers(comparison)
+    r, ms = n["time_ratio"], n["ms_per_frame"]
+    return Measured(round(r, 2), bool(r > 1.0),
+                    note=f"{ms['ensemble']:.1f} ms per frame against {ms['ensemble-UfM']:.1f} ms (aleatoric-only "
+                         f"{ms['aleatoric']:.1f} ms); UfM's numpy merge is a large share of a frame next to a "
+                         "30 k-parameter CNN, so the ratio stays well below the inference ratio; benchmarks/ufm.py "
+                         "shows it growing with the network's cost")
+
+
+def aleatoric_ood_claim(comparison: Comparison) -> Measured:
+    """Aleatoric-only NLL above the ensemble's out of distribution (mean ± std over seeds);
+    holds when it is above on every ood seed and by more than in distribution."""
+    n = claim_numbers(comparison)
+    g = n["gain"]
+    return Measured(f"{g['ood'].mean():+.3f} ± {g['ood'].std():.3f}",
+                    bool(np.all(g["ood"] > 0) and g["ood"].mean() > g["indoor"].mean()), number=float(g["ood"].mean()),
+                    note=f"in distribution: {g['indoor'].mean():+.3f} ± {g['indoor'].std():.3f} nats/pixel; "
+                         f"{len(g['ood'])} seeds")
+
+
+def calibration_claim(comparison: Comparison, layout: str = "ood") -> Measured:
+    """On the authors' δ1 calibration error (δ = 0.25, 100 bins), ensemble-UfM against
+    aleatoric-only on one layout: the value is the mean over seeds of ECE(aleatoric) −
+    ECE(ensemble-UfM); holds when ensemble-UfM is the better calibrated on every seed.
+    The note gives the ranking of the three methods on both calibration metrics."""
+    check_type("comparison", comparison, Comparison)
+    layout = choice("layout", layout, sorted(set(comparison.table.layout)))
+    n = claim_numbers(comparison)
+    d1 = n["ece_delta1"][layout]
+    diff = d1["aleatoric"] - d1["ensemble-UfM"]
+    ours, theirs = (calibration_ranking(comparison, m, layout) for m in ("ece", "ece_delta1"))
+    change = "the same ranking" if ours == theirs else "the ranking changes"
+    return Measured(f"{diff.mean():+.3f} ± {diff.std():.3f}", bool(np.all(diff > 0)), number=float(diff.mean()),
+                    note=f"δ1 ECE ({layout}): aleatoric {d1['aleatoric'].mean():.3f}, ensemble "
+                         f"{d1['ensemble'].mean():.3f}, ensemble-UfM {d1['ensemble-UfM'].mean():.3f}; best to worst by "
+                         f"the authors' δ1 ECE: {' < '.join(theirs)}; by our interval ECE: {' < '.join(ours)} "
+                         f"({change}); {len(diff)} seeds")
