@@ -31,8 +31,12 @@ DROP_TAGS = {"explorer-check", "injected-parameters"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 NOTE = ("<p><i>Interactive explorer: open this notebook in JupyterLab (<code>make lab</code>) to use its "
         "controls. The figures below it are snapshots.</i></p>")
-MATHJAX_KEEP = ("MathJax.js", "config", "extensions", "jax/input/TeX", "jax/output/CommonHTML", "jax/element",
-                "localization/en", "fonts/HTML-CSS/TeX/woff")
+MATHJAX_KEEP = ("MathJax.js", "config", "extensions", "jax/input", "jax/output/HTML-CSS", "jax/element",
+                "localization/en", "fonts/HTML-CSS/STIX-Web/woff")
+# jupyter-server-mathjax ships the STIX-Web web fonts (not MathJax's TeX fonts): tell HTML-CSS to use them
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: '
+                 '["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null}});</script>')
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter-server-mathjax ships
 
 
 def _strip_solution(src: str) -> str:
@@ -97,12 +101,12 @@ def _page(executed: Path, title: str) -> str:
         keep.append(cell)
     nb.cells = keep
     exporter = HTMLExporter(template_name="lab")
-    exporter.mathjax_url = "mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+    exporter.mathjax_url = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     exporter.require_js_url = "REQUIRE_JS_NOT_NEEDED"
     body, _ = exporter.from_notebook_node(nb)
     body = body.replace('<script src="REQUIRE_JS_NOT_NEEDED"></script>', "")
     body = body.replace("<title>Notebook</title>", f"<title>{_html.escape(title)}</title>")
-    return body.replace("</title>", "</title>\n<script src=\"plotly.min.js\"></script>", 1)
+    return body.replace("</title>", f"</title>\n<script src=\"plotly.min.js\"></script>\n{MATHJAX_FONTS}", 1)
 
 
 def remote_references(page: str) -> list[str]:
