@@ -2,7 +2,6 @@
 PCA reconstruction error. Each is fitted on good runs only and scores "higher = more anomalous"."""
 from __future__ import annotations
 
-import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import StandardScaler

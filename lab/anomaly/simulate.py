@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.core.checks import check_choice, check_int, check_number
+from lab.core.checks import check_array, check_choice, check_int, check_number
 
 KINDS = ("good", "worn", "coolant")
 MAX_RUNS = 5000
@@ -54,7 +54,6 @@ class Run:
     rpm: float
 
     def __post_init__(self):
-        from lab.core.checks import check_array
         object.__setattr__(self, "x", check_array("x", self.x, ndim=1, min_size=16).astype(float))
         check_number("fs", self.fs, lo=100.0, hi=1e7)
         check_choice("kind", self.kind, KINDS)
