@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
+from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
 from lab.core.claims import Measured
 from lab.synapse import Device, Result, Waveform, pulse_train, simulate
 
@@ -51,6 +51,13 @@ RESISTIVE_PHASE = dict(R_int=2e4, i0_g=0.02)  # ASSUMED: bare Mg with a resistiv
 VARIANTS = ("PCE, bare Mg", "PCE + MgI2 SEI", "NASICON-like + SEI")
 
 
+def _check_runs(name: str, runs) -> dict:
+    check_type(name, runs, dict)
+    if not runs or not all(isinstance(r, Result) for r in runs.values()):
+        raise TypeError(f"{name} must map device names to simulated Results (at least one)")
+    return runs
+
+
 def leakage_resistance(sigma_el: float, device: Device = BASE) -> float:
     """Electronic leakage resistance [ohm] of the electrolyte: t_e / (sigma_el * A)."""
     sigma_el = check_positive("sigma_el", sigma_el)
@@ -65,6 +72,8 @@ def device(variant: str = "NASICON-like + SEI", *, m: int = 10, n_e: int = 1, si
     check_choice("variant", variant, VARIANTS)
     m = check_int("m", m, lo=1, hi=500)
     n_e = check_int("n_e", n_e, lo=1, hi=50)
+    if sei is not None:
+        sei = check_bool("sei", sei)
     if sigma_el is None:
         sigma_el = ELECTRONIC_SIGMA["NASICON" if variant.startswith("NASICON") else "PCE"]
     if sei is None:
@@ -86,8 +95,10 @@ def figure1b_protocol(up: float = 20e-6, down: float = -60e-6, width: float = 0.
                       n: int = 15) -> Waveform:
     """The Figure-1b protocol: n pulses of `up` [A] then n of `down` [A], each `width` s,
     with a `read` s open-gate read after every pulse."""
-    up = check_number("up", up, lo=0.0, lo_open=True)
-    down = check_number("down", down, hi=0.0, hi_open=True)
+    up = check_number("up", up, lo=0.0, hi=1.0, lo_open=True)
+    down = check_number("down", down, lo=-1.0, hi=0.0, hi_open=True)
+    width = check_number("width", width, lo=0.0, hi=1e3, lo_open=True)
+    read = check_number("read", read, lo=0.0, hi=1e4, lo_open=True)
     n = check_int("n", n, lo=1, hi=1000)
     return (pulse_train("current", up, width, n, read)
             + pulse_train("current", abs(down), width, n, read, polarity=[-1.0] * n))
@@ -142,7 +153,11 @@ def retention(dev: Device, *, t_hold: float = 200.0, n: int = 15, up: float = 20
     `t_hold` s. Returns dict(t [s] from the end of programming, G [S], retention = fraction
     of the programmed ΔG left at t_hold, res)."""
     check_type("dev", dev, Device)
-    t_hold = check_positive("t_hold", t_hold)
+    t_hold = check_number("t_hold", t_hold, lo=0.0, hi=1e6, lo_open=True)
+    n = check_int("n", n, lo=1, hi=1000)
+    up = check_number("up", up, lo=0.0, hi=1.0, lo_open=True)
+    width = check_number("width", width, lo=0.0, hi=1e3, lo_open=True)
+    read = check_number("read", read, lo=0.0, hi=1e4, lo_open=True)
     w = pulse_train("current", up, width, n, read, tail=t_hold)
     res = simulate(dev, w, pts=pts)
     t_end = res.pulses[-1]["end"]
@@ -154,6 +169,8 @@ def retention(dev: Device, *, t_hold: float = 200.0, n: int = 15, up: float = 20
 
 def figure1b(results: dict, title: str = "Figure 1b protocol: 15 × +20 µA, then 15 × −60 µA"):
     """Conductance against time for several simulated devices (name -> Result)."""
+    _check_runs("results", results)
+    check_type("title", title, str)
     import plotly.graph_objects as go
     from lab.core import plotting
     fig = plotting.figure(plotting.label("time", "s"), plotting.label("G", "µS"), title=title)
@@ -164,6 +181,7 @@ def figure1b(results: dict, title: str = "Figure 1b protocol: 15 × +20 µA, the
 
 def metrics_table(results: dict):
     """A DataFrame of `metrics` for several devices (name -> Result)."""
+    _check_runs("results", results)
     import pandas as pd
     cols = {"dynamic_range": "Gmax/Gmin", "states": "states", "nonlinearity_up": "NL up",
             "nonlinearity_down": "NL down", "asymmetry": "asymmetry", "coulombic_efficiency": "Coulombic eff.",
@@ -227,9 +245,7 @@ def monotonic(res: Result) -> bool:
 def claim_monotonic(runs: dict) -> Measured:
     """Figure 1b: whether the conductance moves monotonically over every pulse of each device's
     run (runs: name -> Result); number: the devices that do."""
-    check_type("runs", runs, dict)
-    if not runs:
-        raise ValueError("runs must name at least one device's Result")
+    _check_runs("runs", runs)
     ok = {name: monotonic(r) for name, r in runs.items()}
     worst = {name: min(abs(p["G_read"] - p["G_before"]) for p in r.pulses) for name, r in runs.items()}
     return Measured(f"{sum(ok.values())} of {len(ok)} devices", all(ok.values()), number=float(sum(ok.values())),

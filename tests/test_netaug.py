@@ -133,3 +133,17 @@ def test_augmented_loss_trains_the_shared_tiny_weights():
     g_both = net.stem.weight.grad
     assert not torch.allclose(g_both[:net.base.stem], g_tiny[:net.base.stem])  # accumulated on shared weights
     assert g_both[net.base.stem:wide.stem].abs().sum() > 0
+
+
+def test_issue16_bad_inputs_are_refused(data):
+    with pytest.raises(ValueError, match="epochs"):
+        netaug.train("baseline", data, 0, epochs=10**12)
+    net = netaug.TinyNet(0.5)
+    with pytest.raises(ValueError, match="x"):
+        netaug.recalibrate_bn(net, torch.zeros(0, 1, 8, 8))
+    bad = torch.rand(4, 1, 8, 8)
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="x"):
+        netaug.recalibrate_bn(net, bad)
+    netaug.recalibrate_bn(net, torch.rand(5, 1, 8, 8), batch=2)  # a last batch of one image is avoided
+    assert all(torch.isfinite(m.running_var).all() for m in net.modules() if isinstance(m, nn.BatchNorm2d))

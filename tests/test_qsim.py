@@ -111,3 +111,15 @@ def test_bad_inputs():
         qsim.simulate("not a circuit")
     with pytest.raises(ValueError, match="states"):
         qsim.expval_z(torch.zeros((1, 3), dtype=qsim.DTYPE))
+
+
+def test_issue16_nan_and_negative_wires_are_refused():
+    with pytest.raises(ValueError, match="wires"):
+        qsim.Op("rx", (-1,), (0.1,))
+    with pytest.raises(ValueError, match="params"):
+        qsim.Op("rx", (0,), (float("nan"),))
+    circ = qsim.Circuit(1, (qsim.Op("rx", (0,), (("w", 0),)), qsim.Op("ry", (0,), (("x", 0),))))
+    with pytest.raises(ValueError, match="weights"):
+        qsim.simulate(circ, torch.tensor([float("nan")]), torch.zeros((1, 1), dtype=torch.float64))
+    with pytest.raises(ValueError, match="x"):
+        qsim.simulate(circ, torch.zeros(1, dtype=torch.float64), torch.full((1, 1), float("nan"), dtype=torch.float64))

@@ -234,3 +234,19 @@ def test_explorer_controls_and_search_button():
     assert ex.snapshot()[0].to_dict()["data"] != before
     ex.run_search()
     assert "QuantumNAS" in ex.readout.value
+
+
+def test_issue16_bounds_on_counts():
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    with pytest.raises(ValueError, match="population"):
+        qn.evolve(sc, 5, lambda gs: [0.0] * len(gs), 10**12, 1, 1, 1, 1, 0.4, 0)
+    xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 16, 8, seed=0)
+    with pytest.raises(ValueError, match="stages"):
+        qn.prune(sc.circuit(sc.full_arch()), sc.init_weights(0), qn.encode(xtr), ytr, 2, 0.5, 10**6, 1, 8, 0.1, 0)
+
+
+def test_fair_baseline_layout_comes_from_the_transpiler():
+    dev = qn.get_device("FakeQuitoV2", 1.0)
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    lay = dev.transpiler_layout(sc.circuit(sc.full_arch()), seed=0)
+    assert len(set(lay)) == 4 and all(0 <= q < dev.n_qubits for q in lay)

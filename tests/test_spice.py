@@ -53,3 +53,20 @@ def test_determinism_of_the_netlist():
     w = s.pulse_train("current", 1e-8, 1e-3, 3, 1e-3)
     assert spice.to_spice(d, w) == spice.to_spice(d, w)
     assert np.isfinite(d.q_ref)
+
+
+def test_netlist_is_safe_and_its_times_increase():
+    d = s.preset(m=4)
+    w = s.pulse_train("current", 1e-8, 1e-3, 2, 1e-3)
+    for name in ("out.txt\nshell rm -rf /", "a b.txt", "../x.txt", "x\x00.txt"):
+        with pytest.raises(ValueError, match="out_file"):
+            spice.to_spice(d, w, out_file=name)
+    with pytest.raises(ValueError, match="name"):
+        s.preset().replace(name="psg\n.control\nshell ls")
+    with pytest.raises(ValueError, match="edge"):
+        spice.to_spice(d, w, edge=1e3)
+    net = spice.to_spice(d, w, edge=1e-4)
+    pwl = net.split("PWL(")[1].split(")")[0].split()
+    times = [float(t) for t in pwl[::2]]
+    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(ord(ch) >= 32 for line in net.splitlines() for ch in line)

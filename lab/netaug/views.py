@@ -45,7 +45,9 @@ def explorer(data: Digits, results: Sequence[Result], epochs: int = 15, batch: i
         raise TypeError("results must be a non-empty list of netaug.Result")
     sizes = sorted({r.base_width for r in results})
     cache = {(r.method, r.base_width, r.seed): r for r in results}
-    kw = dict(epochs=checks.check_int("epochs", epochs, lo=1), batch=batch, lr=lr)
+    kw = dict(epochs=checks.check_int("epochs", epochs, lo=1, hi=1000), batch=checks.check_int("batch", batch, lo=1, hi=100_000),
+              lr=checks.check_number("lr", lr, lo=0.0, hi=10.0, lo_open=True))
+    seed = checks.check_int("seed", seed, lo=0, hi=2**32 - 1)
     controls = dict(width_max=widgets.slider("max width mult", 2.6, 1.0, 3.4, 0.4),
                     expand_max=widgets.slider("max expand mult", 2.8, 1.0, 3.4, 0.3),
                     alpha=widgets.slider("alpha (aug. loss weight)", 1.0, 0.0, 2.0, 0.25),

@@ -116,6 +116,14 @@ def _check_budget(n_circuits: int, shots) -> None:
         raise ValueError(f"shots x samples must be at most {MAX_SHOT_BUDGET}; got {shots} x {n_circuits}")
 
 
+def _check_entries(weights, layouts) -> None:
+    for w in weights:
+        check_array("weights", w, ndim=1, min_size=0)
+    for lay in layouts:
+        if isinstance(lay, (str, bytes)) or not isinstance(lay, (tuple, list)):
+            raise TypeError(f"layouts must hold one sequence of physical qubits per circuit; got {lay!r}")
+
+
 def _native_count(tq) -> int:
     return int(sum(v for k, v in tq.count_ops().items() if k not in ("measure", "barrier")))
 
@@ -170,6 +178,7 @@ def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int
         raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
     for c in circuits:
         check_type("circuits", c, qsim.Circuit)
+    _check_entries(weights, layouts)
     _check_budget(len(x) * len(circuits), shots)
     tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
@@ -198,6 +207,7 @@ def noisy_energies(circuits, weights, terms, device: Device, layouts, shots: int
         raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
     for c in circuits:
         check_type("circuits", c, qsim.Circuit)
+    _check_entries(weights, layouts)
     _check_budget(2 * len(circuits), shots)
     for t in terms:
         if not (isinstance(t, (tuple, list)) and len(t) == 2 and isinstance(t[0], str)):

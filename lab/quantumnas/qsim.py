@@ -256,6 +256,10 @@ def simulate(circuit: Circuit, weights: torch.Tensor | None = None, x: torch.Ten
         if x.is_complex() or not bool(torch.isfinite(x).all()):
             raise ValueError("x must be finite real input angles [rad]")
         x = x.to(torch.float64)
+    if state is not None:
+        check_type("state", state, torch.Tensor)
+        if state.dim() != 2 or state.shape[0] < 1:
+            raise ValueError(f"state must have shape (B, {2 ** n}) with B >= 1; got {tuple(state.shape)}")
     sizes = {int(t.shape[0]) for t in (x, state) if t is not None}
     if batch is not None:
         sizes.add(check_int("batch", batch, lo=1, hi=MAX_BATCH))

@@ -377,6 +377,7 @@ def prune(circuit: qsim.Circuit, weights: torch.Tensor, states, y, n_classes: in
     _weights("weights", weights, circuit.n_weights())
     final_ratio = check_number("final_ratio", final_ratio, lo=0.0, hi=1.0)
     stages = check_int("stages", stages, lo=1, hi=MAX_STAGES)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     steps = check_int("steps", steps, lo=0, hi=MAX_STEPS)
     states = _states("states", states, circuit.n_qubits)
     n_classes = check_int("n_classes", n_classes, lo=2, hi=circuit.n_qubits)
@@ -591,6 +592,7 @@ def human_baseline(sc: SuperCircuit, device: Device, states: torch.Tensor, y, n_
     the noisy backend (optimization_level=3, noise-aware). Not yet evaluated."""
     check_type("sc", sc, SuperCircuit)
     check_type("device", device, Device)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     states = _states("states", states, sc.n_qubits)
     steps = check_int("steps", steps, lo=0, hi=MAX_STEPS)
     circ = sc.circuit(sc.full_arch(n_blocks))

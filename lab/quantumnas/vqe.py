@@ -99,7 +99,7 @@ def vqe_frame(vqe):
     import pandas as pd
 
     rows = []
-    for i, v in enumerate(_check_runs(vqe)):
+    for i, v in enumerate(_check_runs(vqe, "vqe")):
         rows += [{"seed run": i, "circuit": "exact (numpy)", "noise-free [Ha]": v.exact, "noisy [Ha]": float("nan")},
                  {"seed run": i, "circuit": f"human baseline (full u3cu3), layout {v.baseline_layout}",
                   "noise-free [Ha]": v.baseline_clean, "noisy [Ha]": v.baseline_noisy},
@@ -108,10 +108,10 @@ def vqe_frame(vqe):
     return pd.DataFrame(rows)
 
 
-def _check_runs(runs) -> list:
+def _check_runs(runs, name: str = "runs") -> list:
     runs = list(runs) if isinstance(runs, (list, tuple)) else [runs]
     if not runs or not all(isinstance(v, VQEResult) for v in runs):
-        raise TypeError("runs must be a VQEResult or a non-empty list of VQEResult")
+        raise TypeError(f"{name} must be a VQEResult or a non-empty list of VQEResult")
     return runs
 
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from lab.core.claims import Measured
-from lab.core.checks import (check_array, check_choice, check_int, check_number, check_positive,
+from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_positive,
                              check_type)
 from .device import Device, Model, Result, at, simulate
 from .waveforms import pulse_train
@@ -23,9 +23,9 @@ def linearize(device: Device, y: np.ndarray | None = None, mode: str = "V", valu
     integrator states are dropped. Finite-difference B/C, analytic A."""
     check_type("device", device, Device)
     check_choice("mode", mode, ("V",))
-    value = check_number("value", value)
+    value = check_number("value", value, lo=-100.0, hi=100.0)
     mdl = Model(device)
-    y = mdl.y0() if y is None else np.asarray(y, float)
+    y = mdl.y0() if y is None else check_array("y", y, ndim=1, shape=(mdl.n,)).astype(float)
     ns = mdl.iq
     A = mdl.jac(0.0, y, mode, value)[:ns, :ns]
     h = 1e-6
@@ -49,8 +49,10 @@ def admittance_statespace(device: Device, omega) -> np.ndarray:
 
 def _omega(name, value):
     arr = np.atleast_1d(check_array(name, value, ndim=(0, 1), dtype_kind="fiu")).astype(float)
-    if (arr <= 0).any():
-        raise ValueError(f"{name} must be > 0 [rad/s]")
+    if (arr <= 0).any() or (arr > 1e15).any():
+        raise ValueError(f"{name} must be in (0, 1e15] [rad/s]")
+    if arr.size > 100_000:
+        raise ValueError(f"{name} must hold at most 100000 frequencies; got {arr.size}")
     return arr
 
 
@@ -61,6 +63,7 @@ def impedance_analytic(device: Device, omega, continuous: bool = False) -> np.nd
     finite-length reflecting Warburg element Z_W = R_d coth(sqrt(j w tau))/sqrt(j w tau)."""
     check_type("device", device, Device)
     w = _omega("omega", omega)
+    continuous = check_bool("continuous", continuous)
     d, s = device, 1j * w
     mdl = Model(d)
     Rct_g = 1.0 / (mdl.I0g * mdl.fg)
@@ -132,6 +135,8 @@ def relaxation(res: Result, pulse: int = 0):
       theory_fast, theory_slow: the predictions of `relaxation_theory`.
     """
     check_type("res", res, Result)
+    if not res.pulses or res.waveform is None or res.device is None:
+        raise ValueError("res must be a Result of simulate with at least one pulse")
     pulse = check_int("pulse", pulse, lo=0, hi=len(res.pulses) - 1)
     row = res.pulses[pulse]
     edges = res.waveform.edges()
@@ -179,22 +184,27 @@ def amplitude_for_dg(device: Device, target_dg: float, width: float, *, read: fl
     relative tolerance `xtol` (solver tolerance `rtol`). Returns dict(amplitude, energy [J], dG [S], V_max [V])."""
     from scipy.optimize import brentq
     check_type("device", device, Device)
-    target_dg = check_positive("target_dg", target_dg)
-    width = check_positive("width", width)
-    read = check_positive("read", read)
+    target_dg = check_number("target_dg", target_dg, lo=0.0, hi=1.0, lo_open=True)
+    width = check_number("width", width, lo=0.0, hi=10.0, lo_open=True)
+    read = check_number("read", read, lo=0.0, hi=100.0, lo_open=True)
     check_choice("mode", mode, ("voltage", "current"))
-    start = check_positive("start", start)
+    top = 100.0 if mode == "voltage" else 1.0  # the largest amplitude tried [V or A]
+    start = check_number("start", start, lo=0.0, hi=top, lo_open=True)
+    pts = check_int("pts", pts, lo=4, hi=10_000)
+    xtol = check_number("xtol", xtol, lo=1e-8, hi=0.5)
+    rtol = check_number("rtol", rtol, lo=1e-12, hi=1e-2)
 
     def row(a):
-        return simulate(device, pulse_train(mode, a, width, 1, read), pts=pts, rtol=rtol).pulses[0]
+        try:
+            return simulate(device, pulse_train(mode, a, width, 1, read), pts=pts, rtol=rtol).pulses[0]
+        except RuntimeError as exc:
+            raise ValueError(f"target_dg={target_dg:g} S: the solver failed at amplitude {a:g} ({exc})") from None
 
     lo, hi = 0.0, start
-    for _ in range(12):
-        if row(hi)["dG"] >= target_dg:
-            break
-        lo, hi = hi, 2 * hi
-    else:
-        raise ValueError(f"target_dg={target_dg:g} S is out of reach with amplitude <= {hi:g}")
+    while row(hi)["dG"] < target_dg:
+        if hi >= top:
+            raise ValueError(f"target_dg={target_dg:g} S is out of reach with amplitude <= {top:g}")
+        lo, hi = hi, min(2 * hi, top)
     a = brentq(lambda x: row(x)["dG"] - target_dg, lo, hi, rtol=xtol, xtol=xtol * start * 1e-3)
     r = row(a)
     return dict(amplitude=float(a), energy=float(r["energy"]), dG=float(r["dG"]), V_max=float(r["V_max"]))
@@ -209,9 +219,11 @@ def design_levers(device: Device, target_dg: float, width: float, thickness=(), 
     energy [J]."""
     check_type("device", device, Device)
     rows = []
-    for lever, values in (("thickness", thickness), ("conductivity", sigma)):
+    for lever, name, values, hi in (("thickness", "thickness", thickness, 1e-4), ("conductivity", "sigma", sigma, 1e3)):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or len(values) > 20:
+            raise TypeError(f"{name} must be a sequence of at most 20 values")
         for v in values:
-            v = check_positive(lever, v)
+            v = check_number(name, v, lo=0.0, hi=hi, lo_open=True)
             dev = device.replace(t_e=v) if lever == "thickness" else device.replace(sigma_e=v)
             r = amplitude_for_dg(dev, target_dg, width, pts=pts, xtol=xtol)
             rows.append(dict(lever=lever, t_e=dev.t_e, sigma_e=dev.sigma_e, R_ion=dev.R_ion,
@@ -226,9 +238,11 @@ def pulse_pair(device: Device, amplitude: float, width: float, intervals, *, mod
     Returns arrays: interval [s], dG1 and dG2 [S] (the conductance rise during each pulse),
     ratio = dG2/dG1, and retained [S] (ΔG left `read` s after the second pulse)."""
     check_type("device", device, Device)
-    iv = check_array("intervals", intervals, ndim=1, lo=0.0)
-    if (iv <= 0).any():
-        raise ValueError("intervals must be > 0 [s]")
+    iv = check_array("intervals", intervals, ndim=1, lo=0.0, hi=1e3)
+    if (iv <= 0).any() or iv.size > 100:
+        raise ValueError("intervals must be 1..100 values in (0, 1000] s")
+    read = check_number("read", read, lo=0.0, hi=1e3, lo_open=True)
+    amplitude = check_number("amplitude", amplitude, lo=-1e3, hi=1e3)
     dg1, dg2, kept = [], [], []
     for d in iv:
         w = pulse_train(mode, amplitude, width, 2, float(d), tail=read)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.core import plotting
-from lab.core.checks import check_choice, check_int, check_type
+from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
 from lab.core.paths import build_dir
 from lab.core.widgets import Explorer, dropdown, int_slider, readout_table, slider
 from .analysis import relaxation
@@ -33,6 +33,11 @@ def schematic(n_e: int = 3, fmt: str = "svg", path: str | Path | None = None) ->
 
     n_e = check_int("n_e", n_e, lo=1, hi=4)
     check_choice("fmt", fmt, ("svg", "png"))
+    if path is not None:
+        check_type("path", path, (str, Path))
+        text = str(path)
+        if not Path(text).name or any(ord(ch) < 32 for ch in text) or Path(text).suffix != f".{fmt}":
+            raise ValueError(f"path must be a file path ending in .{fmt}, without control characters; got {text!r}")
     out = Path(path) if path is not None else build_dir("figures") / f"synapse_circuit.{fmt}"
     h = 1.0
 
@@ -105,6 +110,7 @@ def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
     (c) Faraday current at the channel electrode, against time."""
     check_type("res", res, Result)
     check_choice("t_unit", t_unit, ("s", "ms", "us"))
+    widget = check_bool("widget", widget)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("(a) gate voltage", "(b) channel conductance",
                                         "(c) Faraday current at the channel"))
@@ -120,10 +126,24 @@ def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
 
 def xy_figure(x, ys: dict, x_label: str, y_label: str, title: str | None = None, log_x: bool = False,
               mode: str = "lines+markers") -> go.Figure:
-    """A simple line figure: one trace per entry of `ys` (name -> array) against x."""
+    """A simple line figure: one trace per entry of `ys` (name -> array) against x; the axis
+    labels carry their unit ("time [s]")."""
+    x = check_array("x", x, ndim=1)
+    check_type("ys", ys, dict)
+    if not ys:
+        raise ValueError("ys must name at least one curve")
+    ys = {str(k): check_array("ys", v, ndim=1, shape=(len(x),), allow_nan=True) for k, v in ys.items()}
+    for name, lab in (("x_label", x_label), ("y_label", y_label)):
+        check_type(name, lab, str)
+        if "[" not in lab:
+            raise ValueError(f"{name} must carry a unit, e.g. 'time [s]'; got {lab!r}")
+    if title is not None:
+        check_type("title", title, str)
+    log_x = check_bool("log_x", log_x)
+    check_choice("mode", mode, ("lines", "markers", "lines+markers"))
     fig = plotting.figure(x_label, y_label, title=title)
     for name, y in ys.items():
-        fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(y), name=name, mode=mode))
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode=mode))
     if log_x:
         fig.update_xaxes(type="log")
     return fig
@@ -149,9 +169,13 @@ def design_waveform(mode: str = "voltage", amplitude_v: float = 1.0, amplitude_n
                     polarity: str = "+", read: str = "open gate", lead: float = 1e-3):
     """A pulse train from the explorer's controls (widths, intervals in s; amplitude_v in
     V, amplitude_na in nA; read "open gate" or "0 V")."""
+    check_choice("mode", mode, ("voltage", "current"))
     check_choice("polarity", polarity, POLARITIES)
     check_choice("read", read, ("open gate", "0 V"))
     count = check_int("count", count, lo=1, hi=100)
+    amplitude_v = check_number("amplitude_v", amplitude_v, lo=-100.0, hi=100.0)
+    amplitude_na = check_number("amplitude_na", amplitude_na, lo=-1e6, hi=1e6)
+    interval = check_number("interval", interval, lo=0.0, hi=1e3, lo_open=True)
     amp = amplitude_v if mode == "voltage" else amplitude_na * 1e-9
     rest = 0.0 if (read == "0 V" and mode == "voltage") else None
     return pulse_train(mode, amp, width, count, interval, polarity=_polarity(polarity, count), rest=rest,
@@ -223,6 +247,15 @@ def table(rows, columns: dict):
     """A DataFrame of `rows` (list of dicts) with columns renamed/scaled:
     columns = {new_name: (key, factor)}."""
     import pandas as pd
+    if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise TypeError("rows must be a non-empty list of dicts")
+    check_type("columns", columns, dict)
+    if not columns:
+        raise ValueError("columns must name at least one column")
+    for new, spec in columns.items():
+        if not (isinstance(spec, tuple) and len(spec) == 2 and all(spec[0] in r for r in rows)):
+            raise ValueError(f"columns must map name -> (key in every row, factor); got {new!r}: {spec!r}")
+        check_number("columns", spec[1])
     return pd.DataFrame([{new: r[key] * f for new, (key, f) in columns.items()} for r in rows])
 
 
@@ -230,6 +263,13 @@ def overlay_figure(res, spice_traces: dict, title: str = "our solver vs ngspice"
     """Two panels: gate voltage and conductance against time, our solver (lines) and
     ngspice (dots)."""
     check_type("res", res, Result)
+    check_type("spice_traces", spice_traces, dict)
+    if not {"t", "V_gate", "G"} <= set(spice_traces):
+        raise ValueError("spice_traces must be the dict of traces from run_ngspice (t, V_gate, G)")
+    n = len(check_array("spice_traces['t']", spice_traces["t"], ndim=1))
+    for k in ("V_gate", "G"):
+        check_array(f"spice_traces[{k!r}]", spice_traces[k], ndim=1, shape=(n,))
+    check_type("title", title, str)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     fig.update_layout(template=plotting.TEMPLATE_NAME, height=520, title=title)
     step = max(1, len(spice_traces["t"]) // 400)
