@@ -65,7 +65,7 @@ def check_shape(name: str, shape) -> tuple[int, int]:
 
 def _check_intrinsics(intrinsics):
     """Any object with focal lengths fx, fy > 0 and principal point cx, cy in pixels
-    (e.g. `lab.scenes.Intrinsics`)."""
+    (e.g. `lab.data.scenes.Intrinsics`)."""
     for a in ("fx", "fy", "cx", "cy"):
         if not hasattr(intrinsics, a):
             raise TypeError(f"intrinsics must have attributes fx, fy, cx, cy (pixels); missing {a}")
@@ -468,7 +468,7 @@ class Comparison:
 def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int = 48,
             seeds=(0, 1, 2), layouts=("indoor", "ood"), max_points_factor: int = 4,
             clock: str = "wall", progress: bool = True) -> Comparison:
-    """Render each (layout, seed) sequence with `lab.scenes` and run the three methods on it.
+    """Render each (layout, seed) sequence with `lab.data.scenes` and run the three methods on it.
     The ensemble was trained on the "indoor" layout only, so "ood" is out of distribution.
     clock: "wall" or "cpu", how `run_method` times inference and merging."""
     import pandas as pd

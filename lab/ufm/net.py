@@ -5,7 +5,7 @@ Each member maps a grayscale frame to a per-pixel Gaussian over depth: a mean in
 metres and a log-variance in log(m²), trained with the Gaussian negative
 log-likelihood (Kendall & Gal 2017). An ensemble is N members trained alike from
 different seeds (Lakshminarayanan et al. 2017). Training data are frames of the
-synthetic indoor scene of `lab.scenes`, rendered at reduced resolution.
+synthetic indoor scene of `lab.data.scenes`, rendered at reduced resolution.
 
 The trained ensemble ships as `data/ufm/ensemble.npz` (float16 weights, < 1 MB);
 `python -m lab.ufm train` regenerates it deterministically (one CPU thread, fixed
