@@ -232,3 +232,18 @@ def test_determinism(data):
     assert not torch.equal(a.W, c.W)
     t = np.full(30, 1e-3)
     np.testing.assert_array_equal(dga.timeline("dga", t, 0.2), dga.timeline("dga", t, 0.2))
+
+
+def test_issue16_bad_inputs(data):
+    with pytest.raises(ValueError, match="steps"):  # 1.9 GiB of minibatches: refused up front
+        dga.simulate("sync", steps=10**6, data=data)
+    W = dga.init_params(8, 0).unsqueeze(0)
+    x = torch.zeros(1, 2, 64, dtype=torch.float64)
+    x[0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="x must be finite"):
+        dga.gradients(W, x, torch.zeros(1, 2, dtype=torch.int64), 8)
+    assert dga.timeline("dga", np.ones(10), 10.0, delay=1, transfer_s=0.0)[-1] == dga.timeline("dga", np.ones(10), 10.0,
+                                                                                                  delay=1)[-1]
+    # the link is shared: with a transfer longer than a step, DGA's messages queue
+    np.testing.assert_array_equal(dga.timeline("dga", np.ones(3), 0.0, delay=1, transfer_s=3.0), [1, 4, 7])
+    np.testing.assert_array_equal(dga.timeline("sync", np.ones(2), 0.5, transfer_s=3.0), [4.5, 9.0])

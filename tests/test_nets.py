@@ -87,3 +87,16 @@ def test_determinism_of_specnet_init():
     b = nets.SpecNet(nets.mobilenet_v2_specs(0.35), 10)
     x = torch.ones(1, 3, 32, 32)
     assert torch.equal(a.eval()(x), b.eval()(x))
+
+
+def test_specs_check_their_fields():
+    with pytest.raises(ValueError, match="in_ch"):
+        nets.ConvSpec(-8, 8)
+    with pytest.raises(ValueError, match="groups"):
+        nets.ConvSpec(8, 6, 3, 1, 4)
+    with pytest.raises(TypeError, match="act"):
+        nets.ConvSpec(8, 8, act="yes")
+    with pytest.raises(ValueError, match="chain"):
+        nets.BlockSpec("b", (nets.ConvSpec(8, 16), nets.ConvSpec(8, 8)))
+    with pytest.raises(ValueError, match="residual"):
+        nets.BlockSpec("b", (nets.ConvSpec(8, 16),), residual=True)

@@ -112,3 +112,14 @@ def test_determinism_same_scene_same_numbers(nets):
     c = _coords(2, D=16, p=0.15)
     again = pa.trace_minkunet(c, widths=(8, 16, 32))
     assert pa.compare(again) == pa.compare(nets[0])
+
+
+def test_issue16_bad_inputs_refused_before_the_kernels():
+    # a large negative row index used to crash the numba kernel; NaN and -1 gave garbage
+    for bad in (np.array([0, -(10**12), 1]), np.array([0, -1, 1]), np.array([0.0, np.nan])):
+        with pytest.raises((ValueError, TypeError), match="stream"):
+            pa.stack_distances(bad)
+    with pytest.raises(TypeError, match="fuse"):
+        pa.Accel(fuse="yes")
+    with pytest.raises(TypeError, match="layers"):
+        pa.compare([])

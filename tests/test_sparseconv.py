@@ -337,3 +337,21 @@ def test_tuned_conv_is_still_exact():
     assert torch.equal(conv(x).feats, _at(ref, x.coords))
     with pytest.raises(ValueError, match="conv"):
         sc.tune_conv(sc.Conv3d(3, 4, 3, stride=2), x)
+
+
+def test_issue16_bad_inputs_refused():
+    keys = sc.hash_coords(_scene(1).coords)
+    with pytest.raises(ValueError, match="in_keys"):
+        sc.build_kernel_map(keys[:0], keys, sc.kernel_offsets(3))
+    unsorted = torch.sort(keys).values.flip(0)
+    with pytest.raises(ValueError, match="sorted"):
+        sc.rank_lookup(unsorted, keys[:3])
+    x = _scene(2)
+    for bad in (-2, 0, 1.5):
+        with pytest.raises((ValueError, TypeError), match="stride"):
+            sc.get_kernel_map(x, 3, stride=bad)
+        with pytest.raises((ValueError, TypeError), match="new_stride"):
+            sc.downsample_coords(x.coords, bad)
+    from lab.data import lidar
+    with pytest.raises(ValueError, match="voxel_size"):
+        lidar.lidar_scene(1000, voxel_size=1e12)

@@ -9,7 +9,7 @@ torch.distributed (gloo) in real processes; also the torchrun entry point,
 from .algorithm import (METHODS, N_CLASSES, N_FEATURES, PARTITIONS, LocalComm, Run, Trace, accuracy, accuracy_gap,
                         bandwidth_grid, batch_indices, bytes_to_accuracy, check_batch_memory, check_common,
                         check_data, compare, curve_times, default_data, delay_sweep, forward, gradients, init_params,
-                        layer_sizes, measure_step_time, n_params, partition, simulate, speedup, speedup_grid, summary,
+                        layer_sizes, measure_step_time, n_params, partition, seq, simulate, speedup, speedup_grid, summary,
                         time_to_accuracy, timeline, train_loop, transfer_seconds, tta_speedup, wire_bytes,
                         worker_accuracy)
 from .dist import DistComm, DistResult, free_port, run_distributed, summarize
@@ -30,7 +30,7 @@ __all__ = [
     "SCALES", "METHODS", "N_CLASSES", "N_FEATURES", "PARTITIONS", "LocalComm", "Run", "Trace", "accuracy",
     "accuracy_gap", "bandwidth_grid", "batch_indices", "bytes_to_accuracy", "check_batch_memory", "check_common",
     "check_data", "compare", "curve_times", "default_data", "delay_sweep", "forward", "gradients", "init_params",
-    "layer_sizes", "measure_step_time", "n_params", "partition", "simulate", "speedup", "speedup_grid", "summary",
+    "layer_sizes", "measure_step_time", "n_params", "partition", "seq", "simulate", "speedup", "speedup_grid", "summary",
     "time_to_accuracy", "timeline", "train_loop", "transfer_seconds", "tta_speedup", "wire_bytes",
     "worker_accuracy",
     "DistComm", "DistResult", "free_port", "run_distributed", "summarize",

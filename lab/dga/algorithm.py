@@ -123,10 +123,27 @@ def _check_tensor(name: str, t) -> torch.Tensor:
     return t
 
 
+def seq(name: str, values, check) -> list:
+    """A non-empty sequence `values` checked element by element by check(name, value);
+    TypeError / ValueError name `name`."""
+    check_type("name", name, str)
+    if not callable(check):
+        raise TypeError(f"check must be callable; got {type(check).__name__}")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a non-empty sequence; got values of type {type(values).__name__}")
+    out = [check(name, v) for v in values]
+    if not out:
+        raise ValueError(f"{name} must be a non-empty sequence; got empty values")
+    return out
+
+
 def forward(W: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
-    """Logits (J, B, 10) of J MLPs with flat weights W (J, P) on inputs x (J, B, 64)."""
+    """Logits (J, B, 10) of J MLPs with flat weights W (J, P) on inputs x (J, B, 64), both
+    finite float tensors (J >= 1)."""
     s = layer_sizes(hidden)
-    if not (isinstance(W, torch.Tensor) and W.ndim == 2 and W.shape[1] == n_params(hidden)):
+    _check_tensor("W", W)
+    _check_tensor("x", x)
+    if not (isinstance(W, torch.Tensor) and W.ndim == 2 and W.shape[0] >= 1 and W.shape[1] == n_params(hidden)):
         raise ValueError(f"W must be a tensor of shape (J, {n_params(hidden)}); got {getattr(W, 'shape', W)!r}")
     if not (isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[0] == W.shape[0] and x.shape[2] == N_FEATURES):
         raise ValueError(f"x must be a tensor of shape ({W.shape[0]}, B, {N_FEATURES}); got {getattr(x, 'shape', x)!r}")
@@ -147,13 +164,18 @@ def gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) ->
     hidden = check_int("hidden", hidden, lo=1, hi=4096)
     _check_tensor("W", W)
     _check_tensor("x", x)
+    if x.ndim != 3 or x.shape[1] == 0 or W.ndim != 2 or x.shape[0] != W.shape[0]:
+        raise ValueError(f"x must be a tensor (J, B, 64) with J = W.shape[0] and at least one sample per worker; "
+                         f"got {tuple(x.shape)}")
     check_type("y", y, torch.Tensor)
     if y.dtype != torch.int64 or y.shape != x.shape[:2]:
         raise ValueError(f"y must be an int64 tensor of shape {tuple(x.shape[:2])}; got {y.dtype} {tuple(y.shape)}")
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= N_CLASSES):
         raise ValueError(f"y must hold labels in 0..{N_CLASSES - 1}")
-    if x.shape[1] == 0:
-        raise ValueError("x must hold at least one sample per worker")
+    if x.ndim != 3 or x.shape[1] == 0:
+        raise ValueError(f"x must be a tensor (J, B, 64) with at least one sample per worker; got {tuple(x.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= N_CLASSES):
+        raise ValueError(f"y must hold labels in 0..{N_CLASSES - 1}")
     W = W.detach().requires_grad_(True)
     logits = forward(W, x, hidden)
     loss = F.cross_entropy(logits.reshape(-1, N_CLASSES), y.reshape(-1), reduction="sum") / x.shape[1]
@@ -163,6 +185,8 @@ def gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) ->
 def accuracy(w: torch.Tensor, x: np.ndarray, y: np.ndarray, hidden: int) -> float:
     """Test accuracy in [0, 1] of one flat weight vector w (P,) on images x (N, 64) with labels y (N,)."""
     _check_tensor("w", w)
+    if w.ndim != 1 or w.numel() != n_params(hidden):
+        raise ValueError(f"w must be a flat weight vector of {n_params(hidden)} values; got {tuple(w.shape)}")
     x = check_array("x", x, ndim=2, shape=(None, N_FEATURES)).astype(np.float64)
     y = check_array("y", y, shape=(len(x),), dtype_kind="iu", lo=0, hi=N_CLASSES - 1)
     with torch.no_grad():
@@ -174,8 +198,8 @@ def worker_accuracy(W: torch.Tensor, x: np.ndarray, y: np.ndarray, hidden: int) 
     """Mean over workers of the test accuracy of each worker's own weights W (J, P): the
     accuracy of models the workers actually hold (in [0, 1])."""
     _check_tensor("W", W)
-    if W.ndim != 2:
-        raise ValueError(f"W must have shape (J, P); got {tuple(W.shape)}")
+    if W.ndim != 2 or W.shape[0] == 0:
+        raise ValueError(f"W must have shape (J, P) with J >= 1; got {tuple(W.shape)}")
     return float(np.mean([accuracy(W[j], x, y, hidden) for j in range(W.shape[0])]))
 
 
@@ -268,6 +292,9 @@ MAX_BATCH_BYTES = 1 << 30  # minibatches drawn up front: at most 1 GiB of float6
 
 def check_batch_memory(workers: int, steps: int, batch: int) -> None:
     """Refuse a run whose up-front minibatches (workers x steps x batch x 64 float64) exceed 1 GiB."""
+    workers = check_int("workers", workers, lo=1, hi=4096)
+    steps = check_int("steps", steps, lo=1, hi=10**6)
+    batch = check_int("batch", batch, lo=1, hi=4096)
     need = workers * steps * batch * N_FEATURES * 8
     if need > MAX_BATCH_BYTES:
         raise ValueError(f"steps x workers x batch too large: {steps} x {workers} x {batch} images need "
@@ -350,7 +377,7 @@ def measure_step_time(hidden: int = 32, batch: int = 32, repeats: int = 50, seed
     hidden = check_int("hidden", hidden, lo=1, hi=4096)
     batch = check_int("batch", batch, lo=1, hi=4096)
     repeats = check_int("repeats", repeats, lo=1, hi=10**5)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int("seed", seed, lo=0, hi=2**32 - 1))
     W = init_params(hidden, seed).unsqueeze(0)
     x = torch.as_tensor(rng.random((1, batch, N_FEATURES)))
     y = torch.as_tensor(rng.integers(0, N_CLASSES, (1, batch)))
@@ -465,11 +492,9 @@ def compare(partitions=PARTITIONS, methods=METHODS, seeds=(0, 1, 2), data: Digit
     settings: workers, steps, batch, hidden, lr, delay, period, eval_every (see `simulate`)."""
     from tqdm.auto import tqdm
 
-    for p in partitions:
-        check_choice("partitions", p, PARTITIONS)
-    for m in methods:
-        check_choice("methods", m, METHODS)
-    seeds = [check_int("seeds", s, lo=0) for s in seeds]
+    partitions = seq("partitions", partitions, lambda n, p: check_choice(n, p, PARTITIONS))
+    methods = seq("methods", methods, lambda n, m: check_choice(n, m, METHODS))
+    seeds = seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
     data = check_data(data)
     keys = [(p, m, s) for p in partitions for m in methods for s in seeds]
     return {k: simulate(k[1], k[0], seed=k[2], data=data, **settings)
@@ -510,6 +535,7 @@ def summary(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: 
     runs = _check_runs(runs)
     target_acc = check_number("target_acc", target_acc, lo=0.0, hi=1.0)
     step_s = _check_step_s(step_s)
+    latencies_ms = seq("latencies_ms", latencies_ms, lambda n, v: check_number(n, v, lo=0.0, hi=1e6))
     rows = []
     groups = sorted({(p, m) for p, m, _ in runs}, key=lambda k: (PARTITIONS.index(k[0]), METHODS.index(k[1])))
     for lat in latencies_ms:
@@ -538,11 +564,12 @@ def delay_sweep(delays=(0, 1, 2, 4, 8, 16), partition_kind: str = "iid", latency
     import pandas as pd
 
     data = check_data(data)
+    delays = seq("delays", delays, lambda n, v: check_int(n, v, lo=0, hi=1000))
+    latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1e6)
+    seeds = seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
     rows = []
     for d in delays:
         d = check_int("delays", d, lo=0, hi=1000)
-        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__") or not list(seeds):
-            raise TypeError("seeds must be a non-empty sequence of ints")
         rs = [simulate("dga", partition_kind, delay=d, seed=s, data=data, eval_every=0, **settings) for s in seeds]
         rows.append(dict(delay=d, acc_mean=100 * np.mean([r.final_acc for r in rs]),
                          speedup=speedup("dga", step_s, latency_ms / 1000, len(rs[0].compute_s), d,
@@ -556,6 +583,8 @@ def speedup_grid(step_ms=(0.5, 20, 50, 100, 200), latencies_ms=(50, 200), delay:
     times [ms] (e.g. slower edge devices) at each latency [ms]. Returns a pandas DataFrame."""
     import pandas as pd
 
+    step_ms = seq("step_ms", step_ms, lambda n, v: check_number(n, v, lo=0.0, lo_open=True, hi=1e6))
+    latencies_ms = seq("latencies_ms", latencies_ms, lambda n, v: check_number(n, v, lo=0.0, hi=1e6))
     rows = []
     for c in step_ms:
         c_s = check_number("step_ms", c, lo=0.0, lo_open=True) / 1000
@@ -576,6 +605,8 @@ def bandwidth_grid(bandwidths_mbit=(1, 2, 5, 10, 100), latency_ms: float = 200, 
     import pandas as pd
 
     latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1e6)
+    bandwidths_mbit = seq("bandwidths_mbit", bandwidths_mbit, lambda n, v: v)
+    message_bytes = check_number("message_bytes", message_bytes, lo=0.0, hi=1e9)
     rows = []
     for bw in bandwidths_mbit:
         tr = transfer_seconds(message_bytes, workers, check_number("bandwidths_mbit", bw, lo=0.0, lo_open=True,

@@ -43,6 +43,7 @@ def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, d
     transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
     check_type("runs", runs, dict)
     step_s = check_positive("step_s", step_s)
+    latencies_ms = dga.seq("latencies_ms", latencies_ms, lambda n, v: check_number(n, v, lo=0.0, hi=1e6))
     parts = [p for p in dga.PARTITIONS if any(k[0] == p for k in runs)]
     fig = make_subplots(rows=len(parts), cols=len(latencies_ms), shared_yaxes=True,
                         subplot_titles=[f"{p}, latency {lat:g} ms" for p in parts for lat in latencies_ms],
@@ -73,7 +74,12 @@ def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, d
 
 
 def delay_figure(sweep) -> go.Figure:
-    """Speedup over sync (left axis) and final accuracy (right axis) against the delay D."""
+    """Speedup over sync (left axis) and final accuracy (right axis) against the delay D
+    (sweep: a `delay_sweep` table)."""
+    import pandas as pd
+    check_type("sweep", sweep, pd.DataFrame)
+    if sweep.empty or not {"delay", "speedup", "acc_mean"} <= set(sweep.columns):
+        raise ValueError("sweep must be a non-empty delay_sweep table (delay, speedup, acc_mean)")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=sweep["delay"], y=sweep["speedup"], name="speedup over sync", mode="lines+markers",
                     line=dict(color=COLOR["dga"]))

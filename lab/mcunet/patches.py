@@ -55,6 +55,22 @@ def _check_split(split, blocks) -> int:
     return checks.check_int("split", split, lo=1, hi=len(blocks) - 1)
 
 
+MAX_RESOLUTION = 1024  # input pixels per side
+
+
+def _check_res(resolution) -> int:
+    return checks.check_int("resolution", resolution, lo=8, hi=MAX_RESOLUTION)
+
+
+def _check_ints(name: str, values, lo: int, hi: int) -> list[int]:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of integers in [{lo}, {hi}]")
+    out = [checks.check_int(name, v, lo=lo, hi=hi) for v in values]
+    if not out:
+        raise ValueError(f"{name} must hold at least one integer in [{lo}, {hi}]")
+    return out
+
+
 # ----------------------------------------------------------------------------- layer-based memory
 @dataclass(frozen=True)
 class LayerMemory:
@@ -89,7 +105,7 @@ def memory_profile(blocks: Sequence[BlockSpec], resolution: int, bytes_per_eleme
     layer bytes = (input + output activations) * bytes_per_element, + the held block
     input inside a residual block (see the module docstring for the in-place options)."""
     blocks = _check_blocks(blocks)
-    resolution = checks.check_int("resolution", resolution, lo=8)
+    resolution = _check_res(resolution)
     bpe = checks.check_int("bytes_per_element", bytes_per_element, lo=1, hi=8)
     inplace_depthwise = checks.check_bool("inplace_depthwise", inplace_depthwise)
     inplace_residual = checks.check_bool("inplace_residual", inplace_residual)
@@ -111,6 +127,7 @@ def memory_profile(blocks: Sequence[BlockSpec], resolution: int, bytes_per_eleme
 
 def peak_memory(blocks: Sequence[BlockSpec], resolution: int, **options) -> int:
     """Peak SRAM bytes of layer-by-layer inference (the maximum of `memory_profile`)."""
+    resolution = _check_res(resolution)
     return max(m.bytes for m in memory_profile(blocks, resolution, **options))
 
 
@@ -182,7 +199,7 @@ def plan_patches(blocks: Sequence[BlockSpec], resolution: int, split: int, grid:
     """Plans of the grid x grid patches of blocks[:split] on a square input."""
     blocks = _check_blocks(blocks)
     split = _check_split(split, blocks)
-    resolution = checks.check_int("resolution", resolution, lo=8)
+    resolution = _check_res(resolution)
     sizes = feature_sizes(blocks, resolution)
     convs, in_sizes = [], []
     h = resolution
@@ -227,6 +244,10 @@ def patch_features(net: SpecNet, x: torch.Tensor, split: int, grid: int) -> torc
     checks.check_type("x", x, torch.Tensor)
     if x.ndim != 4 or x.shape[2] != x.shape[3] or x.shape[1] != net.specs[0].in_ch:
         raise ValueError(f"x must have shape (N, {net.specs[0].in_ch}, H, H); got {tuple(x.shape)}")
+    if not x.dtype.is_floating_point or not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be a finite float tensor (no NaN or inf)")
+    if x.shape[0] == 0 or x.shape[0] > 64 or x.shape[2] > MAX_RESOLUTION:
+        raise ValueError(f"x must hold 1 to 64 images of at most {MAX_RESOLUTION} px; got {tuple(x.shape)}")
     plans = plan_patches(net.specs, int(x.shape[2]), split, grid)
     out_ch = net.specs[split - 1].out_ch
     hs = feature_sizes(net.specs, int(x.shape[2]))[split - 1][-1]
@@ -250,6 +271,7 @@ def patch_features(net: SpecNet, x: torch.Tensor, split: int, grid: int) -> torc
 
 def patch_forward(net: SpecNet, x: torch.Tensor, split: int, grid: int) -> torch.Tensor:
     """Logits of patch-based inference: `patch_features`, then blocks[split:] and the head."""
+    checks.check_type("net", net, SpecNet)
     return net.head(net.features(patch_features(net, x, split, grid), start=split))
 
 
@@ -263,6 +285,7 @@ def patch_memory_profile(blocks: Sequence[BlockSpec], resolution: int, split: in
     read patch by patch (from a camera or flash), so only a patch of it is in SRAM.
     Later layers are as in `memory_profile`."""
     blocks = _check_blocks(blocks)
+    resolution = _check_res(resolution)
     full = memory_profile(blocks, resolution, bytes_per_element, inplace_depthwise, inplace_residual)
     plans = plan_patches(blocks, resolution, split, grid)
     bpe = bytes_per_element
@@ -296,12 +319,14 @@ def patch_memory_profile(blocks: Sequence[BlockSpec], resolution: int, split: in
 
 def patch_peak_memory(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int, **options) -> int:
     """Peak SRAM bytes of patch-based inference."""
+    resolution = _check_res(resolution)
     return max(m.bytes for m in patch_memory_profile(blocks, resolution, split, grid, **options))
 
 
 def patch_stage_macs(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int) -> int:
     """MACs of blocks[:split] summed over all patches (halos recomputed)."""
     blocks = _check_blocks(blocks)
+    resolution = _check_res(resolution)
     plans = plan_patches(blocks, resolution, split, grid)
     convs = [c for b in blocks[:split] for c in b.convs]
     total = 0
@@ -317,6 +342,8 @@ def mac_overhead(blocks: Sequence[BlockSpec], resolution: int, split: int, grid:
     """MACs of the whole network, layer-based and patch-based, and the overhead
     (patch / layer - 1, a fraction of the whole network's MACs)."""
     blocks = _check_blocks(blocks)
+    resolution = _check_res(resolution)
+    split = _check_split(split, blocks)
     total = spec_macs(blocks, resolution, num_classes)
     stage = spec_macs(blocks[:split], resolution)
     patched = total - stage + patch_stage_macs(blocks, resolution, split, grid)
@@ -351,6 +378,8 @@ def redistributed_specs(blocks: Sequence[BlockSpec], split: int, early_kernel: i
 # ----------------------------------------------------------------------------- tables for the notebook
 def block_table(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int, **options) -> pd.DataFrame:
     """Per-block peak memory [kB], layer-based and patch-based (Figure 1 of the paper)."""
+    blocks = _check_blocks(blocks)
+    resolution = _check_res(resolution)
     lay = memory_profile(blocks, resolution, **options)
     pat = patch_memory_profile(blocks, resolution, split, grid, **options)
     rows = []
@@ -366,8 +395,11 @@ def block_table(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: 
 def grid_sweep(blocks: Sequence[BlockSpec], resolution: int, split: int, grids: Sequence[int],
                **options) -> pd.DataFrame:
     """Peak memory [kB] and MAC overhead [%] of patch-based inference for each grid size."""
+    blocks = _check_blocks(blocks)
+    resolution = _check_res(resolution)
+    split = _check_split(split, blocks)
     rows = []
-    for g in grids:
+    for g in _check_ints("grids", grids, 1, MAX_RESOLUTION):
         ov = mac_overhead(blocks, resolution, split, g)
         rows.append(dict(grid=int(g), peak_kB=patch_peak_memory(blocks, resolution, split, g, **options) / KB,
                          macs_M=ov["patch_macs"] / 1e6, overhead_pct=100 * ov["overhead"]))
@@ -376,7 +408,7 @@ def grid_sweep(blocks: Sequence[BlockSpec], resolution: int, split: int, grids: 
 
 def split_sizes(blocks: Sequence[BlockSpec], resolution: int) -> list[int]:
     """Spatial size of the output of each block (to pick sensible split points)."""
-    return [row[-1] for row in feature_sizes(_check_blocks(blocks), resolution)]
+    return [row[-1] for row in feature_sizes(_check_blocks(blocks), _check_res(resolution))]
 
 
 def headline(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int) -> pd.DataFrame:
@@ -398,9 +430,11 @@ def headline(blocks: Sequence[BlockSpec], resolution: int, split: int, grid: int
 def random_bn_net(blocks: Sequence[BlockSpec], num_classes: int = 1000, seed: int = 0) -> SpecNet:
     """A SpecNet in eval mode with random weights and random batch-norm statistics
     (so that every layer does something non-trivial), for equality checks."""
-    seed = checks.check_int("seed", seed, lo=0)
+    seed = checks.check_int("seed", seed, lo=0, hi=2**32 - 1)
     torch.manual_seed(seed)
-    net = SpecNet(_check_blocks(blocks), num_classes).eval()
+    blocks = _check_blocks(blocks)
+    num_classes = checks.check_int("num_classes", num_classes, lo=1, hi=100000)
+    net = SpecNet(blocks, num_classes).eval()
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in net.modules():
@@ -419,9 +453,11 @@ def equality_check(net: SpecNet, resolution: int, splits: Sequence[int], grids: 
     grid: the largest absolute difference of the split-layer features and of the logits,
     relative to the largest full-image value."""
     checks.check_type("net", net, SpecNet)
-    resolution = checks.check_int("resolution", resolution, lo=8)
-    gen = torch.Generator().manual_seed(checks.check_int("seed", seed, lo=0))
+    resolution = _check_res(resolution)
+    gen = torch.Generator().manual_seed(checks.check_int("seed", seed, lo=0, hi=2**32 - 1))
     x = torch.randn(1, net.specs[0].in_ch, resolution, resolution, generator=gen)
+    splits = _check_ints("splits", splits, 1, len(net.specs) - 1)
+    grids = _check_ints("grids", grids, 1, MAX_RESOLUTION)
     rows = []
     with torch.no_grad():
         ref = net(x)
@@ -440,5 +476,5 @@ def demo_image(resolution: int) -> np.ndarray:
     """A resolution x resolution x 3 uint8 photograph (scikit-image's bundled 'astronaut')."""
     from skimage.data import astronaut
     from skimage.transform import resize
-    resolution = checks.check_int("resolution", resolution, lo=8)
+    resolution = checks.check_int("resolution", resolution, lo=8, hi=MAX_RESOLUTION)
     return (resize(astronaut(), (resolution, resolution), anti_aliasing=True) * 255).astype(np.uint8)

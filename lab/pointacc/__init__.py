@@ -10,7 +10,7 @@ from .mapping import ball_query_ranking, check_mapping_unit, knn_ranking, merge_
 from .model import (GPU, Accel, Layer, accel_cost, compare, contributions, dram_curves, dram_vs_cache,
                     fusion_footprint, gpu_cost, hit_rate, layers_frame, stack_distances, summary, trace_minkunet,
                     trace_spvcnn)
-from .views import breakdown_figure, dram_figure, explorer, fill_breakdown
+from .views import breakdown_figure, dram_figure, explorer
 
 SCALES = {
     "small": dict(scene_voxels=12000, points_per_voxel=1.5, knn_points=400, knn_k=8,
@@ -23,5 +23,5 @@ __all__ = [
     "SCALES", "ball_query_ranking", "check_mapping_unit", "knn_ranking", "merge_sort_kernel_map",
     "GPU", "Accel", "Layer", "accel_cost", "compare", "contributions", "dram_curves", "dram_vs_cache",
     "fusion_footprint", "gpu_cost", "hit_rate", "layers_frame", "stack_distances", "summary", "trace_minkunet",
-    "trace_spvcnn", "breakdown_figure", "dram_figure", "explorer", "fill_breakdown",
+    "trace_spvcnn", "breakdown_figure", "dram_figure", "explorer",
 ]

@@ -12,6 +12,8 @@ import torch
 from lab import sparseconv as sc
 from lab.core.checks import check_array, check_int, check_positive
 
+MAX_DISTANCES = 1 << 26  # query-point distances computed at once by the ranking kNN
+
 
 # ---------------------------------------------------------------- mapping unit (functional)
 def merge_sort_kernel_map(in_coords: torch.Tensor, out_coords: torch.Tensor, offsets: torch.Tensor):
@@ -21,9 +23,12 @@ def merge_sort_kernel_map(in_coords: torch.Tensor, out_coords: torch.Tensor, off
     into one sorted stream (a stable sort of the concatenation; each list is already
     sorted, so hardware merges them), and each equal adjacent pair (input, shifted output)
     is a map entry. Returns (in_idx, out_idx, sizes) as `lab.sparseconv.KernelMap` orders
-    them (by offset, then by output key).
+    them (by offset, then by output key). in_coords, out_coords: integer [N, 4] (at least one
+    row each); offsets: integer [K, 3].
     """
-    ki, ko = sc.hash_coords(in_coords), sc.hash_coords(out_coords)
+    ki = sc.hash_coords(sc.check_coords("in_coords", in_coords, min_rows=1, max_rows=1_000_000))
+    ko = sc.hash_coords(sc.check_coords("out_coords", out_coords, min_rows=1, max_rows=1_000_000))
+    offsets = sc.check_offsets("offsets", offsets)
     oi, oo = torch.argsort(ki), torch.argsort(ko)
     ski, sko = ki[oi], ko[oo]
     ins, outs, sizes = [], [], []
@@ -48,6 +53,8 @@ def knn_ranking(points, queries, k: int):
     P = check_array("points", points, ndim=2, shape=(None, 3)).astype(np.float64)
     Q = check_array("queries", queries, ndim=2, shape=(None, 3)).astype(np.float64)
     k = check_int("k", k, lo=1, hi=len(P))
+    if len(P) * len(Q) > MAX_DISTANCES:
+        raise ValueError(f"points x queries too large: {len(P)} x {len(Q)} distances (at most {MAX_DISTANCES})")
     d2 = ((Q[:, None, :] - P[None, :, :]) ** 2).sum(-1)
     order = np.lexsort((np.broadcast_to(np.arange(len(P)), d2.shape), d2), axis=1)[:, :k]
     return order, np.sqrt(np.take_along_axis(d2, order, 1))
@@ -67,7 +74,11 @@ def check_mapping_unit(coords: torch.Tensor, n_points: int = 400, k: int = 8, ra
     kernel maps (submanifold 3^3 and strided 2^3) against lab.sparseconv's merge-join map;
     kNN and ball query on `n_points` random points against scipy's cKDTree."""
     from scipy.spatial import cKDTree
-    n_points = check_int("n_points", n_points, lo=k + 1)
+    coords = sc.check_coords("coords", coords, min_rows=1, max_rows=1_000_000)
+    k = check_int("k", k, lo=1, hi=256)
+    n_points = check_int("n_points", n_points, lo=k + 1, hi=20000)
+    radius = check_positive("radius", radius)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     out = {}
     x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
     for name, ks, st in (("kernel map 3^3 submanifold", 3, 1), ("kernel map 2^3 stride 2", 2, 2)):

@@ -30,7 +30,8 @@ import pandas as pd
 import torch
 
 from lab import sparseconv as sc
-from lab.core.checks import check_array, check_int, check_number, check_positive
+from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_positive,
+                             check_type)
 
 # Horowitz, ISSCC 2014, 45 nm (pJ)
 E_FP16_MUL, E_FP16_ADD = 1.1, 0.4
@@ -55,6 +56,62 @@ class Layer:
     group: str = ""          # consecutive 'mlp' layers with the same group can be fused
     stream: np.ndarray | None = None  # input-row access order (output-stationary) for the cache model
 
+    def __post_init__(self):
+        check_type("name", self.name, str)
+        check_choice("kind", self.kind, KINDS)
+        for f in ("n_in", "n_out", "cin", "cout"):
+            check_int(f, getattr(self, f), lo=1, hi=MAX_ROWS)
+        check_int("pairs", self.pairs, lo=0, hi=MAX_ROWS * 729)
+        check_int("kvol", self.kvol, lo=1, hi=729)
+        check_type("group", self.group, str)
+        if self.stream is not None:
+            self.stream = check_stream("stream", self.stream, hi=self.n_in - 1)
+
+
+KINDS = ("conv", "mlp", "voxelize", "devoxelize")
+MAX_ROWS = 4_000_000        # rows (voxels or points) of a layer
+MAX_STREAM = 1 << 28        # accesses in one gather stream
+
+
+def check_stream(name: str, stream, hi: int | None = None) -> np.ndarray:
+    """A gather stream: 1-D integer row indices in [0, hi] (hi <= MAX_ROWS), at most MAX_STREAM long."""
+    a = check_array(name, stream, ndim=1, dtype_kind="iu", min_size=0)
+    if a.size > MAX_STREAM:
+        raise ValueError(f"{name} must hold at most {MAX_STREAM} accesses; got {a.size}")
+    top = MAX_ROWS - 1 if hi is None else hi
+    if a.size and (int(a.min()) < 0 or int(a.max()) > top):
+        raise ValueError(f"{name} entries must be row indices in [0, {top}]; got [{int(a.min())}, {int(a.max())}]")
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def check_layers(layers) -> list:
+    """`layers` as a non-empty list of `Layer` (a traced network)."""
+    if not isinstance(layers, (list, tuple)) or not layers or not all(isinstance(L, Layer) for L in layers):
+        raise TypeError("layers must be a non-empty list of Layer (from trace_minkunet or trace_spvcnn)")
+    return list(layers)
+
+
+def _check_widths(widths) -> tuple:
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise TypeError("widths must be a sequence of channel counts")
+    w = tuple(check_int("widths", c, lo=1, hi=4096) for c in widths)
+    if not w:
+        raise ValueError("widths must hold at least one channel count")
+    return w
+
+
+def _check_nets(nets) -> dict:
+    check_type("nets", nets, dict)
+    if not nets:
+        raise ValueError("nets must name at least one traced network")
+    for name, layers in nets.items():
+        check_type("nets", name, str)
+        try:
+            check_layers(layers)
+        except TypeError:
+            raise TypeError("nets must map names to lists of Layer") from None
+    return nets
+
 
 def _conv(name, x, cin, cout, k, stride=1, transposed=False):
     km, oc, os_ = sc.get_kernel_map(x, k, stride, 1, transposed)
@@ -73,6 +130,10 @@ def trace_minkunet(coords: torch.Tensor, widths=(32, 64, 128, 256), cin: int = 4
     """Layers of a MinkUNet-style U-Net on `coords`: a stem of two 3^3 convs, per level a
     2^3 stride-2 down conv and two 3^3 convs, and a decoder of 2^3 transposed convs, each
     followed by two 3^3 convs on the concatenated skip features; a 1x1 classifier."""
+    coords = sc.check_coords("coords", coords, min_rows=1, max_rows=1_000_000)
+    widths = _check_widths(widths)
+    cin = check_int("cin", cin, lo=1, hi=4096)
+    check_type("name", name, str)
     x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
     layers = []
     L, x = _conv(f"{name}.stem1", x, cin, widths[0], 3)
@@ -104,6 +165,11 @@ def trace_spvcnn(coords: torch.Tensor, n_points: int, widths=(16, 32, 64, 128)):
     """Layers of a compact SPVCNN: the MinkUNet-style voxel branch (narrower) plus a point
     branch: an input MLP, then at three depths voxelise -> voxel stage -> devoxelise and a
     two-layer point MLP added back (consecutive MLPs of one depth form a fusion group)."""
+    coords = sc.check_coords("coords", coords, min_rows=1, max_rows=1_000_000)
+    n_points = check_int("n_points", n_points, lo=1, hi=MAX_ROWS)
+    widths = _check_widths(widths)
+    if len(widths) < 2:
+        raise ValueError("widths must hold at least two levels for SPVCNN")
     n = coords.shape[0]
     layers = [Layer("SPVCNN.pt_in.0", "mlp", n_points, n_points, 4, widths[0], group="pt_in"),
               Layer("SPVCNN.pt_in.1", "mlp", n_points, n_points, widths[0], widths[0], group="pt_in"),
@@ -122,6 +188,7 @@ def trace_spvcnn(coords: torch.Tensor, n_points: int, widths=(16, 32, 64, 128)):
 
 def layers_frame(layers) -> pd.DataFrame:
     """The traced layers as a table (MACs = pairs x cin x cout for convs)."""
+    layers = check_layers(layers)
     rows = [dict(name=L.name, kind=L.kind, n_in=L.n_in, n_out=L.n_out, cin=L.cin, cout=L.cout,
                  pairs=L.pairs, macs=_macs(L)) for L in layers]
     return pd.DataFrame(rows)
@@ -139,8 +206,9 @@ def _macs(L: Layer) -> int:
 def stack_distances(stream: np.ndarray) -> np.ndarray:
     """LRU stack distance of every access (number of distinct rows touched since the last
     access of the same row; -1 for a first access). A fully associative LRU cache of R rows
-    hits exactly the accesses with 0 <= distance < R."""
-    stream = np.ascontiguousarray(stream, dtype=np.int64)
+    hits exactly the accesses with 0 <= distance < R. stream: 1-D integer row indices in
+    [0, 4e6) (checked before the compiled kernel runs: it indexes by them)."""
+    stream = check_stream("stream", stream)
     return _stack_distances(stream, int(stream.max()) + 1 if stream.size else 0)
 
 
@@ -187,7 +255,10 @@ _stack_distances = _make_stack()
 
 
 def hit_rate(distances: np.ndarray, rows: int) -> float:
-    """Fraction of accesses an LRU cache of `rows` rows serves."""
+    """Fraction of accesses an LRU cache of `rows` rows serves (distances from
+    `stack_distances`: integers >= -1; rows >= 0)."""
+    distances = check_array("distances", distances, ndim=1, dtype_kind="iu", min_size=0, lo=-1)
+    rows = check_int("rows", rows, lo=0, hi=10**12)
     if distances.size == 0:
         return 0.0
     return float(((distances >= 0) & (distances < rows)).mean())
@@ -223,7 +294,13 @@ class Accel:
         check_positive("bandwidth", self.bandwidth)
         check_positive("clock", self.clock)
         check_int("bytes_per_value", self.bytes_per_value, lo=1, hi=8)
-        check_int("fuse_tile", self.fuse_tile, lo=1)
+        check_int("fuse_tile", self.fuse_tile, lo=1, hi=1 << 20)
+        check_bool("fuse", self.fuse)
+        check_bool("cache_enabled", self.cache_enabled)
+        check_number("cache_kb", self.cache_kb, lo=0, hi=1 << 20)
+        check_positive("bandwidth", self.bandwidth)
+        check_number("bandwidth", self.bandwidth, lo=0, lo_open=True, hi=1e6)
+        check_number("clock", self.clock, lo=0, lo_open=True, hi=100.0)
 
 
 @dataclass(frozen=True)
@@ -240,8 +317,10 @@ class GPU:
     def __post_init__(self):
         for name in ("tflops", "bandwidth", "power"):
             check_positive(name, getattr(self, name))
-        check_number("launch_us", self.launch_us, lo=0)
-        check_int("half_eff_rows", self.half_eff_rows, lo=0)
+        check_number(name, getattr(self, name), lo=0, lo_open=True, hi=1e6)
+        check_number("launch_us", self.launch_us, lo=0, hi=1e6)
+        check_int("half_eff_rows", self.half_eff_rows, lo=0, hi=10**9)
+        check_int("bytes_per_value", self.bytes_per_value, lo=1, hi=8)
 
 
 def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
@@ -256,6 +335,8 @@ def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
     Compute and memory overlap within a stage (max), stages add up. Point-wise MLPs of one
     fusion group keep their intermediate rows on chip when hw.fuse is set.
     """
+    layers = check_layers(layers)
+    check_type("hw", hw, Accel)
     b = hw.bytes_per_value
     bw = hw.bandwidth * 1e9
     f = hw.clock * 1e9
@@ -305,6 +386,8 @@ def gpu_cost(layers, gpu: GPU = GPU()) -> pd.DataFrame:
     (insert every input, query every output for every offset, ~2 DRAM accesses of 16 B
     each), unfused gather / matmul / scatter through DRAM (one kernel per offset and stage),
     matmul efficiency rows / (rows + half_eff_rows), energy = board power x time."""
+    layers = check_layers(layers)
+    check_type("gpu", gpu, GPU)
     b = gpu.bytes_per_value
     bw = gpu.bandwidth * 1e9
     launch = gpu.launch_us * 1e-6
@@ -337,6 +420,9 @@ def gpu_cost(layers, gpu: GPU = GPU()) -> pd.DataFrame:
 
 def compare(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> dict:
     """Totals: accelerator and GPU latency (s), energy (J), DRAM bytes, and the ratios."""
+    layers = check_layers(layers)
+    check_type("hw", hw, Accel)
+    check_type("gpu", gpu, GPU)
     a, g = accel_cost(layers, hw), gpu_cost(layers, gpu)
     return dict(accel_time=a.time.sum(), gpu_time=g.time.sum(), accel_energy=a.energy.sum(),
                 gpu_energy=g.energy.sum(), accel_dram=a.dram_bytes.sum(), gpu_dram=g.dram_bytes.sum(),
@@ -346,6 +432,9 @@ def compare(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> dict:
 def contributions(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame:
     """What caching and fusion each contribute: the accelerator with both, without the
     cache, without fusion, and without either; speedup and energy saving over the GPU."""
+    layers = check_layers(layers)
+    check_type("hw", hw, Accel)
+    check_type("gpu", gpu, GPU)
     rows = []
     for name, h in (("cache + fusion", hw), ("no cache", replace(hw, cache_enabled=False)),
                     ("no fusion", replace(hw, fuse=False)),
@@ -358,6 +447,9 @@ def contributions(layers, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame
 
 def summary(nets: dict, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame:
     """Per network: MACs, modelled latency and energy of both designs, and the ratios."""
+    nets = _check_nets(nets)
+    check_type("hw", hw, Accel)
+    check_type("gpu", gpu, GPU)
     rows = []
     for name, layers in nets.items():
         c = compare(layers, hw, gpu)
@@ -370,14 +462,21 @@ def summary(nets: dict, hw: Accel = Accel(), gpu: GPU = GPU()) -> pd.DataFrame:
 
 def dram_curves(nets: dict, cache_kb, hw: Accel = Accel()) -> pd.DataFrame:
     """`dram_vs_cache` for every network, with a 'network' column."""
+    nets = _check_nets(nets)
     return pd.concat([dram_vs_cache(L, cache_kb, hw).assign(network=n) for n, L in nets.items()], ignore_index=True)
 
 
 def dram_vs_cache(layers, cache_kb=(0, 16, 64, 256, 1024), hw: Accel = Accel()) -> pd.DataFrame:
     """Gather DRAM traffic (MB) of the network's sparse convs against cache size (KB)."""
+    layers = check_layers(layers)
+    check_type("hw", hw, Accel)
+    if isinstance(cache_kb, (str, bytes)) or not hasattr(cache_kb, "__iter__") or not list(cache_kb):
+        raise TypeError("cache_kb must be a non-empty sequence of cache sizes [KB]")
+    if not any(L.kind == "conv" for L in layers):
+        raise ValueError("layers must include at least one sparse convolution")
     rows = []
     for kb in cache_kb:
-        check_number("cache_kb", kb, lo=0)
+        check_number("cache_kb", kb, lo=0, hi=1 << 20)
         a = accel_cost([L for L in layers if L.kind == "conv"], replace(hw, cache_kb=float(kb), cache_enabled=kb > 0))
         rows.append(dict(cache_kb=kb, gather_MB=a[a.stage == "gather"].dram_bytes.sum() / 1e6))
     return pd.DataFrame(rows)
@@ -387,6 +486,8 @@ def fusion_footprint(layers, hw: Accel = Accel()) -> pd.DataFrame:
     """Per fusion group of point-wise MLPs: the on-chip bytes to hold the whole intermediate
     activation (unfused, layer by layer) against a fused tile of hw.fuse_tile rows (plus
     the group's weights), and the DRAM bytes fusion saves."""
+    layers = check_layers(layers)
+    check_type("hw", hw, Accel)
     b = hw.bytes_per_value
     groups = {}
     for L in layers:

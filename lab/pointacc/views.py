@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lab.core import plotting
+from lab.core.checks import check_bool, check_choice, check_type
 
 from .model import GPU, Accel, accel_cost, compare, gpu_cost
 
@@ -13,6 +14,11 @@ from .model import GPU, Accel, accel_cost, compare, gpu_cost
 # ---------------------------------------------------------------- figures and explorer
 def breakdown_figure(costs: dict, what: str = "time", widget: bool = False):
     """Stacked bars per stage of {label: cost frame} for 'time' (ms) or 'energy' (mJ)."""
+    check_choice("what", what, ("time", "energy"))
+    check_bool("widget", widget)
+    check_type("costs", costs, dict)
+    if not costs or not all(isinstance(c, pd.DataFrame) and {"stage", what} <= set(c.columns) for c in costs.values()):
+        raise ValueError("costs must map labels to accel_cost / gpu_cost tables")
     unit = "ms" if what == "time" else "mJ"
     mk = plotting.widget_figure if widget else plotting.figure
     fig = mk("design [–]", plotting.label("latency" if what == "time" else "energy", unit),
@@ -30,6 +36,10 @@ def fill_breakdown(fig, costs: dict, what: str) -> None:
 
 
 def dram_figure(df: pd.DataFrame):
+    """Gather DRAM traffic [MB] against cache size [KB] per network (a `dram_curves` table)."""
+    check_type("df", df, pd.DataFrame)
+    if not {"network", "cache_kb", "gather_MB"} <= set(df.columns) or df.empty:
+        raise ValueError("df must be a non-empty dram_curves table (network, cache_kb, gather_MB)")
     fig = plotting.figure(plotting.label("feature cache", "KB"), plotting.label("gather DRAM traffic", "MB"),
                           "DRAM traffic of the gathers against cache size")
     for net, d in df.groupby("network"):

@@ -8,7 +8,7 @@ notebooks 08 PointAcc and 09 calorimetry).
 `views`: the figures and the explorer. LiDAR-like scenes live in `lab.data.lidar`.
 """
 from .functional import (GroupPlan, KernelMap, SparseTensor, StageTimer, apply_kernel_map, build_kernel_map,
-                         downsample_coords, get_kernel_map, hash_coords, kernel_offsets, offset_key, plan_groups,
+                         check_coords, check_keys, check_offsets, downsample_coords, get_kernel_map, hash_coords, kernel_offsets, offset_key, plan_groups,
                          rank_lookup, sparse_conv3d, sparse_quantize, unhash_keys)
 from .modules import BatchNorm, Conv3d, PointTensor, ReLU, devoxelize, global_avg_pool, global_max_pool, voxelize
 from .perf import (STAGES, benchmark, data_movement, dense_check, grouping_speedup, grouping_tradeoff,
@@ -27,7 +27,7 @@ SCALES = {
 
 __all__ = [
     "SCALES", "GroupPlan", "KernelMap", "SparseTensor", "StageTimer", "apply_kernel_map", "build_kernel_map",
-    "downsample_coords", "get_kernel_map", "hash_coords", "kernel_offsets", "offset_key", "plan_groups",
+    "check_coords", "check_keys", "check_offsets", "downsample_coords", "get_kernel_map", "hash_coords", "kernel_offsets", "offset_key", "plan_groups",
     "rank_lookup", "sparse_conv3d", "sparse_quantize", "unhash_keys",
     "BatchNorm", "Conv3d", "PointTensor", "ReLU", "devoxelize", "global_avg_pool", "global_max_pool", "voxelize",
     "STAGES", "benchmark", "data_movement", "dense_check", "grouping_speedup", "grouping_tradeoff",

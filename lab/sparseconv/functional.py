@@ -44,12 +44,82 @@ from typing import Optional
 import numpy as np
 import torch
 
-from lab.core.checks import check_array, check_choice, check_int, check_number, check_positive, check_type
+from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
 
 # ---------------------------------------------------------------- hashing
 _BITS = 16                      # bits per spatial coordinate in a key
 _HALF = 1 << (_BITS - 1)        # coordinates must lie in [-_HALF + 1, _HALF - 2] (room for offsets)
 _MAXB = 1 << 14                 # batch indices in [0, _MAXB)
+MAX_PAIRS = 1 << 28             # candidate (row, offset) pairs of one kernel map
+
+
+MAX_ROWS = 4_000_000            # voxels (rows) of one tensor
+
+
+def check_coords(name: str, coords, min_rows: int = 0, max_rows: int = MAX_ROWS) -> torch.Tensor:
+    """`coords` as an int64 tensor [N, 4] (batch, x, y, z) of integers (a tensor or array),
+    with min_rows <= N <= max_rows, x, y, z in the hashable range and batch in [0, 16383];
+    TypeError / ValueError naming `name` otherwise."""
+    check_type("name", name, str)
+    min_rows = check_int("min_rows", min_rows, lo=0, hi=MAX_ROWS)
+    max_rows = check_int("max_rows", max_rows, lo=max(1, min_rows), hi=MAX_ROWS)
+    name = name if name == "coords" else f"{name} (coords)"
+    if coords is None or isinstance(coords, (str, bytes)):
+        raise TypeError(f"{name} must be an integer tensor [N, 4] (batch, x, y, z); got {type(coords).__name__}")
+    try:
+        c = torch.as_tensor(coords)
+    except Exception as exc:
+        raise TypeError(f"{name} must be an integer tensor [N, 4] (batch, x, y, z); {exc}") from None
+    if c.dtype.is_floating_point or c.dtype.is_complex or c.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor [N, 4] (batch, x, y, z); got dtype {c.dtype}")
+    if c.ndim != 2 or c.shape[1] != 4:
+        raise ValueError(f"{name} must have shape [N, 4] (batch, x, y, z); got {tuple(c.shape)}")
+    if not min_rows <= c.shape[0] <= max_rows:
+        raise ValueError(f"{name} must have between {min_rows} and {max_rows} rows; got {c.shape[0]}")
+    c = c.to(torch.int64)
+    if c.numel():
+        lo, hi = int(c[:, 1:].min()), int(c[:, 1:].max())
+        if lo < -_HALF + 64 or hi > _HALF - 64:
+            raise ValueError(f"{name} x, y, z must lie in [{-_HALF + 64}, {_HALF - 64}]; got [{lo}, {hi}]")
+        b0, b1 = int(c[:, 0].min()), int(c[:, 0].max())
+        if b0 < 0 or b1 >= _MAXB:
+            raise ValueError(f"{name} batch index must be in [0, {_MAXB - 1}]; got [{b0}, {b1}]")
+    return c
+
+
+def check_keys(name: str, keys, sorted_: bool = False, min_size: int = 0) -> torch.Tensor:
+    """`keys` as a 1-D int64 tensor of hash keys (at least `min_size`, at most MAX_ROWS);
+    with sorted_=True also ascending."""
+    check_type("name", name, str)
+    sorted_ = check_bool("sorted_", sorted_)
+    min_size = check_int("min_size", min_size, lo=0, hi=MAX_ROWS)
+    name = name if name == "keys" else f"{name} (keys)"
+    if not isinstance(keys, torch.Tensor):
+        raise TypeError(f"{name} must be a 1-D int64 tensor of hash keys; got {type(keys).__name__}")
+    if keys.dtype != torch.int64 or keys.ndim != 1:
+        raise TypeError(f"{name} must be a 1-D int64 tensor of hash keys; got {keys.dtype} of shape {tuple(keys.shape)}")
+    if not min_size <= keys.numel() <= MAX_ROWS:
+        raise ValueError(f"{name} must hold between {min_size} and {MAX_ROWS} keys; got {keys.numel()}")
+    if sorted_ and keys.numel() > 1 and bool((keys[1:] < keys[:-1]).any()):
+        raise ValueError(f"{name} must be sorted in ascending order (sort it, e.g. torch.sort)")
+    return keys
+
+
+def check_offsets(name: str, offsets) -> torch.Tensor:
+    """`offsets` as an int64 tensor [K, 3] of spatial offsets, 1 <= K <= 729, |entries| <= 4096."""
+    check_type("name", name, str)
+    name = name if name == "offsets" else f"{name} (offsets)"
+    if not isinstance(offsets, torch.Tensor):
+        raise TypeError(f"{name} must be an int64 tensor [K, 3] of offsets; got {type(offsets).__name__}")
+    if offsets.dtype.is_floating_point or offsets.dtype == torch.bool or offsets.ndim != 2 or offsets.shape[1] != 3:
+        raise ValueError(f"{name} must be an integer tensor [K, 3] of offsets; got {offsets.dtype} "
+                         f"{tuple(offsets.shape)}")
+    if not 1 <= offsets.shape[0] <= 729:
+        raise ValueError(f"{name} must hold 1 to 729 offsets; got {offsets.shape[0]}")
+    o = offsets.to(torch.int64)
+    if int(o.abs().max()) > 4096:
+        raise ValueError(f"{name} entries must lie in [-4096, 4096]")
+    return o
 
 
 def hash_coords(coords: torch.Tensor) -> torch.Tensor:
@@ -59,22 +129,13 @@ def hash_coords(coords: torch.Tensor) -> torch.Tensor:
     (b, x, y, z) lexicographic order, and shifting a coordinate by ``d`` along x adds
     ``d << 32`` to the key, so shifted keys are computed without re-hashing.
     """
-    c = torch.as_tensor(coords).to(torch.int64)
-    if c.ndim != 2 or c.shape[1] != 4:
-        raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(c.shape)}")
-    if c.numel():
-        lo, hi = int(c[:, 1:].min()), int(c[:, 1:].max())
-        if lo < -_HALF + 64 or hi > _HALF - 64:
-            raise ValueError(f"coords x, y, z must lie in [{-_HALF + 64}, {_HALF - 64}]; got [{lo}, {hi}]")
-        b0, b1 = int(c[:, 0].min()), int(c[:, 0].max())
-        if b0 < 0 or b1 >= _MAXB:
-            raise ValueError(f"coords batch index must be in [0, {_MAXB - 1}]; got [{b0}, {b1}]")
+    c = check_coords("coords", coords)
     return (c[:, 0] << 48) | ((c[:, 1] + _HALF) << 32) | ((c[:, 2] + _HALF) << 16) | (c[:, 3] + _HALF)
 
 
 def unhash_keys(keys: torch.Tensor) -> torch.Tensor:
     """The inverse of `hash_coords`: int32 coordinates [N, 4]."""
-    k = torch.as_tensor(keys).to(torch.int64)
+    k = check_keys("keys", keys)
     m = (1 << _BITS) - 1
     out = torch.stack([k >> 48, ((k >> 32) & m) - _HALF, ((k >> 16) & m) - _HALF, (k & m) - _HALF], 1)
     return out.to(torch.int32)
@@ -82,7 +143,7 @@ def unhash_keys(keys: torch.Tensor) -> torch.Tensor:
 
 def offset_key(delta: torch.Tensor) -> torch.Tensor:
     """Key increment of spatial offsets [K, 3] (x, y, z)."""
-    d = torch.as_tensor(delta).to(torch.int64)
+    d = check_offsets("delta", delta)
     return (d[:, 0] << 32) + (d[:, 1] << 16) + d[:, 2]
 
 
@@ -102,7 +163,10 @@ def rank_lookup(sorted_keys: torch.Tensor, queries: torch.Tensor) -> torch.Tenso
 
     The search is by rank: ``searchsorted`` gives how many keys are smaller than the
     query, and the key at that rank either equals the query or the query is absent.
+    `sorted_keys` must be ascending (unsorted keys are refused: the search would miss).
     """
+    sorted_keys = check_keys("sorted_keys", sorted_keys, sorted_=True)
+    queries = check_keys("queries", queries)
     n = sorted_keys.numel()
     if n == 0:
         return torch.full_like(queries, -1)
@@ -124,17 +188,19 @@ class SparseTensor:
     def __init__(self, coords, feats, stride: int = 1, kmaps: Optional[dict] = None,
                  cmaps: Optional[dict] = None, check: bool = True):
         stride = check_int("stride", stride, lo=1, hi=4096)
+        check_bool("check", check)
+        for nm, m in (("kmaps", kmaps), ("cmaps", cmaps)):
+            if m is not None:
+                check_type(nm, m, dict)
         if check:
             check_type("feats", feats, torch.Tensor)
-            coords = torch.as_tensor(coords)
-            if coords.dtype.is_floating_point or coords.dtype == torch.bool:
-                raise TypeError(f"coords must be an integer tensor; got {coords.dtype}")
-            if coords.ndim != 2 or coords.shape[1] != 4:
-                raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(coords.shape)}")
+            coords = check_coords("coords", coords, min_rows=1)
             if feats.ndim != 2 or feats.shape[0] != coords.shape[0]:
                 raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
             if not feats.dtype.is_floating_point:
                 raise TypeError(f"feats must be a float tensor; got {feats.dtype}")
+            if feats.numel() and not bool(torch.isfinite(feats).all()):
+                raise ValueError("feats must be finite (no NaN or inf)")
             coords = coords.to(torch.int32)
             if stride > 1 and coords.numel() and bool((coords[:, 1:] % stride != 0).any()):
                 raise ValueError(f"coords must be multiples of stride={stride}")
@@ -163,8 +229,9 @@ class SparseTensor:
 
     def replace(self, feats: torch.Tensor) -> "SparseTensor":
         """Same coordinates and caches, new features [N, C']."""
-        if feats.shape[0] != self.feats.shape[0]:
-            raise ValueError(f"feats must have {self.feats.shape[0]} rows; got {feats.shape[0]}")
+        check_type("feats", feats, torch.Tensor)
+        if feats.ndim != 2 or feats.shape[0] != self.feats.shape[0]:
+            raise ValueError(f"feats must have shape [{self.feats.shape[0]}, C]; got {tuple(feats.shape)}")
         out = SparseTensor(self.coords, feats, self.stride, self.kmaps, self.cmaps, check=False)
         out._keys = self._keys
         return out
@@ -179,7 +246,16 @@ class SparseTensor:
         xyz = c[:, 1:] // self.stride
         if bool((xyz < 0).any()):
             raise ValueError("dense() needs non-negative coordinates")
-        shape = (xyz.max(0).values + 1).tolist() if spatial_shape is None else list(spatial_shape)
+        if spatial_shape is None:
+            shape = (xyz.max(0).values + 1).tolist()
+        else:
+            if isinstance(spatial_shape, (str, bytes)) or not hasattr(spatial_shape, "__len__") or len(spatial_shape) != 3:
+                raise ValueError(f"spatial_shape must be (X, Y, Z) sizes; got {spatial_shape!r}")
+            shape = [check_int("spatial_shape", v, lo=1, hi=4096) for v in spatial_shape]
+            if bool((xyz >= torch.tensor(shape)).any()):
+                raise ValueError(f"spatial_shape {shape} must cover every voxel (max {xyz.max(0).values.tolist()})")
+        if self.batch_size * self.feats.shape[1] * shape[0] * shape[1] * shape[2] > 1 << 28:
+            raise ValueError(f"spatial_shape {shape} too large for a dense grid (at most 2**28 values)")
         out = self.feats.new_zeros(self.batch_size, self.feats.shape[1], *shape)
         out[c[:, 0], :, xyz[:, 0], xyz[:, 1], xyz[:, 2]] = self.feats
         return out
@@ -197,6 +273,12 @@ def sparse_quantize(points, voxel_size: float):
     """
     voxel_size = check_positive("voxel_size", voxel_size)
     pts = torch.as_tensor(check_array("points", points, ndim=2, shape=(None, 3), dtype_kind="fiu"))
+    if pts.shape[0] > MAX_ROWS:
+        raise ValueError(f"points must hold at most {MAX_ROWS} points; got {pts.shape[0]}")
+    span = float((pts.to(torch.float64).abs().max() / voxel_size)) if pts.numel() else 0.0
+    if span > _HALF - 64:
+        raise ValueError(f"points / voxel_size must lie within ±{_HALF - 64} voxels; got {span:.3g} "
+                         "(voxel_size too small for these points)")
     q = torch.floor(pts.to(torch.float64) / voxel_size).to(torch.int64)
     zeros = torch.zeros(q.shape[0], 1, dtype=torch.int64)
     keys = hash_coords(torch.cat([zeros, q], 1))
@@ -231,7 +313,8 @@ class KernelMap:
         self.cache = {}  # execution plans prepared for this map
 
     def pairs(self, k: int):
-        """(in_idx, out_idx) of offset k."""
+        """(in_idx, out_idx) of offset k (in [0, K))."""
+        k = check_int("k", k, lo=0, hi=self.sizes.numel() - 1)
         a, b = int(self.bounds[k]), int(self.bounds[k + 1])
         return self.in_idx[a:b], self.out_idx[a:b]
 
@@ -257,6 +340,14 @@ def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: tor
     (`rank_lookup`, pure torch). Both give identical maps.
     """
     check_choice("method", method, ("merge", "search"))
+    in_keys = check_keys("in_keys", in_keys, min_size=1)
+    out_keys = check_keys("out_keys", out_keys, min_size=1)
+    offsets = check_offsets("offsets", offsets)
+    submanifold = check_bool("submanifold", submanifold)
+    if submanifold and not torch.equal(in_keys, out_keys):
+        raise ValueError("submanifold maps need out_keys equal to in_keys (the centre maps every row to itself)")
+    if max(in_keys.numel(), out_keys.numel()) * offsets.shape[0] > MAX_PAIRS:
+        raise ValueError(f"in_keys/out_keys x offsets too large: at most {MAX_PAIRS} candidate pairs")
     order_in = torch.argsort(in_keys)
     skeys = in_keys[order_in]
     order_out = order_in if out_keys is in_keys else torch.argsort(out_keys)
@@ -338,8 +429,10 @@ _merge_join = _make_merge_join()
 
 
 def downsample_coords(coords: torch.Tensor, new_stride: int) -> torch.Tensor:
-    """Unique ``floor(coords / new_stride) * new_stride`` (batch kept), sorted by key."""
-    c = coords.to(torch.int64).clone()
+    """Unique ``floor(coords / new_stride) * new_stride`` (batch kept), sorted by key;
+    new_stride an integer in [1, 4096]."""
+    c = check_coords("coords", coords).clone()
+    new_stride = check_int("new_stride", new_stride, lo=1, hi=4096)
     c[:, 1:] = torch.div(c[:, 1:], new_stride, rounding_mode="floor") * new_stride
     return unhash_keys(torch.unique(hash_coords(c)))
 
@@ -348,7 +441,18 @@ def get_kernel_map(x: SparseTensor, kernel_size: int, stride: int = 1, dilation:
                    transposed: bool = False, cache: bool = True, timings: Optional[dict] = None):
     """(kernel map, output coordinates, output stride) of a convolution on `x`, using the
     shared cache. Transposed: the map of the downsampling conv from stride x.stride/stride
-    (built from cached coordinates if it was never run), swapped."""
+    (built from cached coordinates if it was never run), swapped. kernel_size in [1, 9],
+    stride in [1, 16], dilation in [1, 64] (integers)."""
+    check_type("x", x, SparseTensor)
+    kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
+    stride = check_int("stride", stride, lo=1, hi=16)
+    dilation = check_int("dilation", dilation, lo=1, hi=64)
+    transposed = check_bool("transposed", transposed)
+    cache = check_bool("cache", cache)
+    if timings is not None:
+        check_type("timings", timings, dict)
+    if x.coords.shape[0] == 0:
+        raise ValueError("x must hold at least one voxel")
     t0 = _now(timings)
     s = x.stride
     if transposed:
@@ -400,7 +504,13 @@ class GroupPlan:
     S: int
 
     def redundant_rows(self, sizes: torch.Tensor) -> int:
-        """Padding rows computed in batched groups (wasted work, in rows)."""
+        """Padding rows computed in batched groups (wasted work, in rows); sizes: the map's
+        int64 pairs per offset [K]."""
+        check_type("sizes", sizes, torch.Tensor)
+        top = max((i for g in self.groups for i in g), default=-1)
+        if sizes.ndim != 1 or sizes.dtype.is_floating_point or sizes.numel() <= top:
+            raise ValueError(f"sizes must be the kernel map's integer pairs per offset [K] (K > {top}); "
+                             f"got {sizes.dtype} {tuple(sizes.shape)}")
         r = 0
         for g, b in zip(self.groups, self.batched):
             if b and len(g) > 1:
@@ -419,8 +529,9 @@ def plan_groups(km: KernelMap, eps: float = 0.3, S: int = 1 << 30) -> GroupPlan:
     run offset by offset. eps=0 still groups offsets of equal map size (the symmetric
     pairs of a submanifold conv); eps<0 disables grouping (every offset alone).
     """
+    check_type("km", km, KernelMap)
     eps = check_number("eps", eps, lo=-1.0, hi=1.0)
-    S = check_int("S", S, lo=0)
+    S = check_int("S", S, lo=0, hi=1 << 40)
     K = km.sizes.numel()
     sizes = km.sizes
     units = []
@@ -518,6 +629,22 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
     accumulates seconds per stage.
     """
     check_choice("mode", mode, ("grouped", "separate", "naive"))
+    check_type("km", km, KernelMap)
+    check_type("feats", feats, torch.Tensor)
+    check_type("weight", weight, torch.Tensor)
+    if feats.ndim != 2 or feats.shape[0] != km.n_in or not feats.dtype.is_floating_point:
+        raise ValueError(f"feats must be a float tensor [{km.n_in}, C_in]; got {feats.dtype} {tuple(feats.shape)}")
+    if weight.ndim != 3 or not weight.dtype.is_floating_point:
+        raise ValueError(f"weight must be a float tensor [K, C_in, C_out]; got {weight.dtype} {tuple(weight.shape)}")
+    for nm, t in (("feats", feats), ("weight", weight)):
+        if t.numel() and not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{nm} must be finite (no NaN or inf)")
+    eps = check_number("eps", eps, lo=-1.0, hi=1.0)
+    S = check_int("S", S, lo=0, hi=1 << 40)
+    if timings is not None:
+        check_type("timings", timings, dict)
+    if plan is not None:
+        check_type("plan", plan, GroupPlan)
     K, cin, cout = weight.shape
     if K != km.sizes.numel():
         raise ValueError(f"weight must have {km.sizes.numel()} offsets; got {K}")
@@ -577,6 +704,15 @@ def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, s
     stride = check_int("stride", stride, lo=1, hi=16)
     dilation = check_int("dilation", dilation, lo=1, hi=64)
     check_choice("mode", mode, ("grouped", "separate", "naive"))
+    check_type("weight", weight, torch.Tensor)
+    transposed = check_bool("transposed", transposed)
+    cache = check_bool("cache", cache)
+    if bias is not None:
+        check_type("bias", bias, torch.Tensor)
+        if bias.ndim != 1 or weight.ndim != 3 or bias.shape[0] != weight.shape[-1] or not bool(torch.isfinite(bias).all()):
+            raise ValueError(f"bias must be a finite tensor [C_out]; got {tuple(bias.shape)}")
+    if timings is not None:
+        check_type("timings", timings, dict)
     if weight.ndim != 3 or weight.shape[0] != kernel_size ** 3:
         raise ValueError(f"weight must have shape [{kernel_size ** 3}, C_in, C_out]; got {tuple(weight.shape)}")
     if kernel_size == 1 and stride == 1:

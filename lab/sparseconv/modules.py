@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from lab.core.checks import check_choice, check_int, check_number, check_type
+from lab.core.checks import check_bool, check_choice, check_int, check_number, check_type
 from .functional import SparseTensor, hash_coords, rank_lookup, sparse_conv3d, unhash_keys
 
 class Conv3d(torch.nn.Module):
@@ -27,15 +27,16 @@ class Conv3d(torch.nn.Module):
                  dilation: int = 1, transposed: bool = False, bias: bool = False,
                  mode: str = "grouped", eps: float = 0.3, S: int = 1 << 30):
         super().__init__()
-        self.in_channels = check_int("in_channels", in_channels, lo=1)
-        self.out_channels = check_int("out_channels", out_channels, lo=1)
+        self.in_channels = check_int("in_channels", in_channels, lo=1, hi=4096)
+        self.out_channels = check_int("out_channels", out_channels, lo=1, hi=4096)
         self.kernel_size = check_int("kernel_size", kernel_size, lo=1, hi=9)
         self.stride = check_int("stride", stride, lo=1, hi=16)
         self.dilation = check_int("dilation", dilation, lo=1, hi=64)
-        self.transposed = bool(transposed)
+        self.transposed = check_bool("transposed", transposed)
+        bias = check_bool("bias", bias)
         self.mode = check_choice("mode", mode, ("grouped", "separate", "naive"))
         self.eps = check_number("eps", eps, lo=-1.0, hi=1.0)
-        self.S = check_int("S", S, lo=0)
+        self.S = check_int("S", S, lo=0, hi=1 << 40)
         K = self.kernel_size ** 3
         std = 1.0 / math.sqrt(self.in_channels * K)
         self.weight = torch.nn.Parameter(torch.empty(K, in_channels, out_channels).uniform_(-std, std))
@@ -51,7 +52,14 @@ class Conv3d(torch.nn.Module):
 
 
 class BatchNorm(torch.nn.BatchNorm1d):
-    """Batch normalisation of the features [N, C] of a SparseTensor."""
+    """Batch normalisation of the features [N, C] of a SparseTensor (num_features in [1, 4096])."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1):
+        num_features = check_int("num_features", num_features, lo=1, hi=4096)
+        eps = check_number("eps", eps, lo=0.0, lo_open=True, hi=1.0)
+        if momentum is not None:
+            momentum = check_number("momentum", momentum, lo=0.0, hi=1.0)
+        super().__init__(num_features, eps, momentum)
 
     def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
         return x.replace(super().forward(x.feats))
@@ -88,11 +96,19 @@ class PointTensor:
 
     def __init__(self, coords, feats):
         check_type("feats", feats, torch.Tensor)
-        coords = torch.as_tensor(coords)
-        if coords.ndim != 2 or coords.shape[1] != 4:
+        if not isinstance(coords, torch.Tensor):
+            raise TypeError(f"coords must be a float tensor [N, 4] (batch, x, y, z); got {type(coords).__name__}")
+        if coords.dtype == torch.bool or coords.dtype.is_complex:
+            raise TypeError(f"coords must be a real tensor [N, 4]; got {coords.dtype}")
+        if coords.ndim != 2 or coords.shape[1] != 4 or coords.shape[0] == 0:
             raise ValueError(f"coords must have shape [N, 4] (batch, x, y, z); got {tuple(coords.shape)}")
         if feats.ndim != 2 or feats.shape[0] != coords.shape[0]:
             raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
+        if not feats.dtype.is_floating_point or not bool(torch.isfinite(feats).all()):
+            raise ValueError("feats must be a finite float tensor")
+        if not bool(torch.isfinite(coords.to(torch.float64)).all()) or float(coords[:, 1:].abs().max()) > 30000 \
+                or float(coords[:, 0].min()) < 0:
+            raise ValueError("coords must be finite, with x, y, z within ±30000 voxels and batch >= 0")
         self.coords = coords.to(feats.dtype if feats.dtype.is_floating_point else torch.float32)
         self.feats = feats
 

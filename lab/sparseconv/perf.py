@@ -21,12 +21,52 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lab.core.checks import check_int
+from lab.core.checks import check_bool, check_choice, check_int, check_number, check_type
 from lab.data.lidar import lidar_scene
 
-from .functional import SparseTensor, StageTimer, apply_kernel_map, get_kernel_map, plan_groups, sparse_conv3d
+from .functional import (SparseTensor, StageTimer, apply_kernel_map, check_coords, get_kernel_map, plan_groups,
+                         sparse_conv3d)
+from .modules import Conv3d
 
 STAGES = ("mapping", "gather", "matmul", "scatter")
+MAX_VOXELS = 1_000_000      # voxels of a measured scene
+MAX_CHANNELS = 1024         # channels of a measured layer
+
+
+def _cc(coords) -> torch.Tensor:
+    return check_coords("coords", coords, min_rows=1, max_rows=MAX_VOXELS).to(torch.int32)
+
+
+def _ch(name: str, c) -> int:
+    return check_int(name, c, lo=1, hi=MAX_CHANNELS)
+
+
+def _seed(seed) -> int:
+    return check_int("seed", seed, lo=0, hi=2**32 - 1)
+
+
+def _rep(repeats) -> int:
+    return check_int("repeats", repeats, lo=1, hi=100)
+
+
+def _seq(name: str, values, check) -> list:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a non-empty sequence")
+    out = [check(name, v) for v in values]
+    if not out:
+        raise ValueError(f"{name} must be a non-empty sequence")
+    return out
+
+
+def _eps(name, v) -> float:
+    return check_number(name, v, lo=-1.0, hi=1.0)
+
+
+def _frame(name: str, df, columns) -> pd.DataFrame:
+    check_type(name, df, pd.DataFrame)
+    if df.empty or not set(columns) <= set(df.columns):
+        raise ValueError(f"{name} must be a non-empty table with columns {sorted(columns)}")
+    return df
 
 
 # ---------------------------------------------------------------- timing
@@ -49,9 +89,13 @@ def time_conv(coords: torch.Tensor, cin: int, cout: int, mode: str = "grouped", 
               S: int = 1 << 30, repeats: int = 5, seed: int = 0) -> dict:
     """CPU seconds per stage of one 3x3x3 submanifold conv on `coords` (min over repeats;
     each repeat starts from an empty map cache). Returns {stage: s, 'total': s}."""
-    cin, cout = check_int("cin", cin, lo=1), check_int("cout", cout, lo=1)
-    repeats = check_int("repeats", repeats, lo=1, hi=100)
-    g = torch.Generator().manual_seed(seed)
+    coords = _cc(coords)
+    cin, cout = _ch("cin", cin), _ch("cout", cout)
+    repeats = _rep(repeats)
+    check_choice("mode", mode, ("grouped", "separate", "naive"))
+    eps = _eps("eps", eps)
+    S = check_int("S", S, lo=0, hi=1 << 40)
+    g = torch.Generator().manual_seed(_seed(seed))
     f = torch.randn(coords.shape[0], cin, generator=g)
     w = torch.randn(27, cin, cout, generator=g) / np.sqrt(27 * cin)
     runs = []
@@ -76,6 +120,8 @@ def spconv_available() -> bool:
 def time_spconv(coords: torch.Tensor, cin: int, cout: int, repeats: int = 5, seed: int = 0):
     """CPU seconds of spconv's SubMConv3d (Native algorithm, one thread), min over repeats;
     None when spconv is not installed."""
+    coords = _cc(coords)
+    cin, cout, repeats, seed = _ch("cin", cin), _ch("cout", cout), _rep(repeats), _seed(seed)
     if not spconv_available():
         return None
     import spconv.pytorch as spc
@@ -100,7 +146,12 @@ def tune_layer(coords: torch.Tensor, cin: int, cout: int, eps_grid=(-1.0, 0.0, 0
     (best eps, best S, DataFrame of all). eps = -1 means no grouping; it is always a
     candidate, and grouping is chosen only when it is faster by more than `margin`
     (a fraction), so timing noise does not switch grouping on."""
-    g = torch.Generator().manual_seed(seed)
+    coords = _cc(coords)
+    cin, cout, repeats = _ch("cin", cin), _ch("cout", cout), _rep(repeats)
+    eps_grid = _seq("eps_grid", eps_grid, _eps)
+    S_grid = _seq("S_grid", S_grid, lambda n, v: check_int(n, v, lo=0, hi=1 << 40))
+    margin = check_number("margin", margin, lo=0.0, hi=0.9)
+    g = torch.Generator().manual_seed(_seed(seed))
     f = torch.randn(coords.shape[0], cin, generator=g)
     w = torch.randn(27, cin, cout, generator=g)
     x = SparseTensor(coords, f, check=False)
@@ -130,6 +181,9 @@ def tune_layer(coords: torch.Tensor, cin: int, cout: int, eps_grid=(-1.0, 0.0, 0
 def tune_conv(conv, x: SparseTensor, repeats: int = 3, **grid):
     """Set a submanifold Conv3d's eps and S to the tuner's choice on the coordinates of
     `x` (its own channel sizes). Returns (eps, S)."""
+    check_type("conv", conv, Conv3d)
+    check_type("x", x, SparseTensor)
+    repeats = _rep(repeats)
     if conv.stride != 1 or conv.transposed or conv.kernel_size != 3:
         raise ValueError("conv must be a 3x3x3 submanifold Conv3d (stride=1, transposed=False) to be tuned")
     eps, S, _ = tune_layer(x.coords, conv.in_channels, conv.out_channels, repeats=repeats, **grid)
@@ -141,6 +195,10 @@ def grouping_tradeoff(coords: torch.Tensor, cin: int, cout: int, eps_grid, repea
                       seeds=(0,)) -> pd.DataFrame:
     """Redundant FLOPs (padding / useful, %) and matmul CPU time against eps, with the
     matmul speedup over separate matmuls (eps = -1). Mean over `seeds` (random features)."""
+    coords = _cc(coords)
+    cin, cout, repeats = _ch("cin", cin), _ch("cout", cout), _rep(repeats)
+    eps_grid = _seq("eps_grid", eps_grid, lambda n, v: check_number(n, v, lo=0.0, hi=1.0))
+    seeds = _seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
     frames = []
     for s in seeds:
         df = tune_layer(coords, cin, cout, eps_grid=(-1.0, *eps_grid), S_grid=(1 << 30,), repeats=repeats, seed=s)[2]
@@ -156,6 +214,9 @@ def grouping_speedup(n_voxels: int, channels: int = 32, seeds=(0, 1, 2), repeats
     """For each seed (a different scene): tune eps on one set of runs, then measure the
     tuned grouped layer and the separate-matmul layer afresh. Columns: seed, eps,
     matmul_speedup, compute_speedup (gather+matmul+scatter), total_speedup."""
+    n_voxels = check_int("n_voxels", n_voxels, lo=10, hi=MAX_VOXELS)
+    channels, repeats = _ch("channels", channels), _rep(repeats)
+    seeds = _seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
     rows = []
     for s in seeds:
         coords = lidar_scene(n_voxels, s)
@@ -180,7 +241,9 @@ def data_movement(coords: torch.Tensor, cin: int, cout: int, tile: int = 256) ->
     "fused fp16" (the same at half precision) and "fused fp16 + locality" (outputs in tiles
     of `tile` sorted voxels: each tile's distinct input rows are read once and each output
     row is written once). Index reads (int64) are included. Columns: scheme, stage, bytes."""
-    tile = check_int("tile", tile, lo=1)
+    coords = _cc(coords)
+    cin, cout = _ch("cin", cin), _ch("cout", cout)
+    tile = check_int("tile", tile, lo=1, hi=MAX_VOXELS)
     x = SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
     km = get_kernel_map(x, 3)[0]
     P, n_out = km.volume, km.n_out
@@ -206,7 +269,11 @@ def data_movement(coords: torch.Tensor, cin: int, cout: int, tile: int = 256) ->
 
 
 def movement_ratio(dm: pd.DataFrame, a: str = "unfused fp32", b: str = "fused fp16 + locality") -> float:
-    """Total bytes of scheme a over scheme b."""
+    """Total bytes of scheme a over scheme b (dm: a `data_movement` table)."""
+    dm = _frame("dm", dm, ("scheme", "stage", "bytes"))
+    schemes = sorted(set(dm.scheme))
+    check_choice("a", a, schemes)
+    check_choice("b", b, schemes)
     tot = dm.groupby("scheme")["bytes"].sum()
     return float(tot[a] / tot[b])
 
@@ -217,6 +284,12 @@ def benchmark(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 5,
     """Per-stage CPU time (ms) of one 3x3x3 submanifold conv for each scene size and width:
     our engine grouped (eps tuned per layer when eps is None), separate, naive, and spconv."""
     from tqdm.auto import tqdm
+    sizes = _seq("sizes", sizes, lambda n, v: check_int(n, v, lo=10, hi=MAX_VOXELS))
+    channels = _seq("channels", channels, _ch)
+    repeats, seed = _rep(repeats), _seed(seed)
+    if eps is not None:
+        eps = _eps("eps", eps)
+    progress = check_bool("progress", progress)
     rows = []
     jobs = [(n, c) for n in sizes for c in channels]
     for n, c in tqdm(jobs, disable=not progress, desc="sparse conv"):
@@ -237,6 +310,8 @@ def benchmark(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 5,
 
 def spconv_ratio(df: pd.DataFrame, engine: str = "grouped (tuned)") -> pd.DataFrame:
     """spconv time / our time per (voxels, channels): > 1 means ours is faster."""
+    df = _frame("df", df, ("voxels", "channels", "engine", "total"))
+    check_choice("engine", engine, sorted(set(df.engine)))
     p = df.pivot_table(index=["voxels", "channels"], columns="engine", values="total")
     out = p[["spconv"]].copy() if "spconv" in p else p[[engine]].iloc[:, :0].copy()
     if "spconv" in p:
@@ -248,7 +323,9 @@ def spconv_ratio(df: pd.DataFrame, engine: str = "grouped (tuned)") -> pd.DataFr
 def walkthrough(coords: torch.Tensor, cin: int = 16, cout: int = 16, seed: int = 0) -> pd.DataFrame:
     """One submanifold 3x3x3 conv on `coords`, stage by stage: what each stage does, how
     much it handles and its CPU time (ms)."""
-    g = torch.Generator().manual_seed(seed)
+    coords = _cc(coords)
+    cin, cout = _ch("cin", cin), _ch("cout", cout)
+    g = torch.Generator().manual_seed(_seed(seed))
     x = SparseTensor(coords, torch.randn(coords.shape[0], cin, generator=g), check=False)
     w = torch.randn(27, cin, cout, generator=g)
     t = StageTimer(time.thread_time)
@@ -268,7 +345,8 @@ def dense_check(seed: int = 0, D: int = 8) -> float:
     transposed) and torch's dense conv3d / conv_transpose3d on a random D^3 grid with
     small-integer float64 data (so any difference is a real error, not rounding)."""
     import torch.nn.functional as F
-    g = torch.Generator().manual_seed(seed)
+    D = check_int("D", D, lo=4, hi=32)
+    g = torch.Generator().manual_seed(_seed(seed))
     coords = (torch.rand(2, D, D, D, generator=g) < 0.25).nonzero().to(torch.int32).contiguous()
     x = SparseTensor(coords, torch.randint(-3, 4, (coords.shape[0], 3), generator=g).double())
 

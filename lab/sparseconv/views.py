@@ -7,10 +7,10 @@ import plotly.graph_objects as go
 import torch
 
 from lab.core import plotting
-from lab.core.checks import check_int
+from lab.core.checks import check_bool, check_int, check_number, check_type
 from lab.data.lidar import lidar_scene
 
-from .functional import SparseTensor, get_kernel_map, plan_groups
+from .functional import SparseTensor, check_coords, get_kernel_map, plan_groups
 from .perf import STAGES, time_conv
 
 
@@ -18,6 +18,8 @@ from .perf import STAGES, time_conv
 def scene_figure(coords: torch.Tensor, voxel_size: float = 0.05):
     """The scene's voxel centres (metres) as an Open3D point cloud coloured by height,
     shown through lab.core.viz3d (rotatable plotly)."""
+    coords = check_coords("coords", coords, min_rows=1, max_rows=2_000_000)
+    voxel_size = check_number("voxel_size", voxel_size, lo=1e-4, hi=100.0)
     from lab.core import viz3d
     o3d = viz3d.open3d()
     p = (coords[:, 1:].numpy() + 0.5) * voxel_size
@@ -37,7 +39,12 @@ def scene_figure(coords: torch.Tensor, voxel_size: float = 0.05):
 
 
 def stage_figure(df: pd.DataFrame, title: str = "time per stage", widget: bool = False):
-    """Stacked bars of per-stage time (ms) per engine and size."""
+    """Stacked bars of per-stage time (ms) per engine and size (df: a `benchmark` table)."""
+    check_type("df", df, pd.DataFrame)
+    if df.empty or not {"voxels", "channels", "engine", "total", *STAGES} <= set(df.columns):
+        raise ValueError("df must be a non-empty benchmark table (voxels, channels, engine, stages, total)")
+    check_type("title", title, str)
+    check_bool("widget", widget)
     mk = plotting.widget_figure if widget else plotting.figure
     fig = mk("engine @ voxels, channels [–]", plotting.label("CPU time", "ms"), title)
     fill_stage_bars(fig, df)
@@ -61,7 +68,8 @@ def kernel_map_figure(coords: torch.Tensor, n_outputs: int = 80):
     (column); a cell is coloured by the input row it reads, blank when no input exists;
     plus the map size of every offset."""
     from plotly.subplots import make_subplots
-    n_outputs = check_int("n_outputs", n_outputs, lo=1)
+    coords = check_coords("coords", coords, min_rows=1, max_rows=2_000_000)
+    n_outputs = check_int("n_outputs", n_outputs, lo=1, hi=2000)
     x = SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
     km = get_kernel_map(x, 3)[0]
     order = torch.argsort(x.keys())[:n_outputs]
@@ -84,7 +92,10 @@ def kernel_map_figure(coords: torch.Tensor, n_outputs: int = 80):
 
 
 def tradeoff_figure(df: pd.DataFrame):
-    """Redundant FLOPs and matmul speedup against eps."""
+    """Redundant FLOPs and matmul speedup against eps (df: a `grouping_tradeoff` table)."""
+    check_type("df", df, pd.DataFrame)
+    if df.empty or not {"eps", "redundant_flops_pct", "matmul_speedup", "groups"} <= set(df.columns):
+        raise ValueError("df must be a non-empty grouping_tradeoff table")
     fig = plotting.figure(plotting.label("ε (grouping tolerance)", ""), plotting.label("value", "–"),
                           "adaptive grouping: redundant work against matmul speed")
     fig.add_trace(go.Scatter(x=df.eps, y=df.redundant_flops_pct / 100, name="redundant FLOPs / useful"))
@@ -94,6 +105,10 @@ def tradeoff_figure(df: pd.DataFrame):
 
 
 def movement_figure(dm: pd.DataFrame):
+    """Modelled bytes moved [MB] per stage and scheme (dm: a `data_movement` table)."""
+    check_type("dm", dm, pd.DataFrame)
+    if dm.empty or not {"scheme", "stage", "bytes"} <= set(dm.columns):
+        raise ValueError("dm must be a non-empty data_movement table (scheme, stage, bytes)")
     fig = plotting.figure("scheme [–]", plotting.label("data moved", "MB"), "modelled memory traffic per stage")
     for st in ("gather", "matmul", "scatter"):
         d = dm[dm.stage == st]
