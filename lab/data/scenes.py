@@ -50,6 +50,7 @@ Z_MAX_M = 6.0
 BASELINE_M = 0.075
 DISPARITY_SUBPIXEL = 8
 GRAZING_DEG = 78.0
+MAX_PIXELS = 200_000_000   # render_sequence's budget: n_frames × width × height (5 float32 images per pixel)
 
 
 # --------------------------------------------------------------------------- camera
@@ -425,10 +426,14 @@ def render_sequence(n_frames: int = 30, width: int = 640, height: int = 480, lay
     trajectory start and sensor noise. noise: add Kinect-like depth noise (else
     depth_noisy is a copy of depth) and 1 % image noise to gray. deg_per_frame:
     camera step along its arc in degrees. light: point-light position in metres
-    (default: under the ceiling above the scene's centre).
+    (default: under the ceiling above the scene's centre). At most MAX_PIXELS
+    (n_frames × width × height) pixels in all.
     """
     n_frames = check_int("n_frames", n_frames, lo=1, hi=10_000)
     _choice("layout", layout, LAYOUTS)
+    if n_frames * check_int("width", width, lo=8, hi=8192) * check_int("height", height, lo=8, hi=8192) > MAX_PIXELS:
+        raise ValueError(f"n_frames × width × height must be at most {MAX_PIXELS:.0e} pixels (about 4 GB of frames); "
+                         f"got {n_frames} × {width} × {height}")
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     noise = check_bool("noise", noise)
     intr = default_intrinsics(width, height)
