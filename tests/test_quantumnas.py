@@ -250,3 +250,6 @@ def test_fair_baseline_layout_comes_from_the_transpiler():
     sc = qn.SuperCircuit("u3cu3", 4, 1)
     lay = dev.transpiler_layout(sc.circuit(sc.full_arch()), seed=0)
     assert len(set(lay)) == 4 and all(0 <= q < dev.n_qubits for q in lay)
+    sc2 = qn.SuperCircuit("u3cu3", 2, 1)  # one CU3: the transpiler must place it on a coupled pair
+    pair = dev.transpiler_layout(sc2.circuit(sc2.full_arch()), seed=0, weights=sc2.init_weights(0).numpy())
+    assert tuple(sorted(pair)) in dev.coupling

@@ -81,16 +81,20 @@ class Device:
         return transpile(qc, self.backend, initial_layout=list(layout), optimization_level=1,
                          seed_transpiler=seed)
 
-    def transpiler_layout(self, circuit: qsim.Circuit, seed: int = 0) -> tuple[int, ...]:
-        """The physical qubits Qiskit's preset pass manager picks for `circuit` at
-        optimization_level=3 (VF2Layout, then the noise-aware VF2PostLayout on this backend's
-        calibration, Sabre where no perfect layout exists): virtual qubit i -> layout[i]."""
+    def transpiler_layout(self, circuit: qsim.Circuit, seed: int = 0, weights=None) -> tuple[int, ...]:
+        """The physical qubits Qiskit's preset pass manager picks for `circuit` with `weights`
+        (its trained angles [rad]; default: fixed non-trivial angles, so that no gate is optimised
+        away as an identity) at optimization_level=3 (VF2Layout, then the noise-aware
+        VF2PostLayout on this backend's calibration, Sabre where no perfect layout exists):
+        virtual qubit i -> layout[i]."""
         from qiskit import transpile
 
         check_type("circuit", circuit, qsim.Circuit)
         seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-        qc = qsim.to_qiskit(circuit, weights=np.zeros(circuit.n_weights()), x=np.zeros(circuit.n_inputs()),
-                            measure=True)
+        if weights is None:
+            weights = 0.3 + 2.5 * np.random.default_rng(seed).random(circuit.n_weights())
+        weights = check_array("weights", weights, ndim=1, min_size=circuit.n_weights())
+        qc = qsim.to_qiskit(circuit, weights=weights, x=np.full(circuit.n_inputs(), 0.7), measure=True)
         tq = transpile(qc, self.backend, optimization_level=3, seed_transpiler=seed)
         return tuple(int(q) for q in tq.layout.initial_index_layout(filter_ancillas=True)[:circuit.n_qubits])
 

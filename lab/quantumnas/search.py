@@ -597,7 +597,7 @@ def human_baseline(sc: SuperCircuit, device: Device, states: torch.Tensor, y, n_
     steps = check_int("steps", steps, lo=0, hi=MAX_STEPS)
     circ = sc.circuit(sc.full_arch(n_blocks))
     w, _ = train(lambda _r: circ, sc.init_weights(seed + 1), states, y, n_classes, steps, batch, lr, seed)
-    return Contender("human baseline", circ, device.transpiler_layout(circ, seed), w)
+    return Contender("human baseline", circ, device.transpiler_layout(circ, seed, w.numpy()), w)
 
 
 def run_pipeline(task: str, space: str, backend: str, cfg, seed: int = 0, noise_factor: float = 1.0,

@@ -87,7 +87,7 @@ def vqe_pipeline(backend: str, cfg, space: str = "u3cu3", seed: int = 0) -> VQER
     wq = _minimise(lambda _r: circ, w, cfg.vqe_steps, cfg.lr, seed)
     base = sc.circuit(sc.full_arch())
     wb = _minimise(lambda _r: base, sc.init_weights(seed + 1), 2 * cfg.vqe_steps, cfg.lr, seed)
-    lay_b = device.transpiler_layout(base, seed)
+    lay_b = device.transpiler_layout(base, seed, wb.numpy())
     return VQEResult(exact_ground_energy(), res.best, circ, wq, float(energy(circ, wq)),
                      noisy_energy(circ, wq.numpy(), H2_TERMS, device, res.best.layout, cfg.shots, seed),
                      float(energy(base, wb)),
