@@ -17,7 +17,8 @@ WORKERS, STEPS, DELAY, PERIOD = 4, 40, 4, 4
 
 def main() -> None:
     data = dga.default_data()
-    print(f"J = {WORKERS} processes, {STEPS} steps, D = {DELAY}, K = {PERIOD}; latency is simulated")
+    print(f"J = {WORKERS} processes, {STEPS} steps, D = {DELAY}, K = {PERIOD}; "
+          "latency: the sleep model (a sleep in the wait handle)")
     print(f"{'latency':>8} {'method':>7} {'wall s':>8} {'timeline s':>11} {'acc %':>6} {'DGA speedup':>12}")
     for lat_ms in (0, 50, 200):
         res = dga.run_distributed(dga.METHODS, "iid", workers=WORKERS, steps=STEPS, delay=DELAY,
@@ -29,6 +30,9 @@ def main() -> None:
                   f"{r.acc_percent:6.1f} {sp:11.2f}x")
     print("\nmodelled speedup of DGA (300 steps) for longer per-step compute:")
     print(dga.speedup_grid((0.5, 20, 50, 100, 200), (50, 200), DELAY, PERIOD, 300).round(2).to_string(index=False))
+    print("\nmodelled speedup of DGA (300 steps, 200 ms) against link bandwidth (ring all-reduce of 19,280 B):")
+    print(dga.bandwidth_grid((0.5, 1, 2, 5, 10, 100), 200, 4e-4, 8 * dga.n_params(32), WORKERS, DELAY, PERIOD,
+                             300).round(2).to_string(index=False))
 
 
 if __name__ == "__main__":
