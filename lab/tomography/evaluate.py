@@ -1,0 +1,165 @@
+"""Figure 2's experiment and the claim helpers.
+
+`evaluate` reconstructs each test object at each (n_angles, photons per ray) condition
+with the five methods (FBP, MLE, MLE+TV, G alone, PGAN) and returns one row per
+(object, condition, method) with BER, NPCC and RMSE. Every measurement has its own seed,
+derived from the object's index, the condition's index and `seed`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lab.core.checks import check_array, check_int, check_number, check_type
+from lab.core.claims import Measured
+
+from .projector import measure
+from .recon import SHAPE, ber, fbp, mle, mle_tv, npcc, pgan, rmse
+from .train import Prior, generate
+
+METHODS = ("FBP", "MLE", "MLE+TV", "G alone", "PGAN")
+MAX_RUNS = 5000
+
+
+def reconstruct(x, n_angles: int, photons: float, prior: Prior, seed: int,
+                methods: tuple[str, ...] = METHODS) -> dict[str, np.ndarray]:
+    """Measure one object (8, 16, 16) and reconstruct it with `methods`; returns name -> volume."""
+    check_type("prior", prior, Prior)
+    x = check_array("x", x, shape=SHAPE, lo=0.0, hi=10.0)
+    if not isinstance(methods, tuple) or not methods or any(m not in METHODS for m in methods):
+        raise ValueError(f"methods must be a non-empty tuple drawn from {METHODS}; got {methods!r}")
+    y = measure(x, n_angles, photons, seed)
+    out: dict[str, np.ndarray] = {}
+    m = mle(y, n_angles, photons)
+    if "FBP" in methods:
+        out["FBP"] = fbp(y, n_angles, photons)
+    if "MLE" in methods:
+        out["MLE"] = m
+    if "MLE+TV" in methods:
+        out["MLE+TV"] = mle_tv(y, n_angles, photons, prior.beta)
+    if "G alone" in methods or "PGAN" in methods:
+        g = generate(prior.generator, m)
+        if "G alone" in methods:
+            out["G alone"] = g
+        if "PGAN" in methods:
+            out["PGAN"] = pgan(y, n_angles, photons, g, prior.weight)
+    return out
+
+
+def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] = METHODS) -> pd.DataFrame:
+    """Rows (object, n_angles, photons, method, ber, npcc, rmse) over objects x conditions.
+    truth: (n, 8, 16, 16); conds: list of (n_angles, photons); n · len(conds) ≤ 5000."""
+    check_type("prior", prior, Prior)
+    truth = check_array("truth", truth, ndim=4, lo=0.0, hi=10.0)
+    if truth.shape[1:] != SHAPE:
+        raise ValueError(f"truth must have shape (n, {', '.join(map(str, SHAPE))}); got {truth.shape}")
+    conds = check_array("conds", conds, shape=(None, 2), lo=1e-3, hi=1e9)
+    seed = check_int("seed", seed, lo=0, hi=2**31)
+    if len(truth) * len(conds) > MAX_RUNS:
+        raise ValueError(f"truth x conds must be at most {MAX_RUNS} runs; got {len(truth) * len(conds)}")
+    rows = []
+    for c, (na, ph) in enumerate(conds):
+        for k, x in enumerate(truth):
+            s = (seed * 1_000_003 + 7919 * c + k) % 2**32
+            for name, v in reconstruct(x, int(na), float(ph), prior, s, methods).items():
+                rows.append(dict(object=k, n_angles=int(na), photons=float(ph), method=name,
+                                 ber=ber(v, x), npcc=npcc(v, x), rmse=rmse(v, x)))
+    return pd.DataFrame(rows)
+
+
+def check_df(df, name: str = "df") -> pd.DataFrame:
+    """A non-empty table from `evaluate` (raises naming `name` otherwise)."""
+    check_type(name, df, pd.DataFrame)
+    need = {"object", "n_angles", "photons", "method", "ber"}
+    if df.empty or not need <= set(df.columns):
+        raise ValueError(f"{name} must be a non-empty table from evaluate() with columns {sorted(need)}")
+    return df
+
+
+def _cond(name, c):
+    if not isinstance(c, tuple) or len(c) != 2:
+        raise TypeError(f"{name} must be a tuple (n_angles, photons); got {c!r}")
+    return check_int(f"{name}[0] (n_angles)", c[0], lo=1, hi=180), check_number(f"{name}[1] (photons)", c[1],
+                                                                                 lo=0.0, hi=1e9, lo_open=True)
+
+
+def summary(df, metric: str = "ber") -> pd.DataFrame:
+    """Mean and std over objects of `metric` per (n_angles, photons, method)."""
+    df = check_df(df)
+    if metric not in ("ber", "npcc", "rmse"):
+        raise ValueError(f"metric must be one of ['ber', 'npcc', 'rmse']; got {metric!r}")
+    g = df.groupby(["n_angles", "photons", "method"], sort=True)[metric]
+    return g.agg(["mean", "std", "count"]).reset_index()
+
+
+def ber_table(df) -> pd.DataFrame:
+    """BER as 'mean ± std' strings: rows = condition (angles, photons), columns = methods."""
+    s = summary(df)
+    s["cell"] = [f"{m:.4f} ± {d:.4f}" for m, d in zip(s["mean"], s["std"].fillna(0.0))]
+    t = s.pivot(index=["n_angles", "photons"], columns="method", values="cell")
+    return t[[m for m in METHODS if m in t.columns]]
+
+
+def _pair(df, n_angles, photons, a="PGAN", b="MLE"):
+    d = df[(df.n_angles == n_angles) & (df.photons == photons)]
+    if d.empty:
+        raise ValueError(f"n_angles, photons must be a condition of df; got ({n_angles}, {photons})")
+    pa = d[d.method == a].sort_values("object")["ber"].to_numpy()
+    pb = d[d.method == b].sort_values("object")["ber"].to_numpy()
+    if len(pa) == 0 or len(pa) != len(pb):
+        raise ValueError(f"df must hold {a} and {b} rows for every object at ({n_angles}, {photons})")
+    return pa, pb
+
+
+def gain_claim(df, n_angles: int, photons: float) -> Measured:
+    """PGAN's mean BER over MLE's at one condition. Holds when PGAN's mean BER is below MLE's
+    by more than the standard error of the per-object difference."""
+    df = check_df(df)
+    n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
+    pa, pb = _pair(df, n_angles, photons)
+    ratio = float(pa.mean() / pb.mean()) if pb.mean() > 0 else 1.0
+    diff = pb - pa
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    holds = bool(diff.mean() > se and pa.mean() < pb.mean())
+    note = (f"{len(pa)} test objects; BER PGAN {pa.mean():.4f} ± {pa.std(ddof=1):.4f}, "
+            f"MLE {pb.mean():.4f} ± {pb.std(ddof=1):.4f} at {n_angles} angles, {photons:g} photons/ray")
+    return Measured(round(ratio, 3), holds, note)
+
+
+def shrink_claim(df, low: tuple[int, float], high: tuple[int, float]) -> Measured:
+    """How much of PGAN's BER gain over MLE (MLE − PGAN, mean over objects) is left at the
+    generous condition `high` relative to the limited `low`. Holds when less than half is left."""
+    df = check_df(df)
+    low, high = _cond("low", low), _cond("high", high)
+    ga = [float((b - a).mean()) for a, b in (_pair(df, *low), _pair(df, *high))]
+    left = ga[1] / ga[0] if ga[0] > 0 else float("inf")
+    holds = bool(ga[0] > 0 and left < 0.5)
+    note = (f"BER gain {ga[0]:.4f} at {low[0]} angles/{low[1]:g} photons, {ga[1]:.4f} at "
+            f"{high[0]} angles/{high[1]:g} photons")
+    return Measured(round(left, 3) if np.isfinite(left) else "no gain at the limited condition", holds, note,
+                    number=left if np.isfinite(left) else None)
+
+
+def control_claim(df_iid, n_angles: int, photons: float, min_ratio: float = 0.9) -> Measured:
+    """On i.i.d. objects, PGAN (with the prior trained on i.i.d. objects) over MLE's BER.
+    Holds (no gain) when the ratio is at least `min_ratio`."""
+    df = check_df(df_iid, "df_iid")
+    n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
+    min_ratio = check_number("min_ratio", min_ratio, lo=0.0, hi=10.0)
+    pa, pb = _pair(df, n_angles, photons)
+    ratio = float(pa.mean() / pb.mean()) if pb.mean() > 0 else 1.0
+    note = (f"{len(pa)} i.i.d. objects; BER PGAN {pa.mean():.4f} ± {pa.std(ddof=1):.4f}, "
+            f"MLE {pb.mean():.4f} ± {pb.std(ddof=1):.4f}")
+    return Measured(round(ratio, 3), bool(ratio >= min_ratio), note)
+
+
+def attribution_claim(df, df_iid, n_angles: int, photons: float) -> Measured:
+    """PGAN/MLE BER ratio on CircuitFaker objects over the same ratio on i.i.d. objects (each with
+    the prior trained on its own family). Holds when the circuits' ratio is the lower one: the part
+    of the gain that the i.i.d. control does not share is the learned spatial structure."""
+    df, di = check_df(df), check_df(df_iid, "df_iid")
+    n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
+    rc = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(df, n_angles, photons)]][0]
+    ri = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(di, n_angles, photons)]][0]
+    return Measured(f"{rc:.3f} (circuits) vs {ri:.3f} (i.i.d.)", bool(rc < ri),
+                    f"PGAN/MLE BER ratio at {n_angles} angles, {photons:g} photons/ray", number=rc / ri)
