@@ -182,3 +182,13 @@ def test_views(build_tmp, dev):
     ex.set(mode="current", count=2)
     assert ex.snapshot()[0].to_dict()["data"] != before
     assert "energy per pulse" in ex.readout.value
+
+
+def test_explorer_greys_out_what_the_mode_ignores():
+    ex = s.explorer()
+    c = ex.controls
+    assert not c["amplitude_v"].disabled and c["amplitude_na"].disabled
+    ex.set(mode="current")
+    assert c["amplitude_v"].disabled and c["read"].disabled and not c["amplitude_na"].disabled
+    ex.reset()
+    assert c["mode"].value == "voltage" and not c["amplitude_v"].disabled

@@ -196,9 +196,10 @@ def dropdown(description: str, options: Sequence, value=None) -> W.Dropdown:
     check_type("description", description, str)
     if isinstance(options, (str, bytes)) or not isinstance(options, (list, tuple)) or not options:
         raise TypeError(f"options must be a non-empty list; got {options!r}")
-    if value is not None and value not in options:
-        raise ValueError(f"value must be one of the options {list(options)}; got {value!r}")
-    return W.Dropdown(options=list(options), value=value if value is not None else list(options)[0],
+    values = [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
+    if value is not None and value not in values:
+        raise ValueError(f"value must be one of the options {values}; got {value!r}")
+    return W.Dropdown(options=list(options), value=value if value is not None else values[0],
                       description=description, style={"description_width": "150px"},
                       layout=W.Layout(width="320px"))
 

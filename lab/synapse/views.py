@@ -209,6 +209,10 @@ def explorer(device: Device | None = None, pts: int = 30):
 
     def update():
         v = {k: w.value for k, w in controls.items()}
+        # controls that do nothing in the current drive mode are greyed out, not silently ignored
+        controls["amplitude_v"].disabled = v["mode"] != "voltage"
+        controls["read"].disabled = v["mode"] != "voltage"
+        controls["amplitude_na"].disabled = v["mode"] != "current"
         dev = dev0.replace(t_e=v["t_e"] * 1e-9, sigma_e=v["sigma_e"], t_ch=v["t_ch"] * 1e-9)
         wf = design_waveform(v["mode"], v["amplitude_v"], v["amplitude_na"], v["width"], v["count"],
                              v["interval"], v["polarity"], v["read"])
