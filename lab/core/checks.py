@@ -83,8 +83,8 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     if not choices:
         raise ValueError("choices must hold at least one accepted value")
     try:
-        ok = value in choices
-    except Exception:  # unhashable or uncomparable values
+        ok = not isinstance(value, np.ndarray) and bool(value in choices)
+    except (TypeError, ValueError):  # arrays, unhashable or uncomparable values
         ok = False
     if not ok:
         raise ValueError(f"{name} must be one of the choices {choices}; got {value!r}")
