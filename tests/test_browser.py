@@ -19,14 +19,12 @@ import hashlib
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import jupyter_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER = Path(sys.executable).with_name("jupyter")
@@ -54,12 +52,6 @@ def _skip_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _launch(p):
     return p.chromium.launch(executable_path=CHROMIUM, headless=True,
                              args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -78,37 +70,10 @@ def lab_server(tmp_path_factory):
     settings = tmp / "settings" / "@jupyterlab" / "docmanager-extension"
     settings.mkdir(parents=True)
     (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
-    port, token = _free_port(), "browsertest"
-    args = [str(JUPYTER), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={token}", f"--notebook-dir={ROOT / 'notebooks'}",
-            f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'ws'}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--allow-root")
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except Exception:
-                if proc.poll() is not None:
-                    pytest.fail("jupyter lab exited during start-up: " + (tmp / "server.log").read_text()[-2000:])
-                time.sleep(0.5)
-        else:
-            pytest.fail("jupyter lab did not answer within 120 s")
+    token = "browsertest"
+    extra = [f"--LabApp.user_settings_dir={tmp / 'settings'}", f"--LabApp.workspaces_dir={tmp / 'ws'}"]
+    with jupyter_lab(tmp, token, extra) as base:
         yield base, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
-        assert proc.poll() is not None, "the server did not stop"
 
 
 @pytest.fixture(scope="module")

@@ -1,59 +1,21 @@
 """`make lab` serves JupyterLab with the workbench kernel and without the
 "Build Recommended" dialog (which open3d's dash extension would otherwise raise)."""
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import jupyter_lab
 
 ROOT = Path(__file__).resolve().parents[1]
-JUPYTER = Path(sys.executable).with_name("jupyter")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not JUPYTER.exists():
-        pytest.skip("jupyter is not installed in this environment")
-    port, token = _free_port(), "labtest"
-    runtime = tmp_path_factory.mktemp("runtime")
-    args = [str(JUPYTER), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-            f"--IdentityProvider.token={token}", f"--notebook-dir={ROOT / 'notebooks'}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        args.append("--allow-root")
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime)})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except Exception:
-                if proc.poll() is not None:
-                    pytest.fail("jupyter lab exited during start-up")
-                time.sleep(0.5)
-        else:
-            pytest.fail("jupyter lab did not answer within 120 s")
+    token = "labtest"
+    with jupyter_lab(tmp_path_factory.mktemp("lab"), token) as base:
         yield base, token
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _get(url: str) -> str:
