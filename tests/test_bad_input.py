@@ -251,6 +251,12 @@ def test_every_public_callable_has_a_bad_input_spec(module_name):
             assert isinstance(why, str) and len(why.strip()) > 10, f"{module_name}.{name}: SKIP needs a reason"
 
 
+@pytest.fixture(autouse=True)
+def _elsewhere(tmp_path, monkeypatch):
+    """A bad path such as "x" that a callable accepts is written in a temporary folder, never the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
 def test_bad_input_sweep(spec_name):
     spec = load_spec(SPECS[spec_name])
