@@ -5,10 +5,22 @@ import re
 from lab.__main__ import main
 
 
-def test_handout_is_self_contained(build_tmp, capsys):
-    assert main(["handouts", "00"]) == 0
-    page = (build_tmp / "handouts" / "00_start_here.html").read_text(encoding="utf-8")
-    assert "plotly.js v" in page, "plotly.js must be embedded in the handout"
-    assert not re.search(r"<script[^>]+src=\"https?://[^\"]*plotly", page), "plotly must not come from a CDN"
+def test_handout_pack_works_offline(build_tmp, capsys):
+    """`python -m lab handouts 00`: a small page that loads the pack's one plotly.js and MathJax, fetches
+    nothing from a network, leaves out the explorer-driving cell and papermill's parameters, and is
+    listed on the index page."""
+    from lab.core import handouts
+
+    assert main(["handouts", "00", "--no-pdf"]) == 0
+    pack = build_tmp / "handouts"
+    page = (pack / "00_start_here.html").read_text(encoding="utf-8")
+    assert '<script src="plotly.min.js"></script>' in page and (pack / "plotly.min.js").is_file()
+    assert (pack / "mathjax" / "MathJax.js").is_file()
+    assert handouts.remote_references(page) == [], "a handout must not fetch anything from a network"
+    assert not re.search(r"<script[^>]+src=\"https?://", page)
     assert "Interactive explorer: open this notebook in JupyterLab" in page
+    assert "ex.set(tau=3.0)" not in page, "the explorer-check cell must be left out of handouts"
+    assert "# Parameters" not in page, "papermill's injected parameters cell must be left out"
+    assert (pack / "00_start_here.html").stat().st_size < 2_000_000
+    assert "00_start_here.html" in (pack / "index.html").read_text()
     assert (build_tmp / "executed" / "00_start_here.ipynb").is_file()

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lab.core import handouts, registry
+from lab.core import handouts
 from lab.core.nbtemplate import KERNEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,19 +61,3 @@ def test_student_version_runs_to_the_stub_and_its_self_check_fails_there(path, t
     solved = _run_prefix(reference, check, tmp_path)
     assert not any(_errors(c) for c in solved.cells if c.cell_type == "code"), \
         f"{path.name}: the reference solution must pass its self-check"
-
-
-def test_handout_page_is_offline_and_small(tmp_path):
-    from lab.__main__ import execute
-
-    entry = registry.by_name("00")
-    executed = execute(entry.name, "small", handout=True)
-    page = handouts.write_page(executed, entry, out=tmp_path, pdf=False)
-    text = page.read_text()
-    assert handouts.remote_references(text) == [], "a handout must not fetch anything from a network"
-    assert (tmp_path / "plotly.min.js").is_file() and (tmp_path / "mathjax" / "MathJax.js").is_file()
-    assert "ex.set(tau=3.0)" not in text, "the explorer-check cell must be left out of handouts"
-    assert "# Parameters" not in text, "papermill's injected parameters cell must be left out"
-    assert page.stat().st_size < 2_000_000, f"{page.name} is {page.stat().st_size / 1e6:.1f} MB"
-    index = handouts.write_index([entry], out=tmp_path)
-    assert "00_start_here.html" in index.read_text()

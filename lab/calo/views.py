@@ -128,7 +128,8 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
     fig.update_layout(height=460, margin=dict(l=0, r=0, t=40, b=0),
                       scene=dict(aspectmode="data", xaxis_title="x [cm]", yaxis_title="y [cm]",
                                  zaxis_title="z (depth) [cm]"))
-    image = W.Image(format="png", layout=W.Layout(width="480px"))
+    image = W.Image(format="png", layout=W.Layout(width="480px", height="360px", min_width="480px",
+                                                  object_fit="contain"))
     readout = W.HTML()
 
     def labels_now(i: int, which: str) -> np.ndarray:
@@ -172,7 +173,12 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
                   presets=presets)
     right = ex.children[1]
     if render:
-        right.children = (W.HBox([W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image]), fig]), readout)
+        # the render keeps its size and the rotatable view wraps below it when the column is narrow
+        render_box = W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image],
+                            layout=W.Layout(flex="0 0 auto", min_width="480px"))
+        fig_box = W.VBox([fig], layout=W.Layout(flex="1 1 320px", min_width="320px"))
+        right.children = (W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
+                          readout)
     else:
         right.children = (W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
                           fig, readout)

@@ -159,8 +159,7 @@ def explorer(size: int = 128) -> Explorer:
          "dB": slider("density of B", 0.1, 0.01, 1.0, 0.01),
          "pe_format": dropdown("PE inner format", INNER_FORMATS, "B"),
          "feature": dropdown("PE feature", FEATURES, "gating"),
-         "glb_format": dropdown("GLB inner format", INNER_FORMATS, "B"),
-         "dram_format": dropdown("DRAM inner format", INNER_FORMATS, "B")}
+         "glb_format": dropdown("GLB and DRAM inner format", INNER_FORMATS, "B")}
     levels = list(arch.names) + ["MAC"]
     groups = ("actual", "gated", "metadata")
     e_fig = widget_figure(label("level", ""), label("energy", "nJ"), title="energy by level and action type", height=330)
@@ -175,7 +174,9 @@ def explorer(size: int = 128) -> Explorer:
     def update() -> None:
         v = {k: w.value for k, w in c.items()}
         f = {}
-        for lv, key in (("DRAM", "dram_format"), ("GLB", "glb_format")):
+        # the model's DRAM traffic does not depend on the DRAM format (every tile is read once), so
+        # the outer levels share one control rather than offer one that changes nothing
+        for lv, key in (("DRAM", "glb_format"), ("GLB", "glb_format")):
             for t in "AB":
                 f[(lv, t)] = ("U" if v[key] == "U" else "UOP", v[key])
         for t in "AB":
@@ -201,10 +202,9 @@ def explorer(size: int = 128) -> Explorer:
                                        "energy-delay": f"{res.energy_pj / 1e6 * res.cycles / 1e6:.3g} µJ·Mcycle"})
 
     ex = Explorer(c, [e_fig, c_fig], update, readout, title=f"Sparse design explorer ({size}³ matmul)",
-                  presets={"artifact: bitmask + gating": dict(pe_format="B", feature="gating", glb_format="B",
-                                                              dram_format="B"),
+                  presets={"artifact: bitmask + gating": dict(pe_format="B", feature="gating", glb_format="B"),
                            "artifact: coordinate list + skipping": dict(pe_format="CP", feature="skipping",
-                                                                        glb_format="CP", dram_format="CP"),
-                           "dense": dict(pe_format="U", feature="none", glb_format="U", dram_format="U")})
+                                                                        glb_format="CP"),
+                           "dense": dict(pe_format="U", feature="none", glb_format="U")})
     ex.refresh()
     return ex

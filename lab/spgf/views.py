@@ -104,7 +104,7 @@ def _draw_image(fig, depth_m, intr, state, closed):
 
     H, W = intr.shape
     fig.add_trace(go.Heatmap(z=np.where(depth_m > 0, depth_m, np.nan), colorscale="Viridis",
-                             colorbar=dict(title="depth [m]"), hoverinfo="skip"))
+                             colorbar=dict(title=dict(text="depth [m]", side="right")), hoverinfo="skip"))
     g = closed if closed is not None else (state.closed if state is not None else None)
     if g is not None:
         x, y = _ellipses_2d(g.means, g.covariances, intr)
