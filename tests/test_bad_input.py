@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from lab.core.paths import build_dir
+from lab.core.paths import repo_root
 
 SPEC_DIR = Path(__file__).resolve().parent / "api_specs"
 CALL_SECONDS = 20
@@ -253,15 +253,18 @@ def test_every_public_callable_has_a_bad_input_spec(module_name):
 
 @pytest.fixture(autouse=True)
 def _elsewhere(tmp_path, monkeypatch):
-    """A bad path such as "x" that a callable accepts is written in a temporary folder, never the checkout."""
+    """A bad path such as "x" that a callable accepts is written in a temporary folder, never the checkout,
+    and what the swept calls record (claims of "99_sweep", ...) goes to a temporary build folder."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LAB_BUILD_DIR", str(tmp_path / "build"))
 
 
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
 def test_bad_input_sweep(spec_name):
     spec = load_spec(SPECS[spec_name])
     counts, failures = sweep(spec)
-    out = build_dir("bad_input") / f"{spec_name}.json"
+    out = repo_root() / "build" / "bad_input" / f"{spec_name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"module": spec.MODULE, "counts": counts, "failures": failures}, indent=2))
     assert not failures, (f"{spec.MODULE}: {len(failures)} bad-input call(s) not refused clearly "
                           f"(counts {counts}):\n" + "\n".join(failures[:60]))

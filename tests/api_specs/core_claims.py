@@ -1,11 +1,7 @@
 """Valid, fast calls of lab.core.claims, for tests/test_bad_input.py."""
-import os
-import tempfile
-
 from lab.core import claims
 
 MODULE = "lab.core.claims"
-os.environ.setdefault("LAB_BUILD_DIR", tempfile.mkdtemp(prefix="lab-sweep-"))
 _Q = claims.qualitative("the paper gives no number")
 
 
