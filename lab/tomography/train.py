@@ -16,7 +16,6 @@ weights are written (float16, fixed zip timestamps) so that a rerun gives the sa
 """
 from __future__ import annotations
 
-import io
 import json
 import time
 import zipfile
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lab.core.archive import write_npz
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 from lab.core.paths import build_dir, data_dir
 
@@ -226,12 +226,7 @@ def save_priors(gens: dict[str, Generator], config: TrainConfig, meta: dict, pat
     arrays = {"__config__": np.array(json.dumps({"config": asdict(config), **meta}, sort_keys=True))}
     for fam, g in gens.items():
         arrays.update({f"{fam}/{k}": v for k, v in _state_arrays(g).items()})
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
-    return path
+    return write_npz(path, arrays)
 
 
 @dataclass

@@ -13,7 +13,6 @@ seeds) under build/ and says whether it is byte-identical to the shipped file.
 """
 from __future__ import annotations
 
-import io
 import json
 import time
 import zipfile
@@ -25,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..core.archive import write_npz
 from ..core.checks import check_array, check_bool, check_int, check_number, check_type
 from ..core.paths import build_dir, data_dir
 
@@ -230,12 +230,7 @@ def save_ensemble(nets: list[DepthNet], config: TrainConfig, path: Path, meta: d
     path.parent.mkdir(parents=True, exist_ok=True)
     info = {"config": asdict(config), **(meta or {})}
     arrays = {"__config__": np.array(json.dumps(info, sort_keys=True)), **_to_arrays(nets)}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, arr in arrays.items():
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asarray(arr), allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue())
-    return path
+    return write_npz(path, arrays)
 
 
 @dataclass
