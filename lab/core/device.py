@@ -1,0 +1,42 @@
+"""The torch device a notebook trains on: CPU unless the user asks for another one.
+
+Set `LAB_DEVICE` before starting Jupyter or a tier run, for example `LAB_DEVICE=cuda make paper` on a
+machine with a GPU. Every topic that trains with torch moves its models and batches to `torch_device()`.
+The default is the CPU, where every number in `results/` was measured; a GPU changes float rounding and so
+the last digits of trained results, and the claims' tolerances are what says whether that matters.
+"""
+from __future__ import annotations
+
+import os
+
+ENV = "LAB_DEVICE"
+
+
+def torch_device(name: str | None = None):
+    """The `torch.device` to use: `name` if given, else the `LAB_DEVICE` environment variable, else "cpu".
+
+    Accepts "cpu", "cuda", "cuda:N" and "mps". A device that this machine does not have raises ValueError
+    naming it, rather than failing later inside torch.
+    """
+    import torch
+
+    if name is None:
+        name = os.environ.get(ENV, "").strip() or "cpu"
+        source = f"the {ENV} environment variable"
+    else:
+        source = "device"
+    if not isinstance(name, str):
+        raise TypeError(f"device must be a str such as 'cpu' or 'cuda'; got {type(name).__name__}")
+    kind, _, index = name.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and (not index.isdigit() or kind != "cuda")):
+        raise ValueError(f"{source} must be 'cpu', 'cuda', 'cuda:N' or 'mps'; got {name!r}")
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{source} asks for {name!r}, but torch sees no CUDA GPU on this machine; "
+                             f"unset {ENV} to run on the CPU")
+        if index and int(index) >= torch.cuda.device_count():
+            raise ValueError(f"{source} asks for {name!r}, but this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s)")
+    if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"{source} asks for 'mps', but torch sees no Apple GPU on this machine")
+    return torch.device(name)
