@@ -96,61 +96,121 @@ def _parse_sets(items: list[str]) -> dict:
     return out
 
 
-def _machine() -> dict:
-    import platform
+def _git(*args: str) -> str:
     import subprocess
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=repo_root(),
-                                timeout=10).stdout.strip()
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=repo_root(), timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
-        commit = ""
-    return {"machine": platform.machine(), "processor": platform.processor(), "cores": os.cpu_count(),
-            "python": platform.python_version(), "commit": commit}
+        return ""
 
 
-def run_tier(names: list[str], scale: str, overrides: dict | None = None) -> dict:
-    """Run several notebooks at `scale` with a progress bar; each notebook's expected time (from the last
-    recorded run in results/<scale>/timings.json) is printed first. Returns the timings record, also
-    written to build/<scale>/timings.json beside the claims in build/claims/<nb>.<scale>.json."""
+def _machine() -> dict:
+    import platform
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"machine": platform.machine(), "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "device": os.environ.get("LAB_DEVICE", "") or "cpu", "threads": os.environ.get("OMP_NUM_THREADS", "")}
+
+
+def _run_one(name: str, scale: str, overrides: dict | None, record: bool) -> dict:
+    """Execute one notebook at `scale`; with `record`, copy its claims into results/<scale>/ beside a
+    <nb>.run.json that says how long it took, on what, at which commit, and how loaded the machine was."""
+    import json
+    import resource
+    import shutil
+    from datetime import datetime, timezone
+
+    e = registry.by_name(name)
+    if record and overrides:
+        raise ValueError("--record keeps the committed preset: it cannot be combined with --set")
+    topic_paths = [f"lab/{e.topic}", f"lab/{e.topic}.py", f"notebooks/{e.path.name}"]
+    info = {"notebook": e.name, "scale": scale, "overrides": overrides or {},
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "commit": _git("rev-parse", "HEAD"),
+            "uncommitted_changes": bool(_git("status", "--porcelain", "--", *topic_paths, "lab/core")),
+            "load_average_before": [round(x, 2) for x in os.getloadavg()], **_machine()}
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    error = None
+    try:
+        execute(e.name, scale, overrides=overrides)
+    except Exception as exc:  # recorded, then reported by the caller
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    info.update(seconds=round(time.perf_counter() - t0, 1),
+                cpu_seconds=round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 1),
+                load_average_after=[round(x, 2) for x in os.getloadavg()], error=error)
+    if record:
+        out = claims.results_dir(scale)
+        out.mkdir(parents=True, exist_ok=True)
+        src = build_dir("claims") / f"{e.name}.{scale}.json"
+        if error is None and src.is_file():
+            shutil.copyfile(src, out / src.name)
+        (out / f"{e.name}.run.json").write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def run_tier(names: list[str], scale: str, overrides: dict | None = None, record: bool = False) -> dict:
+    """Run several notebooks at `scale` with a progress bar; each notebook's expected time (from its last
+    recorded run, results/<scale>/<nb>.run.json) is printed first. Claims go to build/claims/<nb>.<scale>.json;
+    the timings to build/<scale>/timings.json, and with `record` into results/<scale>/ as well."""
     import json
 
     from tqdm.auto import tqdm
 
-    previous = repo_root() / "results" / scale / "timings.json"
-    expected = json.loads(previous.read_text()).get("seconds", {}) if previous.is_file() else {}
+    folder = claims.results_dir(scale)
+    expected = {}
     for n in names:
         e = registry.by_name(n)
-        sec = expected.get(e.name)
-        print(f"{e.name}: expected {sec / 60:.1f} min" if sec else f"{e.name}: expected time unknown (no run recorded)")
-    record = {"scale": scale, "overrides": overrides or {}, "seconds": {}, "failed": [], **_machine()}
+        f = folder / f"{e.name}.run.json"
+        sec = json.loads(f.read_text()).get("seconds") if f.is_file() else None
+        expected[e.name] = sec
+        print(f"{e.name}: expected {sec / 60:.1f} min (its last recorded run)" if sec
+              else f"{e.name}: expected time unknown (no run recorded)")
+    known = [s for s in expected.values() if s]
+    if known:
+        print(f"expected in all: {sum(known) / 60:.0f} min for the {len(known)} notebook(s) with a recorded run")
+    record_all = {"scale": scale, "overrides": overrides or {}, "seconds": {}, "failed": [], "commit": _git("rev-parse", "HEAD"),
+                  **_machine()}
     for n in tqdm(names, desc=f"{scale} tier", unit="notebook"):
-        e = registry.by_name(n)
-        t0 = time.perf_counter()
-        try:
-            execute(e.name, scale, overrides=overrides)
-        except Exception as exc:
-            record["failed"].append(e.name)
-            print(f"{e.name}: FAILED ({type(exc).__name__})")
-        record["seconds"][e.name] = round(time.perf_counter() - t0, 1)
+        info = _run_one(n, scale, overrides, record)
+        name = info["notebook"]
+        record_all["seconds"][name] = info["seconds"]
+        if info["error"]:
+            record_all["failed"].append(name)
+            print(f"{name}: FAILED ({info['error']})")
     out = build_dir(scale) / "timings.json"
-    out.write_text(json.dumps(record, indent=2))
+    out.write_text(json.dumps(record_all, indent=2))
     print(f"timings in {out}")
-    return record
+    return record_all
 
 
 def cmd_run(args) -> int:
     overrides = _parse_sets(args.set)
+    if args.record and args.scale == "small":
+        raise ValueError("--record is for the long tiers (e.g. --scale paper); small runs are make test's")
     if args.all or not args.name:
         if not args.all:
             raise ValueError("name a notebook (e.g. 03) or pass --all")
         names = [e.name for e in registry.existing() if args.scale in _scales_of(e)]
-        record = run_tier(names, args.scale, overrides)
+        record = run_tier(names, args.scale, overrides, record=args.record)
         return 1 if record["failed"] else 0
-    t0 = time.perf_counter()
-    out = execute(args.name, args.scale, overrides=overrides)
-    print(f"executed {out.relative_to(repo_root()) if out.is_relative_to(repo_root()) else out} "
-          f"in {time.perf_counter() - t0:.1f} s")
-    print(claims.table(registry.by_name(args.name).name, scale=args.scale).to_markdown())
+    e = registry.by_name(args.name)
+    if args.scale not in _scales_of(e):
+        raise ValueError(f"scale must be one of {_scales_of(e)} for {e.name}; got {args.scale!r}")
+    info = _run_one(e.name, args.scale, overrides, args.record)
+    if info["error"]:
+        print(f"{e.name}: FAILED ({info['error']}) after {info['seconds']:.1f} s", file=sys.stderr)
+        return 1
+    print(f"executed {e.name} at scale {args.scale} in {info['seconds']:.1f} s ({info['cpu_seconds']:.1f} s CPU)"
+          + (f"; recorded in {claims.results_dir(args.scale).relative_to(repo_root())}/" if args.record else ""))
+    print(claims.table(e.name, scale=args.scale).to_markdown())
     return 0
 
 
@@ -262,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--all", action="store_true", help="every notebook that has the scale (the paper tier)")
     r.add_argument("--scale", default="small")
     r.add_argument("--set", action="append", metavar="SETTING=VALUE", help="override one preset setting")
+    r.add_argument("--record", action="store_true",
+                   help="commit-ready record in results/<scale>/: claims, run time, machine, commit")
     r.set_defaults(fn=cmd_run)
     h = sub.add_parser("handouts", help="executed HTML handouts in build/handouts/")
     h.add_argument("names", nargs="*", help="notebooks (default: all)")

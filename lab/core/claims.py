@@ -47,7 +47,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .checks import check_type
-from .paths import build_dir
+from .paths import build_dir, build_path, repo_root
 
 _NB_RE = re.compile(r"[0-9]{2}_[a-z0-9_]+")
 _SCALE_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -479,9 +479,18 @@ def start(notebook: str, scale: str = "small") -> Recorder:
 
 
 # ----------------------------------------------------------------------------- gathering
-def _files(scale: str | None = "small") -> list[tuple[str, str, Path]]:
+def results_dir(scale: str) -> Path:
+    """`results/<scale>/`: the committed claims of a recorded long run (`python -m lab run NN --scale paper
+    --record`), one `<nb>.<scale>.json` and one `<nb>.run.json` (time, machine, commit) per notebook."""
+    return repo_root() / "results" / _check_scale(scale)
+
+
+def _files(scale: str | None = "small", folder: Path | None = None) -> list[tuple[str, str, Path]]:
     out = []
-    for f in sorted(build_dir("claims").glob("*.json")):
+    where = build_path("claims") if folder is None else folder
+    for f in sorted(where.glob("*.json")) if where.is_dir() else []:
+        if f.name.endswith(".run.json"):
+            continue
         parts = f.name[:-5].split(".")
         nb, sc = parts[0], (parts[1] if len(parts) > 1 else "small")
         if len(parts) > 2 or not _NB_RE.fullmatch(nb) or not _SCALE_RE.fullmatch(sc):
@@ -492,14 +501,14 @@ def _files(scale: str | None = "small") -> list[tuple[str, str, Path]]:
     return out
 
 
-def table(notebook: str | None = None, scale: str = "small") -> ClaimTable:
-    """All recorded claims (of one notebook, or of every notebook) at one scale.
-    A corrupted file is skipped with a warning that names it."""
+def table(notebook: str | None = None, scale: str = "small", folder: Path | None = None) -> ClaimTable:
+    """All recorded claims (of one notebook, or of every notebook) at one scale, from `build/claims/`
+    or from `folder` (e.g. `results_dir("paper")`). A corrupted file is skipped with a warning that names it."""
     _check_scale(scale)
     if notebook is not None:
         _check_nb(notebook)
     rows, facts = [], []
-    for nb, _sc, f in _files(scale):
+    for nb, _sc, f in _files(scale, folder):
         if notebook is not None and nb != notebook:
             continue
         try:
@@ -523,15 +532,20 @@ def report(scales: tuple[str, ...] = ("small", "paper")) -> str:
     small = table(scale="small")
     if not len(small):
         return "_No claims recorded yet: run `make test` or `python -m lab run NAME`._"
-    others = {s: {(nb, c.claim): c for nb, c in table(scale=s).rows} for s in scales if s != "small"}
-    others = {s: m for s, m in others.items() if m}
+    tables = {}
+    for s in scales:
+        if s == "small":
+            continue
+        committed = table(scale=s, folder=results_dir(s))  # a recorded run wins over a local one
+        tables[s] = committed if len(committed) else table(scale=s)
+    others = {s: {(nb, c.claim): c for nb, c in t.rows} for s, t in tables.items() if len(t)}
     head = ["Notebook", "Claim", "Paper", "Ours (small)", "Unit", "Tolerance", "Verdict (small)"]
     for s in others:
         head += [f"Ours ({s})", f"Verdict ({s})"]
     head.append("Note")
     lines = [f"Verdicts at small scale: {counts_line(small)}."]
     for s in others:
-        lines.append(f"Verdicts at {s} scale: {counts_line(table(scale=s))}.")
+        lines.append(f"Verdicts at {s} scale: {counts_line(tables[s])}.")
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def esc(s: Any) -> str:
