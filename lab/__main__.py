@@ -141,7 +141,8 @@ def _run_one(name: str, scale: str, overrides: dict | None, record: bool) -> dic
     try:
         execute(e.name, scale, overrides=overrides)
     except Exception as exc:  # recorded, then reported by the caller
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        detail = f"{getattr(exc, 'ename', '')}: {getattr(exc, 'evalue', '')}" if hasattr(exc, "ename") else str(exc)
+        error = f"{type(exc).__name__}: {detail.strip().splitlines()[0] if detail.strip() else ''}"[:500]
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     info.update(seconds=round(time.perf_counter() - t0, 1),
                 cpu_seconds=round((cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 1),

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from lab.core.checks import check_array, check_int, check_number, check_type
+from lab.core.device import torch_device
 
 MAX_EPOCHS = 20_000
 
@@ -70,7 +71,8 @@ def two_sigma_threshold(scores, k: float = 2.0) -> float:
 def train_detector(X_good, *, dropout: float = 0.3, hidden: int = 16, code: int = 4, epochs: int = 300,
                    lr: float = 3e-3, weight_decay: float = 1e-3, seed: int = 0) -> Detector:
     """Train the autoencoder on the good runs X_good (R, M) (full batch Adam, `epochs` in
-    1..20000), then set the threshold to mean + 2σ of their scores."""
+    1..20000), then set the threshold to mean + 2σ of their scores. Trains on `lab.core.torch_device()`
+    (LAB_DEVICE, the CPU by default); the detector it returns scores on the CPU."""
     X = check_array("X_good", X_good, ndim=2)
     if X.shape[0] < 2:
         raise ValueError(f"X_good must hold at least 2 runs; got {X.shape[0]}")
@@ -80,8 +82,9 @@ def train_detector(X_good, *, dropout: float = 0.3, hidden: int = 16, code: int 
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     torch.manual_seed(seed)
     mean, std = X.mean(0), X.std(0) + 1e-6
-    Z = torch.tensor((X - mean) / std, dtype=torch.float32)
-    model = AutoEncoder(X.shape[1], hidden, code, dropout)
+    dev = torch_device()
+    Z = torch.tensor((X - mean) / std, dtype=torch.float32).to(dev)
+    model = AutoEncoder(X.shape[1], hidden, code, dropout).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     model.train()
     for _ in range(epochs):
@@ -89,6 +92,6 @@ def train_detector(X_good, *, dropout: float = 0.3, hidden: int = 16, code: int 
         loss = ((model(Z) - Z) ** 2).mean()
         loss.backward()
         opt.step()
-    det = Detector(model, mean, std, 0.0)
+    det = Detector(model.cpu(), mean, std, 0.0)
     det.threshold = two_sigma_threshold(det.score(X))
     return det

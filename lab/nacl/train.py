@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core.checks import check_int, check_number, check_type
+from ..core.device import torch_device
 from ..data.digits import Digits
 from .attacks import ascend, fgsm, pgd
 from .augment import check_images, n_views
@@ -149,7 +150,9 @@ def contrastive_loss(method: str, model: Encoder, views: torch.Tensor, cfg: Trai
 def pretrain(x: torch.Tensor, *, method: str, cfg: TrainConfig, seed: int = 0) -> Encoder:
     """Pre-train an Encoder on unlabelled images x (N, 1, 8, 8) in [0, 1], N >= 4, with one of
     METHODS for cfg.epochs epochs of Adam. All randomness (initial weights, batches,
-    augmentations, mixup) comes from `seed`; torch's global generator is left untouched."""
+    augmentations, mixup) comes from `seed`; torch's global generator is left untouched. Trains on
+    `lab.core.torch_device()` (LAB_DEVICE, the CPU by default; augmentations are drawn on the CPU) and
+    returns the encoder on the CPU."""
     x = check_images("x", x)
     method = _method(method)
     check_type("cfg", cfg, TrainConfig)
@@ -160,6 +163,8 @@ def pretrain(x: torch.Tensor, *, method: str, cfg: TrainConfig, seed: int = 0) -
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = Encoder(cfg.hidden, cfg.feat_dim, cfg.proj_dim)
+    dev = torch_device()
+    model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     k = cfg.n_views(method)
     n = x.shape[0]
@@ -168,19 +173,19 @@ def pretrain(x: torch.Tensor, *, method: str, cfg: TrainConfig, seed: int = 0) -
         order = torch.randperm(n, generator=g)
         for start in range(0, n - batch + 1, batch):
             xb = x[order[start:start + batch]]
-            views = n_views(xb, k, generator=g, **cfg.aug)
+            views = n_views(xb, k, generator=g, **cfg.aug).to(dev)
             loss = contrastive_loss(method, model, views, cfg, g)
             opt.zero_grad()
             loss.backward()
             opt.step()
-    return model.eval()
+    return model.eval().cpu()
 
 
 def train_supervised(x: torch.Tensor, y: torch.Tensor, *, cfg: TrainConfig, seed: int = 0) -> Encoder:
     """The supervised reference: the same Encoder trained end to end with cross-entropy on
     labels y (N,) int64 through a linear layer, on one augmented view per image, for
     cfg.epochs epochs (no adversarial training). Returns the encoder (its features are
-    probed like the others')."""
+    probed like the others'), on the CPU; it trains on `lab.core.torch_device()`."""
     x = check_images("x", x)
     check_type("cfg", cfg, TrainConfig)
     seed = _seed(seed)
@@ -192,6 +197,9 @@ def train_supervised(x: torch.Tensor, y: torch.Tensor, *, cfg: TrainConfig, seed
         torch.manual_seed(seed)
         model = Encoder(cfg.hidden, cfg.feat_dim, cfg.proj_dim)
         head = nn.Linear(cfg.feat_dim, int(y.max()) + 1)
+    dev = torch_device()
+    model.to(dev)
+    head.to(dev)
     opt = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=cfg.lr)
     n = x.shape[0]
     batch = min(cfg.batch, n)
@@ -199,12 +207,12 @@ def train_supervised(x: torch.Tensor, y: torch.Tensor, *, cfg: TrainConfig, seed
         order = torch.randperm(n, generator=g)
         for start in range(0, n - batch + 1, batch):
             idx = order[start:start + batch]
-            v = n_views(x[idx], 1, generator=g, **cfg.aug)[0]
-            loss = F.cross_entropy(head(model.features(v)), y[idx])
+            v = n_views(x[idx], 1, generator=g, **cfg.aug)[0].to(dev)
+            loss = F.cross_entropy(head(model.features(v)), y[idx].to(dev))
             opt.zero_grad()
             loss.backward()
             opt.step()
-    return model.eval()
+    return model.eval().cpu()
 
 
 class Probed(nn.Module):

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from lab.core.archive import write_npz
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
+from lab.core.device import torch_device
 from lab.core.paths import build_dir, data_dir
 
 from .models import Discriminator, Generator, npcc_loss
@@ -125,8 +126,9 @@ def training_set(family: str, config: TrainConfig, seed: int, n: int) -> tuple[n
 
 def train_generator(truth: np.ndarray, recs: np.ndarray, config: TrainConfig, seed: int,
                     progress: bool = False) -> tuple[Generator, list[float]]:
-    """Train G (and a critic, discarded) on pairs (MLE, truth); returns G in eval mode and
-    the NPCC per 50 steps. Runs on one thread with deterministic algorithms."""
+    """Train G (and a critic, discarded) on pairs (MLE, truth); returns G in eval mode, on the CPU, and
+    the NPCC per 50 steps. Trains on `lab.core.torch_device()` (LAB_DEVICE; the CPU by default, one
+    thread, deterministic algorithms)."""
     check_type("config", config, TrainConfig)
     truth = check_array("truth", truth, ndim=4)
     recs = check_array("recs", recs, shape=truth.shape)
@@ -135,16 +137,17 @@ def train_generator(truth: np.ndarray, recs: np.ndarray, config: TrainConfig, se
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     try:
+        dev = torch_device()
         torch.manual_seed(seed)
-        g, d = Generator(config.width, config.coords), Discriminator(config.width)
+        g, d = Generator(config.width, config.coords).to(dev), Discriminator(config.width).to(dev)
         opt_g = torch.optim.Adam(g.parameters(), lr=config.lr_g, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), lr=config.lr_d, betas=(0.5, 0.999))
-        xt = torch.from_numpy(truth[:, None].astype(np.float32))
-        xm = torch.from_numpy(recs[:, None].astype(np.float32))
+        xt = torch.from_numpy(truth[:, None].astype(np.float32)).to(dev)
+        xm = torch.from_numpy(recs[:, None].astype(np.float32)).to(dev)
         gen = torch.Generator().manual_seed(seed)
         log, acc = [], 0.0
         for step in range(config.steps):
-            idx = torch.randint(0, len(xt), (config.batch,), generator=gen)
+            idx = torch.randint(0, len(xt), (config.batch,), generator=gen).to(dev)
             real, inp = xt[idx], xm[idx]
             with torch.no_grad():
                 fake = g(inp)
@@ -164,7 +167,7 @@ def train_generator(truth: np.ndarray, recs: np.ndarray, config: TrainConfig, se
                 acc = 0.0
                 if progress:
                     print(f"  step {step + 1}: NPCC {log[-1]:.3f}, D loss {float(loss_d.detach()):.3f}", flush=True)
-        g.eval()
+        g.eval().cpu()
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(det)

@@ -26,6 +26,7 @@ from torch.nn import functional as F
 
 from ..core.archive import write_npz
 from ..core.checks import check_array, check_bool, check_int, check_number, check_type
+from ..core.device import torch_device
 from ..core.paths import build_dir, data_dir
 
 WEIGHTS_FILE = "ufm/ensemble.npz"
@@ -151,24 +152,26 @@ def train_member(gray: np.ndarray, depth: np.ndarray, seed: int, config: TrainCo
                  progress: bool = False) -> tuple[DepthNet, list[float]]:
     """Train one member on frames gray [T, H, W] in [0, 1] with target depth [T, H, W] m
     (0 = no measurement, ignored). Deterministic for a given seed on one thread.
-    Returns the net (eval mode) and the mean training loss per epoch."""
+    Returns the net (eval mode, on the CPU) and the mean training loss per epoch. Trains on
+    `lab.core.torch_device()` (LAB_DEVICE, the CPU by default)."""
     gray, depth = _check_frames(gray, depth)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     check_type("config", config, TrainConfig)
     progress = check_bool("progress", progress)
     torch.manual_seed(seed)
-    net = DepthNet(config.channels)
+    dev = torch_device()
+    net = DepthNet(config.channels).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     g = torch.Generator().manual_seed(seed)
-    x = torch.as_tensor(gray, dtype=torch.float32)
-    y = torch.as_tensor(depth, dtype=torch.float32)
+    x = torch.as_tensor(gray, dtype=torch.float32).to(dev)
+    y = torch.as_tensor(depth, dtype=torch.float32).to(dev)
     losses = []
     for epoch in range(config.epochs):
         order = torch.randperm(len(x), generator=g)
         total, count = 0.0, 0
         for i in range(0, len(x), config.batch):
-            idx = order[i:i + config.batch]
+            idx = order[i:i + config.batch].to(dev)
             xb, yb = x[idx], y[idx]
             mask = yb > 0
             mu, lv = net(xb)
@@ -185,7 +188,7 @@ def train_member(gray: np.ndarray, depth: np.ndarray, seed: int, config: TrainCo
         losses.append(total / count)
         if progress:
             print(f"  seed {seed} epoch {epoch + 1}/{config.epochs} loss {losses[-1]:.4f}", flush=True)
-    net.eval()
+    net.eval().cpu()
     return net, losses
 
 
