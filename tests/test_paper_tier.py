@@ -102,3 +102,15 @@ def test_training_honours_lab_device(monkeypatch):
         monkeypatch.setenv("LAB_DEVICE", "cuda")
         with pytest.raises(ValueError, match="LAB_DEVICE"):
             anomaly.train_detector(X, epochs=3)
+
+
+def test_a_failing_claim_stops_a_small_run_but_is_recorded_in_a_paper_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_BUILD_DIR", str(tmp_path))
+    kw = dict(paper="2x", paper_value=2.0, unit="x", tolerance=claims.rel(0.1, "test"), fails_if="below 1.8x",
+              measured=claims.Measured(1.0, False, ""))
+    with pytest.raises(claims.ClaimFailed):
+        claims.start("10_mg_synapse", "small").check("speedup", **kw)
+    with pytest.warns(UserWarning, match="paper scale"):
+        t = claims.start("10_mg_synapse", "paper").check("speedup", **kw)
+    (row,) = t.records()
+    assert row["verdict"] == "not reproduced" and "not at paper scale" in row["note"]
