@@ -256,3 +256,141 @@ def test_bad_input_refused_with_the_parameter_named():
     with pytest.raises(ValueError, match="reg"):
         spgf.render_depth(spgf.GMM(np.array([[0, 0, 2.0]]), np.zeros((1, 3, 3)), np.ones(1), np.ones(1, int)),
                           INTR, reg=0.0)
+
+
+# --------------------------------------------------------------------------- first-surface ray casting
+def _rays(intr):
+    v, u = np.mgrid[0:intr.height, 0:intr.width]
+    return np.stack([(u - intr.cx) / intr.fx, (v - intr.cy) / intr.fy, np.ones(u.shape)], -1)   # [H,W,3], unit z
+
+
+def _sphere_gmm(centres, sigmas):
+    c = np.asarray(centres, float)
+    s = np.asarray(sigmas, float)
+    return spgf.GMM(c, (s ** 2)[:, None, None] * np.eye(3), np.full(len(c), 1 / len(c)), np.ones(len(c), int))
+
+
+def test_raycast_of_an_isotropic_gaussian_is_its_sphere_of_n_sigma():
+    """Known answer: an isotropic Gaussian's n-sigma ellipsoid is a sphere of radius n·σ, so the ray
+    through its centre hits at centre depth minus n·σ/|d|, and any ray at distance ρ ≤ nσ from the
+    centre at (μ·d̂ − √(n²σ² − ρ²)) / |d| (depth, as d has unit z)."""
+    d = _rays(INTR)
+    u0, v0, z0, sigma, n = 40, 20, 2.0, 0.05, 2.0
+    mu = z0 * d[v0, u0]
+    got = spgf.raycast_depth(_sphere_gmm([mu], [sigma]), INTR, n_sigma=n, reg=0.0)
+    norm = np.linalg.norm(d, axis=-1)
+    along = (d @ mu) / norm                                      # distance of the closest point along the ray
+    rho2 = mu @ mu - along ** 2
+    hit = rho2 <= (n * sigma) ** 2
+    want = np.where(hit, (along - np.sqrt(np.maximum((n * sigma) ** 2 - rho2, 0))) / norm, 0.0)
+    assert hit.sum() > 10
+    assert got[v0, u0] == pytest.approx(z0 - n * sigma / norm[v0, u0], abs=1e-5)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    wider = spgf.raycast_depth(_sphere_gmm([mu], [sigma]), INTR, n_sigma=3.0, reg=0.0)
+    assert wider[v0, u0] == pytest.approx(z0 - 3.0 * sigma / norm[v0, u0], abs=1e-5)
+    assert (wider > 0).sum() > (got > 0).sum()
+
+
+def test_raycast_takes_the_nearer_surface_where_nearest_component_does_not():
+    """A small sphere in front of a large one: the ray just inside the small one's 2σ rim hits it
+    first, while the nearest-component rendering gives that pixel to the large one (whose centre the
+    ray passes closer to in Mahalanobis units)."""
+    d = _rays(INTR)
+    u0, v0 = 32, 24
+    far = 3.0 * d[v0, u0]
+    near = 1.5 * d[v0, u0 + 1]                                   # centred one pixel to the right
+    g = _sphere_gmm([near, far], [0.02, 0.3])
+    ray = spgf.raycast_depth(g, INTR, n_sigma=2.0, reg=0.0)
+    nn = spgf.render_depth(g, INTR, bound=2.0, reg=0.0)
+    assert ray[v0, u0] < 1.5 and nn[v0, u0] > 2.5
+    assert ray[v0, 2] == pytest.approx(nn[v0, 2], abs=0.65)    # off the small sphere both see the large one
+
+
+def test_raycast_matches_open3d_ray_casting_of_ellipsoid_meshes():
+    """Cross-check with a library: Open3D's RaycastingScene on finely tessellated 2σ ellipsoid meshes
+    of anisotropic Gaussians (inscribed meshes, so their depth is slightly farther)."""
+    from lab.core import viz3d
+    o3d = viz3d.open3d()
+    if o3d is None:
+        pytest.skip("Open3D is not importable")
+    rng = np.random.default_rng(0)
+    intr = scenes.default_intrinsics(160, 120)
+    d = _rays(intr)
+    means, covs = [], []
+    for (u, v, z) in ((50, 40, 2.0), (105, 75, 2.5), (80, 60, 3.5)):
+        a = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+        covs.append(a @ np.diag([0.3, 0.15, 0.03]) ** 2 @ a.T)
+        means.append(z * d[v, u])
+    g = spgf.GMM(np.array(means), np.array(covs), np.ones(3) / 3, np.ones(3, int))
+    ours = spgf.raycast_depth(g, intr, n_sigma=2.0, reg=0.0)
+    scene = o3d.t.geometry.RaycastingScene()
+    for m, c in zip(means, covs):
+        lam, vec = np.linalg.eigh(c)
+        sph = o3d.geometry.TriangleMesh.create_sphere(1.0, resolution=80)
+        pts = np.asarray(sph.vertices) @ (vec * (2.0 * np.sqrt(lam))).T + m
+        sph.vertices = o3d.utility.Vector3dVector(pts)
+        scene.add_triangles(o3d.t.geometry.TriangleMesh.from_legacy(sph))
+    rays = np.concatenate([np.zeros_like(d), d], -1).reshape(-1, 6).astype(np.float32)
+    t = scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy().reshape(intr.shape)   # in units of |d|: a depth
+    lib = np.where(np.isfinite(t), t, 0.0)
+    both = (ours > 0) & (lib > 0)
+    assert both.sum() > 2000
+    assert ((ours > 0) != (lib > 0)).sum() <= 0.03 * both.sum()   # only rim pixels may differ
+    np.testing.assert_allclose(lib[both], ours[both], atol=0.005)
+    assert np.median(lib[both] - ours[both]) >= -1e-4          # the inscribed mesh is never nearer (but by rounding)
+
+
+def test_depth_edges_mark_both_sides_of_a_step_and_not_a_slanted_plane():
+    v, u = np.mgrid[0:48, 0:64]
+    step = np.where(u < 32, 1.0, 2.0).astype(np.float32)
+    e = spgf.depth_edges(step, jump_m=0.1)
+    assert set(np.unique(np.nonzero(e)[1])) == {31, 32} and e.sum() == 2 * 48
+    band = spgf.depth_edges(step, jump_m=0.1, band_px=2)
+    assert set(np.unique(np.nonzero(band)[1])) == {29, 30, 31, 32, 33, 34}
+    slanted = (2.0 + 0.02 * u).astype(np.float32)               # 4 cm across a 3x3 neighbourhood
+    assert not spgf.depth_edges(slanted, jump_m=0.1).any()
+    holes = step.copy()
+    holes[:, 10] = 0                                            # a missing column is no edge
+    assert set(np.unique(np.nonzero(spgf.depth_edges(holes))[1])) == {31, 32}
+
+
+def test_error_split_shares_the_squared_error_at_the_edges():
+    truth = np.full((10, 10), 2.0)
+    edges = np.zeros((10, 10), bool)
+    edges[:, 0] = True                                          # 10 edge pixels of 100
+    pred = truth + 0.01
+    pred[:, 0] += 0.29                                          # 0.30 m error on the edge column
+    pred[5, 5] = 0                                              # one pixel not rendered
+    e = spgf.error_split(pred, truth, edges)
+    sq_on, sq_off = 10 * 0.3 ** 2, 89 * 0.01 ** 2
+    assert e["coverage"] == pytest.approx(0.99)
+    assert e["edge_pixels"] == pytest.approx(10 / 99)
+    assert e["edge_share"] == pytest.approx(sq_on / (sq_on + sq_off))
+    assert e["rmse"] == pytest.approx(np.sqrt((sq_on + sq_off) / 99))
+    assert e["rmse_no_edges"] == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="pred_m"):
+        spgf.error_split(np.zeros((10, 10)), truth, edges)
+    with pytest.raises(ValueError, match="edges"):
+        spgf.error_split(pred, truth, edges[:5])
+
+
+def test_determinism_rendering_table_and_its_claims():
+    f = scenes.render_sequence(2, 160, 120, seed=1)
+    a = spgf.rendering_table(f, n_sigmas=(1.0, 2.0), bands_px=(3,), progress=False)
+    b = spgf.rendering_table(f, n_sigmas=(1.0, 2.0), bands_px=(3,), progress=False)
+    cols = [c for c in a.columns if c != "cpu_s"]
+    assert a[cols].equals(b[cols])
+    assert list(dict.fromkeys(a.renderer)) == [spgf.NEAREST, "ray-cast 1σ", "ray-cast 2σ"]
+    assert (a.edge_share_3px >= a.edge_share - 1e-12).all()      # the wider band holds the edge pixels
+    s = spgf.rendering_summary(a)
+    assert list(s.index) == [spgf.NEAREST, "ray-cast 1σ", "ray-cast 2σ"]
+    for r in s.index:
+        for off in (False, True):
+            m = spgf.rendering_rmse_claim(a, r, without_edges=off)
+            col = "rmse_no_edges_cm" if off else "rmse_cm"
+            assert m.number == pytest.approx(a[a.renderer == r][col].mean(), abs=0.005)
+            assert m.holds == (m.number <= 13.5)
+    with pytest.raises(ValueError, match="renderer"):
+        spgf.rendering_rmse_claim(a, "ray-cast 5σ")
+    with pytest.raises(ValueError, match="table"):
+        spgf.rendering_summary(a.drop(columns="edge_share"))

@@ -4,15 +4,18 @@ Paper: P. Z. X. Li, S. Karaman, V. Sze, "Memory-efficient Gaussian fitting for d
 in real time", ICRA 2022.
 
 Files: `fit.py` the algorithm (a numba kernel over the scanlines), `render.py` the mixture
-type and the depth re-rendered from it, `baselines.py` EM, NDT, region growing, traced
-memory and the comparison table, `claims.py` the claim helpers, `views.py` the figures and the explorer.
+type, the depth re-rendered from it (nearest component, or first-surface ray casting),
+depth edges and the error split at them, `baselines.py` EM, NDT, region growing, traced
+memory, the comparison table and the table of renderers, `claims.py` the claim helpers,
+`views.py` the figures and the explorer.
 """
-from .baselines import (PAPER, claim_numbers, compare, fit_em, fit_ndt, fit_region_growing, summary, traced,
-                        valid_points)
-from .claims import live_state_claim, memory_ratio_claim, paper_rmse_ratio, rmse_claim, speed_claim
+from .baselines import (NEAREST, PAPER, claim_numbers, compare, fit_em, fit_ndt, fit_region_growing, raycast_label,
+                        rendering_summary, rendering_table, summary, traced, valid_points)
+from .claims import (live_state_claim, memory_ratio_claim, paper_rmse_ratio, rendering_rmse_claim, rmse_claim,
+                     speed_claim)
 from .fit import RECORD_BYTES, Params, RowState, capacities, fit, state_after_row, state_bytes, stream
-from .render import GMM, depth_error, render_depth, rmse
-from .views import ellipsoid_mesh, explorer, image_figure, view_3d
+from .render import GMM, depth_edges, depth_error, error_split, raycast_depth, render_depth, rmse
+from .views import ellipsoid_mesh, error_figure, explorer, image_figure, view_3d
 
 SCALES = {
     # frames: synthetic frames fitted by SPGF and NDT at width x height; em_frames: how many of
@@ -27,8 +30,9 @@ SCALES = {
 __all__ = [
     "SCALES", "PAPER", "RECORD_BYTES",
     "Params", "GMM", "RowState", "fit", "stream", "state_after_row", "capacities", "state_bytes",
-    "render_depth", "depth_error", "rmse",
+    "render_depth", "depth_error", "rmse", "raycast_depth", "depth_edges", "error_split",
     "valid_points", "fit_em", "fit_ndt", "fit_region_growing", "traced", "compare", "summary", "claim_numbers",
-    "live_state_claim", "memory_ratio_claim", "rmse_claim", "paper_rmse_ratio", "speed_claim",
-    "ellipsoid_mesh", "view_3d", "image_figure", "explorer",
+    "NEAREST", "raycast_label", "rendering_table", "rendering_summary",
+    "live_state_claim", "memory_ratio_claim", "rmse_claim", "paper_rmse_ratio", "speed_claim", "rendering_rmse_claim",
+    "ellipsoid_mesh", "view_3d", "image_figure", "error_figure", "explorer",
 ]

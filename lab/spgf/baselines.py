@@ -33,6 +33,7 @@ import pandas as pd
 from ..core.checks import check_bool, check_int, check_number, check_type
 from ..data import scenes
 from .fit import Params, fit
+from . import render
 from .render import GMM, check_depth, depth_error
 
 PAPER = {  # the paper's table (ARM Cortex-A57, TUM RGB-D at 640x480)
@@ -267,3 +268,103 @@ def claim_numbers(df: pd.DataFrame) -> dict:
             out[f"{name}_rmse_std"] = float(rows.rmse_cm.std(ddof=0))
             out[f"{name}_gaussians"] = float(rows.gaussians.mean())
     return out
+
+
+NEAREST = "nearest component"
+
+
+def raycast_label(n_sigma: float) -> str:
+    """The renderer's name in a `rendering_table`: "ray-cast 2σ" for n_sigma = 2."""
+    n_sigma = check_number("n_sigma", n_sigma, lo=0.0, lo_open=True, hi=100.0)
+    return f"ray-cast {n_sigma:g}σ"
+
+
+def rendering_table(frames: scenes.Frames, params: Params = Params(), n_sigmas: tuple = (1.0, 2.0, 3.0),
+                    jump_m: float = 0.10, bands_px: tuple = (5, 10, 20), progress: bool = True) -> pd.DataFrame:
+    """SPGF's mixture of every frame's noisy depth re-rendered two ways and scored against
+    the true depth: today's nearest-component rendering (`render_depth`, 3σ) and
+    first-surface ray casting (`raycast_depth`) at each of `n_sigmas` (at most 6).
+    Scored pixels: measured in the noisy image and with a true depth. Edges: `depth_edges`
+    of the true depth with `jump_m`. One row per (frame, renderer): gaussians, rmse_cm,
+    rmse_input_cm (against the fitted noisy image, the paper's reference), coverage,
+    edge_pixels, edge_share, rmse_no_edges_cm, edge_share_<b>px (squared-error share within
+    b px of an edge, for b in `bands_px`, at most 6 widths) and cpu_s (the rendering)."""
+    from tqdm.auto import tqdm
+
+    check_type("frames", frames, scenes.Frames)
+    check_type("params", params, Params)
+    n_sigmas = _floats("n_sigmas", n_sigmas, 0.0, 100.0)
+    bands_px = tuple(check_int("bands_px", b, lo=1, hi=1000) for b in _seq("bands_px", bands_px))
+    jump_m = check_number("jump_m", jump_m, lo=0.0, lo_open=True, hi=100.0)
+    progress = check_bool("progress", progress)
+    intr = frames.intrinsics
+    rows = []
+    for i in tqdm(range(len(frames)), desc="re-rendering frames", disable=not progress):
+        d, dt = frames.depth_noisy[i], frames.depth[i]
+        g = fit(d, intr, params)
+        mask = np.isfinite(d) & (d > 0)
+        edges = render.depth_edges(dt, jump_m)
+        bands = {b: render.depth_edges(dt, jump_m, b) for b in bands_px}
+        renders = [(NEAREST, 3.0, lambda: render.render_depth(g, intr))]
+        renders += [(raycast_label(s), s, lambda s=s: render.raycast_depth(g, intr, s)) for s in n_sigmas]
+        for name, s, fn in renders:
+            t0 = time.process_time()
+            pred = fn()
+            sec = time.process_time() - t0
+            if not (pred[mask] > 0).any():
+                raise ValueError(f"frame {i}: the {name} rendering covers no measured pixel (is `params` pruning "
+                                 "every cluster?)")
+            e = render.error_split(pred, dt, edges, mask)
+            e_in = render.error_split(pred, np.where(mask, d, 0), edges, mask)
+            row = dict(frame=i, renderer=name, n_sigma=s, gaussians=len(g), rmse_cm=100 * e["rmse"],
+                       rmse_input_cm=100 * e_in["rmse"], coverage=e["coverage"], edge_pixels=e["edge_pixels"],
+                       edge_share=e["edge_share"], rmse_no_edges_cm=100 * e["rmse_no_edges"])
+            for b, m in bands.items():
+                row[f"edge_share_{b}px"] = render.error_split(pred, dt, m, mask)["edge_share"]
+            rows.append({**row, "cpu_s": sec})
+    return pd.DataFrame(rows)
+
+
+def rendering_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per renderer of a `rendering_table`: mean ± std over the frames of RMSE against the
+    truth and the input, coverage, the edge pixels' share of pixels and of squared error,
+    the RMSE without them, the squared-error shares within wider edge bands, render CPU time."""
+    t = check_rendering_table(table)
+    out = []
+    for name in dict.fromkeys(t.renderer):
+        s = t[t.renderer == name]
+        pm = lambda c, f=100.0: f"{f * s[c].mean():.1f} ± {f * s[c].std(ddof=0):.1f}"  # noqa: E731
+        row = {"renderer": name, "frames": len(s), "RMSE vs truth [cm]": pm("rmse_cm", 1.0),
+               "RMSE vs input [cm]": pm("rmse_input_cm", 1.0), "coverage [%]": pm("coverage"),
+               "edge pixels [%]": pm("edge_pixels"), "edge share of squared error [%]": pm("edge_share"),
+               "RMSE without edges [cm]": pm("rmse_no_edges_cm", 1.0)}
+        for c in sorted((c for c in t.columns if c.startswith("edge_share_") and c.endswith("px")),
+                        key=lambda c: int(c[len("edge_share_"):-2])):
+            row[f"share within {c[len('edge_share_'):-2]} px [%]"] = pm(c)
+        row["render CPU [s]"] = f"{s.cpu_s.mean():.2f}"
+        out.append(row)
+    return pd.DataFrame(out).set_index("renderer")
+
+
+def check_rendering_table(table) -> pd.DataFrame:
+    """`table` checked to be a non-empty `rendering_table` (TypeError/ValueError otherwise)."""
+    check_type("table", table, pd.DataFrame)
+    missing = {"frame", "renderer", "rmse_cm", "rmse_input_cm", "coverage", "edge_pixels", "edge_share",
+               "rmse_no_edges_cm", "cpu_s"} - set(table.columns)
+    if missing:
+        raise ValueError(f"table must be a rendering_table(); missing columns {sorted(missing)}")
+    if not len(table):
+        raise ValueError("table must hold at least one row")
+    return table
+
+
+def _seq(name, values) -> tuple:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (tuple, list)):
+        raise TypeError(f"{name} must be a tuple or list of numbers; got {type(values).__name__}")
+    if not 1 <= len(values) <= 6:
+        raise ValueError(f"{name} must hold 1 to 6 values; got {len(values)}")
+    return tuple(values)
+
+
+def _floats(name, values, lo, hi) -> tuple:
+    return tuple(check_number(name, v, lo=lo, lo_open=True, hi=hi) for v in _seq(name, values))

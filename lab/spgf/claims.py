@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core.checks import check_choice, check_number, check_type
+from ..core.checks import check_bool, check_choice, check_number, check_type
 from ..core.claims import Measured
-from .baselines import PAPER, claim_numbers
+from .baselines import PAPER, check_rendering_table, claim_numbers
 
 BASELINES = {"EM": "hierarchical EM", "NDT": "NDT", "RG": "region growing"}
 
@@ -80,3 +80,30 @@ def speed_claim(df: pd.DataFrame, target_fps: float = 30.0) -> Measured:
     m = claim_numbers(df)
     return Measured(round(m["spgf_fps"], 1), bool(m["spgf_fps"] >= target_fps),
                     note="CPU time on this shared x86 machine, not the paper's A57; benchmarks/spgf.py measures it")
+
+
+def rendering_rmse_claim(table: pd.DataFrame, renderer: str, without_edges: bool = False, paper_cm: float = 9.0,
+                         fraction: float = 0.5) -> Measured:
+    """SPGF's depth RMSE against the true depth (cm, mean ± std over the frames of a
+    `rendering_table`) for one renderer ("nearest component" or "ray-cast 2σ", ...), over
+    all scored pixels or, with `without_edges`, over the pixels off the depth edges. Holds
+    when the mean is at most `paper_cm`·(1 + `fraction`) (the paper's 9 cm and ±50 %)."""
+    t = check_rendering_table(table)
+    if not isinstance(renderer, str):
+        raise TypeError(f"renderer must be one of {sorted(set(t.renderer))}; got {type(renderer).__name__}")
+    renderer = check_choice("renderer", renderer, sorted(set(t.renderer)))
+    without_edges = check_bool("without_edges", without_edges)
+    paper_cm = check_number("paper_cm", paper_cm, lo=0.0, lo_open=True, hi=1e4)
+    fraction = check_number("fraction", fraction, lo=0.0, lo_open=True, hi=10.0)
+    s = t[t.renderer == renderer]
+    col = "rmse_no_edges_cm" if without_edges else "rmse_cm"
+    mean, std = float(s[col].mean()), float(s[col].std(ddof=0))
+    edges = (f"edge pixels (3×3 true-depth jump) are {100 * s.edge_pixels.mean():.1f} % of the scored pixels and "
+             f"carry {100 * s.edge_share.mean():.0f} ± {100 * s.edge_share.std(ddof=0):.0f} % of the squared error")
+    bands = sorted(int(c[len("edge_share_"):-2]) for c in t.columns if c.startswith("edge_share_") and c.endswith("px"))
+    if bands:
+        edges += "; within " + ", ".join(f"{b} px of an edge {100 * s[f'edge_share_{b}px'].mean():.0f} %"
+                                         for b in bands)
+    return Measured(f"{mean:.1f} ± {std:.1f} cm", bool(mean <= paper_cm * (1 + fraction)), number=round(mean, 2),
+                    note=f"mean ± std over {len(s)} synthetic frames, against the true depth on pixels the noisy image "
+                         f"measured ({100 * s.coverage.mean():.1f} % of them rendered); {edges}")

@@ -30,6 +30,11 @@ def _frames():
 
 
 @lru_cache(maxsize=1)
+def _rt():
+    return T.rendering_table(_frames(), params=LOOSE, n_sigmas=(2.0,), bands_px=(3,), progress=False)
+
+
+@lru_cache(maxsize=1)
 def _df():
     return T.compare(_frames(), params=LOOSE, em_frames=1, em_max_iter=2, em_stride=2, region_growing=True,
                      progress=False)
@@ -53,6 +58,17 @@ SPECS = {
     "render_depth": lambda: dict(gmm=_gmm(), intrinsics=INTR, shape=(24, 32), bound=3.0, reg=1e-6),
     "depth_error": lambda: dict(depth=_depth(), gmm=_gmm(), intrinsics=INTR, bound=3.0),
     "rmse": lambda: dict(depth=_depth(), gmm=_gmm(), intrinsics=INTR, bound=3.0),
+    "raycast_depth": lambda: dict(gmm=_gmm(), intrinsics=INTR, n_sigma=2.0, reg=1e-6),
+    "depth_edges": lambda: dict(depth_m=_depth(), jump_m=0.1, band_px=2),
+    "error_split": lambda: dict(pred_m=_depth() + 0.01, truth_m=_depth(), edges=_depth() > 2.0, mask=_depth() > 0),
+    "raycast_label": lambda: dict(n_sigma=2.0),
+    "rendering_table": lambda: dict(frames=_frames(), params=LOOSE, n_sigmas=(2.0,), jump_m=0.1, bands_px=(3,),
+                                    progress=False),
+    "rendering_summary": lambda: dict(table=_rt()),
+    "rendering_rmse_claim": lambda: dict(table=_rt(), renderer=T.NEAREST, without_edges=True, paper_cm=9.0,
+                                         fraction=0.5),
+    "error_figure": lambda: dict(pred_m=_depth() + 0.01, truth_m=_depth(), intrinsics=INTR, edges=_depth() > 2.0,
+                                 clip_cm=50.0, title="error"),
     "valid_points": lambda: dict(depth_m=_depth(), intrinsics=INTR, stride=2),
     "fit_em": lambda: dict(depth_m=_depth(), intrinsics=INTR, n_components=2, seed=0, max_iter=5, stride=2),
     "fit_ndt": lambda: dict(depth_m=_depth(), intrinsics=INTR, voxel_m=0.5, min_points=5),
