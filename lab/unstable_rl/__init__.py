@@ -18,8 +18,8 @@ from .views import cost_figure, explorer, instability_figure, success_figure, tr
 SCALES = freeze({
     "small": dict(seeds=(0, 1, 2), count=20, sizes=((2, 1), (3, 1), (4, 2), (6, 2)), max_iter=1500,
                   mf_iter=600, mf_seeds=(0, 1, 2)),
-    "paper": dict(seeds=(0, 1, 2, 3, 4), count=100, sizes=((2, 1), (3, 1), (4, 2), (6, 2), (8, 3)),
-                  max_iter=20000, mf_iter=5000, mf_seeds=(0, 1, 2, 3, 4)),
+    "paper": dict(seeds=(0, 1, 2, 3, 4), count=40, sizes=((2, 1), (3, 1), (4, 2), (6, 2), (8, 3)),
+                  max_iter=5000, mf_iter=5000, mf_seeds=(0, 1, 2, 3, 4)),
 })
 
 __all__ = [
