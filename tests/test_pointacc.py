@@ -123,3 +123,55 @@ def test_issue16_bad_inputs_refused_before_the_kernels():
         pa.Accel(fuse="yes")
     with pytest.raises(TypeError, match="layers"):
         pa.compare([])
+
+
+# ---------------------------------------------------------------- published baselines and static power
+def test_static_energy_is_leakage_times_latency(nets):
+    mk, _ = nets
+    hw = pa.Accel(cache_kb=128.0, buffer_kb=32.0, leakage_mw_per_kb=2.0)
+    a = pa.accel_cost(mk, hw)
+    st = a[a.stage == "static"]
+    assert len(st) == 1 and st.time.iloc[0] == 0.0
+    assert st.energy.iloc[0] == pytest.approx(2.0e-3 * (128 + 32) * a.time.sum())
+    dyn = pa.accel_cost(mk, pa.Accel(cache_kb=128.0, buffer_kb=32.0, leakage_mw_per_kb=0.0))
+    assert dyn.time.sum() == pytest.approx(a.time.sum())
+    assert dyn.energy.sum() == pytest.approx(a.energy.sum() - st.energy.iloc[0])
+
+
+def test_shipped_table_has_sources_and_matches_the_model_constant():
+    from lab.pointacc.model import LEAK_MW_PER_KB
+    t = pa.gpu_baselines()
+    assert t.id.is_unique and t.source.notna().all() and t.locator.notna().all()
+    assert LEAK_MW_PER_KB == pytest.approx(t.set_index("id").value["leak_45hp_256"] / 256)
+    g = pa.published_gpu_ms(t, "TorchSparse v1.0.0", "bandwidth")
+    assert list(g.macs_div) == [1.0, 2.5, 4.0, 10.0]
+    assert g.ms_1080ti.iloc[0] == 294.0 and g.ms_2080ti.iloc[0] == pytest.approx(294.0 * 484.4 / 616.0)
+    assert (pa.published_gpu_ms(t, scaling="none").ms_2080ti == g.ms_1080ti).all()
+
+
+def test_minkunet18c_trace_shares_maps_across_widths():
+    c = _coords(3, D=16, p=0.2)
+    d = pa.trace_minkunet18c(c, crs=(1.0, 0.5))
+    full, half = d[1.0], d[0.5]
+    assert len(full) == len(half) == 50
+    assert [L.pairs for L in full] == [L.pairs for L in half]
+    assert full[0].cout == 32 and half[0].cout == 16
+    up = next(L for L in full if L.name.endswith("up1.res1.conv1"))
+    assert up.cin == 256 + 128 and up.cout == 256      # concatenated skip
+    assert sum(L.name.endswith("shortcut") for L in full) == 7
+
+
+def test_published_comparison_ratios(nets):
+    c = _coords(3, D=16, p=0.2)
+    t = pa.gpu_baselines()
+    g = pa.published_gpu_ms(t).head(2)
+    mk = pa.trace_minkunet18c(c, crs=tuple(g.cr))
+    df = pa.published_comparison(mk, g, pa.Accel(), power_w=100.0)
+    r = df.iloc[0]
+    assert r.speedup == pytest.approx(r.gpu_ms / r.accel_ms)
+    assert r.energy_saving == pytest.approx(100.0 * r.gpu_ms / r.accel_mJ)
+    assert r.energy_saving_dynamic > r.energy_saving > 1
+    m = pa.published_claim(df, "speedup", 1.0)
+    assert m.value == round(r.speedup, 2) and m.holds
+    with pytest.raises(ValueError, match="nets"):
+        pa.published_comparison({0.7: mk[1.0]}, g)

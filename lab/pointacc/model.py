@@ -38,6 +38,9 @@ E_FP16_MUL, E_FP16_ADD = 1.1, 0.4
 E_INT32_ADD = 0.1                   # comparator / merge step ~ a 32-bit add
 SRAM_PJ_PER_64BIT = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))
 E_DRAM_PJ_PER_BYTE = 1300.0 / 8     # 1.3 nJ per 64-bit access (the low end)
+# SRAM leakage, CACTI 7.0 at 45 nm (itrs-hp cells and periphery, 360 K, its cache.cfg as a 256 KB
+# one-bank RAM): 299.966 mW per 256 KB (data/pointacc_gpu_baselines.csv, row leak_45hp_256)
+LEAK_MW_PER_KB = 299.966 / 256
 
 
 # ---------------------------------------------------------------- network layers
@@ -161,6 +164,67 @@ def trace_minkunet(coords: torch.Tensor, widths=(32, 64, 128, 256), cin: int = 4
     return layers
 
 
+MINKUNET18C_WIDTHS = (32, 32, 64, 128, 256, 256, 128, 96, 96)
+
+
+def trace_minkunet18c(coords: torch.Tensor, crs=(1.0,), cin: int = 4, classes: int = 19,
+                      name: str = "MinkUNet18C") -> dict:
+    """Layers of the residual MinkUNet that TorchSparse's and MinkowskiEngine's published
+    latencies were measured on ("MinkUNet18C", the SemanticKITTI MinkUNet of SPVNAS), for
+    each width multiplier in `crs`: {cr: layers}. Channel widths MINKUNET18C_WIDTHS x cr; a
+    stem of two 3^3 convs; four stages of a 2^3 stride-2 conv and two residual blocks (two
+    3^3 convs, a 1x1 shortcut where the width changes); four decoder stages of a 2^3
+    transposed conv, concatenation with the skip and two residual blocks; a linear
+    classifier. Batch norm, ReLU and additions are element-wise and not counted. The kernel
+    maps do not depend on the widths and are traced once. cr in (0, 4]; at most 8 of them."""
+    coords = sc.check_coords("coords", coords, min_rows=1, max_rows=1_000_000)
+    if isinstance(crs, (str, bytes)) or not hasattr(crs, "__iter__"):
+        raise TypeError("crs must be a sequence of width multipliers")
+    crs = tuple(check_number("crs", c, lo=0, lo_open=True, hi=4.0) for c in crs)
+    if not 1 <= len(crs) <= 8:
+        raise ValueError(f"crs must hold 1 to 8 width multipliers; got {len(crs)}")
+    cin = check_int("cin", cin, lo=1, hi=4096)
+    classes = check_int("classes", classes, lo=1, hi=4096)
+    check_type("name", name, str)
+    traced = {}  # layer tag -> (layer at the first width, output tensor): maps are width-free
+    return {cr: _trace_18c(coords, cr, cin, classes, name, traced) for cr in crs}
+
+
+def _trace_18c(coords, cr, cin, classes, name, traced):
+    cs = [max(1, int(cr * c)) for c in MINKUNET18C_WIDTHS]
+    layers = []
+
+    def conv(tag, x, a, b, k, stride=1, transposed=False):
+        if tag not in traced:
+            traced[tag] = _conv(f"{name}.{tag}", x, a, b, k, stride, transposed)
+        L, y = traced[tag]
+        layers.append(replace(L, cin=a, cout=b))
+        return y
+
+    def residual(tag, x, a, b):
+        y = conv(f"{tag}.conv1", x, a, b, 3)
+        conv(f"{tag}.conv2", y, b, b, 3)
+        if a != b:
+            conv(f"{tag}.shortcut", x, a, b, 1)
+        return y
+
+    x = sc.SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
+    x = conv("stem2", conv("stem1", x, cin, cs[0], 3), cs[0], cs[0], 3)
+    skips = [cs[0]]
+    for i in range(1, 5):
+        x = conv(f"stage{i}.down", x, skips[-1], skips[-1], 2, stride=2)
+        x = residual(f"stage{i}.res2", residual(f"stage{i}.res1", x, skips[-1], cs[i]), cs[i], cs[i])
+        skips.append(cs[i])
+    c = cs[4]
+    for i in range(1, 5):
+        x = conv(f"up{i}.deconv", x, c, cs[4 + i], 2, stride=2, transposed=True)
+        x = residual(f"up{i}.res1", x, cs[4 + i] + skips[4 - i], cs[4 + i])
+        x = residual(f"up{i}.res2", x, cs[4 + i], cs[4 + i])
+        c = cs[4 + i]
+    layers.append(Layer(f"{name}.cls", "mlp", x.coords.shape[0], x.coords.shape[0], c, classes))
+    return layers
+
+
 def trace_spvcnn(coords: torch.Tensor, n_points: int, widths=(16, 32, 64, 128)):
     """Layers of a compact SPVCNN: the MinkUNet-style voxel branch (narrower) plus a point
     branch: an input MLP, then at three depths voxelise -> voxel stage -> devoxelise and a
@@ -276,7 +340,9 @@ class Accel:
     """A PointAcc-like accelerator. matrix: a matrix x matrix array of FP16 MACs; merge_width:
     keys the mapping unit's merger handles per cycle; cache_kb: on-chip feature cache;
     bandwidth: DRAM GB/s; clock: GHz; fuse: fuse consecutive point-wise MLPs;
-    cache_enabled: use the feature cache for gathers."""
+    cache_enabled: use the feature cache for gathers; leakage_mw_per_kb: SRAM static power
+    (mW per KB; 0 gives dynamic energy only); buffer_kb: the other on-chip SRAM (weight,
+    output and fusion buffers) that leaks as well."""
     matrix: int = 64
     merge_width: int = 16
     cache_kb: float = 256.0
@@ -286,8 +352,12 @@ class Accel:
     cache_enabled: bool = True
     bytes_per_value: int = 2
     fuse_tile: int = 256
+    leakage_mw_per_kb: float = LEAK_MW_PER_KB
+    buffer_kb: float = 64.0
 
     def __post_init__(self):
+        check_number("leakage_mw_per_kb", self.leakage_mw_per_kb, lo=0, hi=1e4)
+        check_number("buffer_kb", self.buffer_kb, lo=0, hi=1 << 20)
         check_int("matrix", self.matrix, lo=1, hi=4096)
         check_int("merge_width", self.merge_width, lo=1, hi=4096)
         check_number("cache_kb", self.cache_kb, lo=0)
@@ -333,7 +403,10 @@ def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
     matmul: MACs / (matrix^2 x tile utilisation) cycles, FP16 MAC energy.
     scatter: output-stationary accumulation on chip; each output row is written once.
     Compute and memory overlap within a stage (max), stages add up. Point-wise MLPs of one
-    fusion group keep their intermediate rows on chip when hw.fuse is set.
+    fusion group keep their intermediate rows on chip when hw.fuse is set. A last row,
+    stage 'static', adds the SRAM leakage (hw.leakage_mw_per_kb x the on-chip KB: the cache
+    when enabled plus hw.buffer_kb) times the total latency; it adds no time. Logic leakage
+    is not counted.
     """
     layers = check_layers(layers)
     check_type("hw", hw, Accel)
@@ -378,6 +451,10 @@ def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
         st["scatter"] = (max(mem / bw, L.n_out / f), mem * dram, mem)
         for s, (t, e, by) in st.items():
             rows.append(dict(layer=L.name, kind=L.kind, stage=s, time=t, energy=e, dram_bytes=by))
+    sram_kb = (hw.cache_kb if hw.cache_enabled else 0.0) + hw.buffer_kb
+    total = sum(r["time"] for r in rows)
+    rows.append(dict(layer="(chip)", kind="static", stage="static", time=0.0,
+                     energy=hw.leakage_mw_per_kb * 1e-3 * sram_kb * total, dram_bytes=0))
     return pd.DataFrame(rows)
 
 

@@ -29,7 +29,7 @@ def breakdown_figure(costs: dict, what: str = "time", widget: bool = False):
 
 def fill_breakdown(fig, costs: dict, what: str) -> None:
     fig.data = []
-    for s in ("mapping", "gather", "matmul", "scatter"):
+    for s in ("mapping", "gather", "matmul", "scatter", "static"):
         y = [1e3 * float(c[c.stage == s][what].sum()) for c in costs.values()]
         fig.add_trace(go.Bar(name=s, x=list(costs), y=y))
     fig.update_layout(barmode="stack")

@@ -22,6 +22,11 @@ def _spv():
     return T.trace_spvcnn(_coords(), 80, widths=(4, 8))
 
 
+@lru_cache(maxsize=1)
+def _mk18():
+    return T.trace_minkunet18c(_coords(), crs=(1.0,))
+
+
 def _pts(n=20, seed=0):
     return np.random.default_rng(seed).random((n, 3))
 
@@ -40,7 +45,8 @@ SPECS = {
     "stack_distances": lambda: dict(stream=np.array([0, 1, 0, 2, 1, 0])),
     "hit_rate": lambda: dict(distances=np.array([-1, -1, 1, -1, 2, 2]), rows=2),
     "Accel": lambda: dict(matrix=16, merge_width=8, cache_kb=16.0, bandwidth=64.0, clock=1.0, fuse=True,
-                          cache_enabled=True, bytes_per_value=2, fuse_tile=64),
+                          cache_enabled=True, bytes_per_value=2, fuse_tile=64, leakage_mw_per_kb=1.0,
+                          buffer_kb=32.0),
     "GPU": lambda: dict(tflops=10.0, bandwidth=500.0, power=200.0, launch_us=5.0, half_eff_rows=1000,
                         bytes_per_value=4),
     "accel_cost": lambda: dict(layers=_layers(), hw=T.Accel()),
@@ -51,6 +57,13 @@ SPECS = {
     "dram_curves": lambda: dict(nets={"M": _layers()}, cache_kb=(0, 16), hw=T.Accel()),
     "dram_vs_cache": lambda: dict(layers=_layers(), cache_kb=(0, 16), hw=T.Accel()),
     "fusion_footprint": lambda: dict(layers=_spv(), hw=T.Accel()),
+    "trace_minkunet18c": lambda: dict(coords=_coords(), crs=(1.0, 0.5), cin=4, classes=19, name="M"),
+    "gpu_baselines": lambda: dict(),
+    "published_gpu_ms": lambda: dict(table=T.gpu_baselines(), library="TorchSparse v1.0.0", scaling="bandwidth"),
+    "published_comparison": lambda: dict(nets=_mk18(), gpu_ms=T.published_gpu_ms(T.gpu_baselines()).head(1),
+                                         hw=T.Accel(), power_w=250.0),
+    "published_claim": lambda: dict(df=T.published_comparison(_mk18(), T.published_gpu_ms(T.gpu_baselines()).head(1)),
+                                    what="speedup", cr=1.0),
     "breakdown_figure": lambda: dict(costs={"a": T.accel_cost(_layers())}, what="time", widget=False),
     "dram_figure": lambda: dict(df=T.dram_curves({"M": _layers()}, (0, 16))),
 }
