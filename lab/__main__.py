@@ -242,9 +242,47 @@ def cmd_handouts(args) -> int:
     return 1 if failed else 0
 
 
+def tier_summary(scale: str = "paper") -> str:
+    """The markdown summary of a recorded tier (results/<scale>/*.run.json): per notebook its wall and CPU
+    time, commit, start, machine load and verdict counts, and the totals."""
+    import json
+
+    folder = claims.results_dir(scale)
+    runs = [json.loads(f.read_text()) for f in sorted(folder.glob("*.run.json"))] if folder.is_dir() else []
+    if not runs:
+        return f"_No {scale}-scale run recorded yet: `python -m lab run NN --scale {scale} --record`._"
+    m = runs[0]
+    lines = [f"Recorded runs at the {scale} scale, one notebook at a time, on {m.get('cores')} cores "
+             f"({m.get('cpu', '?')}, Python {m.get('python', '?')}, device {m.get('device', 'cpu')}).", "",
+             "| Notebook | Wall (min) | CPU (min) | Load before → after | Commit | Started (UTC) | Verdicts |",
+             "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        t = claims.table(r["notebook"], scale=scale, folder=folder)
+        verdicts = "FAILED: " + str(r["error"]) if r.get("error") else (claims.counts_line(t) if len(t) else "–")
+        dirty = " (uncommitted changes)" if r.get("uncommitted_changes") else ""
+        lines.append(f"| {r['notebook']} | {r['seconds'] / 60:.1f} | {r.get('cpu_seconds', 0) / 60:.1f} | "
+                     f"{r['load_average_before'][0]:.1f} → {r['load_average_after'][0]:.1f} | "
+                     f"{r['commit'][:10]}{dirty} | {r['started'][:16].replace('T', ' ')} | {verdicts} |")
+    wall = sum(r["seconds"] for r in runs) / 60
+    cpu = sum(r.get("cpu_seconds", 0) for r in runs) / 60
+    lines += ["", f"In all: {len(runs)} notebooks, {wall:.0f} min wall, {cpu:.0f} min CPU. The load average "
+              "column shows how busy the machine was: wall times above the CPU time's share of the cores "
+              "mean the run shared the machine."]
+    return "\n".join(lines)
+
+
 def cmd_report(args) -> int:
     text = claims.report()
     print(text)
+    summary = tier_summary("paper")
+    print("\n" + summary)
+    if args.write_readme and (claims.results_dir("paper")).is_dir():
+        out = claims.results_dir("paper") / "README.md"
+        out.write_text("# The paper-scale tier: recorded runs\n\n" + summary + "\n\nEach `<nb>.paper.json` holds a "
+                       "notebook's claims and facts at the paper preset; each `<nb>.run.json` its run time, machine, "
+                       "commit and load. `make report` rewrites this page and the README's claims table.\n",
+                       encoding="utf-8")
+        print(f"wrote {out}")
     if args.write_readme:
         readme = repo_root() / "README.md"
         doc = readme.read_text(encoding="utf-8")

@@ -50,6 +50,8 @@ def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
         md(f"# {title}\n\n*Authors, venue.*\n\n**The problem.** …\n\n**The idea.** …\n\n"
            f"**Headline claim.** … (paper: …)."),
         code('SCALE = "small"  # "small" runs in ≤ 60 s on a 2-core CPU', metadata={"tags": ["parameters"]}),
+        md("**Scales.** `small` (the default, under a minute) runs … `paper` (`python -m lab run NN --scale paper`, "
+           "recorded in `results/paper/`) runs …\n\n*How this differs from the paper.* …"),
         code(f"from lab import {topic}\nfrom lab.core import claims, seed_everything, resolve_scale\n"
              f"from lab.core.widgets import show\n\n"
              f"NB = \"{name}\"\ncfg = resolve_scale({topic}.SCALES, SCALE)\nrec = claims.start(NB, SCALE)\n"
