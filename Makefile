@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)
 
 paper: $(STAMP)
-	OMP_NUM_THREADS=$(JOBS) $(BIN)/python -m lab run --all --scale paper
+	OMP_NUM_THREADS=$(JOBS) $(BIN)/python -m lab run --all --scale paper --record
 
 report: $(STAMP)
 	$(BIN)/python -m lab report --write-readme
