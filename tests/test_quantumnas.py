@@ -7,13 +7,81 @@ from qiskit.quantum_info import SparsePauliOp, Statevector
 from lab import quantumnas as qn
 from lab import quantumnas as qp
 from lab.quantumnas import qsim
-from lab.core import plotting
+from lab.core import plotting, resolve_scale
 from lab.quantumnas.device import Device, _scaled_target, noisy_energy, noisy_expvals
 
 
 def test_scales():
     assert {"small", "paper"} <= set(qn.SCALES)
-    assert qn.SCALES["paper"]["population"] == 40 and qn.SCALES["paper"]["iterations"] == 40
+    paper, small = qn.SCALES["paper"], qn.SCALES["small"]
+    assert tuple(paper["seeds"]) == (0, 1, 2, 3, 4) and len(small["seeds"]) >= 3
+    for k in ("super_steps", "population", "iterations", "shots", "n_val", "n_test"):
+        assert paper[k] >= small[k], k
+    assert paper["parents"] <= paper["population"] and max(paper["sweep_blocks"]) == paper["max_blocks"]
+
+
+def test_t_interval_against_the_textbook_formula():
+    m, lo, hi = qn.t_interval([1.0, 2.0, 3.0])
+    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2 dof) x std(ddof=1) / sqrt(n)
+    assert m == pytest.approx(2.0) and lo == pytest.approx(2.0 - half) and hi == pytest.approx(2.0 + half)
+    assert qn.t_interval([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
+    assert qn.interval_text([0.7]) == "70.0 (one seed)"
+    assert qn.interval_text([0.6, 0.8]).startswith("70.0 [")
+    with pytest.raises(ValueError, match="values"):
+        qn.t_interval([1.0])
+
+
+def _fake_result(seed, accs):
+    """A PipelineResult holding only the accuracies {contender: (noise-free, noisy)}."""
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    circ, w = sc.circuit(sc.full_arch()), sc.init_weights(0)
+    cont = {n: qn.Contender(n, circ, (0, 1, 2, 3), w, acc_clean=a, acc_noisy=b) for n, (a, b) in accs.items()}
+    search = qn.SearchResult(qn.Gene((0, 1, 2, 3), sc.full_arch()), 0.0)
+    return qn.PipelineResult("4-class", "u3cu3", "FakeQuitoV2", seed, cont, search, [], sc)
+
+
+def test_ceiling_is_the_best_noise_free_accuracy_and_the_share_can_fail():
+    names = qn.CONTENDERS
+    r0 = _fake_result(0, dict(zip(names, [(0.80, 0.60), (0.60, 0.55), (0.70, 0.68), (0.75, 0.66)])))
+    r1 = _fake_result(1, dict(zip(names, [(0.70, 0.60), (0.60, 0.55), (0.78, 0.70), (0.72, 0.66)])))
+    assert qn.noise_free_ceiling([r0, r1]).tolist() == [0.80, 0.78]
+    share = np.array([0.68 / 0.80, 0.70 / 0.78])
+    m = qn.claim_ceiling_ratio([r0, r1], 0.85)
+    assert m.number == pytest.approx(100 * share.mean()) and m.holds == bool(share.mean() >= 0.85)
+    assert qn.claim_ceiling_ratio([r0, r1], 0.80).holds and not qn.claim_ceiling_ratio([r0, r1], 0.95).holds
+
+
+def test_search_scores_on_validation_never_on_test(monkeypatch):
+    """The co-search's noisy jobs see only validation images; the test images appear only in the
+    final evaluation."""
+    from lab.quantumnas import search
+
+    seen = []
+    real = search.noisy_expvals_many
+
+    def spy(circuits, weights, x, *a, **k):
+        seen.append(np.array(x))
+        return real(circuits, weights, x, *a, **k)
+
+    monkeypatch.setattr(search, "noisy_expvals_many", spy)
+    cfg = resolve_scale(qn.SCALES, "small", n_train=24, n_test=8, n_val=8, max_blocks=1, super_steps=2,
+                        train_steps=2, finetune_steps=1, batch=8, population=2, parents=1, mutations=1, crossovers=0,
+                        iterations=2, shots=16, prune_stages=1)
+    qn.run_pipeline("2-class", "u3cu3", "FakeQuitoV2", cfg, seed=0, noise_factor=0.0)
+    xall, yall, xte, _ = qn.load_digits_4x4((3, 6), 32, 8, seed=0)
+    _, _, xv, _ = qn.validation_split(xall, yall, 8, seed=0)
+    assert seen and all(np.array_equal(x, xv) for x in seen)
+    test_rows = {r.tobytes() for r in xte}
+    assert not any(r.tobytes() in test_rows for x in seen for r in x)
+
+
+def test_one_thread_restores_the_thread_count():
+    from lab.quantumnas.search import one_thread
+
+    n = torch.get_num_threads()
+    with one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == n
 
 
 def test_digits_are_pooled_angles():
