@@ -1,98 +1,113 @@
-"""Unit tests of lab.netaug (train.py, views.py): dynamic sub-networks, channel sorting, export, training."""
+"""Unit tests of lab.netaug (data.py, train.py, views.py): MNIST-1D generation, dynamic sub-networks,
+export, NetAug's shared-weight loss, paired t-intervals, training and the explorer."""
+import numpy as np
 import pytest
 import torch
-import torch.nn as nn
+from scipy import stats
 
 from lab import netaug
-from lab.core import nets
-from lab.data import Digits, load_digits
 
 
 @pytest.fixture(scope="module")
 def full():
-    return load_digits()
+    return netaug.make_mnist1d()
 
 
 @pytest.fixture(scope="module")
 def data(full):
-    """A 400-image training subset, to keep the training tests fast."""
-    return Digits(full.x_train[:400], full.y_train[:400], full.x_test, full.y_test, full.classes)
+    """A 600-signal training subset, to keep the training tests fast."""
+    return netaug.Signals(full.x_train[:600], full.y_train[:600], full.x_test[:300], full.y_test[:300])
 
 
-def test_digits_split(full):
-    data = full
-    assert data.x_train.shape[1:] == (1, 8, 8) and len(data.y_train) + len(data.y_test) == 1797
-    assert 0 <= float(data.x_train.min()) and float(data.x_train.max()) <= 1
+def test_mnist1d_is_generated_offline_with_the_default_arguments(full, tmp_path, monkeypatch):
+    assert full.x_train.shape == (4000, 40) and full.x_test.shape == (1000, 40)
+    assert full.x_train.dtype == np.float32 and set(np.unique(full.y_train)) == set(range(10))
+    from mnist1d.data import get_dataset_args, make_dataset
+    ref = make_dataset(get_dataset_args())
+    np.testing.assert_array_equal(full.x_test, ref["x_test"].astype(np.float32))
+    np.testing.assert_array_equal(full.y_train, ref["y"])
+    # the generator reseeds numpy's global state; make_mnist1d puts it back
+    monkeypatch.setenv("LAB_BUILD_DIR", str(tmp_path))
+    np.random.seed(123)
+    want = np.random.rand()
+    np.random.seed(123)
+    small = netaug.make_mnist1d(num_samples=200, cache=False)
+    assert np.random.rand() == want and len(small.y_train) == 160
+    assert not list(tmp_path.iterdir())  # cache=False writes nothing
 
 
-def test_configs_and_shared_weights():
-    net = netaug.TinyNet(0.5, 2.6, 2.8)
-    assert net.base == netaug.TinyNet(0.5).base
-    wide = net.config(2.6, 2.8)
-    assert wide.stem == net.stem.out_channels and wide.outs[-1] == net.classifier.in_features
-    x = torch.rand(3, 1, 8, 8)
-    assert net(x).shape == (3, 10) and net(x, wide).shape == (3, 10)
-    # the tiny model is the first channels: zeroing the other channels leaves its output unchanged
-    net.eval()
-    y = net(x)
-    with torch.no_grad():
-        net.stem.weight[net.base.stem:] = 7.0
-        for blk, h in zip(net.blocks, net.base.hidden):
-            blk.expand.weight[h:] = 7.0
-    assert torch.equal(net(x), y)
-    with pytest.raises(ValueError, match="width_mult"):
-        net.config([1.0], 1.0)
-
-
-def test_sort_channels_keeps_the_function():
+def test_shared_weights_tiny_model_is_the_first_units():
     torch.manual_seed(0)
-    net = netaug.TinyNet(0.5, 2.6, 2.8).eval()
-    x = torch.rand(4, 1, 8, 8)
-    wide = net.config(2.6, 2.8)
-    before = net(x, wide)
-    netaug.sort_channels(net)
-    assert torch.allclose(net(x, wide), before, atol=1e-5)  # a permutation of hidden channels
-    imp = net.blocks[0].project.weight.abs().sum(dim=(0, 2, 3))
-    assert torch.all(imp[:-1] >= imp[1:])
+    net = netaug.TinyNet(0.25, 2.6)
+    assert net.base == (4, 4) and net.widths(2.6) == (10, 10) and net.widths([1.0, 1.8]) == (4, 7)
+    x = torch.randn(3, 40)
+    y = net(x)
+    with torch.no_grad():  # the units beyond the tiny model's do not change its output
+        net.hidden[0].weight[4:] = 7.0
+        net.hidden[1].weight[4:] = 7.0
+        net.head.weight[:, 4:] = 7.0
+    assert torch.equal(net(x), y)
+    assert not torch.equal(net(x, (10, 10)), y)
+    with pytest.raises(ValueError, match="mults"):
+        net.widths([1.0])
 
 
 def test_export_equals_tiny_submodel_and_baseline_cost():
     torch.manual_seed(1)
-    net = netaug.TinyNet(0.5, 2.6, 2.8)
-    net.train()
-    net(torch.rand(16, 1, 8, 8))  # move the running statistics away from their defaults
-    net.eval()
+    net = netaug.TinyNet(0.5, 2.6)
     tiny = netaug.export_tiny(net)
-    x = torch.rand(5, 1, 8, 8)
+    x = torch.randn(5, 40)
     assert torch.allclose(tiny(x), net(x), atol=1e-6)
     assert netaug.model_cost(tiny) == netaug.model_cost(netaug.TinyNet(0.5))
+    # 40 -> 8 -> 8 -> 10: weights and biases by hand
+    assert netaug.model_cost(tiny) == dict(params=40 * 8 + 8 + 8 * 8 + 8 + 8 * 10 + 10, macs=40 * 8 + 64 + 80)
 
 
-def test_mac_count_by_hand_for_the_tiny_model():
-    net = netaug.TinyNet(0.5)
-    c = net.base
-    assert (c.stem, c.outs, c.hidden) == (2, (4, 8), (4, 8))
-    # stem 3x3 (1->2) on 8x8; block1: 1x1 2->4 on 8x8, dw 3x3 s2 -> 4x4, 1x1 4->4 on 4x4;
-    # block2: 1x1 4->8 on 4x4, dw 3x3 s2 -> 2x2, 1x1 8->8 on 2x2; classifier 8->10
-    hand = 64 * 2 * 9 + 64 * 4 * 2 + 16 * 4 * 9 + 16 * 4 * 4 + 16 * 8 * 4 + 4 * 8 * 9 + 4 * 8 * 8 + 80
-    assert nets.count_macs(net, (1, 8, 8)) == hand
-    assert nets.count_macs(nn.Conv2d(2, 3, 3, padding=1), (2, 4, 4)) == 4 * 4 * 3 * 2 * 9  # 864
+def test_netaug_loss_trains_the_shared_tiny_weights():
+    """The augmented model's loss puts gradient on the tiny model's own weights."""
+    torch.manual_seed(0)
+    net = netaug.TinyNet(0.25, 2.6)
+    x, y = torch.randn(8, 40), torch.arange(8) % 10
+    torch.nn.functional.cross_entropy(net(x), y).backward()
+    g_tiny = net.hidden[0].weight.grad.clone()
+    assert g_tiny[4:].abs().sum() == 0  # the tiny model touches only its first units
+    torch.nn.functional.cross_entropy(net(x, (10, 10)), y).backward()
+    g_both = net.hidden[0].weight.grad
+    assert not torch.allclose(g_both[:4], g_tiny[:4])  # accumulated on the shared weights
+    assert g_both[4:10].abs().sum() > 0
 
 
-def test_augment_batch_shifts_and_keeps_range():
+def test_paired_ci_matches_scipy():
+    d = np.array([1.0, 2.5, -0.5, 3.0, 1.2])
+    mean, half = netaug.paired_ci(d)
+    lo, hi = stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
+    assert mean == pytest.approx(d.mean()) and mean - half == pytest.approx(lo) and mean + half == pytest.approx(hi)
+    assert netaug.paired_ci([1.0, 1.0]) == (1.0, 0.0)
+    with pytest.raises(ValueError, match="diffs"):
+        netaug.paired_ci([1.0])
+
+
+def test_augment_batch_shifts_and_keeps_shape():
     gen = torch.Generator().manual_seed(0)
-    x = torch.zeros(2, 1, 8, 8)
-    x[:, :, 4, 4] = 1.0
-    y = netaug.augment_batch(x, gen, max_shift=1, noise=0.0)
-    assert y.shape == x.shape and float(y.sum()) == 2.0
-    assert netaug.mults(2.6, 3) == (1.0, 1.8, 2.6) and netaug.mults(2.8, 4) == (1.0, 1.6, 2.2, 2.8)
+    x = torch.zeros(2, 40)
+    x[:, 20] = 1.0
+    y = netaug.augment_batch(x, gen, max_shift=3, noise=0.0)
+    assert y.shape == x.shape and float(y.sum()) == 2.0 and all(17 <= int(i) <= 23 for i in y.argmax(1))
+    assert netaug.mults(2.6, 3) == (1.0, 1.8, 2.6)
 
 
-def test_training_improves_over_chance_and_gains_table(data):
-    rs = [netaug.train(m, data, 0, epochs=3, base_width=0.5, batch=64) for m in ("baseline", "netaug")]
-    assert all(r.test_acc > 0.2 for r in rs)
+def test_training_pairs_methods_and_claims(data):
+    rs = [netaug.train(m, data, s, epochs=3, width=0.25, batch=128) for m in ("baseline", "netaug")
+          for s in (0, 1)]
+    assert all(r.loss_curve[-1] < r.loss_curve[0] for r in rs)
     g = netaug.gains(rs)
-    assert list(g.method) == ["netaug"] and g.seeds[0] == 1
+    assert list(g.method) == ["netaug"] and g.seeds[0] == 2 and np.isfinite(g.gain_half[0])
+    m = netaug.claim_gain(rs, 0.25)
+    assert isinstance(m.holds, bool) and np.isfinite(m.number)
+    # alpha 0: NetAug is the baseline (same initial tiny weights, same batches)
+    a = netaug.train("baseline", data, 0, epochs=2, width=0.25, batch=128)
+    b = netaug.train("netaug", data, 0, epochs=2, width=0.25, batch=128, alpha=0.0)
+    assert a.loss_curve == pytest.approx(b.loss_curve, rel=1e-5)
 
 
 def test_bad_inputs(data):
@@ -100,50 +115,25 @@ def test_bad_inputs(data):
         netaug.train("mixup", data, 0)
     with pytest.raises(ValueError, match="width_mults"):
         netaug.train("netaug", data, 0, epochs=1, width_mults=(1.5, 2.0))
-    with pytest.raises(ValueError, match="base_width"):
-        netaug.TinyNet(0.1)
+    with pytest.raises(ValueError, match="width"):
+        netaug.TinyNet(0.01)
     with pytest.raises(TypeError, match="data"):
-        netaug.train("baseline", "digits", 0)
+        netaug.train("baseline", "mnist1d", 0)
+    with pytest.raises(ValueError, match="epochs"):
+        netaug.train("baseline", data, 0, epochs=10**12)
+    with pytest.raises(ValueError, match="x"):
+        netaug.TinyNet(0.25)(torch.zeros(2, 8, 8))
 
 
 def test_determinism_same_seed_same_numbers(data):
-    a = netaug.train("netaug", data, 3, epochs=2, base_width=0.5)
-    b = netaug.train("netaug", data, 3, epochs=2, base_width=0.5)
+    a = netaug.train("netaug", data, 3, epochs=2, width=0.25)
+    b = netaug.train("netaug", data, 3, epochs=2, width=0.25)
     assert a.loss_curve == b.loss_curve and a.test_acc == b.test_acc
 
 
 def test_explorer_updates(data):
-    rs = [netaug.train(m, data, 0, epochs=1, base_width=0.5) for m in ("baseline", "netaug")]
+    rs = [netaug.train(m, data, 0, epochs=1, width=0.25) for m in ("baseline", "netaug")]
     ex = netaug.explorer(data, rs, epochs=1)
-    before = ex.snapshot()[0].to_dict()["data"]
+    before = [f.to_dict()["data"] for f in ex.snapshot()]
     ex.set(alpha=0.5)
-    assert ex.snapshot()[0].to_dict()["data"] != before
-
-
-def test_augmented_loss_trains_the_shared_tiny_weights():
-    """One NetAug step puts the wider model's gradient on the tiny model's own weights."""
-    torch.manual_seed(0)
-    net = netaug.TinyNet(0.5, 2.6, 2.8)
-    x, y = torch.rand(8, 1, 8, 8), torch.arange(8) % 10
-    wide = net.config(2.6, 2.8)
-    torch.nn.functional.cross_entropy(net(x), y).backward()
-    g_tiny = net.stem.weight.grad.clone()
-    assert g_tiny[net.base.stem:].abs().sum() == 0  # the tiny model touches only its first channels
-    torch.nn.functional.cross_entropy(net(x, wide), y).backward()
-    g_both = net.stem.weight.grad
-    assert not torch.allclose(g_both[:net.base.stem], g_tiny[:net.base.stem])  # accumulated on shared weights
-    assert g_both[net.base.stem:wide.stem].abs().sum() > 0
-
-
-def test_issue16_bad_inputs_are_refused(data):
-    with pytest.raises(ValueError, match="epochs"):
-        netaug.train("baseline", data, 0, epochs=10**12)
-    net = netaug.TinyNet(0.5)
-    with pytest.raises(ValueError, match="x"):
-        netaug.recalibrate_bn(net, torch.zeros(0, 1, 8, 8))
-    bad = torch.rand(4, 1, 8, 8)
-    bad[0, 0, 0, 0] = float("nan")
-    with pytest.raises(ValueError, match="x"):
-        netaug.recalibrate_bn(net, bad)
-    netaug.recalibrate_bn(net, torch.rand(5, 1, 8, 8), batch=2)  # a last batch of one image is avoided
-    assert all(torch.isfinite(m.running_var).all() for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+    assert [f.to_dict()["data"] for f in ex.snapshot()] != before  # the loss curve follows alpha
