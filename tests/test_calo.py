@@ -14,6 +14,16 @@ def _has_engine() -> bool:
     return importlib.util.find_spec("lab.sparseconv") is not None
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread, as the notebook runs: the GNN's gather backward sums in a
+    thread-dependent order on several threads, so bit-for-bit equality needs one."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 needs_engine = pytest.mark.skipif(not _has_engine(), reason="lab.sparseconv (the sparse-conv engine) is not there")
 
 
@@ -115,8 +125,11 @@ def test_pq_bad_inputs():
 
 
 # ----------------------------------------------------------------------------- loss and clustering
-def _loss_reference(emb, cluster, event, dv, dd, reg):
-    """The discriminative loss written as plain loops."""
+def _loss_reference(emb, cluster, event, dv, dd, reg, normalize, p):
+    """The discriminative loss written as plain loops (the authors' form: per event, pull
+    averaged over clusters, push over ordered pairs, L-p distances, optional unit sphere)."""
+    if normalize:
+        emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-8)
     per_event = []
     for b in np.unique(event):
         m = (event == b) & (cluster >= 0)
@@ -124,9 +137,9 @@ def _loss_reference(emb, cluster, event, dv, dd, reg):
         if len(ids) == 0:
             continue
         mus = [emb[m & (cluster == c)].mean(0) for c in ids]
-        pull = np.mean([np.mean(np.maximum(np.linalg.norm(emb[m & (cluster == c)] - mu, axis=1) - dv, 0) ** 2)
+        pull = np.mean([np.mean(np.maximum(np.linalg.norm(emb[m & (cluster == c)] - mu, ord=p, axis=1) - dv, 0) ** 2)
                         for c, mu in zip(ids, mus)])
-        pairs = [max(2 * dd - np.linalg.norm(mus[i] - mus[j]), 0) ** 2
+        pairs = [max(2 * dd - np.linalg.norm(mus[i] - mus[j], ord=p), 0) ** 2
                  for i in range(len(ids)) for j in range(len(ids)) if i != j]
         push = np.mean(pairs) if pairs else 0.0
         per_event.append((pull, push, np.mean([np.linalg.norm(mu) for mu in mus])))
@@ -134,24 +147,37 @@ def _loss_reference(emb, cluster, event, dv, dd, reg):
     return pe[:, 0].mean(), pe[:, 1].mean(), pe[:, 2].mean(), pe[:, 0].mean() + pe[:, 1].mean() + reg * pe[:, 2].mean()
 
 
-def test_discriminative_loss_matches_loop_reference():
+@pytest.mark.parametrize("normalize,p,reg", [(True, 1, 0.0), (False, 2, 0.01), (True, 2, 0.0)])
+def test_discriminative_loss_matches_loop_reference(normalize, p, reg):
     rng = np.random.default_rng(0)
     emb = rng.normal(0, 1.2, (60, 3))
     cluster = rng.integers(-1, 4, 60)
     event = np.sort(rng.integers(0, 3, 60))
     total, parts = calo.discriminative_loss(torch.tensor(emb), torch.tensor(cluster), torch.tensor(event),
-                                            reg=0.01)
-    pull, push, r, tot = _loss_reference(emb, cluster, event, calo.DELTA_V, calo.DELTA_D, 0.01)
+                                            normalize=normalize, p=p, reg=reg)
+    pull, push, r, tot = _loss_reference(emb, cluster, event, calo.DELTA_V, calo.DELTA_D, reg, normalize, p)
     assert float(parts["pull"]) == pytest.approx(pull, rel=1e-9)
     assert float(parts["push"]) == pytest.approx(push, rel=1e-9)
     assert float(parts["reg"]) == pytest.approx(r, rel=1e-9)
     assert float(total) == pytest.approx(tot, rel=1e-9)
 
 
+def test_discriminative_loss_defaults_are_the_authors():
+    """Unit-sphere embeddings and L1 distances by default: scaling an embedding changes nothing."""
+    rng = np.random.default_rng(1)
+    emb = torch.tensor(rng.normal(size=(20, 8)))
+    cl, ev = torch.tensor(rng.integers(0, 3, 20)), torch.zeros(20, dtype=torch.long)
+    a, _ = calo.discriminative_loss(emb, cl, ev)
+    b, _ = calo.discriminative_loss(emb * 7.0, cl, ev)
+    assert float(a) == pytest.approx(float(b), rel=1e-6)
+    with pytest.raises(ValueError, match="p"):
+        calo.discriminative_loss(emb, cl, ev, p=3)
+
+
 def test_discriminative_loss_is_zero_for_tight_far_clusters():
     emb = torch.tensor([[0.0, 0.0], [0.1, 0.0], [5.0, 0.0], [5.0, 0.1]])
     total, parts = calo.discriminative_loss(emb, torch.tensor([0, 0, 1, 1]), torch.zeros(4, dtype=torch.long),
-                                            reg=0.0)
+                                            normalize=False, p=2, reg=0.0)
     assert float(parts["pull"]) == 0.0 and float(parts["push"]) == 0.0 and float(total) == 0.0
 
 
@@ -262,7 +288,7 @@ def test_training_lowers_the_loss_and_scores_are_in_range():
         calo.train(model, evs, epochs=0)
 
 
-def test_determinism_same_seed_same_numbers():
+def test_determinism_same_seed_same_numbers(one_thread):
     a = calo.generate_events(3, 4, **SMALL)
     b = calo.generate_events(3, 4, **SMALL)
     for x, y in zip(a, b):
@@ -272,8 +298,73 @@ def test_determinism_same_seed_same_numbers():
     r1, _ = calo.run_seed(0, **kw)
     r2, _ = calo.run_seed(0, **kw)
     for row1, row2 in zip(r1, r2):
-        row1.pop("train_cpu_s"), row2.pop("train_cpu_s")
+        for r in (row1, row2):
+            r.pop("train_cpu_s"), r.pop("cpu_s")
         assert row1 == row2
+
+
+def test_workers_give_the_same_numbers_as_one_process(one_thread):
+    kw = dict(n_train=4, n_test=2, epochs=1, batch=2, lr=5e-3, seeds=(0, 1), events=SMALL, models=("GNN",),
+              progress=False, n_tune=2)
+    a, _, pa = calo.compare(**kw, n_jobs=1)
+    b, _, pb = calo.compare(**kw, n_jobs=2)
+    cols = [c for c in a.columns if not c.endswith("cpu_s")]
+    assert a[cols].equals(b[cols])
+    for x, y in zip(pa["GNN"], pb["GNN"]):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_gap_interval_is_scipys_paired_t_interval():
+    import pandas as pd
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    spv, gnn = rng.uniform(0.5, 0.8, 5), rng.uniform(0.5, 0.8, 5)
+    df = pd.DataFrame([dict(seed=s, model=m, pq=v, pq_energy=v) for s in range(5)
+                       for m, v in (("SPVCNN", spv[s]), ("GNN", gnn[s]))])
+    g = calo.gap(df)
+    ci = stats.ttest_rel(spv, gnn).confidence_interval(0.95)
+    assert g["gap_ci_pp"] == pytest.approx((100 * ci.low, 100 * ci.high), rel=1e-9)
+    assert g["gap_pp"][0] == pytest.approx(100 * (spv - gnn).mean())
+    m = calo.pq_gap_claim(g, 10, 2, 1000)
+    assert m.holds == (ci.low > 0)
+    assert "t-interval" in m.note
+    assert calo.ci_reading(-1.0, 2.0).endswith("cannot tell the two apart")
+    assert "SPVCNN is ahead" in calo.ci_reading(0.5, 2.0) and "GNN is ahead" in calo.ci_reading(-3.0, -1.0)
+    with pytest.raises(ValueError, match="2 seeds"):
+        calo.pq_gap_claim(calo.gap(df[df.seed == 0]), 10, 2, 1000)
+    with pytest.raises(ValueError, match="both models"):
+        calo.gap(df[~((df.seed == 1) & (df.model == "GNN"))])
+
+
+def test_hdbscan_and_bandwidth_tuning():
+    rng = np.random.default_rng(0)
+    c = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    emb = np.concatenate([ci + rng.normal(0, 0.02, (15, 3)) for ci in c])
+    prob = np.zeros(len(emb))
+    lab = calo.cluster_embeddings(emb, prob, method="hdbscan")
+    assert len(set(lab[lab >= 0])) == 3
+    assert len(set(lab[:15])) == 1 and len(set(lab[15:30])) == 1
+    assert (calo.cluster_embeddings(emb[:3], prob[:3], method="hdbscan") == -1).all()   # fewer than 5 hits
+    with pytest.raises(ValueError, match="method"):
+        calo.cluster_embeddings(emb, prob, method="kmeans")
+    evs = calo.generate_events(3, 7, **SMALL)
+    model = calo.build_model("GNN", 0)
+    calo.train(model, evs, epochs=2, batch=3, progress=False)
+    best, pqs = calo.tune_bandwidth(model, evs, bandwidths=(0.2, 0.5))
+    assert best in (0.2, 0.5) and pqs[best] == max(pqs.values())
+    emb_p = calo.embed(model, evs[:1])
+    assert np.allclose(np.linalg.norm(emb_p[0][0], axis=1), 1.0, atol=1e-5)
+
+
+def test_models_and_batches_go_to_the_chosen_device(monkeypatch):
+    monkeypatch.setenv("LAB_DEVICE", "cpu")
+    evs = calo.generate_events(2, 0, **SMALL)
+    assert calo.make_batch(evs).feats.device.type == "cpu"
+    assert next(calo.build_model("GNN", 0).parameters()).device.type == "cpu"
+    monkeypatch.setenv("LAB_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="LAB_DEVICE"):
+        calo.make_batch(evs)
 
 
 # ----------------------------------------------------------------------------- explorer

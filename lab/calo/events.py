@@ -280,26 +280,38 @@ def mean_shift(x, bandwidth: float, max_iter: int = 100) -> tuple[np.ndarray, np
 
 
 def cluster_embeddings(emb, noise_prob, bandwidth: float = 1.0, noise_threshold: float = 0.5,
-                       min_hits: int = 2) -> np.ndarray:
+                       min_hits: int = 2, method: str = "meanshift", min_cluster_size: int = 5) -> np.ndarray:
     """Cluster ids [N] (-1 = noise) of one event from embeddings emb [N,D] and the
     predicted noise probability noise_prob [N] in [0, 1].
 
     Hits with noise_prob >= noise_threshold are noise; the rest are clustered by
-    mean-shift (`mean_shift`) with a flat kernel of radius `bandwidth` (embedding
-    units); clusters of fewer than `min_hits` hits are returned as noise.
+    mean-shift (`mean_shift`, method="meanshift") with a flat kernel of radius `bandwidth`
+    (embedding units), or by scikit-learn's HDBSCAN (method="hdbscan", the authors' default
+    clusterer) with `min_cluster_size` (their 5), whose outliers are noise; clusters of fewer
+    than `min_hits` hits are returned as noise.
     """
     emb = check_array("emb", emb, ndim=2, dtype_kind="f")
     p = check_array("noise_prob", noise_prob, shape=(emb.shape[0],), dtype_kind="f", lo=0.0, hi=1.0)
     bandwidth = check_positive("bandwidth", bandwidth)
     noise_threshold = check_number("noise_threshold", noise_threshold, lo=0.0, hi=1.0)
-    min_hits = check_int("min_hits", min_hits, lo=1)
+    min_hits = check_int("min_hits", min_hits, lo=1, hi=10**6)
+    if not isinstance(method, str) or method not in ("meanshift", "hdbscan"):
+        raise ValueError(f"method must be 'meanshift' or 'hdbscan'; got {method!r}")
+    min_cluster_size = check_int("min_cluster_size", min_cluster_size, lo=2, hi=10**6)
     labels = np.full(len(emb), NOISE, dtype=np.int64)
     sig = np.flatnonzero(p < noise_threshold)
     if len(sig) == 0:
         return labels
-    lab, _ = mean_shift(emb[sig], bandwidth)
-    sizes = np.bincount(lab)
-    lab = np.where(sizes[lab] < min_hits, NOISE, lab)
+    if method == "meanshift":
+        lab, _ = mean_shift(emb[sig], bandwidth)
+    elif len(sig) < min_cluster_size:
+        lab = np.full(len(sig), NOISE, dtype=np.int64)
+    else:
+        from sklearn.cluster import HDBSCAN
+
+        lab = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit_predict(emb[sig]).astype(np.int64)
+    sizes = np.bincount(lab[lab >= 0], minlength=1)
+    lab = np.where((lab < 0) | (sizes[np.maximum(lab, 0)] < min_hits), NOISE, lab)
     labels[sig] = lab
     if (labels >= 0).any():
         labels[labels >= 0] = np.unique(labels[labels >= 0], return_inverse=True)[1]

@@ -5,8 +5,10 @@ discriminative loss), their training, evaluation by panoptic quality, and the se
 comparison.
 
 Both networks map the hits of a batch of events to an embedding [N, EMB_DIM] and a
-noise logit [N]. Training minimises the discriminative loss (delta_v = 0.5,
-delta_d = 1.5) plus the binary cross-entropy of the noise logit.
+noise logit [N]. Training minimises the discriminative loss of the authors' code (unit-sphere
+embeddings, L1 distances, delta_v = 0.5, delta_d = 1.5) plus the binary cross-entropy of the
+noise logit (their semantic head). Embeddings are clustered by HDBSCAN (their default
+clusterer) or by mean-shift with a bandwidth tuned on training events (their bandwidth study).
 """
 from __future__ import annotations
 
@@ -19,24 +21,28 @@ import torch
 from torch import nn
 
 from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
+from ..core.device import torch_device
 from .events import Event, Geometry, PQCounts, check_events, cluster_embeddings, generate_events, panoptic_quality
 
 DELTA_V = 0.5   # pull margin of the discriminative loss (embedding units)
 DELTA_D = 1.5   # push margin: cluster centres are pushed 2 * DELTA_D apart
-EMB_DIM = 4
+EMB_DIM = 8         # embedding size of the authors' configs (embed_dim: 8)
 VOXEL_CM = 2.0      # voxel edge of SPVCNN's voxel branch; the point branch keeps the 1 cm cells
 
 
 # ----------------------------------------------------------------------------- loss
 def discriminative_loss(emb, cluster, event, delta_v: float = DELTA_V, delta_d: float = DELTA_D,
-                        reg: float = 1e-3):
-    """The discriminative pull/push loss on per-hit embeddings, averaged over events.
+                        normalize: bool = True, p: int = 1, reg: float = 0.0):
+    """The discriminative pull/push loss on per-hit embeddings, averaged over events, as in
+    the authors' calo-cluster code (`CentroidInstanceLoss`): embeddings projected onto the
+    unit sphere (`normalize`), distances in the L`p` norm (p = 1 there), no regulariser (reg = 0).
 
     emb [N,D] float tensor; cluster [N] int tensor (truth id within the event, -1 =
     noise, ignored); event [N] int tensor (event index of each hit).
-    pull: mean over clusters of mean_i max(0, |mu_c - e_i| - delta_v)^2;
-    push: mean over ordered pairs c != c' of max(0, 2 delta_d - |mu_c - mu_c'|)^2;
-    plus reg * mean |mu_c|. Returns (total, dict of the three terms) as tensors.
+    pull: mean over clusters of mean_i max(0, |mu_c - e_i|_p - delta_v)^2;
+    push: mean over ordered pairs c != c' of max(0, 2 delta_d - |mu_c - mu_c'|_p)^2;
+    plus reg * mean |mu_c|_2 (De Brabandere et al.'s regulariser; off by default).
+    Returns (total, dict of the three terms) as tensors.
     """
     check_type("emb", emb, torch.Tensor)
     if emb.ndim != 2 or emb.shape[0] < 1 or emb.shape[1] < 1:
@@ -55,7 +61,12 @@ def discriminative_loss(emb, cluster, event, delta_v: float = DELTA_V, delta_d: 
             raise ValueError(f"{name} ids must be in [{lo}, 2**31]")
     delta_v = check_positive("delta_v", delta_v)
     delta_d = check_positive("delta_d", delta_d)
-    reg = check_number("reg", reg, lo=0.0)
+    normalize = check_bool("normalize", normalize)
+    p = check_choice("p", check_int("p", p, lo=1, hi=2), (1, 2))
+    reg = check_number("reg", reg, lo=0.0, hi=1e3)
+    dev, dt = emb.device, emb.dtype
+    if normalize:
+        emb = emb / (torch.linalg.vector_norm(emb, dim=1, keepdim=True) + 1e-8)
     sig = cluster >= 0
     zero = emb.sum() * 0.0
     if not bool(sig.any()):
@@ -64,28 +75,28 @@ def discriminative_loss(emb, cluster, event, delta_v: float = DELTA_V, delta_d: 
     key = b * (int(c.max()) + 1) + c
     uniq, inv = torch.unique(key, return_inverse=True)
     k = len(uniq)
-    count = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.ones_like(inv, dtype=emb.dtype))
-    mu = torch.zeros(k, emb.shape[1], dtype=emb.dtype).index_add_(0, inv, e) / count[:, None]
-    d = torch.linalg.vector_norm(e - mu[inv], dim=1)
-    per_cluster = torch.zeros(k, dtype=emb.dtype).index_add_(0, inv, torch.relu(d - delta_v) ** 2) / count
+    count = torch.zeros(k, dtype=dt, device=dev).index_add_(0, inv, torch.ones_like(inv, dtype=dt))
+    mu = torch.zeros(k, emb.shape[1], dtype=dt, device=dev).index_add_(0, inv, e) / count[:, None]
+    d = torch.linalg.vector_norm(e - mu[inv], ord=p, dim=1)
+    per_cluster = torch.zeros(k, dtype=dt, device=dev).index_add_(0, inv, torch.relu(d - delta_v) ** 2) / count
     ev_of = uniq // (int(c.max()) + 1)
     ev_u, ev_inv = torch.unique(ev_of, return_inverse=True)
     n_ev = len(ev_u)
-    n_cl = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.ones(k, dtype=emb.dtype))
-    pull = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_cluster) / n_cl).mean()
-    same = (ev_of[:, None] == ev_of[None, :]) & ~torch.eye(k, dtype=torch.bool)
+    n_cl = torch.zeros(n_ev, dtype=dt, device=dev).index_add_(0, ev_inv, torch.ones(k, dtype=dt, device=dev))
+    pull = (torch.zeros(n_ev, dtype=dt, device=dev).index_add_(0, ev_inv, per_cluster) / n_cl).mean()
+    same = (ev_of[:, None] == ev_of[None, :]) & ~torch.eye(k, dtype=torch.bool, device=dev)
     if bool(same.any()):
-        dm = torch.linalg.vector_norm(mu[:, None, :] - mu[None, :, :] + 1e-12, dim=2)
+        dm = torch.linalg.vector_norm(mu[:, None, :] - mu[None, :, :] + 1e-12, ord=p, dim=2)
         hinge = torch.relu(2 * delta_d - dm) ** 2 * same
-        pairs = same.sum(1).to(emb.dtype)
+        pairs = same.sum(1).to(dt)
         per_c = hinge.sum(1)
-        per_ev_sum = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, per_c)
-        per_ev_pairs = torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, pairs)
+        per_ev_sum = torch.zeros(n_ev, dtype=dt, device=dev).index_add_(0, ev_inv, per_c)
+        per_ev_pairs = torch.zeros(n_ev, dtype=dt, device=dev).index_add_(0, ev_inv, pairs)
         has = per_ev_pairs > 0
         push = (per_ev_sum[has] / per_ev_pairs[has]).sum() / n_ev
     else:
         push = zero
-    r = (torch.zeros(n_ev, dtype=emb.dtype).index_add_(0, ev_inv, torch.linalg.vector_norm(mu, dim=1))
+    r = (torch.zeros(n_ev, dtype=dt, device=dev).index_add_(0, ev_inv, torch.linalg.vector_norm(mu, dim=1))
          / n_cl).mean()
     total = pull + push + reg * r
     return total, dict(pull=pull, push=push, reg=r)
@@ -126,18 +137,28 @@ class Batch:
         check_int("n_events", self.n_events, lo=1, hi=100_000)
 
 
-def make_batch(events: Sequence[Event], geometry: Geometry | None = None) -> Batch:
-    """Stack events into one `Batch` (network input features included)."""
+def device_of(device=None) -> torch.device:
+    """`device` (a torch.device or a name such as "cpu") checked, or `lab.core.torch_device()` when None."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    return torch_device(device)
+
+
+def make_batch(events: Sequence[Event], geometry: Geometry | None = None, device=None) -> Batch:
+    """Stack events into one `Batch` (network input features included) on `device`
+    (default `lab.core.torch_device()`, the CPU unless LAB_DEVICE says otherwise)."""
     events = check_events("events", events)
     g = Geometry() if geometry is None else check_type("geometry", geometry, Geometry)
+    dev = device_of(device)
     xyz = np.concatenate([e.xyz for e in events])
     ext = g.extent_cm
     f = np.concatenate([2 * xyz / ext - 1, (np.log10(np.concatenate([e.energy for e in events])) + 1.5)[:, None]], 1)
     ev = np.concatenate([np.full(e.n_hits, i) for i, e in enumerate(events)])
     cl = np.concatenate([e.cluster for e in events])
-    return Batch(feats=torch.tensor(f, dtype=torch.float32), xyz=torch.tensor(xyz, dtype=torch.float32),
-                 event=torch.tensor(ev, dtype=torch.long), cluster=torch.tensor(cl, dtype=torch.long),
-                 noise=torch.tensor(cl < 0, dtype=torch.float32), n_events=len(events))
+    return Batch(feats=torch.tensor(f, dtype=torch.float32, device=dev),
+                 xyz=torch.tensor(xyz, dtype=torch.float32, device=dev),
+                 event=torch.tensor(ev, dtype=torch.long, device=dev), cluster=torch.tensor(cl, dtype=torch.long, device=dev),
+                 noise=torch.tensor(cl < 0, dtype=torch.float32, device=dev), n_events=len(events))
 
 
 def choice(name: str, value, choices):
@@ -196,7 +217,7 @@ def knn(x: torch.Tensor, event: torch.Tensor, k: int) -> torch.Tensor:
     if event.numel() > 1 and bool((event[1:] < event[:-1]).any()):
         raise ValueError("event must be sorted (hits of one event contiguous, as make_batch builds them)")
     k = check_int("k", k, lo=1, hi=1024)
-    out = torch.empty(x.shape[0], k, dtype=torch.long)
+    out = torch.empty(x.shape[0], k, dtype=torch.long, device=x.device)
     _, counts = torch.unique_consecutive(event, return_counts=True)
     a = 0
     for n in counts.tolist():
@@ -234,20 +255,24 @@ class EdgeConv(nn.Module):
 
 
 class EdgeConvGNN(nn.Module):
-    """DGCNN-style baseline: kNN graph in (x, y, z) for the first EdgeConv, dynamic kNN in
-    feature space for the next ones, concatenated features -> MLP -> head."""
+    """DGCNN-style baseline as in the authors' `DGCNN` (k = 20 neighbours): kNN graph in
+    (x, y, z) for the first EdgeConv, dynamic kNN in feature space for the next ones; the
+    concatenated features are lifted to `glob` channels and max-pooled over each event
+    (DGCNN's global feature), which is appended to every hit's features -> MLP -> head."""
 
-    def __init__(self, widths: Sequence[int] = (64, 64, 64), k: int = 12, hidden: int = 128):
+    def __init__(self, widths: Sequence[int] = (48, 48, 48), k: int = 20, hidden: int = 96, glob: int = 96):
         super().__init__()
         widths = _check_widths("widths", widths, 1, 8)
         hidden = check_int("hidden", hidden, lo=1, hi=4096)
+        glob = check_int("glob", glob, lo=1, hi=4096)
         self.k = check_int("k", k, lo=2, hi=64)
         c, layers = 4, []
         for w in widths:
             layers.append(EdgeConv(c, w))
             c = w
         self.convs = nn.ModuleList(layers)
-        self.mix = _mlp(sum(widths), hidden)
+        self.lift = _mlp(sum(widths), glob)
+        self.mix = _mlp(sum(widths) + glob, hidden)
         self.head = _Head(hidden)
 
     def forward(self, b: Batch):
@@ -259,7 +284,11 @@ class EdgeConvGNN(nn.Module):
                     nbr = knn(h, b.event, self.k)
             h = conv(h, nbr)
             outs.append(h)
-        return self.head(self.mix(torch.cat(outs, 1)))
+        local = torch.cat(outs, 1)
+        g = self.lift(local)
+        _, counts = torch.unique_consecutive(b.event, return_counts=True)     # events are contiguous
+        pooled = torch.cat([part.amax(0, keepdim=True).expand_as(part) for part in torch.split(g, counts.tolist())])
+        return self.head(self.mix(torch.cat([local, pooled], 1)))
 
 
 # ----------------------------------------------------------------------------- SPVCNN
@@ -311,8 +340,10 @@ def point_to_voxel(x, pcoords: torch.Tensor, pfeats: torch.Tensor):
     idx = _voxel_index(x, pcoords)
     ok = idx >= 0
     n = x.coords.shape[0]
-    s = torch.zeros(n, pfeats.shape[1], dtype=pfeats.dtype).index_add(0, idx[ok], pfeats[ok])
-    c = torch.zeros(n, dtype=pfeats.dtype).index_add(0, idx[ok], torch.ones(int(ok.sum()), dtype=pfeats.dtype))
+    dev = pfeats.device
+    s = torch.zeros(n, pfeats.shape[1], dtype=pfeats.dtype, device=dev).index_add(0, idx[ok], pfeats[ok])
+    c = torch.zeros(n, dtype=pfeats.dtype, device=dev).index_add(
+        0, idx[ok], torch.ones(int(ok.sum()), dtype=pfeats.dtype, device=dev))
     return _with_feats(x, s / c.clamp(min=1)[:, None])
 
 
@@ -394,14 +425,20 @@ def _row_match(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- build, train, evaluate
 MODELS = ("SPVCNN", "GNN")
+CLUSTERERS = ("hdbscan", "meanshift")
+# Mean-shift bandwidths tried on training events (L2 radius on the unit sphere; the authors
+# search (0.001, 1] starting from 0.25)
+BANDWIDTHS = (0.15, 0.25, 0.35, 0.5, 0.7)
 
 
-def build_model(kind: str, seed: int = 0) -> nn.Module:
-    """A freshly initialised network, 'SPVCNN' or 'GNN', from `seed`."""
+def build_model(kind: str, seed: int = 0, device=None) -> nn.Module:
+    """A freshly initialised network, 'SPVCNN' or 'GNN', from `seed`, on `device`
+    (default `lab.core.torch_device()`)."""
     choice("kind", kind, MODELS)
     check_int("seed", seed, lo=0, hi=2**32 - 1)
+    dev = device_of(device)
     torch.manual_seed(seed)
-    return SPVCNN() if kind == "SPVCNN" else EdgeConvGNN()
+    return (SPVCNN() if kind == "SPVCNN" else EdgeConvGNN()).to(dev)
 
 
 def n_params(model: nn.Module) -> int:
@@ -410,29 +447,36 @@ def n_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 def loss_fn(model: nn.Module, b: Batch):
-    """Discriminative loss + noise BCE of one batch; returns (total, dict of parts)."""
+    """Discriminative loss (unit-sphere embeddings, L1, as the authors') + noise BCE of one
+    batch; returns (total, dict of parts)."""
     check_type("model", model, nn.Module)
     check_type("b", b, Batch)
     emb, logit = model(b)
-    disc, parts = discriminative_loss(emb, b.cluster, b.event)
+    disc, parts = discriminative_loss(emb, b.cluster, b.event, normalize=True, p=1)
     bce = nn.functional.binary_cross_entropy_with_logits(logit, b.noise)
     return disc + bce, dict(disc=float(disc.detach()), bce=float(bce.detach()), **{k: float(v.detach()) for k, v in parts.items()})
 
 
 def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int = 6,
           lr: float = 5e-3, seed: int = 0, progress: bool = True) -> list[float]:
-    """Train with Adam (cosine-decayed lr) for `epochs` passes over `events` in batches of
-    `batch` events, shuffled with `seed`. Returns the mean loss per epoch."""
+    """Train with Adam (one-cycle lr) for `epochs` passes (at most 10 000) over `events` in
+    batches of `batch` events, shuffled with `seed`, on the model's device. Returns the mean
+    loss per epoch."""
     from tqdm.auto import tqdm
 
     check_type("model", model, nn.Module)
     epochs = check_int("epochs", epochs, lo=1, hi=10_000)
     batch = check_int("batch", batch, lo=1, hi=10_000)
-    lr = check_positive("lr", lr)
+    lr = check_number("lr", lr, lo=0.0, lo_open=True, hi=10.0)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     progress = check_bool("progress", progress)
     events = check_events("events", events)
+    dev = _device(model)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * int(np.ceil(len(events) / batch))
@@ -443,7 +487,7 @@ def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int
         order = rng.permutation(len(events))
         losses = []
         for i in range(0, len(events), batch):
-            b = make_batch([events[j] for j in order[i:i + batch]])
+            b = make_batch([events[j] for j in order[i:i + batch]], device=dev)
             loss, _ = loss_fn(model, b)
             opt.zero_grad()
             loss.backward()
@@ -455,24 +499,49 @@ def train(model: nn.Module, events: Sequence[Event], epochs: int = 5, batch: int
 
 
 @torch.no_grad()
-def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, bandwidth: float = 1.0) -> list[np.ndarray]:
-    """Predicted cluster ids (-1 = noise) per event: embeddings clustered by mean-shift."""
+def embed(model: nn.Module, events: Sequence[Event], batch: int = 6) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per event: (unit-length embeddings [n_hits, EMB_DIM], noise probability [n_hits]), float64."""
     check_type("model", model, nn.Module)
     events = check_events("events", events)
     batch = check_int("batch", batch, lo=1, hi=10_000)
-    bandwidth = check_number("bandwidth", bandwidth, lo=1e-3, hi=1e3)
     model.eval()
     out = []
     for i in range(0, len(events), batch):
         evs = list(events[i:i + batch])
-        b = make_batch(evs)
+        b = make_batch(evs, device=_device(model))
         emb, logit = model(b)
-        prob = torch.sigmoid(logit).numpy().astype(np.float64)
-        emb = emb.numpy().astype(np.float64)
-        for j in range(len(evs)):
-            m = (b.event == j).numpy()
-            out.append(cluster_embeddings(emb[m], prob[m], bandwidth=bandwidth))
+        emb = emb / (torch.linalg.vector_norm(emb, dim=1, keepdim=True) + 1e-8)
+        prob = torch.sigmoid(logit).cpu().numpy().astype(np.float64)
+        emb = emb.cpu().numpy().astype(np.float64)
+        ev = b.event.cpu().numpy()
+        out += [(emb[ev == j], prob[ev == j]) for j in range(len(evs))]
     return out
+
+
+def _cluster_all(embedded, clusterer: str, bandwidth: float) -> list[np.ndarray]:
+    return [cluster_embeddings(e, p, method=clusterer, bandwidth=bandwidth) for e, p in embedded]
+
+
+def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, clusterer: str = "hdbscan",
+            bandwidth: float = 0.35) -> list[np.ndarray]:
+    """Predicted cluster ids (-1 = noise) per event: unit-sphere embeddings clustered by
+    HDBSCAN (min cluster size 5) or by mean-shift of radius `bandwidth`."""
+    choice("clusterer", clusterer, CLUSTERERS)
+    bandwidth = check_number("bandwidth", bandwidth, lo=1e-3, hi=1e3)
+    return _cluster_all(embed(model, events, batch), clusterer, bandwidth)
+
+
+def tune_bandwidth(model: nn.Module, events: Sequence[Event], bandwidths: Sequence[float] = BANDWIDTHS,
+                   batch: int = 6) -> tuple[float, dict]:
+    """The mean-shift bandwidth (of 1 to 20 candidates) with the highest PQ on `events`
+    (training events, as in the authors' bandwidth study); returns (best, {bandwidth: PQ})."""
+    if isinstance(bandwidths, (str, bytes)) or not isinstance(bandwidths, Sequence) or not 1 <= len(bandwidths) <= 20:
+        raise TypeError(f"bandwidths must be a sequence of 1 to 20 numbers in [0.001, 1000]; got {bandwidths!r}")
+    bws = [check_number("bandwidths", b, lo=1e-3, hi=1e3) for b in bandwidths]
+    embedded = embed(model, events, batch)
+    pqs = {bw: score(list(events), _cluster_all(embedded, "meanshift", bw))["pq"] for bw in bws}
+    best = max(bws, key=lambda bw: (pqs[bw], -bw))
+    return best, pqs
 
 
 def score(events: Sequence[Event], labels: Sequence[np.ndarray]) -> dict:
@@ -490,46 +559,69 @@ def score(events: Sequence[Event], labels: Sequence[np.ndarray]) -> dict:
     return dict(pq=c.pq, sq=c.sq, rq=c.rq, pq_energy=ce.pq, tp=int(c.tp), fp=int(c.fp), fn=int(c.fn))
 
 
-def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: float,
-             events: dict | None = None, models: Sequence[str] = MODELS, test_seed: int = 999,
-             progress: bool = True) -> tuple[list[dict], dict]:
-    """Train every model on events from `seed` and score it on a fixed test set.
-    Returns (rows of seed, model, parameters, CPU s, final loss, PQ ...; {model: labels})."""
-    seed = check_int("seed", seed, lo=0, hi=2**31)
+def _run_model(seed, kind, n_train, n_test, epochs, batch, lr, kw, test_seed, n_tune, progress, threads):
+    """Train and score one model of one seed (the unit of work `compare` hands to its workers)."""
+    if threads:
+        torch.set_num_threads(threads)
+    train_ev = generate_events(n_train, 1000 + seed, **kw)
+    test_ev = generate_events(n_test, test_seed, **kw)
+    model = build_model(kind, seed)
+    t0 = time.process_time()
+    hist = train(model, train_ev, epochs=epochs, batch=batch, lr=lr, seed=seed, progress=progress)
+    t_train = time.process_time() - t0
+    bw, _ = tune_bandwidth(model, train_ev[:n_tune], batch=batch)
+    embedded = embed(model, test_ev, batch)
+    labels = _cluster_all(embedded, "hdbscan", bw)
+    ms = score(test_ev, _cluster_all(embedded, "meanshift", bw))
+    row = dict(seed=seed, model=kind, params=n_params(model), train_cpu_s=round(t_train, 2),
+               cpu_s=round(time.process_time() - t0, 2), final_loss=hist[-1], **score(test_ev, labels),
+               bandwidth=bw, pq_ms=ms["pq"], pq_energy_ms=ms["pq_energy"])
+    return row, labels
+
+
+def _check_run(n_train, n_test, epochs, batch, lr, events, models, test_seed, n_tune, progress):
     n_train = check_int("n_train", n_train, lo=1, hi=100_000)
     n_test = check_int("n_test", n_test, lo=1, hi=100_000)
     epochs = check_int("epochs", epochs, lo=1, hi=10_000)
     batch = check_int("batch", batch, lo=1, hi=10_000)
     lr = check_number("lr", lr, lo=0.0, lo_open=True, hi=10.0)
     test_seed = check_int("test_seed", test_seed, lo=0, hi=2**32 - 1)
+    n_tune = check_int("n_tune", n_tune, lo=1, hi=10_000)
     progress = check_bool("progress", progress)
     if events is not None and not isinstance(events, dict):
         raise TypeError(f"events must be a dict of generate_event keyword arguments or None; got {type(events).__name__}")
     if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or not 1 <= len(models) <= len(MODELS):
         raise TypeError(f"models must be a sequence of names from {list(MODELS)}; got {models!r}")
     models = [choice("models", m, MODELS) for m in models]
-    kw = dict(events or {})
-    train_ev = generate_events(n_train, 1000 + seed, **kw)
-    test_ev = generate_events(n_test, test_seed, **kw)
+    return n_train, n_test, epochs, batch, lr, dict(events or {}), models, test_seed, n_tune, progress
+
+
+def run_seed(seed: int, n_train: int, n_test: int, epochs: int, batch: int, lr: float,
+             events: dict | None = None, models: Sequence[str] = MODELS, test_seed: int = 999,
+             n_tune: int = 8, progress: bool = True) -> tuple[list[dict], dict]:
+    """Train every model on the same events from `seed`, each initialised from `seed` (a
+    pair), and score it on a fixed test set: HDBSCAN (pq, sq, rq, pq_energy) and mean-shift
+    with the bandwidth tuned on the first `n_tune` training events (pq_ms, pq_energy_ms).
+    Returns (rows of seed, model, parameters, CPU s, final loss, bandwidth, PQ ...; {model: HDBSCAN labels})."""
+    seed = check_int("seed", seed, lo=0, hi=2**31)
+    n_train, n_test, epochs, batch, lr, kw, models, test_seed, n_tune, progress = _check_run(
+        n_train, n_test, epochs, batch, lr, events, models, test_seed, n_tune, progress)
     rows, preds = [], {}
     for kind in models:
-        model = build_model(kind, seed)
-        t0 = time.process_time()
-        hist = train(model, train_ev, epochs=epochs, batch=batch, lr=lr, seed=seed, progress=progress)
-        t_train = time.process_time() - t0
-        labels = predict(model, test_ev, batch=batch)
-        rows.append(dict(seed=seed, model=kind, params=n_params(model), train_cpu_s=round(t_train, 2),
-                         final_loss=hist[-1], **score(test_ev, labels)))
-        preds[kind] = labels
+        row, preds[kind] = _run_model(seed, kind, n_train, n_test, epochs, batch, lr, kw, test_seed, n_tune,
+                                      progress, 0)
+        rows.append(row)
     return rows, preds
 
 
 def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds: Sequence[int],
-            events: dict | None = None, test_seed: int = 999, models: Sequence[str] = MODELS, progress: bool = True):
+            events: dict | None = None, test_seed: int = 999, models: Sequence[str] = MODELS, n_tune: int = 8,
+            progress: bool = True, n_jobs: int = 1):
     """Run `run_seed` for every training seed in `seeds` (at least one, at most 100) and
     score every model on the same test events (`n_test` events from `test_seed`).
-    events: keyword arguments of `generate_event`. Returns (DataFrame of rows, test events,
-    predictions of the last seed)."""
+    events: keyword arguments of `generate_event`. n_jobs (1 to 8): worker processes
+    (joblib), each training one (seed, model) at a time on one torch thread; the numbers do
+    not depend on it. Returns (DataFrame of rows, test events, HDBSCAN predictions of the last seed)."""
     import pandas as pd
 
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__len__"):
@@ -537,26 +629,61 @@ def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds
     if not 1 <= len(seeds) <= 100:
         raise ValueError(f"seeds must hold 1 to 100 seeds; got {len(seeds)}")
     seeds = [check_int("seeds", s, lo=0, hi=2**31) for s in seeds]
-    rows, preds = [], {}
-    for s in seeds:
-        r, preds = run_seed(s, n_train, n_test, epochs, batch, lr, events=events, models=models,
-                            test_seed=test_seed, progress=progress)
-        rows += r
-    test_ev = generate_events(n_test, test_seed, **dict(events or {}))
+    n_train, n_test, epochs, batch, lr, kw, models, test_seed, n_tune, progress = _check_run(
+        n_train, n_test, epochs, batch, lr, events, models, test_seed, n_tune, progress)
+    n_jobs = check_int("n_jobs", n_jobs, lo=1, hi=8)
+    # the costliest model first, so the workers finish together
+    tasks = [(s, k) for k in sorted(models, key=lambda k: k != "GNN") for s in seeds]
+    args = (n_train, n_test, epochs, batch, lr, kw, test_seed, n_tune)
+    if n_jobs == 1:
+        out = [_run_model(s, k, *args, progress, 0) for s, k in tasks]
+    else:
+        from joblib import Parallel, delayed
+
+        out = Parallel(n_jobs=n_jobs, backend="loky")(delayed(_run_model)(s, k, *args, False, 1) for s, k in tasks)
+    rows = sorted((r for r, _ in out), key=lambda r: (seeds.index(r["seed"]), models.index(r["model"])))
+    last = {k: lab for (s, k), (_, lab) in zip(tasks, out) if s == seeds[-1]}
+    preds = {k: last[k] for k in models}
+    test_ev = generate_events(n_test, test_seed, **kw)
     return pd.DataFrame(rows), test_ev, preds
 
 
-def gap(df) -> dict:
-    """PQ of each model as mean and std over seeds, and the SPVCNN - GNN gap per seed
-    (percentage points)."""
+def _t_interval(x: np.ndarray, level: float) -> tuple[float, float]:
+    """Student-t interval of the mean of x (scipy.stats); (nan, nan) for fewer than 2 values."""
+    from scipy import stats
+
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    if np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    lo, hi = stats.t.interval(level, len(x) - 1, loc=float(np.mean(x)), scale=float(stats.sem(x)))
+    return float(lo), float(hi)
+
+
+def gap(df, metric: str = "pq", level: float = 0.95) -> dict:
+    """Each model's `metric` ("pq" with HDBSCAN, "pq_ms" with tuned mean-shift) as mean and
+    std over seeds with its t-interval at `level`, and the SPVCNN - GNN gap paired by seed in
+    percentage points: mean, std, and the t-interval of the paired differences (scipy.stats;
+    the same as scipy.stats.ttest_rel's). Needs every seed to hold both models."""
     missing = {"seed", "model", "pq", "pq_energy"} - set(getattr(df, "columns", []))
     if missing or not len(df):
         raise ValueError(f"df must be a non-empty DataFrame with columns seed, model, pq, pq_energy; missing {sorted(missing)}")
-    piv = df.pivot(index="seed", columns="model", values="pq")
-    pive = df.pivot(index="seed", columns="model", values="pq_energy")
-    d = (piv["SPVCNN"] - piv["GNN"]) * 100
-    de = (pive["SPVCNN"] - pive["GNN"]) * 100
-    return dict(spvcnn_pq=(float(piv["SPVCNN"].mean()), float(piv["SPVCNN"].std(ddof=0))),
-                gnn_pq=(float(piv["GNN"].mean()), float(piv["GNN"].std(ddof=0))),
-                gap_pp=(float(d.mean()), float(d.std(ddof=0))), gap_energy_pp=(float(de.mean()), float(de.std(ddof=0))),
-                seeds_spvcnn_ahead=int((d > 0).sum()), n_seeds=int(len(d)))
+    metric = choice("metric", metric, ("pq", "pq_ms"))
+    level = check_number("level", level, lo=0.5, hi=0.999)
+    if metric not in df.columns:
+        raise ValueError(f"df has no column {metric!r}")
+    e_col = "pq_energy" if metric == "pq" else "pq_energy_ms"
+    piv = df.pivot(index="seed", columns="model", values=metric)
+    pive = df.pivot(index="seed", columns="model", values=e_col)
+    if set(piv.columns) != set(MODELS) or bool(piv.isna().any().any()):
+        raise ValueError(f"df must hold both models {list(MODELS)} for every seed")
+    d = ((piv["SPVCNN"] - piv["GNN"]) * 100).to_numpy()
+    de = ((pive["SPVCNN"] - pive["GNN"]) * 100).to_numpy()
+    out = dict(metric=metric, level=level, n_seeds=int(len(d)), seeds_spvcnn_ahead=int((d > 0).sum()),
+               gap_pp=(float(d.mean()), float(d.std(ddof=0))), gap_ci_pp=_t_interval(d, level),
+               gap_energy_pp=(float(de.mean()), float(de.std(ddof=0))), gap_energy_ci_pp=_t_interval(de, level))
+    for m in MODELS:
+        v = piv[m].to_numpy()
+        out[f"{m.lower()}_pq"] = (float(v.mean()), float(v.std(ddof=0)))
+        out[f"{m.lower()}_ci"] = _t_interval(v, level)
+    return out
