@@ -355,3 +355,82 @@ def test_issue16_bad_inputs_refused():
     from lab.data import lidar
     with pytest.raises(ValueError, match="voxel_size"):
         lidar.lidar_scene(1000, voxel_size=1e12)
+
+
+# ------------------------------------------------------------------ the inference fast path and the tuner
+@pytest.mark.parametrize("mode,eps,S", [("grouped", 0.0, 1 << 30), ("grouped", 0.5, 1 << 30), ("grouped", 1.0, 1 << 30),
+                                        ("grouped", 1.0, 200), ("separate", 0.3, 0), ("naive", 0.3, 0)])
+def test_no_grad_workspace_path_equals_dense(mode, eps, S):
+    # without autograd the executor writes into preallocated workspaces; still exact
+    x = _scene(13)
+    conv = _int_weights(sc.Conv3d(3, 5, 3, mode=mode, eps=eps, S=S).double())
+    ref = F.conv3d(x.dense((D, D, D)), _dense_w(conv.weight, 3, 3, 5), padding=1)
+    with torch.no_grad():
+        y = conv(x)
+        km = sc.get_kernel_map(x, 3)[0]
+        again = sc.apply_kernel_map(x.feats, conv.weight, km, mode, eps, S)  # cached plan, reused workspace sizes
+    assert torch.equal(y.feats, _at(ref, x.coords)) and torch.equal(again, y.feats)
+    assert torch.equal(conv(x).feats, y.feats)  # the autograd path agrees
+
+
+def test_finite_check_by_sum_and_fallback():
+    from lab.sparseconv.functional import _all_finite
+    assert _all_finite(torch.ones(5)) and _all_finite(torch.zeros(0))
+    big = torch.full((4,), 3e38)  # finite entries whose sum overflows: the element-wise test decides
+    assert _all_finite(big)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        t = torch.ones(6)
+        t[3] = bad
+        assert not _all_finite(t)
+    x = _scene(0)
+    f = x.feats.clone()
+    f[0, 0] = float("nan")
+    km = sc.get_kernel_map(x, 3)[0]
+    with pytest.raises(ValueError, match="feats must be finite"):
+        sc.apply_kernel_map(f, torch.zeros(27, 3, 2, dtype=torch.float64), km)
+
+
+def test_round_robin_rotates_and_counts():
+    from lab.sparseconv.perf import _round_robin
+    order = []
+    runs = {n: (lambda t, n=n: order.append(n)) for n in "abc"}
+    out = _round_robin(runs, repeats=4, warmup=1)
+    assert {n: len(v) for n, v in out.items()} == {"a": 4, "b": 4, "c": 4}
+    assert order[:3] == list("abc") and order[3:6] == list("bca") and order[6:9] == list("cab")
+
+
+def test_tuner_always_times_the_separate_path_and_never_picks_a_slower_plan():
+    from lab.data import lidar
+    coords = lidar.lidar_scene(1500, seed=0)
+    eps, S, df = sc.tune_layer(coords, 8, 8, eps_grid=(0.0, 0.3, 1.0), S_grid=(1 << 30,), repeats=3, margin=0.02)
+    sep = df[df.eps < 0]
+    assert len(sep) == 1 and sep.batched.iloc[0] == 0  # separate is a candidate though not in eps_grid
+    assert set(df.eps) == {-1.0, 0.0, 0.3, 1.0}
+    if eps < 0:
+        assert S == 1 << 30
+    else:  # a grouping is picked only when its median beats the separate path by the margin
+        row = df[(df.eps == eps) & (df.S == S)].iloc[0]
+        assert row.compute <= 0.98 * sep.compute.iloc[0] + 1e-12
+        assert row.compute == df.compute.min()
+
+
+def test_tune_conv_times_the_layer_on_its_input():
+    x = _scene(14)
+    x = x.replace(x.feats.float())
+    conv = sc.Conv3d(3, 6, 3)
+    eps, S = sc.tune_conv(conv, x, repeats=2, eps_grid=(-1.0, 0.0, 1.0), S_grid=(1 << 30,))
+    assert (eps, S) == (conv.eps, conv.S) and (S == 0 or eps >= 0)
+    with pytest.raises(ValueError, match="in_channels"):
+        sc.tune_conv(sc.Conv3d(4, 6, 3), x)
+    with pytest.raises(TypeError, match="unknown"):
+        sc.tune_conv(conv, x, eps=0.3)
+
+
+def test_benchmark_table_interleaved():
+    df = sc.benchmark((400,), (4,), repeats=2, naive=True)
+    names = set(df.engine)
+    assert {"grouped (tuned)", "separate", "naive"} <= names
+    assert (df.total > 0).all() and len(df) == len(names)
+    if "spconv" in names:
+        r = sc.spconv_ratio(df)
+        assert "ratio" in r and (r.ratio > 0).all()

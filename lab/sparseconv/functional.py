@@ -56,6 +56,18 @@ MAX_PAIRS = 1 << 28             # candidate (row, offset) pairs of one kernel ma
 MAX_ROWS = 4_000_000            # voxels (rows) of one tensor
 
 
+def _all_finite(t: torch.Tensor) -> bool:
+    """True when every entry of `t` is finite. The sum of a tensor with a NaN or an inf is
+    not finite, so a finite sum proves it in one reduction without a mask; a sum that
+    overflows falls back to the element-wise test."""
+    if t.numel() == 0:
+        return True
+    with torch.no_grad():
+        if bool(torch.isfinite(t.sum())):
+            return True
+        return bool(torch.isfinite(t).all())
+
+
 def check_coords(name: str, coords, min_rows: int = 0, max_rows: int = MAX_ROWS) -> torch.Tensor:
     """`coords` as an int64 tensor [N, 4] (batch, x, y, z) of integers (a tensor or array),
     with min_rows <= N <= max_rows, x, y, z in the hashable range and batch in [0, 16383];
@@ -199,7 +211,7 @@ class SparseTensor:
                 raise ValueError(f"feats must have shape [N, C] with N = {coords.shape[0]}; got {tuple(feats.shape)}")
             if not feats.dtype.is_floating_point:
                 raise TypeError(f"feats must be a float tensor; got {feats.dtype}")
-            if feats.numel() and not bool(torch.isfinite(feats).all()):
+            if not _all_finite(feats):
                 raise ValueError("feats must be finite (no NaN or inf)")
             coords = coords.to(torch.int32)
             if stride > 1 and coords.numel() and bool((coords[:, 1:] % stride != 0).any()):
@@ -348,9 +360,9 @@ def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: tor
         raise ValueError("submanifold maps need out_keys equal to in_keys (the centre maps every row to itself)")
     if max(in_keys.numel(), out_keys.numel()) * offsets.shape[0] > MAX_PAIRS:
         raise ValueError(f"in_keys/out_keys x offsets too large: at most {MAX_PAIRS} candidate pairs")
-    order_in = torch.argsort(in_keys)
+    order_in = torch.from_numpy(np.argsort(in_keys.numpy()))  # numpy's sort: several times torch's on CPU
     skeys = in_keys[order_in]
-    order_out = order_in if out_keys is in_keys else torch.argsort(out_keys)
+    order_out = order_in if out_keys is in_keys else torch.from_numpy(np.argsort(out_keys.numpy()))
     sout = skeys if out_keys is in_keys else out_keys[order_out]
     dk = offset_key(offsets)
     K = offsets.shape[0]
@@ -359,11 +371,10 @@ def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: tor
         zero = (offsets == 0).all(1).nonzero()
         ident = int(zero[0]) if zero.numel() else -1
     if method == "merge" and _merge_join is not None:
-        skip = np.zeros(K, dtype=np.bool_)
-        if ident >= 0:
-            skip[ident] = True
-        ri, ro, sizes = _merge_join(skeys.numpy(), sout.numpy(), dk.numpy(), skip)
-        ri, ro, sizes = torch.from_numpy(ri), torch.from_numpy(ro), torch.from_numpy(sizes)
+        # one compiled pass writes the row indices of every pair, centre included
+        in_idx, out_idx, sizes = _merge_join(skeys.numpy(), sout.numpy(), dk.numpy(), order_in.numpy(),
+                                             order_out.numpy(), ident)
+        in_idx, out_idx, sizes = torch.from_numpy(in_idx), torch.from_numpy(out_idx), torch.from_numpy(sizes)
     else:
         ris, ros, sz = [], [], []
         ar = torch.arange(out_keys.numel(), dtype=torch.int64)
@@ -375,15 +386,14 @@ def build_kernel_map(in_keys: torch.Tensor, out_keys: torch.Tensor, offsets: tor
             hit = pos >= 0
             ris.append(pos[hit]), ros.append(ar[hit]), sz.append(int(hit.sum()))
         ri, ro, sizes = torch.cat(ris), torch.cat(ros), torch.tensor(sz, dtype=torch.int64)
-    in_idx, out_idx = order_in[ri], order_out[ro]
-    if ident >= 0:  # the centre of a submanifold conv: every row to itself
-        bounds = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(sizes, 0)])
-        ar = torch.arange(out_keys.numel(), dtype=torch.int64)
-        cut = int(bounds[ident])
-        in_idx = torch.cat([in_idx[:cut], ar, in_idx[cut:]])
-        out_idx = torch.cat([out_idx[:cut], ar, out_idx[cut:]])
-        sizes = sizes.clone()
-        sizes[ident] = out_keys.numel()
+        in_idx, out_idx = order_in[ri], order_out[ro]
+        if ident >= 0:  # the centre of a submanifold conv: every row to itself
+            bounds = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(sizes, 0)])
+            cut = int(bounds[ident])
+            in_idx = torch.cat([in_idx[:cut], ar, in_idx[cut:]])
+            out_idx = torch.cat([out_idx[:cut], ar, out_idx[cut:]])
+            sizes = sizes.clone()
+            sizes[ident] = out_keys.numel()
     return KernelMap(in_idx, out_idx, sizes, in_keys.numel(), out_keys.numel(), offsets, ident)
 
 
@@ -395,20 +405,28 @@ def _make_merge_join():
         return None
 
     @numba.njit(cache=True, nogil=True)
-    def merge_join(sk_in, sk_out, dk, skip):
+    def merge_join(sk_in, sk_out, dk, order_in, order_out, ident):
         # for each offset k: walk the sorted outputs (shifted by dk[k]) and the sorted
-        # inputs together; equal keys are a pair. Returns ranks in the sorted orders.
+        # inputs together; equal keys are a pair, written as rows of the unsorted tensors
+        # (order_in / order_out: the sorting permutations). Offset `ident` (>= 0 for a
+        # submanifold conv) is the centre: every row to itself.
         K, n, m = dk.shape[0], sk_in.shape[0], sk_out.shape[0]
         cap = m * K
-        ri = np.empty(cap, np.int64)
-        ro = np.empty(cap, np.int64)
+        ii = np.empty(cap, np.int64)
+        oi = np.empty(cap, np.int64)
         sizes = np.zeros(K, np.int64)
         p = 0
         for k in range(K):
-            if skip[k]:
+            if k == ident:
+                for j in range(m):
+                    ii[p] = j
+                    oi[p] = j
+                    p += 1
+                sizes[k] = m
                 continue
             d = dk[k]
             i = 0
+            c = 0
             for j in range(m):
                 q = sk_out[j] + d
                 while i < n and sk_in[i] < q:
@@ -416,11 +434,12 @@ def _make_merge_join():
                 if i == n:
                     break
                 if sk_in[i] == q:
-                    ri[p] = i
-                    ro[p] = j
+                    ii[p] = order_in[i]
+                    oi[p] = order_out[j]
                     p += 1
-                    sizes[k] += 1
-        return ri[:p].copy(), ro[:p].copy(), sizes
+                    c += 1
+            sizes[k] = c
+        return ii[:p].copy(), oi[:p].copy(), sizes
 
     return merge_join
 
@@ -589,31 +608,39 @@ def _tick(timings, stage, t0):
 @dataclass
 class _ExecPlan:
     """Index tensors of a GroupPlan, prepared once per kernel map: for each batched group
-    the padded input rows [G*m] (padding -> zero row n_in), output rows [G*m] (padding ->
-    dummy row n_out) and offsets; and the offsets run one by one."""
+    (offsets, padded input rows [G*m], padded output rows [G*m], m) where padding reads
+    row 0 and writes the dummy output row n_out; the offsets run one by one as
+    (offset, input rows, output rows); and the rows of the largest step (workspace size)."""
     batched: list
     singles: list
+    rows: int
 
 
-def _exec_plan(km: KernelMap, plan: GroupPlan) -> _ExecPlan:
-    key = ("exec", tuple(map(tuple, plan.groups)), tuple(plan.batched))
+def _exec_plan(km: KernelMap, plan: Optional[GroupPlan], todo: list) -> _ExecPlan:
+    key = ("exec", None if plan is None else (tuple(map(tuple, plan.groups)), tuple(plan.batched)), tuple(todo))
     cached = km.cache.get(key)
     if cached is not None:
         return cached
-    batched, singles = [], []
-    for group, b in zip(plan.groups, plan.batched):
-        if not b:
-            singles.extend(group)
-            continue
-        m = int(km.sizes[group].max())
-        idx = torch.full((len(group), m), km.n_in, dtype=torch.int64)
-        oidx = torch.full((len(group), m), km.n_out, dtype=torch.int64)
-        for i, k in enumerate(group):
-            a, e = int(km.bounds[k]), int(km.bounds[k + 1])
-            idx[i, : e - a] = km.in_idx[a:e]
-            oidx[i, : e - a] = km.out_idx[a:e]
-        batched.append((torch.tensor(group), idx.reshape(-1), oidx.reshape(-1), m))
-    ep = _ExecPlan(batched, singles)
+    bounds = km.bounds.tolist()
+    batched, single_ks = [], list(todo)
+    if plan is not None:
+        single_ks = [k for k in todo if k == km.identity_offset]
+        for group, b in zip(plan.groups, plan.batched):
+            if not b:
+                single_ks.extend(group)
+                continue
+            m = max(bounds[k + 1] - bounds[k] for k in group)
+            idx = torch.zeros((len(group), m), dtype=torch.int64)
+            oidx = torch.full((len(group), m), km.n_out, dtype=torch.int64)
+            for i, k in enumerate(group):
+                a, e = bounds[k], bounds[k + 1]
+                idx[i, : e - a] = km.in_idx[a:e]
+                oidx[i, : e - a] = km.out_idx[a:e]
+            batched.append((torch.tensor(group), idx.reshape(-1), oidx.reshape(-1), m))
+    singles = [(k, km.in_idx[bounds[k]:bounds[k + 1]], km.out_idx[bounds[k]:bounds[k + 1]])
+               for k in single_ks if bounds[k + 1] > bounds[k]]
+    rows = max([len(ks) * m for ks, _, _, m in batched] + [len(i) for _, i, _ in singles] + [0])
+    ep = _ExecPlan(batched, singles, rows)
     km.cache[key] = ep
     return ep
 
@@ -627,6 +654,10 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
     eps and S, or `plan`), "separate" (one matmul per offset, centre as a plain matmul) or
     "naive" (one matmul per offset, centre included). `timings` (a dict or StageTimer)
     accumulates seconds per stage.
+
+    Without autograd (no_grad, or no input needing a gradient) the gathered rows and
+    the products of every step go into two workspaces allocated once per call, and the
+    centre's matmul writes straight into the output (no temporaries per offset).
     """
     check_choice("mode", mode, ("grouped", "separate", "naive"))
     check_type("km", km, KernelMap)
@@ -637,7 +668,7 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
     if weight.ndim != 3 or not weight.dtype.is_floating_point:
         raise ValueError(f"weight must be a float tensor [K, C_in, C_out]; got {weight.dtype} {tuple(weight.shape)}")
     for nm, t in (("feats", feats), ("weight", weight)):
-        if t.numel() and not bool(torch.isfinite(t).all()):
+        if not _all_finite(t):
             raise ValueError(f"{nm} must be finite (no NaN or inf)")
     eps = check_number("eps", eps, lo=-1.0, hi=1.0)
     S = check_int("S", S, lo=0, hi=1 << 40)
@@ -650,42 +681,61 @@ def apply_kernel_map(feats: torch.Tensor, weight: torch.Tensor, km: KernelMap, m
         raise ValueError(f"weight must have {km.sizes.numel()} offsets; got {K}")
     if feats.shape[1] != cin:
         raise ValueError(f"feats must have {cin} channels; got {feats.shape[1]}")
-    out = feats.new_zeros(km.n_out + 1, cout)  # the last row absorbs padding
-    todo = list(range(K))
-    if km.identity_offset >= 0 and mode != "naive":
+    if weight.dtype != feats.dtype:
+        raise TypeError(f"weight must have the dtype of feats ({feats.dtype}); got {weight.dtype}")
+    if plan is not None and max((k for g in plan.groups for k in g), default=-1) >= K:
+        raise ValueError(f"plan must group offsets of this kernel map (indices < {K})")
+    fast = not (torch.is_grad_enabled() and (feats.requires_grad or weight.requires_grad))
+    feats = feats.contiguous()
+    centre = km.identity_offset if mode != "naive" else -1
+    todo = [k for k in range(K) if k != centre]
+    if mode == "grouped" and plan is None:
+        plan = km.cache.get(("plan", eps, S)) or km.cache.setdefault(("plan", eps, S), plan_groups(km, eps, S))
+    ep = _exec_plan(km, plan if mode == "grouped" else None, todo)
+    out = feats.new_empty(km.n_out + 1, cout) if fast else feats.new_zeros(km.n_out + 1, cout)
+    if fast:
+        gbuf = feats.new_empty(ep.rows * cin)
+        pbuf = feats.new_empty(ep.rows * cout)
+    t0 = _now(timings)
+    if centre >= 0:
+        if fast:
+            torch.mm(feats, weight[centre], out=out[: km.n_out])
+            out[km.n_out:].zero_()
+        else:
+            out[: km.n_out] = feats @ weight[centre]
+    elif fast:
+        out.zero_()
+    _tick(timings, "matmul", t0)
+    for ks, idx, oidx, m in ep.batched:
+        G = len(ks)
         t0 = _now(timings)
-        out[: km.n_out] = feats @ weight[km.identity_offset]
-        _tick(timings, "matmul", t0)
-        todo.remove(km.identity_offset)
-    if mode == "grouped":
-        if plan is None:
-            plan = km.cache.get(("plan", eps, S)) or km.cache.setdefault(("plan", eps, S), plan_groups(km, eps, S))
-        ep = _exec_plan(km, plan)
-        if ep.batched:
-            src = torch.cat([feats, feats.new_zeros(1, cin)])
-        for ks, idx, oidx, m in ep.batched:
-            t0 = _now(timings)
-            g = src.index_select(0, idx).reshape(len(ks), m, cin)
-            _tick(timings, "gather", t0)
-            t0 = _now(timings)
-            p = torch.bmm(g, weight[ks])
-            _tick(timings, "matmul", t0)
-            t0 = _now(timings)
-            out.index_add_(0, oidx, p.reshape(-1, cout))
-            _tick(timings, "scatter", t0)
-        todo = ep.singles
-    for k in todo:
-        a, b = int(km.bounds[k]), int(km.bounds[k + 1])
-        if a == b:
-            continue
-        t0 = _now(timings)
-        g = feats.index_select(0, km.in_idx[a:b])
+        if fast:
+            g = torch.index_select(feats, 0, idx, out=gbuf[: G * m * cin].view(G * m, cin)).view(G, m, cin)
+        else:
+            g = feats.index_select(0, idx).view(G, m, cin)
         _tick(timings, "gather", t0)
         t0 = _now(timings)
-        p = g @ weight[k]
+        if fast:
+            p = torch.bmm(g, weight[ks], out=pbuf[: G * m * cout].view(G, m, cout))
+        else:
+            p = torch.bmm(g, weight[ks])
         _tick(timings, "matmul", t0)
         t0 = _now(timings)
-        out.index_add_(0, km.out_idx[a:b], p)
+        out.index_add_(0, oidx, p.view(G * m, cout))
+        _tick(timings, "scatter", t0)
+    for k, ii, oi in ep.singles:
+        n = ii.numel()
+        t0 = _now(timings)
+        if fast:
+            g = torch.index_select(feats, 0, ii, out=gbuf[: n * cin].view(n, cin))
+        else:
+            g = feats.index_select(0, ii)
+        _tick(timings, "gather", t0)
+        t0 = _now(timings)
+        p = torch.mm(g, weight[k], out=pbuf[: n * cout].view(n, cout)) if fast else g @ weight[k]
+        _tick(timings, "matmul", t0)
+        t0 = _now(timings)
+        out.index_add_(0, oi, p)
         _tick(timings, "scatter", t0)
     return out[: km.n_out]
 
@@ -709,7 +759,7 @@ def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, s
     cache = check_bool("cache", cache)
     if bias is not None:
         check_type("bias", bias, torch.Tensor)
-        if bias.ndim != 1 or weight.ndim != 3 or bias.shape[0] != weight.shape[-1] or not bool(torch.isfinite(bias).all()):
+        if bias.ndim != 1 or weight.ndim != 3 or bias.shape[0] != weight.shape[-1] or not _all_finite(bias):
             raise ValueError(f"bias must be a finite tensor [C_out]; got {tuple(bias.shape)}")
     if timings is not None:
         check_type("timings", timings, dict)

@@ -8,8 +8,10 @@ Paper: H. Tang, Z. Liu, X. Li, Y. Lin, S. Han, "TorchSparse: Efficient Point Clo
 Inference Engine", MLSys 2022.
 
 Timings use the CPU time of the calling thread (`time.thread_time`) with torch on one
-thread, and keep the minimum over repeats: on a shared machine this is far steadier
-than wall-clock time.
+thread: on a shared machine this is far steadier than wall-clock time. The tuner, the
+grouping speedup and the benchmark run their candidates interleaved round-robin after a
+warm-up round and keep the median over repeats (`time_conv` and `time_spconv`, single
+engines, keep the minimum).
 """
 from __future__ import annotations
 
@@ -140,53 +142,129 @@ def time_spconv(coords: torch.Tensor, cin: int, cout: int, repeats: int = 5, see
     return float(best)
 
 
+def _round_robin(runs: dict, repeats: int, warmup: int = 1) -> dict:
+    """Time every callable of `runs` ({name: fn(timer)}) interleaved: `warmup` untimed
+    rounds, then `repeats` rounds, each running every candidate once in an order rotated
+    by one per round (so no candidate always runs first or after the same neighbour).
+    A run's time is the CPU time of this thread around the whole call; `timer` is a
+    StageTimer on the same clock for the per-stage split. Returns {name: [(seconds,
+    StageTimer), ...]} (the timed rounds only)."""
+    names = list(runs)
+    out = {n: [] for n in names}
+    for r in range(warmup + repeats):
+        k = r % len(names)
+        for n in names[k:] + names[:k]:
+            t = StageTimer(time.thread_time)
+            t0 = time.thread_time()
+            runs[n](t)
+            dt = time.thread_time() - t0
+            if r >= warmup:
+                out[n].append((dt, t))
+    return out
+
+
+def _medians(samples) -> dict:
+    """Median total and per-stage seconds of a list of (seconds, StageTimer)."""
+    out = {s: float(np.median([t.get(s, 0.0) for _, t in samples])) for s in STAGES}
+    out["total"] = float(np.median([dt for dt, _ in samples]))
+    return out
+
+
+def _plan_key(plan) -> tuple:
+    return tuple(map(tuple, plan.groups)), tuple(plan.batched)
+
+
+def _tune(x: SparseTensor, weight: torch.Tensor, eps_grid, S_grid, repeats: int, margin: float, warmup: int):
+    """The tuner on a real layer input `x` (its coordinates and features) and weights.
+
+    Candidates: the separate path (one matmul per offset) and every distinct grouping
+    plan of (eps, S) in the grids. Each timed run is the layer's whole forward on `x`
+    (`sparse_conv3d`: cached-map lookup, grouping plan, padded index build, gather,
+    matmul, scatter): exactly the code that runs after tuning. The kernel map is built
+    once (it is the same for every candidate) but the plan caches are dropped before
+    every run, so building a plan counts against it. Runs are interleaved round-robin
+    after warm-up, and a candidate's time is its median over `repeats` rounds. Grouping
+    is chosen only when its median beats the separate path's by more than `margin`."""
+    km = get_kernel_map(x, 3)[0]
+
+    def layer(mode, eps, S):
+        def run(timer):
+            km.cache.clear()
+            sparse_conv3d(x, weight, 3, mode=mode, eps=eps, S=S, timings=timer)
+        return run
+
+    cands, rows = {"separate": layer("separate", 0.0, 0)}, []
+    for eps in eps_grid:
+        for S in (S_grid if eps >= 0 else S_grid[-1:]):
+            if eps < 0:
+                name, plan = "separate", None
+            else:
+                plan = plan_groups(km, eps, S)
+                name = _plan_key(plan)
+                cands.setdefault(name, layer("grouped", eps, S))
+            rows.append((eps, S, name, plan))
+    if not any(nm == "separate" for _, _, nm, _ in rows):
+        rows.insert(0, (-1.0, int(S_grid[-1]), "separate", None))
+    with one_thread(), torch.no_grad():
+        timed = {n: _medians(v) for n, v in _round_robin(cands, repeats, warmup).items()}
+    km.cache.clear()
+    table = []
+    for eps, S, name, plan in rows:
+        t = timed[name]
+        table.append(dict(eps=float(eps), S=int(S), groups=len(plan.groups) if plan else int((km.sizes > 0).sum()) - 1,
+                          batched=sum(plan.batched) if plan else 0,
+                          **{k: t[k] for k in STAGES[1:]}, compute=t["total"],
+                          redundant=(plan.redundant_rows(km.sizes) if plan else 0) / km.volume))
+    df = pd.DataFrame(table)
+    best = df.loc[df["compute"].idxmin()]
+    sep = float(df[df.eps < 0]["compute"].iloc[0])
+    if best["eps"] < 0 or best["compute"] > (1 - margin) * sep:
+        return -1.0, int(S_grid[-1]), df
+    return float(best["eps"]), int(best["S"]), df
+
+
 def tune_layer(coords: torch.Tensor, cin: int, cout: int, eps_grid=(-1.0, 0.0, 0.1, 0.2, 0.3, 0.5),
-               S_grid=(4096, 1 << 30), repeats: int = 5, seed: int = 0, margin: float = 0.05):
-    """The tuner: time gather+matmul+scatter of one layer for every (eps, S) and return
-    (best eps, best S, DataFrame of all). eps = -1 means no grouping; it is always a
-    candidate, and grouping is chosen only when it is faster by more than `margin`
-    (a fraction), so timing noise does not switch grouping on."""
+               S_grid=(4096, 1 << 30), repeats: int = 7, seed: int = 0, margin: float = 0.02, warmup: int = 1):
+    """The tuner for a 3x3x3 submanifold layer on `coords` with random features and
+    weights (seeded): time the layer's whole forward for the separate path and every
+    distinct (eps, S) plan, interleaved round-robin after `warmup` rounds, median of
+    `repeats`; return (best eps, best S, DataFrame of all candidates). eps = -1
+    is the separate path (one matmul per offset); it is always a candidate, and grouping
+    is chosen only when its median is faster by more than `margin` (a fraction), so the
+    pick is never slower than the separate path beyond timing noise."""
     coords = _cc(coords)
     cin, cout, repeats = _ch("cin", cin), _ch("cout", cout), _rep(repeats)
     eps_grid = _seq("eps_grid", eps_grid, _eps)
     S_grid = _seq("S_grid", S_grid, lambda n, v: check_int(n, v, lo=0, hi=1 << 40))
     margin = check_number("margin", margin, lo=0.0, hi=0.9)
+    warmup = check_int("warmup", warmup, lo=0, hi=10)
     g = torch.Generator().manual_seed(_seed(seed))
     f = torch.randn(coords.shape[0], cin, generator=g)
-    w = torch.randn(27, cin, cout, generator=g)
-    x = SparseTensor(coords, f, check=False)
-    km = get_kernel_map(x, 3)[0]
-    rows = []
-    with one_thread(), torch.no_grad():
-        for eps in eps_grid:
-            for S in S_grid:
-                runs = []
-                for _ in range(repeats):
-                    t = StageTimer(time.thread_time)
-                    apply_kernel_map(f, w, km, "grouped", eps, S, timings=t)
-                    runs.append(t)
-                st = _min_stages(runs)
-                plan = plan_groups(km, eps, S)
-                rows.append(dict(eps=eps, S=S, groups=len(plan.groups), **{k: st[k] for k in STAGES[1:]},
-                                 compute=min(r.total for r in runs),
-                                 redundant=plan.redundant_rows(km.sizes) / km.volume))
-    df = pd.DataFrame(rows)
-    best = df.loc[df["compute"].idxmin()]
-    plain = df[df.eps < 0]["compute"].min() if (df.eps < 0).any() else np.inf
-    if best["compute"] > (1 - margin) * plain:
-        return -1.0, int(S_grid[-1]), df
-    return float(best["eps"]), int(best["S"]), df
+    w = torch.randn(27, cin, cout, generator=g) / np.sqrt(27 * cin)
+    return _tune(SparseTensor(coords, f, check=False), w, eps_grid, S_grid, repeats, margin, warmup)
 
 
-def tune_conv(conv, x: SparseTensor, repeats: int = 3, **grid):
-    """Set a submanifold Conv3d's eps and S to the tuner's choice on the coordinates of
-    `x` (its own channel sizes). Returns (eps, S)."""
+def tune_conv(conv, x: SparseTensor, repeats: int = 7, **grid):
+    """Set a submanifold Conv3d's eps and S to the tuner's choice, timing the layer's
+    own forward (its weights) on the real input `x` (see `tune_layer` for the grid
+    keywords eps_grid, S_grid, margin, warmup). Returns (eps, S); the separate path is
+    stored as (0.0, 0) (grouping off: every offset alone)."""
     check_type("conv", conv, Conv3d)
     check_type("x", x, SparseTensor)
     repeats = _rep(repeats)
-    if conv.stride != 1 or conv.transposed or conv.kernel_size != 3:
-        raise ValueError("conv must be a 3x3x3 submanifold Conv3d (stride=1, transposed=False) to be tuned")
-    eps, S, _ = tune_layer(x.coords, conv.in_channels, conv.out_channels, repeats=repeats, **grid)
+    if conv.stride != 1 or conv.transposed or conv.kernel_size != 3 or conv.dilation != 1:
+        raise ValueError("conv must be a 3x3x3 submanifold Conv3d (stride=1, dilation=1, transposed=False) to be tuned")
+    if x.feats.shape[1] != conv.in_channels:
+        raise ValueError(f"x must have conv.in_channels = {conv.in_channels} channels; got {x.feats.shape[1]}")
+    unknown = set(grid) - {"eps_grid", "S_grid", "margin", "warmup"}
+    if unknown:
+        raise TypeError(f"tune_conv got unknown keywords {sorted(unknown)}")
+    eps_grid = _seq("eps_grid", grid.get("eps_grid", (-1.0, 0.0, 0.1, 0.2, 0.3, 0.5)), _eps)
+    S_grid = _seq("S_grid", grid.get("S_grid", (4096, 1 << 30)), lambda n, v: check_int(n, v, lo=0, hi=1 << 40))
+    margin = check_number("margin", grid.get("margin", 0.02), lo=0.0, hi=0.9)
+    warmup = check_int("warmup", grid.get("warmup", 1), lo=0, hi=10)
+    with torch.no_grad():
+        eps, S, _ = _tune(x, conv.weight.detach(), eps_grid, S_grid, repeats, margin, warmup)
     conv.eps, conv.S = (eps, S) if eps >= 0 else (0.0, 0)
     return conv.eps, conv.S
 
@@ -210,19 +288,52 @@ def grouping_tradeoff(coords: torch.Tensor, cin: int, cout: int, eps_grid, repea
     return df[df.eps >= 0].groupby("eps", as_index=False).mean(numeric_only=True)
 
 
-def grouping_speedup(n_voxels: int, channels: int = 32, seeds=(0, 1, 2), repeats: int = 5) -> pd.DataFrame:
+def _layer_runs(coords: torch.Tensor, cin: int, cout: int, engines: dict, seed: int = 0):
+    """{name: fn(timer)} running one 3x3x3 submanifold layer from scratch on `coords`
+    (a new tensor with an empty map cache each run: mapping, plan, gather, matmul and
+    scatter all count). engines: {name: (mode, eps, S)} for ours, or {name: "spconv"}
+    (its SubMConv3d, Native algorithm, building its indices each run). Same features."""
+    g = torch.Generator().manual_seed(seed)
+    f = torch.randn(coords.shape[0], cin, generator=g)
+    w = torch.randn(27, cin, cout, generator=g) / np.sqrt(27 * cin)
+    runs = {}
+    for name, how in engines.items():
+        if how == "spconv":
+            import spconv.pytorch as spc
+            from spconv.core import ConvAlgo
+            c = coords.to(torch.int32).contiguous()
+            shape = (c[:, 1:].max(0).values + 1).tolist()
+            m = spc.SubMConv3d(cin, cout, 3, bias=False, algo=ConvAlgo.Native)
+
+            def run(timer, m=m, c=c, shape=shape):
+                m(spc.SparseConvTensor(f, c, shape, 1))
+        else:
+            mode, eps, S = how
+
+            def run(timer, mode=mode, eps=eps, S=S):
+                sparse_conv3d(SparseTensor(coords, f, check=False), w, mode=mode, eps=eps, S=S, timings=timer)
+        runs[name] = run
+    return runs
+
+
+def grouping_speedup(n_voxels: int, channels: int = 32, seeds=(0, 1, 2), repeats: int = 7) -> pd.DataFrame:
     """For each seed (a different scene): tune eps on one set of runs, then measure the
-    tuned grouped layer and the separate-matmul layer afresh. Columns: seed, eps,
-    matmul_speedup, compute_speedup (gather+matmul+scatter), total_speedup."""
+    tuned layer and the separate-matmul layer afresh, interleaved (median of `repeats`
+    after a warm-up round). Columns: seed, eps (-1: the tuner kept the separate path),
+    matmul_speedup, compute_speedup (gather+matmul+scatter), total_speedup (the whole
+    layer from scratch, mapping included)."""
     n_voxels = check_int("n_voxels", n_voxels, lo=10, hi=MAX_VOXELS)
     channels, repeats = _ch("channels", channels), _rep(repeats)
     seeds = _seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
     rows = []
     for s in seeds:
         coords = lidar_scene(n_voxels, s)
-        eps = tune_layer(coords, channels, channels, eps_grid=(-1.0, 0.0, 0.1, 0.2, 0.3, 0.5), repeats=repeats, seed=s)[0]
-        sep = time_conv(coords, channels, channels, "separate", 0.0, repeats=repeats, seed=s + 100)
-        grp = time_conv(coords, channels, channels, "grouped", eps, repeats=repeats, seed=s + 100)
+        eps, S, _ = tune_layer(coords, channels, channels, repeats=repeats, seed=s)
+        tuned = ("grouped", eps, S) if eps >= 0 else ("separate", 0.0, 0)
+        runs = _layer_runs(coords, channels, channels, {"separate": ("separate", 0.0, 0), "tuned": tuned}, s + 100)
+        with one_thread(), torch.no_grad():
+            t = {n: _medians(v) for n, v in _round_robin(runs, repeats).items()}
+        sep, grp = t["separate"], t["tuned"]
 
         def compute(t):
             return t["gather"] + t["matmul"] + t["scatter"]
@@ -279,10 +390,15 @@ def movement_ratio(dm: pd.DataFrame, a: str = "unfused fp32", b: str = "fused fp
 
 
 # ---------------------------------------------------------------- benchmark table
-def benchmark(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 5, seed: int = 0,
-              eps: float | None = None, progress: bool = False) -> pd.DataFrame:
-    """Per-stage CPU time (ms) of one 3x3x3 submanifold conv for each scene size and width:
-    our engine grouped (eps tuned per layer when eps is None), separate, naive, and spconv."""
+def benchmark(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 7, seed: int = 0,
+              eps: float | None = None, progress: bool = False, naive: bool = True) -> pd.DataFrame:
+    """Per-stage CPU time (ms) of one 3x3x3 submanifold conv (from scratch: mapping
+    included) for each scene size and width: our engine grouped (eps tuned per layer by
+    `tune_layer` when eps is None), separate and spconv (when installed) run
+    interleaved round-robin on one thread after a warm-up round; each time is the median
+    over `repeats` rounds. naive (when `naive`; it rebuilds the lookup table for every
+    offset, so it is slow) runs after them, median of min(3, repeats) runs. Columns: voxels,
+    channels, engine, eps, S, mapping, gather, matmul, scatter, total (ms)."""
     from tqdm.auto import tqdm
     sizes = _seq("sizes", sizes, lambda n, v: check_int(n, v, lo=10, hi=MAX_VOXELS))
     channels = _seq("channels", channels, _ch)
@@ -290,21 +406,29 @@ def benchmark(sizes=(10000, 50000, 200000), channels=(32, 64), repeats: int = 5,
     if eps is not None:
         eps = _eps("eps", eps)
     progress = check_bool("progress", progress)
+    naive = check_bool("naive", naive)
     rows = []
     jobs = [(n, c) for n in sizes for c in channels]
     for n, c in tqdm(jobs, disable=not progress, desc="sparse conv"):
         coords = lidar_scene(n, seed)
-        e = eps
-        if e is None:
-            e = tune_layer(coords, c, c, repeats=repeats, seed=seed)[0]
-        for name, mode, ee in (("grouped (tuned)", "grouped", e), ("separate", "separate", 0.0),
-                               ("naive", "naive", 0.0)):
-            t = time_conv(coords, c, c, mode, ee, repeats=repeats, seed=seed)
-            rows.append(dict(voxels=n, channels=c, engine=name, eps=ee if mode == "grouped" else np.nan,
-                             **{k: 1e3 * t[k] for k in (*STAGES, "total")}))
-        ts = time_spconv(coords, c, c, repeats, seed)
-        if ts is not None:
-            rows.append(dict(voxels=n, channels=c, engine="spconv", eps=np.nan, total=1e3 * ts))
+        e, S = (eps, 1 << 30) if eps is not None else tune_layer(coords, c, c, repeats=repeats, seed=seed)[:2]
+        engines = {"grouped (tuned)": ("grouped", e, S) if e >= 0 else ("separate", 0.0, 0),
+                   "separate": ("separate", 0.0, 0)}
+        if spconv_available():
+            engines["spconv"] = "spconv"
+        runs = _layer_runs(coords, c, c, engines, seed)
+        with one_thread(), torch.no_grad():
+            timed = _round_robin(runs, repeats)
+            if naive:
+                timed.update(_round_robin(_layer_runs(coords, c, c, {"naive": ("naive", 0.0, 0)}, seed),
+                                          min(3, repeats), warmup=0))
+        for name in ("grouped (tuned)", "separate", "naive", "spconv"):
+            if name not in timed:
+                continue
+            t = _medians(timed[name])
+            stages = {k: 1e3 * t[k] for k in STAGES} if name != "spconv" else {k: np.nan for k in STAGES}
+            rows.append(dict(voxels=n, channels=c, engine=name, eps=e if name == "grouped (tuned)" else np.nan,
+                             S=S if name == "grouped (tuned)" else np.nan, **stages, total=1e3 * t["total"]))
     return pd.DataFrame(rows)
 
 

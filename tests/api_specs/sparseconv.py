@@ -34,7 +34,7 @@ def _pt():
 
 @lru_cache(maxsize=1)
 def _bench():
-    return T.benchmark((200,), (4,), repeats=1)
+    return T.benchmark((200,), (4,), repeats=1, naive=True)
 
 
 @lru_cache(maxsize=1)
@@ -89,13 +89,13 @@ SPECS = {
     "time_spconv": lambda: dict(coords=_coords(), cin=4, cout=4, repeats=1, seed=0),
     "spconv_available": lambda: dict(),
     "tune_layer": lambda: dict(coords=_coords(), cin=4, cout=4, eps_grid=(-1.0, 0.3), S_grid=(1 << 20,), repeats=1,
-                               seed=0, margin=0.05),
+                               seed=0, margin=0.05, warmup=1),
     "tune_conv": lambda: dict(conv=T.Conv3d(3, 2, 3), x=_x(), repeats=1),
     "grouping_tradeoff": lambda: dict(coords=_coords(), cin=4, cout=4, eps_grid=(0.0, 0.5), repeats=1, seeds=(0,)),
     "grouping_speedup": lambda: dict(n_voxels=200, channels=4, seeds=(0,), repeats=1),
     "data_movement": lambda: dict(coords=_coords(), cin=4, cout=4, tile=16),
     "movement_ratio": lambda: dict(dm=_dm(), a="unfused fp32", b="fused fp16 + locality"),
-    "benchmark": lambda: dict(sizes=(200,), channels=(4,), repeats=1, seed=0, eps=0.3, progress=False),
+    "benchmark": lambda: dict(sizes=(200,), channels=(4,), repeats=1, seed=0, eps=0.3, progress=False, naive=False),
     "spconv_ratio": lambda: dict(df=_bench(), engine="grouped (tuned)"),
     "walkthrough": lambda: dict(coords=_coords(), cin=4, cout=4, seed=0),
     "dense_check": lambda: dict(seed=0, D=4),
