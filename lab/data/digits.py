@@ -1,5 +1,5 @@
 """scikit-learn's handwritten digits (1797 images, 8x8, 10 classes), the one loader
-every topic uses (notebooks 04, 05, 14, 17).
+for every notebook that uses them (04, 05, 14, 17; notebook 01 uses MNIST-1D).
 
 One split rule: scikit-learn's `train_test_split`, stratified by class, with
 `random_state=seed`; sizes given as a test fraction or as counts. Pixels are
