@@ -76,6 +76,11 @@ def instability_figure(df: pd.DataFrame) -> "go.Figure":
     return fig
 
 
+def _no_cost_note(method: str) -> str:
+    what = "vanilla policy gradient diverges here" if method.startswith("vanilla") else f"{method} never stabilises the plant here"
+    return f"{what}:<br>infinite cost, nothing to plot"
+
+
 def explorer(n: int = 3, m: int = 1, seed: int = 0, max_iter: int = 300) -> Explorer:
     """Instability ρ(A), method and step size -> cost against iteration and closed-loop
     trajectories, on one random system (n states, m inputs) rescaled to the chosen ρ."""
@@ -92,6 +97,9 @@ def explorer(n: int = 3, m: int = 1, seed: int = 0, max_iter: int = 300) -> Expl
     f1.add_scatter(x=[0], y=[np.nan], mode="lines+markers", marker_size=3, name="gap")
     f1.add_hline(y=1e-3, line_dash="dot")
     f1.update_yaxes(type="log")
+    # a note in place of an empty axis when every cost is infinite (the policy never stabilises)
+    f1.add_annotation(text="", xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                      font=dict(size=15, color=COLORS[1]), bgcolor="rgba(255,255,255,0.85)")
     f2 = widget_figure(label("time step t", "1"), label("state norm ‖x_t‖", "1"), title="Closed loop, last gain")
     f2.add_scatter(x=[0], y=[1.0], name="open loop", line=dict(color="#888", dash="dash"))
     f2.add_scatter(x=[0], y=[1.0], name="last gain")
@@ -102,7 +110,9 @@ def explorer(n: int = 3, m: int = 1, seed: int = 0, max_iter: int = 300) -> Expl
         sys = base.with_rho(controls["rho"].value)
         r = run(sys, controls["method"].value, step=float(controls["step"].value),
                 backtrack=bool(controls["backtrack"].value), max_iter=max_iter)
-        f1.data[0].x, f1.data[0].y = np.arange(len(r.costs)), _gap_curve(r)
+        gaps = _gap_curve(r)
+        f1.data[0].x, f1.data[0].y = np.arange(len(r.costs)), gaps
+        f1.layout.annotations[0].text = "" if np.isfinite(gaps).any() else _no_cost_note(r.method)
         x0 = np.ones(sys.n)
         t = np.arange(61)
         f2.data[0].x, f2.data[0].y = t, np.linalg.norm(trajectory(sys, np.zeros((sys.m, sys.n)), x0, 60), axis=1)
