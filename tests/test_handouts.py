@@ -61,3 +61,24 @@ def test_student_version_runs_to_the_stub_and_its_self_check_fails_there(path, t
     solved = _run_prefix(reference, check, tmp_path)
     assert not any(_errors(c) for c in solved.cells if c.cell_type == "code"), \
         f"{path.name}: the reference solution must pass its self-check"
+
+
+def test_handout_page_shows_the_claims_table_once(tmp_path):
+    """rec.check(...) returns the growing claims table after each claim cell; the page keeps the last."""
+    import nbformat
+
+    from lab.core import handouts
+
+    def table(n):
+        rows = "".join(f"<tr><td>claim {i}</td></tr>" for i in range(n))
+        return nbformat.v4.new_output("execute_result", data={"text/html": f"{handouts.CLAIMS_MARK}{rows}</table>"},
+                                      execution_count=n)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("rec.check(1)", outputs=[table(1)]),
+                nbformat.v4.new_code_cell("rec.check(2)", outputs=[table(2)]),
+                nbformat.v4.new_code_cell("rec.table()", outputs=[table(2)])]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    from types import SimpleNamespace
+    page = handouts.write_page(path, SimpleNamespace(name="nb", title="t"), out=tmp_path / "out", pdf=False).read_text()
+    assert page.count("lab-claims") == 1 and page.count("claim 1") == 1

@@ -29,6 +29,7 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = "raise NotImplementedError()  # your answer here"
 DROP_TAGS = {"explorer-check", "injected-parameters"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+CLAIMS_MARK = "<table class='lab-claims'>"  # how lab.core.claims.ClaimTable renders
 NOTE = ("<p><i>Interactive explorer: open this notebook in JupyterLab (<code>make lab</code>) to use its "
         "controls. The figures below it are snapshots.</i></p>")
 MATHJAX_KEEP = ("MathJax.js", "config", "extensions", "jax/input", "jax/output/HTML-CSS", "jax/element",
@@ -99,6 +100,11 @@ def _page(executed: Path, title: str) -> str:
             cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": NOTE})
                             if WIDGET_MIME in o.get("data", {}) else o for o in cell.get("outputs", [])]
         keep.append(cell)
+    # rec.check(...) returns the claims table so far, so a notebook shows it growing after each claim
+    # cell; the handout keeps the last (complete) one only
+    tables = [(c, o) for c in keep if c.cell_type == "code" for o in c.outputs if _is_claims_table(o)]
+    for c, o in tables[:-1]:
+        c.outputs = [x for x in c.outputs if x is not o]
     nb.cells = keep
     exporter = HTMLExporter(template_name="lab")
     exporter.mathjax_url = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
@@ -107,6 +113,11 @@ def _page(executed: Path, title: str) -> str:
     body = body.replace('<script src="REQUIRE_JS_NOT_NEEDED"></script>', "")
     body = body.replace("<title>Notebook</title>", f"<title>{_html.escape(title)}</title>")
     return body.replace("</title>", f"</title>\n<script src=\"plotly.min.js\"></script>\n{MATHJAX_FONTS}", 1)
+
+
+def _is_claims_table(output) -> bool:
+    html = output.get("data", {}).get("text/html", "")
+    return CLAIMS_MARK in ("".join(html) if isinstance(html, list) else html)
 
 
 def remote_references(page: str) -> list[str]:
