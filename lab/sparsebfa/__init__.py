@@ -27,7 +27,7 @@ SCALES = freeze({
                   finetune_epochs=60, n_flips=40, top_k=64, batch=128, random_points=25, margin=0.01,
                   max_fraction=1e-3, block=16, explorer_sparsities=(0.9, 0.95, 0.97)),
     "paper": dict(seeds=(0, 1, 2, 3, 4), flip_seeds=(0, 1, 2, 3, 4), sparsity=0.95, hidden=256, epochs=300,
-                  prune_steps=10, finetune_epochs=100, n_flips=100, top_k=256, batch=256, random_points=40,
+                  prune_steps=10, finetune_epochs=100, n_flips=60, top_k=64, batch=256, random_points=40,
                   margin=0.01, max_fraction=1e-3, block=16, explorer_sparsities=(0.9, 0.95, 0.97, 0.98)),
 })
 
