@@ -99,11 +99,35 @@ def image_figure(depth_m, intrinsics, state=None, closed: GMM | None = None, tit
     return fig
 
 
+DISPLAY_PX = 320  # heatmaps are drawn at most this many cells wide: a figure column is about 600 px
+
+
+def _display_grid(H: int, W: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The stride and pixel coordinates at which an [H, W] image is drawn (every pixel up to DISPLAY_PX wide,
+    else every 2nd, 3rd, ...): the axes stay in image pixels, and a 640x480 frame's heatmap holds 4x fewer
+    numbers, which keeps the handout page small (a full-resolution depth image is 2 MB of HTML)."""
+    step = max(1, -(-max(H, W) // DISPLAY_PX))
+    return step, np.arange(0, W, step), np.arange(0, H, step)
+
+
+def _pooled_any(mask: np.ndarray, step: int) -> np.ndarray:
+    """A boolean mask at the display stride, True where any pixel of the step x step cell is (so thin
+    edges stay visible)."""
+    if step == 1:
+        return mask
+    H, W = mask.shape
+    pad = np.zeros((-(-H // step) * step, -(-W // step) * step), dtype=bool)
+    pad[:H, :W] = mask
+    return pad.reshape(pad.shape[0] // step, step, pad.shape[1] // step, step).any(axis=(1, 3))
+
+
 def _draw_image(fig, depth_m, intr, state, closed):
     import plotly.graph_objects as go
 
     H, W = intr.shape
-    fig.add_trace(go.Heatmap(z=np.where(depth_m > 0, depth_m, np.nan), colorscale="Viridis",
+    step, xs, ys = _display_grid(H, W)
+    shown = depth_m[::step, ::step]
+    fig.add_trace(go.Heatmap(z=np.where(shown > 0, shown, np.nan), x=xs, y=ys, colorscale="Viridis",
                              colorbar=dict(title=dict(text="depth [m]", side="right")), hoverinfo="skip"))
     g = closed if closed is not None else (state.closed if state is not None else None)
     if g is not None:
@@ -138,10 +162,14 @@ def error_figure(pred_m, truth_m, intrinsics, edges=None, clip_cm: float = 50.0,
     both = (pred > 0) & (truth > 0)
     err = np.where(both, np.minimum(100 * np.abs(pred.astype(np.float64) - truth), clip_cm), np.nan)
     fig = plotting.figure(plotting.label("u", "px"), plotting.label("v", "px"), title=title or None, height=420)
-    fig.add_trace(go.Heatmap(z=err, colorscale="Magma", zmin=0, zmax=clip_cm, hoverinfo="skip",
+    step, xs, ys = _display_grid(H, W)
+    fig.add_trace(go.Heatmap(z=err[::step, ::step], x=xs, y=ys, colorscale="Magma", zmin=0, zmax=clip_cm,
+                             hoverinfo="skip",
                              colorbar=dict(title=dict(text=f"|error| [cm], clipped at {clip_cm:g}", side="right"))))
     if edges is not None:
-        fig.add_trace(go.Heatmap(z=np.where(edges, 1.0, np.nan), colorscale=[[0, "#00e5ff"], [1, "#00e5ff"]],
+        shown = _pooled_any(edges, step)
+        fig.add_trace(go.Heatmap(z=np.where(shown, 1.0, np.nan), x=xs[:shown.shape[1]], y=ys[:shown.shape[0]],
+                                 colorscale=[[0, "#00e5ff"], [1, "#00e5ff"]],
                                  showscale=False, hoverinfo="skip", name="depth edges"))
     fig.update_xaxes(range=[0, W - 1], constrain="domain")
     fig.update_yaxes(range=[H - 1, 0], scaleanchor="x")
