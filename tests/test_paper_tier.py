@@ -2,6 +2,7 @@
 a tiny override, a record lands in results/<scale>/, and torch training honours LAB_DEVICE (CPU path)."""
 import importlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -114,3 +115,15 @@ def test_a_failing_claim_stops_a_small_run_but_is_recorded_in_a_paper_run(tmp_pa
         t = claims.start("10_mg_synapse", "paper").check("speedup", **kw)
     (row,) = t.records()
     assert row["verdict"] == "not reproduced" and "not at paper scale" in row["note"]
+
+
+@pytest.mark.parametrize("entry", TOPICS, ids=[e.name for e in TOPICS])
+def test_notebook_says_how_its_paper_preset_differs_from_the_paper(entry):
+    import nbformat
+
+    nb = nbformat.read(entry.path, as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "markdown" and c.source.lstrip().startswith("**Scales.**")]
+    assert len(cells) == 1, f"{entry.name}: one markdown cell starting with **Scales.** (after the parameters cell)"
+    text = cells[0]
+    assert "`paper`" in text and "`small`" in text, f"{entry.name}: the Scales cell names both presets"
+    assert re.search(r"differs? from the paper", text), f"{entry.name}: say how the paper preset differs from the paper"
