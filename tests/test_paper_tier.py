@@ -81,7 +81,7 @@ def test_torch_device_is_the_cpu_unless_asked(monkeypatch):
     monkeypatch.setenv("LAB_DEVICE", "tpu")
     with pytest.raises(ValueError, match="LAB_DEVICE"):
         torch_device()
-    with pytest.raises(TypeError, match="device"):
+    with pytest.raises(TypeError, match="name"):
         torch_device(3)
     with pytest.raises(ValueError, match="cuda:x"):
         torch_device("cuda:x")

@@ -494,6 +494,8 @@ def results_dir(scale: str) -> Path:
 
 def _files(scale: str | None = "small", folder: Path | None = None) -> list[tuple[str, str, Path]]:
     out = []
+    if folder is not None and not isinstance(folder, Path):
+        raise TypeError(f"folder must be a pathlib.Path (e.g. results_dir('paper')) or None; got {type(folder).__name__}")
     where = build_path("claims") if folder is None else folder
     for f in sorted(where.glob("*.json")) if where.is_dir() else []:
         if f.name.endswith(".run.json"):

@@ -24,9 +24,9 @@ def torch_device(name: str | None = None):
         name = os.environ.get(ENV, "").strip() or "cpu"
         source = f"the {ENV} environment variable"
     else:
-        source = "device"
+        source = "name"
     if not isinstance(name, str):
-        raise TypeError(f"device must be a str such as 'cpu' or 'cuda'; got {type(name).__name__}")
+        raise TypeError(f"name must be a device name (str) such as 'cpu' or 'cuda'; got {type(name).__name__}")
     kind, _, index = name.partition(":")
     if kind not in ("cpu", "cuda", "mps") or (index and (not index.isdigit() or kind != "cuda")):
         raise ValueError(f"{source} must be 'cpu', 'cuda', 'cuda:N' or 'mps'; got {name!r}")
