@@ -76,7 +76,7 @@ def test_search_scores_on_validation_never_on_test(monkeypatch):
 
 
 def test_one_thread_restores_the_thread_count():
-    from lab.quantumnas.search import one_thread
+    from lab.core.device import one_thread
 
     n = torch.get_num_threads()
     with one_thread():

@@ -8,6 +8,8 @@ the last digits of trained results, and the claims' tolerances are what says whe
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 ENV = "LAB_DEVICE"
 
@@ -40,3 +42,17 @@ def torch_device(name: str | None = None):
     if kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ValueError(f"{source} asks for 'mps', but torch sees no Apple GPU on this machine")
     return torch.device(name)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread inside the block, then restore the caller's setting. For small
+    tensors (a 4-qubit state, a benchmark that must time one core) a second thread only spins."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)

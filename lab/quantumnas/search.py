@@ -16,15 +16,15 @@ Figures and the explorer live in views.py, the noisy device in device.py, the H2
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
 from . import qsim
 from lab.core.claims import Measured
+from lab.core.device import one_thread
 from lab.data.digits import load_digits
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 from .device import BACKENDS, Device, get_device, noisy_expvals, noisy_expvals_many
@@ -37,19 +37,6 @@ MAX_ITERATIONS = 10_000   # generations of the search
 MAX_STAGES = 100          # pruning stages
 MAX_PHYSICAL = 1000       # physical qubits of a device
 MAX_SHOTS = 1_000_000     # shots per sample
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block, then restore the caller's setting. The
-    tensors of a 4-qubit simulation (a batch of 16 amplitudes) are too small to share between
-    threads: a second thread only spins (about 2x the CPU time, no faster)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def check_cfg(cfg, keys) -> None:

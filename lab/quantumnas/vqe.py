@@ -12,7 +12,9 @@ import torch
 from . import qsim
 from lab.core.checks import check_choice, check_int, check_number, check_type
 from lab.core.claims import Measured
-from .search import SPACES, Adam, Gene, SuperCircuit, check_cfg, evolve, interval_text, one_thread
+from lab.core.device import one_thread
+
+from .search import SPACES, Adam, Gene, SuperCircuit, check_cfg, evolve, interval_text
 from .device import get_device, noisy_energies, noisy_energy
 
 

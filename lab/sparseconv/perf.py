@@ -15,7 +15,6 @@ engines, keep the minimum).
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import time
 
@@ -24,6 +23,7 @@ import pandas as pd
 import torch
 
 from lab.core.checks import check_bool, check_choice, check_int, check_number, check_type
+from lab.core.device import one_thread
 from lab.data.lidar import lidar_scene
 
 from .functional import (SparseTensor, StageTimer, apply_kernel_map, check_coords, get_kernel_map, plan_groups,
@@ -72,17 +72,6 @@ def _frame(name: str, df, columns) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- timing
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one thread inside the block (restored after)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 def _min_stages(runs):
     return {s: min(r.get(s, 0.0) for r in runs) for s in STAGES}
 
