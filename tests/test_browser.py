@@ -35,8 +35,8 @@ RUN_SECONDS = 420
 # Known defects, reported rather than hidden: the test still runs every other check on these notebooks
 # and marks the notebook xfail (with this reason) only for the figure-width check.
 _NESTED = ("plotly's FigureWidget (an anywidget) draws its figure before its view is attached, at plotly's "
-           "700 px default width, and has no resize handling; the explorer's FitFigures reports the column's "
-           "width to the kernel, but in these notebooks the figure's view often applies no later relayout")
+           "700 px default width, and has no resize handling; a figure takes its column's width only if a later "
+           "update reaches its view while it is on screen, which these explorers' nested boxes do not get")
 KNOWN_WIDE = {"02_tomography": _NESTED, "06_spgf": _NESTED, "14_quantumnas": _NESTED}
 
 
@@ -235,7 +235,7 @@ def test_notebook_in_the_browser(lab_server, browser, name):
         time.sleep(1.0)
         fits = page.evaluate(FIT, PANEL)
         assert fits, f"{name}: no plotly figure in the page"
-        deadline = time.time() + 3  # an explorer's figure widths come back from the kernel (FitFigures)
+        deadline = time.time() + 3  # a late update from the kernel can still resize a figure
         while time.time() < deadline and any(f["width"] > f["container"] + 1 for f in fits):
             time.sleep(0.5)
             fits = page.evaluate(FIT, PANEL)

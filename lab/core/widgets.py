@@ -12,7 +12,6 @@ import html
 import os
 from typing import Callable, Iterable, Mapping, Sequence
 
-import anywidget
 import ipywidgets as W
 import plotly.graph_objects as go
 
@@ -49,14 +48,13 @@ class Explorer(W.HBox):
         box_left = W.VBox(left, layout=W.Layout(width=controls_width, min_width=controls_width))
         for f in self.figures:
             if isinstance(f, go.FigureWidget):
-                fit_to_column(f)
-        # The figure column takes what the controls leave and never less than nothing.
+                f.layout.autosize = True
+                f.layout.width = None
+        # The figure column takes what the controls leave and never less than nothing, so plotly
+        # lays its figures out to the column's width instead of its 700 px default.
         right = W.VBox([*self.figures, self.readout],
                        layout=W.Layout(flex="1 1 0%", min_width="0", width="auto", overflow="hidden"))
-        # FitFigures (zero-sized, last) sets the figures' widths to what the page gives them, so
-        # they take their column's width instead of plotly's 700 px default.
-        self.fitter = FitFigures(self.figures)
-        super().__init__([box_left, right, self.fitter], layout=W.Layout(width="100%"))
+        super().__init__([box_left, right], layout=W.Layout(width="100%"))
         for w in self.controls.values():
             if hasattr(w, "value") and not isinstance(w, W.Button):
                 w.observe(lambda _ch: self.refresh(), names="value")
@@ -102,68 +100,6 @@ class Explorer(W.HBox):
     def snapshot(self) -> list[go.Figure]:
         """Static copies of the figures (what handouts show in place of live widgets)."""
         return [go.Figure(f) for f in self.figures]
-
-
-def fit_to_column(fig: go.FigureWidget) -> go.FigureWidget:
-    """Let a FigureWidget take its column's width: autosize on, no fixed width (until `FitFigures`
-    reports the column's width)."""
-    check_type("fig", fig, go.FigureWidget)
-    fig.layout.autosize = True
-    fig.layout.width = None
-    return fig
-
-
-# Plotly's FigureWidget (an anywidget) draws its figure as soon as its view is created, before the
-# view is attached to the page, so it cannot measure its column and takes plotly's 700 px default
-# width; nothing resizes it afterwards. This widget, placed last in an explorer's box, watches the
-# box with a ResizeObserver and, when the box is laid out or changes width (window, sidebar) and when
-# a figure in it has been drawn, sends the width available to each figure (in page order) to the
-# kernel, which sets the figures' widths.
-_FIT_ESM = """
-export default {
-  render({ model, el }) {
-    el.style.cssText = "width:0;height:0;overflow:hidden;flex:none";
-    let timer = null, last = "";
-    const report = () => {
-      const root = el.parentElement;
-      if (!root) return;
-      const widths = Array.from(root.querySelectorAll(".js-plotly-plot")).map(gd => gd.clientWidth);
-      const key = widths.join(",");
-      if (widths.length && widths.every(w => w > 0) && key !== last) { last = key; model.send({ widths }); }
-    };
-    const kick = () => { clearTimeout(timer); timer = setTimeout(report, 100); };
-    const ro = new ResizeObserver(kick);
-    const watch = () => { if (el.parentElement) ro.observe(el.parentElement); else requestAnimationFrame(watch); };
-    watch();
-    const drawn = (ev) => { const root = el.parentElement;
-      if (root && ev.detail && root.contains(ev.detail.element)) kick(); };
-    document.addEventListener("plotlywidget-after-render", drawn);
-    return () => { ro.disconnect(); clearTimeout(timer); document.removeEventListener("plotlywidget-after-render", drawn); };
-  }
-};
-"""
-
-
-class FitFigures(anywidget.AnyWidget):
-    """A zero-sized widget that sizes the FigureWidgets `figures` (in page order) to the width the
-    page gives them in its parent box; the Explorer adds one as its last child."""
-
-    _esm = _FIT_ESM
-
-    def __init__(self, figures: Sequence = ()):
-        if isinstance(figures, (str, bytes)) or not isinstance(figures, (list, tuple)):
-            raise TypeError(f"figures must be a list of figures; got {type(figures).__name__}")
-        super().__init__()
-        self.figures = [f for f in figures if isinstance(f, go.FigureWidget)]
-        self.on_msg(self._on_widths)
-
-    def _on_widths(self, _widget, content, _buffers) -> None:
-        widths = content.get("widths") if isinstance(content, dict) else None
-        if not isinstance(widths, list) or len(widths) != len(self.figures):
-            return
-        for fig, w in zip(self.figures, widths):
-            if isinstance(w, (int, float)) and 100 <= w <= 20000 and fig.layout.width != int(w):
-                fig.layout.width = int(w)
 
 
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)

@@ -1,6 +1,4 @@
 """Valid, fast calls of lab.core.widgets, for tests/test_bad_input.py."""
-import plotly.graph_objects as go
-
 from lab.core import widgets
 
 MODULE = "lab.core.widgets"
@@ -11,8 +9,6 @@ SPECS = {
     "readout_table": lambda: dict(rows={"a": "1 s"}),
     "show": lambda: dict(explorer=widgets.demo()),
     "demo": lambda: dict(),
-    "fit_to_column": lambda: dict(fig=go.FigureWidget()),
-    "FitFigures": lambda: dict(figures=[go.FigureWidget()]),
     "Explorer.set": lambda: dict(self=widgets.demo(), tau=2.0),
 }
 SKIP = {"Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
