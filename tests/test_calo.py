@@ -18,10 +18,10 @@ def _has_engine() -> bool:
 def one_thread():
     """One torch thread, as the notebook runs: the GNN's gather backward sums in a
     thread-dependent order on several threads, so bit-for-bit equality needs one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    from lab.core.device import one_thread as single
+
+    with single():
+        yield
 
 
 needs_engine = pytest.mark.skipif(not _has_engine(), reason="lab.sparseconv (the sparse-conv engine) is not there")

@@ -265,10 +265,10 @@ def one_thread():
     """spconv's CPU kernels (2.3.8) sometimes return a wrong row when torch runs them on
     several threads; on one thread they are exact. Its indices must be contiguous int32
     (it reads the raw buffer), and Native is its only CPU algorithm."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+    from lab.core.device import one_thread as single
+
+    with single():
+        yield
 
 
 def test_equals_spconv_subm_strided_inverse(one_thread):
