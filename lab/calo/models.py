@@ -141,7 +141,7 @@ def device_of(device=None) -> torch.device:
     """`device` (a torch.device or a name such as "cpu") checked, or `lab.core.torch_device()` when None."""
     if isinstance(device, torch.device):
         device = str(device)
-    return torch_device(device)
+    return torch_device(device, param="device")
 
 
 def make_batch(events: Sequence[Event], geometry: Geometry | None = None, device=None) -> Batch:

@@ -14,21 +14,24 @@ from typing import Iterator
 ENV = "LAB_DEVICE"
 
 
-def torch_device(name: str | None = None):
+def torch_device(name: str | None = None, param: str = "name"):
     """The `torch.device` to use: `name` if given, else the `LAB_DEVICE` environment variable, else "cpu".
 
     Accepts "cpu", "cuda", "cuda:N" and "mps". A device that this machine does not have raises ValueError
-    naming it, rather than failing later inside torch.
+    naming it, rather than failing later inside torch. `param` is the name the error messages give the
+    argument: a public callable that takes a `device` argument passes `param="device"`.
     """
+    if not isinstance(param, str) or not param.isidentifier():
+        raise TypeError(f"param must be an argument name (a Python identifier); got {param!r}")
     import torch
 
     if name is None:
         name = os.environ.get(ENV, "").strip() or "cpu"
         source = f"the {ENV} environment variable"
     else:
-        source = "name"
+        source = param
     if not isinstance(name, str):
-        raise TypeError(f"name must be a device name (str) such as 'cpu' or 'cuda'; got {type(name).__name__}")
+        raise TypeError(f"{param} must be a device name (str) such as 'cpu' or 'cuda'; got {type(name).__name__}")
     kind, _, index = name.partition(":")
     if kind not in ("cpu", "cuda", "mps") or (index and (not index.isdigit() or kind != "cuda")):
         raise ValueError(f"{source} must be 'cpu', 'cuda', 'cuda:N' or 'mps'; got {name!r}")
