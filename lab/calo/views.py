@@ -177,10 +177,10 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
         render_box = W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image],
                             layout=W.Layout(flex="0 0 auto", min_width="480px"))
         fig_box = W.VBox([fig], layout=W.Layout(flex="1 1 320px", min_width="320px"))
-        right.children = (W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
+        right.children = (ex.column_watch, W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
                           readout)
     else:
-        right.children = (W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
+        right.children = (ex.column_watch, W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
                           fig, readout)
     ex.image = image
     ex.refresh()

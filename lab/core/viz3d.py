@@ -307,7 +307,10 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
     else:
         parts.append(W.HTML("<i>Open3D offscreen rendering is not available on this machine; "
                             "showing the plotly view only.</i>"))
-    box = W.HBox([*parts, W.VBox([W.HTML("<b>rotatable view</b>"), fig],
+    from .widgets import ColumnWatch, responsive
+
+    responsive(fig)
+    box = W.HBox([*parts, W.VBox([ColumnWatch(), W.HTML("<b>rotatable view</b>"), fig],
                                  layout=W.Layout(flex="1 1 0%", min_width="0"))],
                  layout=W.Layout(flex_flow="row wrap", width="100%"))
     box.figure = fig

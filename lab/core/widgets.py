@@ -12,6 +12,7 @@ import html
 import os
 from typing import Callable, Iterable, Mapping, Sequence
 
+import anywidget
 import ipywidgets as W
 import plotly.graph_objects as go
 
@@ -48,11 +49,14 @@ class Explorer(W.HBox):
         box_left = W.VBox(left, layout=W.Layout(width=controls_width, min_width=controls_width))
         for f in self.figures:
             if isinstance(f, go.FigureWidget):
-                f.layout.autosize = True
-                f.layout.width = None
+                responsive(f)
         # The figure column takes what the controls leave and never less than nothing, so plotly
-        # lays its figures out to the column's width instead of its 700 px default.
-        right = W.VBox([*self.figures, self.readout],
+        # lays its figures out to the column's width instead of its 700 px default. A FigureWidget
+        # draws when its view is created, which JupyterLab may do before the cell is attached or laid
+        # out (Run All on cells below the screen): it then draws at 700 px and nothing redraws it.
+        # ColumnWatch tells the responsive figures to re-measure whenever the column's size changes.
+        self.column_watch = ColumnWatch()
+        right = W.VBox([self.column_watch, *self.figures, self.readout],
                        layout=W.Layout(flex="1 1 0%", min_width="0", width="auto", overflow="hidden"))
         super().__init__([box_left, right], layout=W.Layout(width="100%"))
         for w in self.controls.values():
@@ -100,6 +104,39 @@ class Explorer(W.HBox):
     def snapshot(self) -> list[go.Figure]:
         """Static copies of the figures (what handouts show in place of live widgets)."""
         return [go.Figure(f) for f in self.figures]
+
+
+def responsive(fig: go.FigureWidget) -> go.FigureWidget:
+    """Let `fig` take its container's width: no fixed width, autosize on, and plotly.js's `responsive`
+    option (it re-measures the figure on every window resize event; a `ColumnWatch` in the same
+    column sends one when the column is laid out)."""
+    check_type("fig", fig, go.FigureWidget)
+    fig.layout.autosize = True
+    fig.layout.width = None
+    fig._config = {**fig._config, "responsive": True}
+    return fig
+
+
+class ColumnWatch(anywidget.AnyWidget):
+    """A zero-height, full-width widget at the top of an explorer's figure column. In the browser a
+    ResizeObserver on it fires when the column is attached, laid out or resized; it then dispatches a
+    window resize event (debounced), on which plotly.js re-lays out every responsive figure to its
+    container. No state is synced and the kernel does nothing."""
+
+    _esm = """
+export default { render({ el }) {
+  el.style.width = "100%"; el.style.height = "0px"; el.style.overflow = "hidden";
+  let timer = null, last = -1;
+  const kick = () => { clearTimeout(timer);
+    timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
+  const ro = new ResizeObserver((entries) => {
+    const w = Math.round(entries[entries.length - 1].contentRect.width);
+    if (w > 0 && w !== last) { last = w; kick(); setTimeout(kick, 400); setTimeout(kick, 1500); }
+  });
+  ro.observe(el);
+  return () => { ro.disconnect(); clearTimeout(timer); };
+} };
+"""
 
 
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)

@@ -10,6 +10,9 @@ SPECS = {
     "show": lambda: dict(explorer=widgets.demo()),
     "demo": lambda: dict(),
     "Explorer.set": lambda: dict(self=widgets.demo(), tau=2.0),
+    "responsive": lambda: dict(fig=__import__("plotly.graph_objects", fromlist=["FigureWidget"]).FigureWidget()),
 }
-SKIP = {"Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
+SKIP = {"ColumnWatch": "a widget with no arguments and no synced state; its behaviour is in the browser, "
+                       "checked by tests/test_browser.py's figure-width check",
+        "Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
                     "type in the constructor and exercised by every notebook's explorer-check cell"}
