@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import QUICK
+
 import lab.__main__ as cli
 from lab.core import claims, registry, resolve_scale, torch_device
 
@@ -27,15 +29,15 @@ def test_paper_preset_resolves_with_the_small_presets_settings(entry):
 
 def test_tier_runs_end_to_end_on_one_notebook_with_a_tiny_override(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("LAB_BUILD_DIR", str(tmp_path))
-    tiny = dict(resolve_scale(importlib.import_module("lab.mg_synapse").SCALES, "small").as_dict())
-    record = cli.run_tier(["10_mg_synapse"], "paper", overrides=tiny)
-    assert record["failed"] == [] and record["seconds"]["10_mg_synapse"] > 0
+    nb = "16_unstable_rl"  # one of the quickest notebooks with a paper preset, at its quick settings
+    record = cli.run_tier([nb], "paper", overrides=QUICK[nb])
+    assert record["failed"] == [] and record["seconds"][nb] > 0
     out = capsys.readouterr().out
-    assert "10_mg_synapse: expected" in out  # the expected time is printed before the run
-    saved = json.loads((tmp_path / "claims" / "10_mg_synapse.paper.json").read_text())
+    assert f"{nb}: expected" in out  # the expected time is printed before the run
+    saved = json.loads((tmp_path / "claims" / f"{nb}.paper.json").read_text())
     assert saved["scale"] == "paper" and saved["claims"], "the paper-scale claims went elsewhere"
-    assert json.loads((tmp_path / "paper" / "timings.json").read_text())["overrides"] == tiny
-    assert not (tmp_path / "claims" / "10_mg_synapse.json").exists(), "a paper run overwrote small-scale claims"
+    assert json.loads((tmp_path / "paper" / "timings.json").read_text())["overrides"] == QUICK[nb]
+    assert not (tmp_path / "claims" / f"{nb}.json").exists(), "a paper run overwrote small-scale claims"
 
 
 def test_record_lands_in_results_with_time_machine_and_commit(tmp_path, monkeypatch):
@@ -114,7 +116,11 @@ def test_a_failing_claim_stops_a_small_run_but_is_recorded_in_a_paper_run(tmp_pa
     with pytest.warns(UserWarning, match="paper scale"):
         t = claims.start("10_mg_synapse", "paper").check("speedup", **kw)
     (row,) = t.records()
-    assert row["verdict"] == "not reproduced" and "not at paper scale" in row["note"]
+    assert row["verdict"] == "not reproduced" and "does not hold at paper scale" in row["note"]
+    monkeypatch.setenv("LAB_SCALE_OVERRIDES", '{"epochs": 1}')  # a quick look with overridden settings
+    with pytest.warns(UserWarning, match="overridden settings"):
+        t = claims.start("10_mg_synapse", "small").check("speedup", **kw)
+    assert "small scale with overridden settings" in t.records()[0]["note"]
 
 
 @pytest.mark.parametrize("entry", TOPICS, ids=[e.name for e in TOPICS])

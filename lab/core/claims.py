@@ -38,6 +38,7 @@ import html
 import json
 import math
 import numbers
+import os
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -439,11 +440,14 @@ class Recorder:
         if measured.number is not None and not math.isfinite(measured.number) and tolerance.numeric:
             raise ValueError(f"measured number must be finite for a numeric tolerance; got {measured.number}")
         notes = "; ".join(s for s in (measured.note, note) if s.strip())
-        # make test guards the small scale; a long run records what it finds instead of stopping halfway
-        stop = must_hold and not measured.holds and self.scale == "small"
+        # make test guards the small scale as shipped; a long run, or a run with overridden settings (a quick
+        # look in the browser test, a tiny check of the paper tier), records what it finds instead of stopping
+        overridden = os.environ.get("LAB_SCALE_OVERRIDES", "").strip() not in ("", "{}")
+        stop = must_hold and not measured.holds and self.scale == "small" and not overridden
         if must_hold and not measured.holds and not stop:
-            notes = "; ".join(s for s in (notes, f"holds at small scale but not at {self.scale} scale") if s)
-            warnings.warn(f"{self.notebook}: claim did not hold at {self.scale} scale: {claim}", stacklevel=2)
+            where = f"{self.scale} scale" + (" with overridden settings" if overridden else "")
+            notes = "; ".join(s for s in (notes, f"required at small scale; does not hold at {where}") if s)
+            warnings.warn(f"{self.notebook}: claim did not hold at {where}: {claim}", stacklevel=2)
         if not must_hold and not measured.holds and not notes.strip():
             raise ValueError("note must say why, when a claim is recorded as not reproduced "
                              "(must_hold=False and it does not hold)")
