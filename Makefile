@@ -27,10 +27,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
 
 test: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --nbmake --nbmake-timeout=300 --durations=25 tests notebooks
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --nbmake --nbmake-timeout=300 --durations=25 tests notebooks
 
 browser: $(STAMP)
-	LAB_BROWSER_ALL=1 $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/test_browser.py
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 LAB_BROWSER_ALL=1 $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/test_browser.py
 
 handouts: $(STAMP)
 	$(BIN)/python -m lab handouts

@@ -20,6 +20,35 @@ def build_tmp(tmp_path, monkeypatch):
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
+# Quick settings for tests that run a notebook to check something other than its claims (the page in the
+# browser, a student version's exercise). nbmake runs every notebook at its shipped small scale and checks
+# the claims there. With these a notebook runs with less training (through LAB_SCALE_OVERRIDES, so a
+# claim that fails with them is recorded, not raised), and its kernel writes into a temporary build
+# folder, so build/claims stays as nbmake left it. The explorers get the same kinds of results.
+QUICK = {
+    "02_tomography": {"n_test": 2},
+    "03_synapse": {"pts": 20, "pair_intervals": [0.002, 0.02, 0.3]},
+    "04_nacl": {"epochs": 2, "seeds": [0, 1], "explorer_epochs": 1},
+    "05_sparsebfa": {"seeds": [0, 1], "flip_seeds": [0, 1], "epochs": 20, "finetune_epochs": 10, "n_flips": 10,
+                     "random_points": 5},
+    "06_spgf": {"frames": 1, "em_frames": 1, "em_max_iter": 5, "em_stride": 10},
+    "09_calo": {"n_train": 4, "n_test": 3, "epochs": 1, "n_tune": 2, "seeds": [0, 1]},
+    "12_anomaly": {"seeds": [0, 1], "epochs": 30, "M_values": [16, 64], "dropout_values": [0.0, 0.3]},
+    "14_quantumnas": {"super_steps": 40, "train_steps": 10, "finetune_steps": 5, "population": 4, "parents": 2,
+                      "iterations": 1, "seeds": [0, 1], "vqe_steps": 10, "vqe_population": 2, "vqe_iterations": 1,
+                      "n_train": 64, "n_test": 16},
+    "15_sparseloop": {"val_seeds": [0, 1], "real_seeds": [0, 1], "n_images": 64, "speed_sizes": [128, 256]},
+    "16_unstable_rl": {"seeds": [0, 1], "count": 5, "max_iter": 300, "mf_iter": 100, "mf_seeds": [0, 1]},
+}
+
+
+def quick_env(overrides: dict, build: Path) -> dict:
+    """Environment for a kernel that runs a notebook with preset `overrides` and writes into `build`;
+    the numba cache stays the shared one (compiling it again for each run costs seconds)."""
+    import json
+    return {"LAB_SCALE_OVERRIDES": json.dumps(overrides), "LAB_BUILD_DIR": str(build),
+            "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / "build" / "numba_cache"))}
+
 
 def _free_port() -> int:
     import socket
@@ -29,9 +58,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_lab(tmp: Path, token: str, extra: list[str] = ()):
-    """`jupyter lab` on loopback with a token, as `make lab` starts it (plus `extra` arguments);
-    yields the base URL and stops the server by its own process handle."""
+def jupyter_lab(tmp: Path, token: str, extra: list[str] = (), env: dict | None = None):
+    """`jupyter lab` on loopback with a token, as `make lab` starts it (plus `extra` arguments and
+    `env` variables, which its kernels inherit); yields the base URL and stops the server by its own
+    process handle."""
     jupyter = Path(sys.executable).with_name("jupyter")
     if not jupyter.exists():
         pytest.skip("jupyter is not installed in this environment")
@@ -42,7 +72,7 @@ def jupyter_lab(tmp: Path, token: str, extra: list[str] = ()):
         args.append("--allow-root")
     log = open(tmp / "server.log", "w")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")})
+                            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):

@@ -17,6 +17,7 @@ Figures per module go to build/bad_input/<name>.json.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -67,6 +68,12 @@ def load_spec(path: Path):
 
 
 SPECS = {p.stem: p for p in spec_files()}
+
+
+@functools.lru_cache(maxsize=1)
+def all_specs() -> tuple:
+    """Every spec file, loaded once per test process (loading one runs its module's top level)."""
+    return tuple(load_spec(p) for p in spec_files())
 
 
 def public_callables(module) -> list[str]:
@@ -239,7 +246,7 @@ def sweep(spec) -> tuple[dict[str, int], list[str]]:
 # ----------------------------------------------------------------------------- tests
 @pytest.mark.parametrize("module_name", required_modules())
 def test_every_public_callable_has_a_bad_input_spec(module_name):
-    specs = [load_spec(p) for p in spec_files()]
+    specs = all_specs()
     mine = [s for s in specs if s.MODULE == module_name]
     assert mine, f"{module_name}: no tests/api_specs file names it (MODULE = {module_name!r})"
     covered = set().union(*(set(s.SPECS) | set(s.SKIP) for s in mine))
