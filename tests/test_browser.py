@@ -157,30 +157,22 @@ def _wait_run_all(page, timeout_s: float) -> None:
     raise AssertionError(f"Run All did not finish within {timeout_s:.0f} s")
 
 
-def _start_session(base: str, token: str, path: str, timeout_s: float = 120) -> None:
-    """Start the notebook's kernel through the server's sessions API and wait until it answers, so that
-    JupyterLab connects to it on opening. Left to the page, opening a notebook on a fresh server
-    sometimes started two kernels and shut the first down while it was starting, and Run All then waited
-    on the dead one (seen both in CI and here)."""
+def _start_session(base: str, token: str, path: str) -> None:
+    """Start the notebook's kernel through the server's sessions API before the page opens it, so that
+    JupyterLab connects to that session. Left to the page, opening a notebook on a fresh server sometimes
+    started two kernels and shut the first down while it was starting, and Run All then waited on the dead
+    one (seen in CI, on 00, and here, on 09). The server reports the kernel as starting until a client
+    connects, so this waits only for the session to exist; the page then waits for the kernel to be idle."""
     import urllib.request
 
     from lab.core.nbtemplate import KERNEL
 
-    def call(method, url, body=None):
-        req = urllib.request.Request(f"{base}{url}", method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b"null")
-
-    session = call("POST", "/api/sessions", {"path": path, "name": path, "type": "notebook",
-                                             "kernel": {"name": KERNEL["name"]}})
-    kid, deadline = session["kernel"]["id"], time.time() + timeout_s
-    while time.time() < deadline:
-        if call("GET", f"/api/kernels/{kid}").get("execution_state") == "idle":
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"the {KERNEL['name']} kernel for {path} did not start within {timeout_s:.0f} s")
-
+    body = {"path": path, "name": path, "type": "notebook", "kernel": {"name": KERNEL["name"]}}
+    req = urllib.request.Request(f"{base}/api/sessions", method="POST", data=json.dumps(body).encode(),
+                                 headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        session = json.loads(r.read())
+    assert session.get("kernel", {}).get("name") == KERNEL["name"], f"the sessions API started {session}"
 
 def _prompts(page) -> list[str]:
     return page.eval_on_selector_all(f"{PANEL} .jp-CodeCell .jp-InputPrompt", "els => els.map(e => e.textContent.trim())")
