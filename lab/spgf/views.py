@@ -140,7 +140,8 @@ def _draw_image(fig, depth_m, intr, state, closed):
                                  line=dict(color="red", dash="dot"), name=f"scanline v={state.row}"))
     fig.update_xaxes(range=[0, W - 1], constrain="domain")
     fig.update_yaxes(range=[H - 1, 0], scaleanchor="x")
-    fig.update_layout(legend=dict(orientation="h", y=-0.15))
+    # the legend goes below the "u [px]" axis title, not over it
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22), margin=dict(b=95))
 
 
 def error_figure(pred_m, truth_m, intrinsics, edges=None, clip_cm: float = 50.0, title: str = ""):
