@@ -251,9 +251,10 @@ def tier_summary(scale: str = "paper") -> str:
     runs = [json.loads(f.read_text()) for f in sorted(folder.glob("*.run.json"))] if folder.is_dir() else []
     if not runs:
         return f"_No {scale}-scale run recorded yet: `python -m lab run NN --scale {scale} --record`._"
-    m = runs[0]
-    lines = [f"Recorded runs at the {scale} scale, one notebook at a time, on {m.get('cores')} cores "
-             f"({m.get('cpu', '?')}, Python {m.get('python', '?')}, device {m.get('device', 'cpu')}).", "",
+    def distinct(key, default="?"):
+        return " / ".join(sorted({str(r.get(key, default)) for r in runs}))
+    lines = [f"Recorded runs at the {scale} scale, one notebook at a time, on {distinct('cores')} cores "
+             f"({distinct('cpu')}; Python {distinct('python')}, device {distinct('device', 'cpu')}).", "",
              "| Notebook | Wall (min) | CPU (min) | Load before → after | Commit | Started (UTC) | Verdicts |",
              "|---|---|---|---|---|---|---|"]
     for r in runs:
