@@ -42,12 +42,15 @@ QUICK = {
 }
 
 
-def quick_env(overrides: dict, build: Path) -> dict:
-    """Environment for a kernel that runs a notebook with preset `overrides` and writes into `build`;
-    the numba cache stays the shared one (compiling it again for each run costs seconds)."""
+def quick_env(overrides: dict | None, build: Path) -> dict:
+    """Environment for a kernel that runs a notebook with preset `overrides` (none: its shipped settings)
+    and writes into `build`; the numba cache stays the shared one (compiling it again costs seconds)."""
     import json
-    return {"LAB_SCALE_OVERRIDES": json.dumps(overrides), "LAB_BUILD_DIR": str(build),
-            "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / "build" / "numba_cache"))}
+    env = {"LAB_BUILD_DIR": str(build),
+           "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / "build" / "numba_cache"))}
+    if overrides:
+        env["LAB_SCALE_OVERRIDES"] = json.dumps(overrides)
+    return env
 
 
 def _free_port() -> int:

@@ -48,10 +48,7 @@ def _errors(cell) -> list[str]:
 @pytest.mark.parametrize("path", MARKED, ids=[p.stem for p in MARKED])
 def test_student_version_runs_to_the_stub_and_its_self_check_fails_there(path, tmp_path, monkeypatch):
     # the kernels inherit this: the notebook's quick settings, and a build folder of the test's own
-    env = quick_env(QUICK.get(path.stem, {}), tmp_path / "build")
-    if path.stem not in QUICK:
-        env.pop("LAB_SCALE_OVERRIDES")
-    for k, v in env.items():
+    for k, v in quick_env(QUICK.get(path.stem), tmp_path / "build").items():
         monkeypatch.setenv(k, v)
     reference = nbformat.read(path, as_version=4)
     student = handouts.student_notebook(reference)
