@@ -253,6 +253,10 @@ def _check_notebook(browser, base, token, name):
     shots.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     page = ctx.new_page()
+    t0, phases = time.time(), {}
+
+    def phase(label):
+        phases[label] = round(time.time() - t0, 1)
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
@@ -260,11 +264,14 @@ def _check_notebook(browser, base, token, name):
         page.goto(f"{base}/lab?token={token}&reset", timeout=120_000)
         page.wait_for_selector(".jp-DirListing-item", timeout=120_000)
         page.wait_for_selector(".jp-LauncherCard", timeout=120_000)  # kernel specs are loaded
+        phase("lab loaded")
         page.dblclick(f'.jp-DirListing-item[title^="Name: {name}.ipynb"]')
         page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
         assert not page.query_selector(".jp-Dialog"), "a dialog blocks the page after opening"
+        phase("kernel idle")
         _run_all(page)
         _wait_run_all(page, RUN_SECONDS)
+        phase("run all done")
         page.screenshot(path=str(shots / f"{name}-run.png"), full_page=False)
         assert not page.query_selector(".jp-Dialog"), "a dialog blocks the page after Run All"
         assert not dialogs, f"browser dialogs: {dialogs}"
@@ -298,6 +305,7 @@ def _check_notebook(browser, base, token, name):
         assert handle, f"{name}: the explorer's slider has no handle"
         _drag(page, handle, explorer.query_selector(".widget-slider .noUi-target"))
         moved = _wait_change(page, before_fig, before_img)
+        phase("drag answered")
         assert moved or name in KNOWN_STILL, f"{name}: dragging a slider changed no figure"
         selects = explorer.query_selector_all(".widget-dropdown select:not([disabled])")
         if selects:  # a control dropdown if there is one (the first may be the presets)
@@ -312,6 +320,7 @@ def _check_notebook(browser, base, token, name):
                     changed = True
                     break
             assert changed or len(options) < 2, f"{name}: choosing in a dropdown changed no figure"
+        phase("dropdown answered")
         explorer.screenshot(path=str(shots / f"{name}-explorer.png"))
         page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
         page.click(".lm-Menu-itemLabel:text-is('Shut Down Kernel')")
@@ -319,6 +328,8 @@ def _check_notebook(browser, base, token, name):
     finally:
         page.screenshot(path=str(shots / f"{name}-last.png"))
         ctx.close()
+        phase("closed")
+        (shots / f"{name}-timing.json").write_text(json.dumps(phases))
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name}.ipynb was modified on disk"
     if not moved:
         pytest.xfail(f"{name}: dragging a slider changed no figure: {KNOWN_STILL[name]}")
