@@ -119,22 +119,36 @@ def responsive(fig: go.FigureWidget) -> go.FigureWidget:
 
 class ColumnWatch(anywidget.AnyWidget):
     """A zero-height, full-width widget at the top of an explorer's figure column. In the browser a
-    ResizeObserver on it fires when the column is attached, laid out or resized; it then dispatches a
-    window resize event (debounced), on which plotly.js re-lays out every responsive figure to its
-    container. No state is synced and the kernel does nothing."""
+    ResizeObserver on it fires when the column is attached, laid out or resized, and a MutationObserver
+    on the column fires when a figure is drawn into it later (a FigureWidget's view can come seconds
+    after the column on a busy machine); either then dispatches a window resize event (debounced), on
+    which plotly.js re-lays out every responsive figure to its container. A drawn figure only kicks
+    while some figure in the column is wider than it, at most 20 times per column width, so a figure
+    that cannot shrink does not loop. No state is synced and the kernel does nothing."""
 
     _esm = """
 export default { render({ el }) {
   el.style.width = "100%"; el.style.height = "0px"; el.style.overflow = "hidden";
-  let timer = null, last = -1;
+  let timer = null, last = -1, budget = 20;
   const kick = () => { clearTimeout(timer);
     timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
+  const wide = () => { const col = el.closest(".widget-box") || el.parentElement;
+    if (!col) return false; const w = col.getBoundingClientRect().width;
+    return Array.from(col.querySelectorAll(".js-plotly-plot")).some(
+      (p) => p._fullLayout && p._fullLayout.width > w + 1); };
   const ro = new ResizeObserver((entries) => {
     const w = Math.round(entries[entries.length - 1].contentRect.width);
-    if (w > 0 && w !== last) { last = w; kick(); setTimeout(kick, 400); setTimeout(kick, 1500); }
+    if (w > 0 && w !== last) { last = w; budget = 20; kick(); setTimeout(kick, 400); setTimeout(kick, 1500); }
   });
   ro.observe(el);
-  return () => { ro.disconnect(); clearTimeout(timer); };
+  let mo = null, tries = 50;
+  const watch = () => { if (mo) return;
+    const col = el.isConnected && (el.closest(".widget-box") || el.parentElement);
+    if (!col) { if (--tries > 0) setTimeout(watch, 200); return; }
+    mo = new MutationObserver(() => { if (budget > 0 && wide()) { budget -= 1; kick(); } });
+    mo.observe(col, { childList: true, subtree: true }); };
+  setTimeout(watch, 0);
+  return () => { ro.disconnect(); if (mo) mo.disconnect(); clearTimeout(timer); };
 } };
 """
 
