@@ -53,6 +53,7 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
     import json
 
     import papermill as pm
+    from traitlets.config import Config
 
     entry = registry.by_name(name)
     scales = _scales_of(entry)
@@ -71,8 +72,11 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
         else:
             os.environ[k] = v
     try:
+        # the kernel talks over local IPC sockets: no TCP port is opened, and ipykernel does not print its
+        # "running over TCP without encryption" warning once per notebook into the console
         pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
-                            kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False)
+                            kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False,
+                            config=Config({"KernelManager": {"transport": "ipc"}}))
     finally:
         for k, v in old.items():
             if v is None:
