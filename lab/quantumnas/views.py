@@ -111,6 +111,11 @@ def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = 
                              textposition="top center", marker=dict(size=24, color=colors),
                              hovertext=[f"Q{q}: readout error {e:.3f}" for q, e in enumerate(ro)],
                              showlegend=False))
+    # plotly's autorange leaves room for the markers, not for the labels above them: the top node's two-line
+    # label ("Q2", "v3") was cut off. Pad the y range by the labels' height (about 0.4 of a 300 px plot).
+    ys = [pos[q][1] for q in range(device.n_qubits)]
+    span = max(max(ys) - min(ys), 0.5)
+    fig.update_yaxes(range=[min(ys) - 0.2 * span, max(ys) + 0.45 * span])
     fig.update_layout(title=f"{device.name}: layout {tuple(layout)} (red = used)")
     return fig
 
