@@ -123,3 +123,29 @@ def test_every_claim_has_a_tolerance_and_a_way_to_fail(path):
                     f"{path.name} cell {i}: fails_if must say which measurement would fail the claim"
     sources = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "claims.check(" not in sources, f"{path.name}: uses the old claims.check; record with rec.check"
+
+
+# Notebooks whose paper's authors published code. Each tells, in a markdown cell placed after the method sections
+# and before the Explore section, what the authors' code does that ours does not: a table of what they do
+# (repository and file), what we do, why, and what it may change in the claims.
+AUTHORS_CODE = ["01_netaug", "02_tomography", "06_spgf", "07_mcunet", "09_calo", "11_ufm", "13_sparseconv",
+                "14_quantumnas", "15_sparseloop", "17_dga"]
+DIFFERENCES = "**Differences from the authors' code.**"
+DIFFERENCES_PENDING = {"17_dga": "the cell for 17_dga has not been added yet; drop this entry once it is"}
+
+
+@pytest.mark.parametrize("name", AUTHORS_CODE)
+def test_notebooks_with_public_code_say_how_they_differ(name):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    assert path.is_file(), f"{name}: no such notebook"
+    nb = nbformat.read(path, as_version=4)
+    cells = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "markdown" and c.source.lstrip().startswith(DIFFERENCES)]
+    if not cells and name in DIFFERENCES_PENDING:
+        pytest.skip(DIFFERENCES_PENDING[name])
+    assert cells, f"{path.name}: no markdown cell starting with {DIFFERENCES!r}"
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells start with {DIFFERENCES!r}; keep one"
+    at, parts = cells[0], find_parts(nb)
+    assert parts.get("parameters", -1) < at < parts.get("explore", -1), \
+        f"{path.name} cell {at}: put the differences after the method sections, before the Explore section"
+    assert re.search(r"^\|.*\|\s*$", nb.cells[at].source, re.M), f"{path.name} cell {at}: the differences are a table"

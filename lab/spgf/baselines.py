@@ -36,7 +36,8 @@ from .fit import Params, fit
 from . import render
 from .render import GMM, check_depth, depth_error
 
-PAPER = {  # the paper's table (ARM Cortex-A57, TUM RGB-D at 640x480)
+PAPER = {  # the paper's comparison (ARM Cortex-A57) on one depth image of a hallway from the
+           # TartanAir Office data set, per the mit-lean/spgf README; not TUM RGB-D
     "SPGF": dict(rmse_cm=9, memory="43 KB", fps=32),
     "hierarchical EM": dict(rmse_cm=13, memory="6 MB", fps=0.0007),
     "NDT": dict(rmse_cm=15, memory="3.5 MB", fps=6.31),
