@@ -35,5 +35,8 @@ def test_workbench_kernel_is_registered(server):
     base, token = server
     specs = json.loads(_get(f"{base}/api/kernelspecs?token={token}"))
     assert "mlnc-lab" in specs["kernelspecs"], sorted(specs["kernelspecs"])
+    # the default too: JupyterLab falls back to it when it picks a kernel from the notebook's language alone
+    # (a cell run before the notebook has connected to its session), which must still be the workbench's
+    assert specs["default"] == "mlnc-lab", f"the server's default kernel is {specs['default']!r}"
     listing = json.loads(_get(f"{base}/api/contents?token={token}"))
     assert any(item["name"] == "00_start_here.ipynb" for item in listing["content"])
