@@ -24,3 +24,18 @@ def test_handout_pack_works_offline(build_tmp, capsys):
     assert (pack / "00_start_here.html").stat().st_size < 2_000_000
     assert "00_start_here.html" in (pack / "index.html").read_text()
     assert (build_tmp / "executed" / "00_start_here.ipynb").is_file()
+
+
+def test_make_student_writes_every_marked_notebook_and_skips_the_rest(build_tmp, capsys):
+    """`make student` (`handouts --student` with no names): a student version of each notebook with
+    exercises, a 'skipped' line for each without (the start page among them), and no error."""
+    import nbformat
+
+    from lab.core import handouts, registry
+
+    assert main(["handouts", "--student"]) == 0
+    out = capsys.readouterr().out
+    assert "00_start_here: skipped (no exercises)" in out
+    for e in registry.existing():
+        marked = handouts.has_exercises(nbformat.read(e.path, as_version=4))
+        assert (build_tmp / "student" / f"{e.name}.ipynb").is_file() == marked, e.name

@@ -71,6 +71,11 @@ def student_notebook(nb):
     return nb
 
 
+def has_exercises(nb) -> bool:
+    """Whether notebook `nb` has a code cell marked with nbgrader's solution markers."""
+    return any(c.cell_type == "code" and BEGIN in c.source for c in nb.cells)
+
+
 def student_version(name: str, out_dir: Path | None = None) -> Path:
     """Write the student version of notebook `name` ('03', 'synapse', ...) to build/student/."""
     import nbformat
