@@ -49,7 +49,7 @@ def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
     cells = [
         md(f"# {title}\n\n*Authors, venue.*\n\n**The problem.** …\n\n**The idea.** …\n\n"
            f"**Headline claim.** … (paper: …)."),
-        code('SCALE = "small"  # "small" runs in ≤ 60 s on a 2-core CPU', metadata={"tags": ["parameters"]}),
+        code('SCALE = "small"  # "small" runs in ≤ 45 s on a 2-core CPU', metadata={"tags": ["parameters"]}),
         md("**Scales.** `small` (the default, under a minute) runs … `paper` (`python -m lab run NN --scale paper`, "
            "recorded in `results/paper/`) runs …\n\n*How this differs from the paper.* …"),
         code(f"from lab import {topic}\nfrom lab.core import claims, seed_everything, resolve_scale\n"
