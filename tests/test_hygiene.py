@@ -131,7 +131,6 @@ def test_every_claim_has_a_tolerance_and_a_way_to_fail(path):
 AUTHORS_CODE = ["01_netaug", "02_tomography", "06_spgf", "07_mcunet", "09_calo", "11_ufm", "13_sparseconv",
                 "14_quantumnas", "15_sparseloop", "17_dga"]
 DIFFERENCES = "**Differences from the authors' code.**"
-DIFFERENCES_PENDING = {"17_dga": "the cell for 17_dga has not been added yet; drop this entry once it is"}
 
 
 @pytest.mark.parametrize("name", AUTHORS_CODE)
@@ -141,8 +140,6 @@ def test_notebooks_with_public_code_say_how_they_differ(name):
     nb = nbformat.read(path, as_version=4)
     cells = [i for i, c in enumerate(nb.cells)
              if c.cell_type == "markdown" and c.source.lstrip().startswith(DIFFERENCES)]
-    if not cells and name in DIFFERENCES_PENDING:
-        pytest.skip(DIFFERENCES_PENDING[name])
     assert cells, f"{path.name}: no markdown cell starting with {DIFFERENCES!r}"
     assert len(cells) == 1, f"{path.name}: {len(cells)} cells start with {DIFFERENCES!r}; keep one"
     at, parts = cells[0], find_parts(nb)

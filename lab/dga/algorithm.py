@@ -12,18 +12,25 @@ weights `W` of shape (J_local, P) and a communicator:
 
 * ``sync``   - every step: all-reduce the gradients, wait, apply the average;
 * ``fedavg`` - K local SGD steps, then all-reduce (average) the weights;
-* ``dga``    - every step: start an all-reduce of g_t without waiting; apply the
-  average of step t-D at step t with the correction
-  w_{t+1} = w_t - lr * (g_t - g_{t-D} + avg_{t-D})  (plain local SGD while t < D).
+* ``dga``    - local SGD steps; every K steps start an all-reduce of the round's
+  gradient sum without waiting, and D steps after sending it swap the worker's own
+  sum for the average. With K = 1 this is the paper's rule
+  w_{t+1} = w_t - lr * (g_t - g_{t-D} + avg_{t-D})  (plain local SGD while t < D);
+  with D = 0 it is FedAvg (and with K = 1, D = 0 synchronous SGD).
+
+At the end of a run the averages still in flight are waited for and applied, so every
+worker holds the mean model, and accuracy is always the test accuracy of the mean model
+(during training too: `curve_times` charges DGA the time its averages take to arrive).
 
 The single-process simulation (`simulate`) holds all J workers in the batch
 dimension and averages with a mean over it; `lab.dga.dist` runs the very same
 `train_loop` in J processes with torch.distributed (gloo) and `all_reduce`
 (``async_op=True`` for DGA). Network latency is SIMULATED: a reduced tensor is
 released no earlier than `latency` seconds after it was sent (one latency per
-all-reduce round trip). Wall-clock figures come from `timeline`, which combines
-measured per-step compute times with that latency model, so they are stable on a
-busy machine; the multi-process run checks the ordering with real sleeps.
+all-reduce round trip). Wall-clock figures come from `timeline` and `ready_times`,
+which combine a per-step compute time (a preset setting: `CPU_STEP_MS`, `PI_STEP_MS`;
+or a run's own measured times) with that latency model, so they are stable on a busy
+machine; the multi-process run replays the model with real sleeps.
 
 Across machines, the same worker runs under torchrun (real network, no injected
 latency), e.g. two machines with two workers each, on each machine::
@@ -42,15 +49,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 from lab.core.claims import Measured
+from lab.core.device import one_thread
 from lab.data.digits import Digits, load_digits
 
 METHODS = ("sync", "fedavg", "dga")
 PARTITIONS = ("iid", "noniid")
 N_FEATURES, N_CLASSES = 64, 10
+
+# Compute time of one worker's step on the paper's Raspberry Pi cluster: OUR ESTIMATE (the
+# paper reports speedups on the cluster, not a step time). A Raspberry Pi 4 (4 Cortex-A72
+# cores, 1.5 GHz) sustains a few GFLOP/s in PyTorch; one training step of a small CIFAR
+# ResNet (ResNet-20: about 41 M multiply-adds forward per 32x32 image, about 3x that with
+# the backward pass, so about 0.25 GFLOP per image) on a batch of 32 is about 8 GFLOP,
+# i.e. one to a few seconds. We take 1 s; anything in 0.3-3 s is as defensible.
+PI_STEP_MS = 1000.0
+# One worker's step of the small preset's MLP on a 2-core x86 CPU, as `measure_step_time` gives it (0.33 to
+# 0.36 ms on the development machine under load): a fixed preset value, so that the claims do not move with
+# the load; the notebook prints today's measurement beside it.
+CPU_STEP_MS = 0.3
+STEP_MS_RANGE = (0.01, 10_000.0)  # accepted per-step compute times [ms] (`step_times`)
 
 
 # ----------------------------------------------------------------------------- data
@@ -147,6 +167,10 @@ def forward(W: torch.Tensor, x: torch.Tensor, hidden: int) -> torch.Tensor:
         raise ValueError(f"W must be a tensor of shape (J, {n_params(hidden)}); got {getattr(W, 'shape', W)!r}")
     if not (isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[0] == W.shape[0] and x.shape[2] == N_FEATURES):
         raise ValueError(f"x must be a tensor of shape ({W.shape[0]}, B, {N_FEATURES}); got {getattr(x, 'shape', x)!r}")
+    return _forward(W, x, s)
+
+
+def _forward(W: torch.Tensor, x: torch.Tensor, s: tuple) -> torch.Tensor:
     J, out, off = W.shape[0], x, 0
     for i, (a, b) in enumerate(zip(s[:-1], s[1:])):
         w = W[:, off:off + a * b].reshape(J, a, b)
@@ -172,14 +196,25 @@ def gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, hidden: int) ->
         raise ValueError(f"y must be an int64 tensor of shape {tuple(x.shape[:2])}; got {y.dtype} {tuple(y.shape)}")
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= N_CLASSES):
         raise ValueError(f"y must hold labels in 0..{N_CLASSES - 1}")
-    if x.ndim != 3 or x.shape[1] == 0:
-        raise ValueError(f"x must be a tensor (J, B, 64) with at least one sample per worker; got {tuple(x.shape)}")
-    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= N_CLASSES):
-        raise ValueError(f"y must hold labels in 0..{N_CLASSES - 1}")
-    W = W.detach().requires_grad_(True)
-    logits = forward(W, x, hidden)
-    loss = F.cross_entropy(logits.reshape(-1, N_CLASSES), y.reshape(-1), reduction="sum") / x.shape[1]
-    return torch.autograd.grad(loss, W)[0]
+    forward(W, x[:, :0], hidden)  # the shape checks of W and x
+    return _gradients(W, x, y, layer_sizes(hidden))
+
+
+def _gradients(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, s: tuple) -> torch.Tensor:
+    """`gradients` without the argument checks (the training loop's inputs are checked once,
+    up front): backpropagation through the one-hidden-layer MLP written out, twice as fast
+    as autograd at this size (tests/test_dga.py checks it against torch.nn's autograd)."""
+    J, B = x.shape[:2]
+    n_in, n_h, n_out = s
+    o1, o2, o3 = n_in * n_h, n_in * n_h + n_h, n_in * n_h + n_h + n_h * n_out
+    W1, W2 = W[:, :o1].reshape(J, n_in, n_h), W[:, o2:o3].reshape(J, n_h, n_out)
+    h = torch.relu(torch.baddbmm(W[:, o1:o2].unsqueeze(1), x, W1))
+    d = torch.softmax(torch.baddbmm(W[:, o3:].unsqueeze(1), h, W2), -1)  # d loss / d logits: softmax - one-hot
+    d.scatter_add_(2, y.unsqueeze(2), torch.full((J, B, 1), -1.0, dtype=d.dtype))
+    d = d / B  # the loss is the mean over each worker's batch
+    dh = torch.bmm(d, W2.transpose(1, 2)) * (h > 0)
+    return torch.cat([torch.bmm(x.transpose(1, 2), dh).reshape(J, -1), dh.sum(1),
+                      torch.bmm(h.transpose(1, 2), d).reshape(J, -1), d.sum(1)], 1)
 
 
 def accuracy(w: torch.Tensor, x: np.ndarray, y: np.ndarray, hidden: int) -> float:
@@ -224,8 +259,9 @@ class LocalComm:
 @dataclass
 class Trace:
     """What `train_loop` records: final weights W (J_local, P), per-step compute time [s]
-    (CPU time of the gradient step), wall time [s] at the end of each step, and the
-    (step, accuracy) pairs from `evaluate` (the mean accuracy of the workers' own models)."""
+    (CPU time of the gradient step), wall time [s] at the end of each step (the last one
+    after the averages still in flight are applied), the number of all-reduces, and the
+    (step, accuracy) pairs from `evaluate` (in `simulate`: the accuracy of the mean model)."""
     W: torch.Tensor
     compute_s: np.ndarray
     wall_s: np.ndarray
@@ -235,14 +271,22 @@ class Trace:
 
 
 def train_loop(W: torch.Tensor, sample, method: str, steps: int, lr: float, delay: int, period: int,
-           comm, evaluate=None, eval_every: int = 0) -> Trace:
+               comm, evaluate=None, eval_every: int = 0) -> Trace:
     """The three algorithms, once. W (J_local, P) stacked worker weights; sample(t) ->
     (x (J_local, B, 64), y (J_local, B)); comm.start(tensor) -> handle, handle.wait() ->
-    the mean over all workers; evaluate(W) -> an accuracy of the stacked weights."""
-    hidden = (W.shape[1] - N_CLASSES) // (N_FEATURES + 1 + N_CLASSES)
+    the mean over all workers; evaluate(W) -> an accuracy of the stacked weights.
+
+    Every `period` (K) steps FedAvg averages the weights and DGA sends the sum of the
+    round's local gradients; DGA applies that round's average `delay` (D) steps after
+    sending it, swapping it for the worker's own sum. A last partial round is sent
+    too, and at the end every average still in flight is waited for and applied, so
+    that every worker ends with the mean model (the last wall time includes that wait).
+    """
+    sizes = layer_sizes((W.shape[1] - N_CLASSES) // (N_FEATURES + 1 + N_CLASSES))
     compute, wall = np.zeros(steps), np.zeros(steps)
     tr = Trace(W=W, compute_s=compute, wall_s=wall)
-    pending: deque = deque()
+    pending: deque = deque()  # dga: (step sent, own sum of the round's gradients, handle)
+    acc = None  # dga: sum of this round's local gradients
     t0 = time.perf_counter()
 
     def record(t):
@@ -254,28 +298,38 @@ def train_loop(W: torch.Tensor, sample, method: str, steps: int, lr: float, dela
     for t in range(steps):
         c0 = time.thread_time()
         x, y = sample(t)
-        g = gradients(W, x, y, hidden)
+        g = _gradients(W, x, y, sizes)
         compute[t] = time.thread_time() - c0
+        round_end = (t + 1) % period == 0 or t == steps - 1
         if method == "sync":
             W = W - lr * comm.start(g).wait()
             tr.messages += 1
         elif method == "fedavg":
             W = W - lr * g
-            if (t + 1) % period == 0:
+            if round_end:
                 W = comm.start(W).wait()
                 tr.messages += 1
-        else:  # dga: send g_t now, use the average of step t - D
-            pending.append((g, comm.start(g.clone())))
-            tr.messages += 1
-            if t >= delay:
-                g_old, handle = pending.popleft()
-                W = W - lr * (g - g_old + handle.wait())
-            else:
-                W = W - lr * g
+        else:  # dga: send the round's gradient sum now, apply its average D steps later
+            acc = g if acc is None else acc + g
+            if round_end:
+                pending.append((t, acc, comm.start(acc.clone())))
+                tr.messages += 1
+                acc = None
+            upd = g
+            while pending and pending[0][0] + delay <= t:
+                _, own, handle = pending.popleft()
+                upd = upd - own + handle.wait()
+            W = W - lr * upd
         wall[t] = time.perf_counter() - t0
-        record(t + 1)
-    for _, handle in pending:  # drain the averages still in flight
-        handle.wait()
+        if t < steps - 1:
+            record(t + 1)
+    while pending:  # the averages still in flight: wait for them and apply them
+        _, own, handle = pending.popleft()
+        W = W - lr * (handle.wait() - own)
+    wall[steps - 1] = time.perf_counter() - t0
+    if not bool(torch.isfinite(W).all()):
+        raise ValueError(f"training diverged (non-finite weights) with lr={lr}; use a smaller lr")
+    record(steps)
     tr.W = W
     return tr
 
@@ -321,8 +375,8 @@ def batch_indices(sizes, batch: int, steps: int, seed: int) -> np.ndarray:
 class Run:
     """One simulated training run: accuracy (E,) at `steps_eval` (E,), per-step compute
     time [s] (`compute_s`, shape (steps,)), final accuracy, final weights (J, P).
-    Accuracies are the mean over workers of each worker's own model (a model a worker
-    holds, not the average of their weights)."""
+    Accuracies are those of the mean model, the model every worker holds once the
+    averages in flight are applied (at the end, each worker's own model)."""
     method: str
     partition: str
     seed: int
@@ -339,9 +393,12 @@ class Run:
 
 def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: int = 300, batch: int = 32,
              hidden: int = 32, lr: float = 0.3, delay: int = 4, period: int = 4, seed: int = 0,
-             eval_every: int = 10, data: Digits | None = None) -> Run:
+             eval_every: int = 8, data: Digits | None = None) -> Run:
     """Train with one algorithm, all J workers in this process (same rules as the
-    multi-process run). Accuracy is the mean over workers of each worker's own model.
+    multi-process run). Accuracy every `eval_every` steps is that of the mean model
+    (for FedAvg and DGA `eval_every` must be a multiple of `period`, so that the
+    points fall on round ends); the final accuracy is the mean over workers of each
+    worker's own model, which after the last averages is the mean model.
     steps x workers x batch is bounded by the 1 GiB of minibatches drawn up front."""
     steps, lr, delay, period = check_common(method, steps, lr, delay, period)
     partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
@@ -350,6 +407,9 @@ def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: 
     seed = check_int("seed", seed, lo=0)
     hidden = check_int("hidden", hidden, lo=1, hi=4096)
     eval_every = check_int("eval_every", eval_every, lo=0, hi=10**6)
+    if method != "sync" and eval_every % period:
+        raise ValueError(f"eval_every must be 0 or a multiple of period={period} for {method} (the mean model is "
+                         f"held at round ends); got {eval_every}")
     check_batch_memory(workers, steps, batch)
     data = check_data(data)
     x_train = data.x_train.astype(np.float64)
@@ -361,19 +421,20 @@ def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: 
     def sample(t):
         return xb[:, t], yb[:, t]
 
-    def evaluate(W):
-        return worker_accuracy(W, data.x_test, data.y_test, hidden)
+    def evaluate(W):  # the mean model: what every worker holds once the averages in flight are applied
+        return accuracy(W.mean(0), data.x_test, data.y_test, hidden)
 
     W0 = init_params(hidden, seed).expand(workers, -1).clone()
-    tr = train_loop(W0, sample, method, steps, lr, delay, period, LocalComm(), evaluate, eval_every)
-    final = worker_accuracy(tr.W, data.x_test, data.y_test, hidden)
+    with one_thread():  # tensors this small: a second intra-op thread only spins (10x slower on a busy machine)
+        tr = train_loop(W0, sample, method, steps, lr, delay, period, LocalComm(), evaluate, eval_every)
+        final = worker_accuracy(tr.W, data.x_test, data.y_test, hidden)
     return Run(method, partition_kind, seed, np.array(tr.eval_steps), np.array(tr.eval_acc),
                tr.compute_s / workers, final, tr.W, tr.messages, workers, delay, period)
 
 
 def measure_step_time(hidden: int = 32, batch: int = 32, repeats: int = 50, seed: int = 0) -> float:
-    """Median CPU time [s] of one worker's gradient step (one MLP, one batch), measured
-    with thread CPU time so it does not grow when the machine is busy."""
+    """Median CPU time [s] of one worker's gradient step (one MLP, one batch, one torch
+    thread), measured with thread CPU time so it does not grow when the machine is busy."""
     hidden = check_int("hidden", hidden, lo=1, hi=4096)
     batch = check_int("batch", batch, lo=1, hi=4096)
     repeats = check_int("repeats", repeats, lo=1, hi=10**5)
@@ -382,10 +443,11 @@ def measure_step_time(hidden: int = 32, batch: int = 32, repeats: int = 50, seed
     x = torch.as_tensor(rng.random((1, batch, N_FEATURES)))
     y = torch.as_tensor(rng.integers(0, N_CLASSES, (1, batch)))
     times = []
-    for _ in range(repeats + 3):
-        c0 = time.thread_time()
-        W = W - 0.01 * gradients(W, x, y, hidden)
-        times.append(time.thread_time() - c0)
+    with one_thread():  # as `simulate` and the worker processes run
+        for _ in range(repeats + 3):
+            c0 = time.thread_time()
+            W = W - 0.01 * _gradients(W, x, y, layer_sizes(hidden))
+            times.append(time.thread_time() - c0)
     return float(np.median(times[3:]))
 
 
@@ -401,32 +463,21 @@ def transfer_seconds(message_bytes: float, workers: int, bandwidth_mbit: float) 
 
 def wire_bytes(run: "Run", message_bytes: float) -> np.ndarray:
     """Bytes each worker has sent by each of `run`'s evaluation points (E,): one ring
-    all-reduce (2 (J - 1) / J x message_bytes) per message; sync and DGA send every step,
-    FedAvg every K steps."""
+    all-reduce (2 (J - 1) / J x message_bytes) per message; sync sends every step,
+    FedAvg and DGA every K steps (and at the last step)."""
     check_type("run", run, Run)
     message_bytes = check_number("message_bytes", message_bytes, lo=0.0, hi=1e12)
     per = 2.0 * (run.workers - 1) / run.workers * message_bytes
     steps = np.asarray(run.steps_eval)
-    n = steps // run.period if run.method == "fedavg" else steps
+    n = steps if run.method == "sync" else -(-steps // run.period)
     return n * per
 
 
 MAX_TIMELINE_STEPS = 10**6
 
 
-def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: int = 4,
-             transfer_s: float = 0.0) -> np.ndarray:
-    """Modelled wall-clock [s] at the end of each step, shape (steps,).
-
-    compute_s: per-step compute time [s], shape (steps,) (all workers alike) or
-    (J, steps) (per worker; an all-reduce starts when the slowest worker sends); at
-    most 10**6 steps. latency_s: latency [s] of one all-reduce round trip.
-    transfer_s: seconds one all-reduce occupies the link (`transfer_seconds`: the
-    bandwidth term); all-reduces share the link one after another, so DGA's message
-    per step queues when a transfer outlasts a step. Each worker keeps its own clock:
-    sync waits for every average; fedavg waits every `period` steps; dga lets compute
-    run on and only waits at step t for the average sent at t - D.
-    """
+def _clocks(method: str, compute_s, latency_s: float, delay: int, period: int, transfer_s: float):
+    """Checked inputs -> (end (T,), ready (T,)): see `timeline` and `ready_times`."""
     check_choice("method", method, METHODS)
     c = check_array("compute_s", compute_s, ndim=(1, 2), lo=0.0)
     c = c.reshape(1, -1) if c.ndim == 1 else c
@@ -438,8 +489,9 @@ def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: i
     transfer_s = check_number("transfer_s", transfer_s, lo=0.0, hi=3600.0)
     J, T = c.shape
     clock = np.zeros(J)
-    arrival = np.zeros(T)
-    end = np.zeros(T)
+    end, ready = np.zeros(T), np.zeros(T)
+    sent: deque = deque()  # dga: (step sent, arrival time)
+    last_arrival = 0.0
     link_free = 0.0
 
     def send(at: float) -> float:
@@ -450,29 +502,74 @@ def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: i
 
     for t in range(T):
         clock = clock + c[:, t]
-        if method == "sync" or (method == "fedavg" and (t + 1) % period == 0):
+        round_end = (t + 1) % period == 0 or t == T - 1
+        if method == "sync" or (method == "fedavg" and round_end):
             clock[:] = send(clock.max())
         elif method == "dga":
-            arrival[t] = send(clock.max())
-            if t >= delay:
-                clock = np.maximum(clock, arrival[t - delay])
+            if round_end:
+                last_arrival = send(clock.max())
+                sent.append((t, last_arrival))
+            while sent and sent[0][0] + delay <= t:
+                clock = np.maximum(clock, sent.popleft()[1])
         end[t] = clock.max()
-    return end
+        ready[t] = max(end[t], last_arrival)
+    return end, ready
+
+
+def timeline(method: str, compute_s, latency_s: float, delay: int = 4, period: int = 4,
+             transfer_s: float = 0.0) -> np.ndarray:
+    """Modelled wall-clock [s] at the end of each step, shape (steps,).
+
+    compute_s: per-step compute time [s], shape (steps,) (all workers alike) or
+    (J, steps) (per worker; an all-reduce starts when the slowest worker sends); at
+    most 10**6 steps. latency_s: latency [s] of one all-reduce round trip.
+    transfer_s: seconds one all-reduce occupies the link (`transfer_seconds`: the
+    bandwidth term); all-reduces share the link one after another, so messages queue
+    when a transfer outlasts the time between them. Each worker keeps its own clock:
+    sync waits for every average; fedavg waits every `period` (K) steps; dga sends
+    every K steps and only waits at step t for the average sent at t - D. The last
+    step ends a round (a partial one if K does not divide the steps).
+    """
+    return _clocks(method, compute_s, latency_s, delay, period, transfer_s)[0]
+
+
+def ready_times(method: str, compute_s, latency_s: float, delay: int = 4, period: int = 4,
+                transfer_s: float = 0.0) -> np.ndarray:
+    """Wall-clock [s] (steps,) at which every worker can hold the mean model after each
+    step: the end of the step (`timeline`), or later for DGA, whose averages sent up
+    to that step are still in flight (the time the last one arrives). Scoring the mean
+    model at a step charges this time. Same arguments as `timeline`."""
+    return _clocks(method, compute_s, latency_s, delay, period, transfer_s)[1]
 
 
 def curve_times(run: Run, latency_s: float, delay: int, period: int, step_s: float | None = None,
                 transfer_s: float = 0.0) -> np.ndarray:
-    """Wall-clock [s] of each of `run`'s evaluation points (E,), from `timeline`. step_s:
-    a fixed per-step compute time [s] (default: the run's own measured times);
-    transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
+    """Wall-clock [s] of each of `run`'s evaluation points (E,): when every worker can
+    hold the model scored there (`ready_times`: for DGA, once the averages in flight
+    have arrived). step_s: a fixed per-step compute time [s] (default: the run's own
+    measured times); transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
     check_type("run", run, Run)
     c = run.compute_s if step_s is None else np.full(len(run.compute_s), _check_step_s(step_s))
-    end = np.concatenate([[0.0], timeline(run.method, c, latency_s, delay, period, transfer_s)])
-    return end[run.steps_eval]
+    ready = np.concatenate([[0.0], ready_times(run.method, c, latency_s, delay, period, transfer_s)])
+    return ready[run.steps_eval]
 
 
 def _check_step_s(step_s):
     return check_number("step_s", step_s, lo=0.0, lo_open=True, hi=3600.0)
+
+
+def step_times(step_ms: dict) -> dict:
+    """The per-step compute times [s] a preset names: step_ms maps a label to a time in
+    ms within STEP_MS_RANGE (0.01 ms to 10 s). Returns {label: seconds}."""
+    check_type("step_ms", step_ms, dict)
+    if not step_ms:
+        raise ValueError("step_ms must name at least one step time (label -> ms)")
+    lo, hi = STEP_MS_RANGE
+    out = {}
+    for label, ms in step_ms.items():
+        check_type("step_ms", label, str)
+        out[label] = check_number("step_ms", ms, lo=lo, hi=hi) / 1000
+    return out
 
 
 def time_to_accuracy(times: np.ndarray, acc: np.ndarray, target: float) -> float:
@@ -504,13 +601,13 @@ def compare(partitions=PARTITIONS, methods=METHODS, seeds=(0, 1, 2), data: Digit
 def speedup(method: str, step_s: float, latency_s: float, steps: int, delay: int = 4, period: int = 4,
             baseline: str = "sync", transfer_s: float = 0.0) -> float:
     """Wall-clock speedup of `method` over `baseline` for the same number of steps, from
-    `timeline` with a per-step compute time step_s [s], latency latency_s [s] and link
-    time transfer_s [s] per all-reduce."""
+    `ready_times` (until every worker holds the final mean model) with a per-step compute
+    time step_s [s], latency latency_s [s] and link time transfer_s [s] per all-reduce."""
     steps = check_int("steps", steps, lo=1, hi=MAX_TIMELINE_STEPS)
     check_choice("baseline", baseline, METHODS)
     c = np.full(steps, _check_step_s(step_s))
-    return float(timeline(baseline, c, latency_s, delay, period, transfer_s)[-1]
-                 / timeline(method, c, latency_s, delay, period, transfer_s)[-1])
+    return float(ready_times(baseline, c, latency_s, delay, period, transfer_s)[-1]
+                 / ready_times(method, c, latency_s, delay, period, transfer_s)[-1])
 
 
 def _check_runs(runs) -> dict:
@@ -544,7 +641,7 @@ def summary(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: 
             rs, sy = _group(runs, p, m), _group(runs, p, "sync")
             acc = 100 * np.array([r.final_acc for r in rs])
             steps = len(rs[0].compute_s)
-            t_all = timeline(m, np.full(steps, step_s), lat_s, delay, period, transfer_s)[-1]
+            t_all = ready_times(m, np.full(steps, step_s), lat_s, delay, period, transfer_s)[-1]
             tta = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s, transfer_s), r.acc, target_acc)
                    for r in rs]
             tta_sync = [time_to_accuracy(curve_times(r, lat_s, delay, period, step_s, transfer_s), r.acc, target_acc)
@@ -560,19 +657,21 @@ def delay_sweep(delays=(0, 1, 2, 4, 8, 16), partition_kind: str = "iid", latency
                 step_s: float = 4e-4, seeds=(0,), data: Digits | None = None, transfer_s: float = 0.0,
                 **settings):
     """DGA at each delay D: final accuracy [%] (mean over seeds) and speedup over sync
-    at `latency_ms` (and link time transfer_s [s] per all-reduce). Returns a pandas DataFrame."""
+    for equal steps at `latency_ms` (and link time transfer_s [s] per all-reduce), at the
+    averaging period settings["period"] (default 4). Returns a pandas DataFrame."""
     import pandas as pd
 
     data = check_data(data)
     delays = seq("delays", delays, lambda n, v: check_int(n, v, lo=0, hi=1000))
     latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1e6)
     seeds = seq("seeds", seeds, lambda n, v: check_int(n, v, lo=0, hi=2**32 - 1))
+    period = check_int("period", settings.get("period", 4), lo=1, hi=1000)
     rows = []
     for d in delays:
         d = check_int("delays", d, lo=0, hi=1000)
         rs = [simulate("dga", partition_kind, delay=d, seed=s, data=data, eval_every=0, **settings) for s in seeds]
         rows.append(dict(delay=d, acc_mean=100 * np.mean([r.final_acc for r in rs]),
-                         speedup=speedup("dga", step_s, latency_ms / 1000, len(rs[0].compute_s), d,
+                         speedup=speedup("dga", step_s, latency_ms / 1000, len(rs[0].compute_s), d, period,
                                          transfer_s=transfer_s)))
     return pd.DataFrame(rows)
 
@@ -600,8 +699,8 @@ def bandwidth_grid(bandwidths_mbit=(1, 2, 5, 10, 100), latency_ms: float = 200, 
                    message_bytes: float = 19280, workers: int = 4, delay: int = 4, period: int = 4,
                    steps: int = 300):
     """Modelled speedup of DGA over sync and over FedAvg (equal steps) at each link
-    bandwidth [Mbit/s]: DGA all-reduces every step, FedAvg every K, so at low bandwidth
-    DGA's messages queue on the link. Returns a pandas DataFrame."""
+    bandwidth [Mbit/s]: sync all-reduces every step, FedAvg and DGA every `period` steps,
+    so at low bandwidth sync's messages queue on the link. Returns a pandas DataFrame."""
     import pandas as pd
 
     latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1e6)
@@ -620,7 +719,8 @@ def bandwidth_grid(bandwidths_mbit=(1, 2, 5, 10, 100), latency_ms: float = 200, 
 # ----------------------------------------------------------------------------- claim helpers
 def accuracy_gap(runs: dict, partition_kind: str, baseline: str = "sync", points: float = 1.0) -> Measured:
     """Final test accuracy of `baseline` minus DGA's [points], mean over seeds (paired by
-    seed); holds when the mean gap is within ±`points` (the workers' own models)."""
+    seed); holds when the mean gap is within ±`points` (each worker's own model, which is
+    the mean model once `train_loop` has applied the last averages)."""
     runs = _check_runs(runs)
     partition_kind = check_choice("partition_kind", partition_kind, PARTITIONS)
     baseline = check_choice("baseline", baseline, ("sync", "fedavg"))
@@ -632,7 +732,8 @@ def accuracy_gap(runs: dict, partition_kind: str, baseline: str = "sync", points
     gap = acc_a - acc_d
     return Measured(round(float(gap.mean()), 2), bool(abs(gap.mean()) <= points),
                     f"mean ± std over {len(gap)} seeds: {gap.mean():.2f} ± {gap.std():.2f}; {baseline} "
-                    f"{acc_a.mean():.1f} %, DGA {acc_d.mean():.1f} % (mean over workers of each worker's own model)")
+                    f"{acc_a.mean():.1f} %, DGA {acc_d.mean():.1f} % (each worker's own model, which after the last "
+                    "averages is the mean model)")
 
 
 def tta_speedup(runs: dict, partition_kind: str, baseline: str, latency_s: float, step_s: float,
@@ -679,3 +780,25 @@ def bytes_to_accuracy(runs: dict, partition_kind: str, message_bytes: float, tar
     ratio = float(np.mean(bf) / np.mean(bd))
     return Measured(round(ratio, 2), bool(ratio >= 1.0), f"bytes per worker to {100 * target:.0f} %: FedAvg "
                     f"{np.mean(bf) / 1e6:.2f} MB, DGA {np.mean(bd) / 1e6:.2f} MB ({len(bf)} seeds)")
+
+
+# ----------------------------------------------------------------------------- prose from the presets
+def scales_markdown(scales: dict) -> str:
+    """The **Scales.** paragraph of notebook 17, written from the presets `scales`
+    (name -> settings, as `lab.dga.SCALES`), so its numbers are the ones that run."""
+    check_type("scales", scales, dict)
+    need = ("workers", "steps", "hidden", "seeds", "real_steps", "delay", "period", "step_ms")
+    for name, c in scales.items():
+        check_type("scales", c, dict)
+        missing = [k for k in need if k not in c]
+        if missing:
+            raise ValueError(f"scales[{name!r}] must hold {need}; missing {missing}")
+    parts = []
+    for name, c in scales.items():
+        steps = ", ".join(f"{k} {v:g} ms" for k, v in c["step_ms"].items())
+        parts.append(f"`{name}` simulates {c['workers']} workers for {c['steps']} steps (MLP hidden width "
+                     f"{c['hidden']}, D = {c['delay']}, K = {c['period']}) over {len(c['seeds'])} seeds, runs "
+                     f"{c['real_steps']} real gloo steps, and times every method at these per-step compute "
+                     f"times: {steps}.")
+    return "**Scales.** " + " ".join(parts)
+

@@ -78,7 +78,8 @@ def free_port() -> int:
 def worker(rank: int, world: int, cfg: dict, data: Digits) -> dict:
     """Run each method of cfg["methods"] on this rank (process group already set up).
     Returns, per method, this rank's final weights (P,), the test accuracy of this rank's
-    own model, the measured wall time [s] of the training loop and per-step compute [s]."""
+    own model (the mean model: the averages in flight are applied at the end), the
+    measured wall time [s] of the training loop and per-step compute [s]."""
     world = check_int("world", world, lo=1, hi=4096)
     rank = check_int("rank", rank, lo=0, hi=world - 1)
     check_type("cfg", cfg, dict)
@@ -246,7 +247,8 @@ def main(argv=None) -> int:
 
 def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4):
     """A table (pandas DataFrame) of a real run: per method the measured wall time [s]
-    of the slowest rank, the `lab.dga.timeline` prediction [s] from the run's own
+    of the slowest rank (until the averages in flight are applied), the
+    `lab.dga.ready_times` prediction [s] from the run's own
     measured per-step compute times, the number of all-reduces and the test accuracy [%]."""
     import pandas as pd
 
@@ -255,7 +257,7 @@ def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4
     delay = check_int("delay", delay, lo=0, hi=1000)
     period = check_int("period", period, lo=1, hi=1000)
     return pd.DataFrame([dict(method=m, measured_wall_s=res.wall_s[m],
-                              timeline_s=float(dga.timeline(m, res.compute_s[m], latency_s, delay, period)[-1]),
+                              timeline_s=float(dga.ready_times(m, res.compute_s[m], latency_s, delay, period)[-1]),
                               all_reduces=res.messages[m], acc_percent=100 * res.acc[m]) for m in res.W])
 
 

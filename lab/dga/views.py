@@ -16,7 +16,7 @@ from lab.data.digits import Digits
 from . import algorithm as dga
 
 COLOR = {"sync": plotting.COLORS[0], "fedavg": plotting.COLORS[2], "dga": plotting.COLORS[1]}
-NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (K local steps)", "dga": "DGA (delay D)"}
+NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (period K)", "dga": "DGA (period K, delay D)"}
 
 
 def partition_figure(data: Digits, workers: int = 4, seed: int = 0) -> go.Figure:
@@ -38,7 +38,8 @@ def partition_figure(data: Digits, workers: int = 4, seed: int = 0) -> go.Figure
 
 def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, delay: int = 4,
                   period: int = 4, transfer_s: float = 0.0) -> go.Figure:
-    """Test accuracy [%] against modelled wall-clock [s]: rows = partitions, columns =
+    """Test accuracy [%] of the mean model against modelled wall-clock [s] (`curve_times`:
+    DGA's points wait for its averages in flight): rows = partitions, columns =
     latencies; one line per method (mean over seeds; all seeds share the time axis);
     transfer_s: link time [s] of one all-reduce (the bandwidth term)."""
     check_type("runs", runs, dict)
