@@ -328,7 +328,8 @@ def test_gap_interval_is_scipys_paired_t_interval():
     assert g["gap_pp"][0] == pytest.approx(100 * (spv - gnn).mean())
     m = calo.pq_gap_claim(g, 10, 2, 1000)
     assert m.holds == (ci.low > 0)
-    assert "t-interval" in m.note
+    assert "95 % paired t, n = 5" in m.note and f"[{100 * ci.low:+.1f}, {100 * ci.high:+.1f}]" in m.note
+    assert g["gap_pp"][1] == pytest.approx(100 * (spv - gnn).std(ddof=1))
     assert calo.ci_reading(-1.0, 2.0).endswith("cannot tell the two apart")
     assert "SPVCNN is ahead" in calo.ci_reading(0.5, 2.0) and "GNN is ahead" in calo.ci_reading(-3.0, -1.0)
     with pytest.raises(ValueError, match="2 seeds"):
@@ -426,7 +427,7 @@ def test_figures_label_every_axis_with_a_unit():
     assert not unlabelled_axes(calo.comparison_figure(df, 0.3))
     g = calo.gap(pd.DataFrame([dict(seed=s, model=m, pq=v, pq_energy=v) for s, m, v in
                              [(0, "SPVCNN", 0.7), (0, "GNN", 0.6), (1, "SPVCNN", 0.5), (1, "GNN", 0.6)]]))
-    assert g["gap_pp"][0] == pytest.approx(0.0, abs=1e-9) and g["gap_pp"][1] == pytest.approx(10.0)
+    assert g["gap_pp"][0] == pytest.approx(0.0, abs=1e-9) and g["gap_pp"][1] == pytest.approx(10.0 * np.sqrt(2))  # ddof=1
     assert g["seeds_spvcnn_ahead"] == 1 and g["n_seeds"] == 2
 
 

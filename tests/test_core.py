@@ -1,11 +1,11 @@
-"""Unit tests of lab.core: checks, scale, claims, registry, plotting, seeding, CLI, viz3d."""
+"""Unit tests of lab.core: checks, scale, claims, stats, registry, plotting, seeding, CLI, viz3d."""
 import json
 
 import numpy as np
 import pytest
 
 from lab.__main__ import main
-from lab.core import checks, claims, plotting, registry, resolve_scale, seed_everything
+from lab.core import checks, claims, plotting, registry, resolve_scale, seed_everything, stats
 
 
 def test_checks_accept_and_reject():
@@ -204,3 +204,77 @@ def test_widgets_demo_explorer_drives():
     assert "time to 90 %" in ex.readout.value
     with pytest.raises(ValueError, match="unknown control"):
         ex.set(nope=1)
+
+
+# ----------------------------------------------------------------------------- stats: the significance rule
+def test_paired_interval_known_answer():
+    # differences 1, 2, 3: mean 2, sem 1/sqrt(3), t(0.975, 2) = 4.302652729749464
+    iv = stats.paired_interval([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    half = 4.302652729749464 / np.sqrt(3)
+    assert (iv.mean, iv.n, iv.paired) == (2.0, 3, True)
+    assert iv.lo == pytest.approx(2.0 - half, rel=1e-12) and iv.hi == pytest.approx(2.0 + half, rel=1e-12)
+    assert not iv.excludes_zero() and not iv.above(0.0) and not stats.significant([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
+    assert iv.text() == "2.00 [-0.48, 4.48] (95 % paired t, n = 3)"
+    assert stats.mean_interval([1.0, 2.0, 3.0]).text(1, " %") == "2.0 [-0.5, 4.5] % (95 % t, n = 3)"
+    assert stats.mean_std_text([1.0, 2.0, 3.0], 1) == "2.0 ± 1.0"            # ddof=1
+    same = stats.paired_interval([1.5, 1.5], [0.5, 0.5])                      # no spread: the one number
+    assert (same.lo, same.hi) == (1.0, 1.0) and same.excludes_zero() and same.above(0.0)
+    assert stats.paired_interval([0.0, 1.0, 2.0], [3.0, 3.5, 4.0]).below(0.0)
+
+
+@pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
+def test_paired_interval_is_scipys(level):
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 5, 20):
+        a, b = rng.normal(0.7, 0.1, n), rng.normal(0.65, 0.1, n)
+        iv = stats.paired_interval(a, b, level)
+        ref = sps.ttest_rel(a, b).confidence_interval(level)
+        assert (iv.lo, iv.hi) == pytest.approx((ref.low, ref.high), rel=1e-10)
+        assert (iv.lo, iv.hi) == pytest.approx(sps.t.interval(level, n - 1, loc=(a - b).mean(),
+                                                              scale=sps.sem(a - b)), rel=1e-10)
+        # excluding zero is the two-sided test at 1 - level
+        assert iv.excludes_zero() == (sps.ttest_rel(a, b).pvalue < 1 - level)
+
+
+def test_interval_refuses_what_it_cannot_judge():
+    with pytest.raises(ValueError, match="at least 2"):
+        stats.paired_interval([1.0], [0.0])
+    with pytest.raises(ValueError, match="finite"):
+        stats.paired_interval([1.0, np.nan, 2.0], [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="as many values as a"):
+        stats.paired_interval([1.0, 2.0, 3.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="level"):
+        stats.mean_interval([1.0, 2.0], level=1.0)
+    with pytest.raises(ValueError, match="lo"):
+        stats.Interval(mean=1.0, lo=1.5, hi=2.0, n=3)
+    with pytest.raises(ValueError, match="n"):
+        stats.Interval(mean=1.0, lo=0.5, hi=2.0, n=1)
+
+
+def test_interval_properties():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pairs = st.integers(2, 30).flatmap(lambda n: st.tuples(
+        st.lists(st.floats(-100, 100), min_size=n, max_size=n), st.lists(st.floats(-100, 100), min_size=n, max_size=n)))
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(pairs, st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+    def run(ab, level):
+        a, b = np.array(ab[0]), np.array(ab[1])
+        iv = stats.paired_interval(a, b, level)
+        assert iv.lo <= iv.mean <= iv.hi and iv.n == len(a)
+        assert iv.mean == pytest.approx((a - b).mean(), abs=1e-9)
+        swapped = stats.paired_interval(b, a, level)                  # antisymmetric
+        assert (swapped.lo, swapped.hi) == pytest.approx((-iv.hi, -iv.lo), abs=1e-9)
+        wider = stats.paired_interval(a, b, 0.999)                    # a higher level never narrows it
+        assert wider.lo <= iv.lo + 1e-9 and wider.hi >= iv.hi - 1e-9
+        shifted = stats.paired_interval(a + 3.0, b, level)            # shift-equivariant
+        assert (shifted.lo, shifted.hi) == pytest.approx((iv.lo + 3.0, iv.hi + 3.0), abs=1e-6)
+        assert iv.scaled(100.0).hi == pytest.approx(100.0 * iv.hi)
+        assert iv.excludes_zero() == (iv.above(0.0) or iv.below(0.0))
+
+    run()
+

@@ -217,8 +217,18 @@ def test_claim_helpers_known_answers():
     assert r.value == 11.0 and r.holds
     noisy = _fake({("simclr", 0): (90.0, 50.0), ("simclr", 1): (90.0, 50.0), ("simclr", 2): (90.0, 50.0),
                    ("nacl", 0): (90.1, 50.0), ("nacl", 1): (89.0, 50.0), ("nacl", 2): (91.2, 50.0)})
-    n = nacl.standard_gain_claim(noisy)                # mean +0.1 inside its standard error 0.64
+    n = nacl.standard_gain_claim(noisy)                # mean +0.1, interval [-2.63, +2.83]
     assert n.value == pytest.approx(0.1) and not n.holds
+    # gains 1.0, 0.2, 2.0: the mean (1.07) exceeds one standard error (0.52), but the 95 % paired
+    # t-interval (scipy's ttest_rel) holds 0, so it is no gain
+    from scipy import stats
+    a, b = [91.0, 90.2, 92.0], [90.0, 90.0, 90.0]
+    lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
+    wide = nacl.standard_gain_claim(_fake({**{("simclr", s): (b[s], 50.0) for s in range(3)},
+                                           **{("nacl", s): (a[s], 50.0) for s in range(3)}}))
+    assert lo < 0 < hi and not wide.holds and f"[{lo:+.2f}, {hi:+.2f}] points (95 % paired t, n = 3)" in wide.note
+    with pytest.raises(ValueError, match="2 common seeds"):
+        nacl.standard_gain_claim(_fake({("simclr", 0): (90.0, 50.0), ("nacl", 0): (91.0, 50.0)}))
     u = nacl.upper_right_claim(runs, metric="robust@0.05")
     assert u.number == 1.0 and not u.holds          # IntCl's standard accuracy is below NaCl's
     assert nacl.upper_right_claim(runs, metric="robust@0.05", slack=1.5).holds

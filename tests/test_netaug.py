@@ -77,14 +77,18 @@ def test_netaug_loss_trains_the_shared_tiny_weights():
     assert g_both[4:10].abs().sum() > 0
 
 
-def test_paired_ci_matches_scipy():
-    d = np.array([1.0, 2.5, -0.5, 3.0, 1.2])
-    mean, half = netaug.paired_ci(d)
-    lo, hi = stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
-    assert mean == pytest.approx(d.mean()) and mean - half == pytest.approx(lo) and mean + half == pytest.approx(hi)
-    assert netaug.paired_ci([1.0, 1.0]) == (1.0, 0.0)
-    with pytest.raises(ValueError, match="diffs"):
-        netaug.paired_ci([1.0])
+def test_gain_interval_is_scipys_paired_t_interval():
+    rs = [netaug.Result(method=m, width=0.25, seed=s, train_acc=t, test_acc=t, loss_curve=[1.0],
+                          model=netaug.TinyNet(0.25))
+          for s, (a, b) in enumerate([(0.50, 0.52), (0.40, 0.47), (0.45, 0.46), (0.50, 0.49)])
+          for m, t in (("baseline", a), ("netaug", b))]
+    base, na = np.array([0.50, 0.40, 0.45, 0.50]), np.array([0.52, 0.47, 0.46, 0.49])
+    lo, hi = stats.ttest_rel(100 * na, 100 * base).confidence_interval(0.95)
+    g = netaug.gains(rs)
+    assert g.gain_mean[0] == pytest.approx(100 * (na - base).mean())
+    assert g.gain_mean[0] + g.gain_half[0] == pytest.approx(hi) and g.gain_mean[0] - g.gain_half[0] == pytest.approx(lo)
+    m = netaug.claim_gain(rs, 0.25)
+    assert m.holds == (lo > 0) and "95 % paired t, n = 4" in m.note
 
 
 def test_augment_batch_shifts_and_keeps_shape():

@@ -20,16 +20,14 @@ def test_scales():
     assert paper["parents"] <= paper["population"] and max(paper["sweep_blocks"]) == paper["max_blocks"]
 
 
-def test_t_interval_against_the_textbook_formula():
-    m, lo, hi = qn.t_interval([1.0, 2.0, 3.0])
-    half = 4.302652729911275 * 1.0 / np.sqrt(3)  # t(0.975, 2 dof) x std(ddof=1) / sqrt(n)
-    assert m == pytest.approx(2.0) and lo == pytest.approx(2.0 - half) and hi == pytest.approx(2.0 + half)
-    assert qn.t_interval([0.5, 0.5, 0.5]) == (0.5, 0.5, 0.5)
+def test_interval_text_is_the_core_t_interval():
+    half = 4.302652729749464 * 1.0 / np.sqrt(3)  # t(0.975, 2 dof) x std(ddof=1) / sqrt(n)
+    assert qn.interval_text([1.0, 2.0, 3.0], scale=1.0, digits=3) == f"2.000 [{2 - half:.3f}, {2 + half:.3f}]"
+    assert qn.interval_text([0.5, 0.5, 0.5]) == "50.0 [50.0, 50.0]"
     assert qn.interval_text([0.7]) == "70.0 (one seed)"
     assert qn.interval_text([0.6, 0.8]).startswith("70.0 [")
     with pytest.raises(ValueError, match="values"):
-        qn.t_interval([1.0])
-
+        qn.interval_text([])
 
 def _fake_result(seed, accs):
     """A PipelineResult holding only the accuracies {contender: (noise-free, noisy)}."""
@@ -49,6 +47,20 @@ def test_ceiling_is_the_best_noise_free_accuracy_and_the_share_can_fail():
     m = qn.claim_ceiling_ratio([r0, r1], 0.85)
     assert m.number == pytest.approx(100 * share.mean()) and m.holds == bool(share.mean() >= 0.85)
     assert qn.claim_ceiling_ratio([r0, r1], 0.80).holds and not qn.claim_ceiling_ratio([r0, r1], 0.95).holds
+
+
+def test_searched_beats_is_the_paired_t_interval():
+    from scipy import stats
+
+    names = qn.CONTENDERS                  # human baseline, random, QuantumNAS, QuantumNAS + pruning
+    q, b = [0.70, 0.66, 0.72], [0.60, 0.65, 0.61]
+    rs = [_fake_result(s, dict(zip(names, [(0.8, b[s]), (0.6, 0.5), (0.8, q[s]), (0.8, q[s])]))) for s in range(3)]
+    lo, hi = stats.ttest_rel(100 * np.array(q), 100 * np.array(b)).confidence_interval(0.95)
+    m = qn.claim_searched_beats(rs, "human baseline")
+    assert m.holds == bool(lo > 0) and m.number == pytest.approx(100 * np.mean(np.subtract(q, b)))
+    assert f"[{lo:+.1f}, {hi:+.1f}] points (95 % paired t, n = 3)" in m.note
+    with pytest.raises(ValueError, match="2 seeds"):
+        qn.claim_searched_beats(rs[:1], "human baseline")
 
 
 def test_search_scores_on_validation_never_on_test(monkeypatch):

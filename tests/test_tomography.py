@@ -208,8 +208,16 @@ def _df(pg, ml, cond=(4, 30.0)):
 
 
 def test_claim_helpers_known_answers():
+    from scipy import stats
+
+    m = tomo.gain_claim(_df([0.01, 0.015, 0.02], [0.04, 0.04, 0.04]), 4, 30.0)
+    assert m.holds and m.value == pytest.approx(0.375)
+    # differences 0.03, 0.02, 0.01: beyond one standard error, but the 95 % paired t-interval holds 0
+    lo, hi = stats.ttest_rel([0.04] * 3, [0.01, 0.02, 0.03]).confidence_interval(0.95)
     m = tomo.gain_claim(_df([0.01, 0.02, 0.03], [0.04, 0.04, 0.04]), 4, 30.0)
-    assert m.holds and m.value == pytest.approx(0.5)
+    assert lo < 0 < hi and not m.holds and f"[{lo:+.4f}, {hi:+.4f}] (95 % paired t, n = 3)" in m.note
+    with pytest.raises(ValueError, match="at least 2 objects"):
+        tomo.gain_claim(_df([0.01], [0.04]), 4, 30.0)
     assert not tomo.gain_claim(_df([0.05, 0.04, 0.03], [0.04, 0.04, 0.04]), 4, 30.0).holds
     both = pd.concat([_df([0.01, 0.01, 0.01], [0.05, 0.05, 0.05]),
                       _df([0.01, 0.01, 0.01], [0.011, 0.011, 0.011], (16, 30.0))])

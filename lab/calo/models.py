@@ -22,6 +22,7 @@ from torch import nn
 
 from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
 from ..core.device import torch_device
+from ..core.stats import mean_interval
 from .events import Event, Geometry, PQCounts, check_events, cluster_embeddings, generate_events, panoptic_quality
 
 DELTA_V = 0.5   # pull margin of the discriminative loss (embedding units)
@@ -648,23 +649,24 @@ def compare(n_train: int, n_test: int, epochs: int, batch: int, lr: float, seeds
     return pd.DataFrame(rows), test_ev, preds
 
 
-def _t_interval(x: np.ndarray, level: float) -> tuple[float, float]:
-    """Student-t interval of the mean of x (scipy.stats); (nan, nan) for fewer than 2 values."""
-    from scipy import stats
-
+def _t_interval(x: np.ndarray, level: float, paired: bool) -> tuple[float, float]:
+    """(lo, hi) of `lab.core.stats.mean_interval` of x; (nan, nan) for fewer than 2 values, which
+    the claim helpers refuse."""
     if len(x) < 2:
         return float("nan"), float("nan")
-    if np.all(x == x[0]):
-        return float(x[0]), float(x[0])
-    lo, hi = stats.t.interval(level, len(x) - 1, loc=float(np.mean(x)), scale=float(stats.sem(x)))
-    return float(lo), float(hi)
+    iv = mean_interval(x, level, paired=paired)
+    return iv.lo, iv.hi
+
+
+def _std(x: np.ndarray) -> float:
+    return float(x.std(ddof=1)) if len(x) > 1 else 0.0
 
 
 def gap(df, metric: str = "pq", level: float = 0.95) -> dict:
     """Each model's `metric` ("pq" with HDBSCAN, "pq_ms" with tuned mean-shift) as mean and
-    std over seeds with its t-interval at `level`, and the SPVCNN - GNN gap paired by seed in
-    percentage points: mean, std, and the t-interval of the paired differences (scipy.stats;
-    the same as scipy.stats.ttest_rel's). Needs every seed to hold both models."""
+    std (ddof=1) over seeds with its t-interval at `level`, and the SPVCNN - GNN gap paired by seed
+    in percentage points: mean, std, and the paired t-interval (`lab.core.stats`, the same as
+    scipy.stats.ttest_rel's). Needs every seed to hold both models."""
     missing = {"seed", "model", "pq", "pq_energy"} - set(getattr(df, "columns", []))
     if missing or not len(df):
         raise ValueError(f"df must be a non-empty DataFrame with columns seed, model, pq, pq_energy; missing {sorted(missing)}")
@@ -680,10 +682,10 @@ def gap(df, metric: str = "pq", level: float = 0.95) -> dict:
     d = ((piv["SPVCNN"] - piv["GNN"]) * 100).to_numpy()
     de = ((pive["SPVCNN"] - pive["GNN"]) * 100).to_numpy()
     out = dict(metric=metric, level=level, n_seeds=int(len(d)), seeds_spvcnn_ahead=int((d > 0).sum()),
-               gap_pp=(float(d.mean()), float(d.std(ddof=0))), gap_ci_pp=_t_interval(d, level),
-               gap_energy_pp=(float(de.mean()), float(de.std(ddof=0))), gap_energy_ci_pp=_t_interval(de, level))
+               gap_pp=(float(d.mean()), _std(d)), gap_ci_pp=_t_interval(d, level, True),
+               gap_energy_pp=(float(de.mean()), _std(de)), gap_energy_ci_pp=_t_interval(de, level, True))
     for m in MODELS:
         v = piv[m].to_numpy()
-        out[f"{m.lower()}_pq"] = (float(v.mean()), float(v.std(ddof=0)))
-        out[f"{m.lower()}_ci"] = _t_interval(v, level)
+        out[f"{m.lower()}_pq"] = (float(v.mean()), _std(v))
+        out[f"{m.lower()}_ci"] = _t_interval(v, level, False)
     return out

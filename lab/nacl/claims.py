@@ -1,12 +1,14 @@
 """Claim helpers for notebook 04: each takes the measured runs and returns a
 `lab.core.claims.Measured`. Gains are paired by seed (method − SimCLR on the same seed),
-in accuracy points (percentage points)."""
+in accuracy points (percentage points), and judged by their paired 95 % t-interval
+(`lab.core.stats`)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.checks import check_number, check_type
 from ..core.claims import Measured
+from ..core.stats import Interval, mean_interval
 from .train import FIGURE1, INTEGRATED, NAMES, Run
 
 
@@ -40,35 +42,34 @@ def paired_gain(runs: list[Run], method: str, *, metric: str = "standard", basel
     return np.array([a[s] - b[s] for s in seeds])
 
 
-def _gain_holds(g: np.ndarray) -> bool:
-    """A gain counts when its mean over seeds is positive and larger than its standard error
-    (std/√n over the paired seeds): a mean inside the seed-to-seed noise is no gain."""
-    g = np.asarray(g, dtype=float)
-    se = float(g.std(ddof=1)) / np.sqrt(len(g)) if len(g) > 1 else 0.0
-    return bool(g.mean() > 0 and g.mean() > se)
-
-
-def _pm(v: np.ndarray) -> str:
-    sd = float(v.std(ddof=1)) if len(v) > 1 else 0.0
-    return f"{v.mean():+.2f} ± {sd:.2f} points over {len(v)} seeds"
+def _gain(g: np.ndarray) -> Interval:
+    """The paired 95 % t-interval of the per-seed gains `g` (`lab.core.stats`; at least 2 seeds).
+    A gain counts when the whole interval lies above 0: a mean inside the seed-to-seed noise is no gain."""
+    if len(g) < 2:
+        raise ValueError(f"runs must hold at least 2 common seeds per method (a paired t-interval needs 2); got {len(g)}")
+    return mean_interval(g, paired=True)
 
 
 def standard_gain_claim(runs: list[Run], *, method: str = "nacl", metric: str = "standard") -> Measured:
-    """Mean paired gain of `method` over SimCLR in `metric` accuracy; holds when it is positive
-    beyond its standard error (`_gain_holds`)."""
-    g = paired_gain(runs, method, metric=metric)
-    return Measured(round(float(g.mean()), 2), _gain_holds(g), f"{NAMES[method]} − SimCLR: {_pm(g)}")
+    """Mean paired gain of `method` over SimCLR in `metric` accuracy; holds when its paired 95 %
+    t-interval over the seeds lies above 0 (`_gain`)."""
+    iv = _gain(paired_gain(runs, method, metric=metric))
+    return Measured(round(iv.mean, 2), iv.above(0.0), f"{NAMES[method]} − SimCLR: {iv.text(2, ' points', signed=True)}")
 
 
 def robust_gain_claim(runs: list[Run], *, metric: str) -> Measured:
     """The larger of IntCl's and IntNaCl's mean paired robust gain over SimCLR (the paper's
-    'up to'); holds when both integrated methods gain beyond their standard error."""
+    'up to'); holds when the paired 95 % t-intervals of both integrated methods lie above 0."""
     runs = _runs(runs)
-    gains = {m: paired_gain(runs, m, metric=metric) for m in INTEGRATED}
-    best = max(gains, key=lambda m: gains[m].mean())
-    note = "; ".join(f"{NAMES[m]} − SimCLR: {_pm(g)}" for m, g in gains.items())
-    return Measured(round(float(gains[best].mean()), 2), all(_gain_holds(g) for g in gains.values()),
-                    f"{note} ({metric})")
+    return _integrated({m: paired_gain(runs, m, metric=metric) for m in INTEGRATED}, metric)
+
+
+def _integrated(gains: dict[str, np.ndarray], where: str) -> Measured:
+    """The larger mean paired gain of the integrated methods; holds when each one's interval lies above 0."""
+    ivs = {m: _gain(g) for m, g in gains.items()}
+    best = max(ivs, key=lambda m: ivs[m].mean)
+    note = "; ".join(f"{NAMES[m]} − SimCLR: {iv.text(2, ' points', signed=True)}" for m, iv in ivs.items())
+    return Measured(round(ivs[best].mean, 2), all(iv.above(0.0) for iv in ivs.values()), f"{note} ({where})")
 
 
 def means(runs: list[Run], metric: str) -> dict[str, tuple[float, float]]:
@@ -115,8 +116,8 @@ def nca_claim(conn: dict) -> Measured:
 
 def sweep_gain_claim(sweep, *, eps: float, attack: str = "pgd") -> Measured:
     """From an `eps_sweep` table: the larger mean paired gain of IntCl and IntNaCl over SimCLR
-    in robust accuracy at radius eps under `attack`; holds when both gain beyond their
-    standard error."""
+    in robust accuracy at radius eps under `attack`; holds when the paired 95 % t-intervals of
+    both lie above 0."""
     import pandas as pd
 
     check_type("sweep", sweep, pd.DataFrame)
@@ -131,8 +132,5 @@ def sweep_gain_claim(sweep, *, eps: float, attack: str = "pgd") -> Measured:
     need = [NAMES[m] for m in ("simclr", *INTEGRATED)]
     if not set(need) <= set(acc.columns):
         raise ValueError(f"sweep must hold {need}")
-    gains = {m: (acc[NAMES[m]] - acc["SimCLR"]).to_numpy() for m in INTEGRATED}
-    best = max(gains, key=lambda m: gains[m].mean())
-    note = "; ".join(f"{NAMES[m]} − SimCLR: {_pm(g)}" for m, g in gains.items())
-    return Measured(round(float(gains[best].mean()), 2), all(_gain_holds(g) for g in gains.values()),
-                    f"{note} ({attack.upper()}, ε = {eps:g})")
+    return _integrated({m: (acc[NAMES[m]] - acc["SimCLR"]).dropna().to_numpy() for m in INTEGRATED},
+                       f"{attack.upper()}, ε = {eps:g}")

@@ -7,7 +7,7 @@ tables, paired t-intervals and the claim helpers; `views.py`: the figures and th
 from .data import LENGTH, MAX_SAMPLES, N_CLASSES, Signals, make_mnist1d
 from .train import (BASE_HIDDEN, MAX_EPOCHS, MAX_SEEDS, MAX_WIDTH, METHODS, WIDTH_MULTS, Result, TinyNet, accuracy,
                     augment_batch, claim_gain, claim_gain_shrinks, claim_regularisers_hurt, claim_underfits, compare,
-                    export_tiny, gains, hidden_units, model_cost, mults, paired_ci, sample_widths, size_sweep,
+                    export_tiny, gains, hidden_units, model_cost, mults, sample_widths, size_sweep,
                     summary, train)
 from .views import explorer, fit_figure, gain_figure
 
@@ -22,5 +22,5 @@ SCALES = {
 __all__ = ["SCALES", "BASE_HIDDEN", "LENGTH", "MAX_EPOCHS", "MAX_SAMPLES", "MAX_SEEDS", "MAX_WIDTH", "METHODS",
            "N_CLASSES", "WIDTH_MULTS", "Result", "Signals", "TinyNet", "accuracy", "augment_batch", "claim_gain",
            "claim_gain_shrinks", "claim_regularisers_hurt", "claim_underfits", "compare", "explorer", "export_tiny",
-           "fit_figure", "gain_figure", "gains", "hidden_units", "make_mnist1d", "model_cost", "mults", "paired_ci",
+           "fit_figure", "gain_figure", "gains", "hidden_units", "make_mnist1d", "model_cost", "mults",
            "sample_widths", "size_sweep", "summary", "train"]

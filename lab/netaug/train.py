@@ -35,9 +35,9 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from scipy import stats
 
 from lab.core import checks, torch_device
+from lab.core.stats import mean_interval, paired_interval
 from lab.core.claims import Measured
 from lab.core.nets import DynamicLinear, count_params
 
@@ -311,17 +311,6 @@ def size_sweep(data: Signals, sizes: Sequence[float], seeds: Sequence[int], done
     return out
 
 
-# ----------------------------------------------------------------------------- statistics
-def paired_ci(diffs, level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of the Student-t confidence interval (`level` in (0.5, 1)) of the mean
-    of paired differences `diffs` (1-D, at least 2 finite values; scipy.stats.t)."""
-    d = checks.check_array("diffs", diffs, ndim=1, dtype_kind="fiu", min_size=2).astype(float)
-    level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
-    sem = float(stats.sem(d))
-    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * sem) if sem > 0 else 0.0
-    return float(d.mean()), half
-
-
 def _frame(results) -> pd.DataFrame:
     return pd.DataFrame([dict(method=r.method, width=r.width, seed=r.seed, train=100 * r.train_acc,
                               test=100 * r.test_acc) for r in check_results(results)])
@@ -341,7 +330,8 @@ def summary(results: Sequence[Result]) -> pd.DataFrame:
 
 def gains(results: Sequence[Result], reference: str = "baseline", level: float = 0.95) -> pd.DataFrame:
     """Per method and width: test-accuracy gain over `reference` [points], paired by seed: mean,
-    t-interval half-width at `level` (NaN with one seed), std, wins (seeds where the method is ahead)."""
+    half-width of its paired t-interval at `level` (`lab.core.stats`; NaN with one seed), sample std
+    (ddof=1), wins (seeds where the method is ahead)."""
     df = _frame(results)
     checks.check_choice("reference", reference, METHODS)
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
@@ -352,7 +342,11 @@ def gains(results: Sequence[Result], reference: str = "baseline", level: float =
         d = (g - ref.reindex(g.index)).dropna()
         if not len(d):
             continue
-        mean, half = paired_ci(d.to_numpy(), level) if len(d) > 1 else (float(d.mean()), float("nan"))
+        if len(d) > 1:
+            iv = mean_interval(d.to_numpy(), level, paired=True)
+            mean, half = iv.mean, iv.hi - iv.mean
+        else:
+            mean, half = float(d.mean()), float("nan")
         rows.append(dict(width=w, params=count_params(TinyNet(w)), method=m, gain_mean=mean, gain_half=half,
                          gain_std=float(d.std(ddof=1)) if len(d) > 1 else 0.0, wins=int((d > 0).sum()),
                          seeds=len(d)))
@@ -369,19 +363,25 @@ def _by_seed(results, method: str, width: float) -> pd.Series:
     return sel
 
 
+def _paired(a: pd.Series, b: pd.Series, level: float):
+    """The paired t-interval of a - b over the seeds both hold (`lab.core.stats.paired_interval`)."""
+    both = a.index.intersection(b.index)
+    return paired_interval(a.loc[both].to_numpy(), b.loc[both].to_numpy(), level)
+
+
 def claim_gain(results: Sequence[Result], width: float, level: float = 0.95) -> Measured:
     """NetAug's test-accuracy gain over the baseline [points] at model width `width`, paired by seed;
-    holds when the lower end of its t-interval (at `level`) is above 0."""
+    holds when its paired t-interval at `level` (`lab.core.stats`) lies above 0."""
     width = checks.check_number("width", width, lo=0.0625, hi=MAX_WIDTH)
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
     base, na = _by_seed(results, "baseline", width), _by_seed(results, "netaug", width)
+    iv = _paired(na.test, base.test, level)
     d = (na.test - base.test.reindex(na.index)).dropna()
-    mean, half = paired_ci(d.to_numpy(), level)
-    why = "" if mean - half > 0 else (f"Not reproduced: the interval includes 0; the paired gain's seed-to-seed std "
-                                      f"({d.std(ddof=1):.1f} points) is {'larger than' if d.std(ddof=1) > abs(mean) else 'comparable to'} "
-                                      f"its mean. ")
-    return Measured(f"{mean:+.2f} ± {half:.2f}", bool(mean - half > 0), number=mean,
-                    note=why + f"mean ± {100 * level:g} % t-interval half-width over {len(d)} seeds, paired by seed (same "
+    why = "" if iv.above(0.0) else (f"Not reproduced: the interval includes 0; the paired gain's seed-to-seed std "
+                                    f"({d.std(ddof=1):.1f} points) is {'larger than' if d.std(ddof=1) > abs(iv.mean) else 'comparable to'} "
+                                    f"its mean. ")
+    return Measured(iv.text(2, signed=True, short=True), iv.above(0.0), number=iv.mean,
+                    note=why + f"NetAug − baseline {iv.text(2, ' points', signed=True)}, paired by seed (same "
                          f"data, initial tiny weights and batch order); NetAug ahead in {int((d > 0).sum())}; tiny "
                          f"model {count_params(TinyNet(width))} parameters; baseline {base.test.mean():.1f} %, "
                          f"NetAug {na.test.mean():.1f} % test accuracy")
@@ -389,27 +389,25 @@ def claim_gain(results: Sequence[Result], width: float, level: float = 0.95) -> 
 
 def claim_gain_shrinks(results: Sequence[Result], small: float, large: float, level: float = 0.95) -> Measured:
     """NetAug's gain at width `large` minus its gain at width `small` [points], paired by seed (the
-    same seeds at both widths); holds when the upper end of its t-interval is below 0."""
+    same seeds at both widths); holds when its paired t-interval (`lab.core.stats`) lies below 0."""
     small = checks.check_number("small", small, lo=0.0625, hi=MAX_WIDTH)
     large = checks.check_number("large", large, lo=0.0625, hi=MAX_WIDTH)
     if not large > small:
         raise ValueError(f"large must exceed small ({small:g}); got {large:g}")
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
     gain = {w: (_by_seed(results, "netaug", w).test - _by_seed(results, "baseline", w).test) for w in (small, large)}
-    d = (gain[large] - gain[small]).dropna()
-    mean, half = paired_ci(d.to_numpy(), level)
-    return Measured(f"{gain[small].mean():+.2f} -> {gain[large].mean():+.2f} (change {mean:+.2f} ± {half:.2f})",
-                    bool(mean + half < 0), number=mean,
+    iv = _paired(gain[large].dropna(), gain[small].dropna(), level)
+    return Measured(f"{gain[small].mean():+.2f} -> {gain[large].mean():+.2f} (change {iv.text(2, signed=True, short=True)})",
+                    iv.below(0.0), number=iv.mean,
                     note=f"gain at width {large:g} ({count_params(TinyNet(large))} parameters) minus gain at width "
-                         f"{small:g} ({count_params(TinyNet(small))}), mean ± {100 * level:g} % t-interval over "
-                         f"{len(d)} seeds")
+                         f"{small:g} ({count_params(TinyNet(small))}): {iv.text(2, ' points', signed=True)}")
 
 
 def claim_underfits(results: Sequence[Result], small: float, large: float, level: float = 0.95,
                     min_gap: float = 5.0) -> Measured:
     """The baseline's training accuracy at width `large` minus at width `small` [points], paired by
-    seed; holds when the lower end of its t-interval is above `min_gap` points (0..100) and the small
-    model's mean training accuracy is below 90 %: the small model cannot fit what a larger one fits."""
+    seed; holds when its paired t-interval (`lab.core.stats`) lies above `min_gap` points (0..100) and
+    the small model's mean training accuracy is below 90 %: the small model cannot fit what a larger one fits."""
     small = checks.check_number("small", small, lo=0.0625, hi=MAX_WIDTH)
     large = checks.check_number("large", large, lo=0.0625, hi=MAX_WIDTH)
     if not large > small:
@@ -417,29 +415,27 @@ def claim_underfits(results: Sequence[Result], small: float, large: float, level
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
     min_gap = checks.check_number("min_gap", min_gap, lo=0.0, hi=100.0)
     a, b = _by_seed(results, "baseline", small), _by_seed(results, "baseline", large)
-    d = (b.train - a.train.reindex(b.index)).dropna()
-    mean, half = paired_ci(d.to_numpy(), level)
-    return Measured(f"train {a.train.mean():.1f} % vs {b.train.mean():.1f} % (gap {mean:.1f} ± {half:.1f})",
-                    bool(mean - half > min_gap and a.train.mean() < 90.0), number=mean,
+    iv = _paired(b.train, a.train, level)
+    return Measured(f"train {a.train.mean():.1f} % vs {b.train.mean():.1f} % (gap {iv.text(1, short=True)})",
+                    bool(iv.above(min_gap) and a.train.mean() < 90.0), number=iv.mean,
                     note=f"baseline training accuracy, width {small:g} ({count_params(TinyNet(small))} parameters) "
-                         f"vs {large:g} ({count_params(TinyNet(large))}); test {a.test.mean():.1f} % vs "
-                         f"{b.test.mean():.1f} %; {len(d)} seeds")
+                         f"vs {large:g} ({count_params(TinyNet(large))}): gap {iv.text(1, ' points')}; test "
+                         f"{a.test.mean():.1f} % vs {b.test.mean():.1f} %")
 
 
 def claim_regularisers_hurt(results: Sequence[Result], width: float, level: float = 0.95) -> Measured:
     """Dropout's and data augmentation's test-accuracy change against the baseline [points] at width
-    `width`, paired by seed; holds when neither t-interval lies above 0 (number: the larger mean)."""
+    `width`, paired by seed; holds when neither paired t-interval (`lab.core.stats`) lies above 0
+    (number: the larger mean)."""
     width = checks.check_number("width", width, lo=0.0625, hi=MAX_WIDTH)
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
     base = _by_seed(results, "baseline", width)
-    ci = {}
-    for m in ("dropout", "augment"):
-        r = _by_seed(results, m, width)
-        ci[m] = paired_ci((r.test - base.test.reindex(r.index)).dropna().to_numpy(), level)
-    return Measured(", ".join(f"{m} {v[0]:+.2f} ± {v[1]:.2f}" for m, v in ci.items()),
-                    bool(all(mean - half <= 0 for mean, half in ci.values())),
-                    number=float(max(v[0] for v in ci.values())),
-                    note=f"mean ± {100 * level:g} % t-interval of the paired test-accuracy change, {len(base)} seeds")
+    ci = {m: _paired(_by_seed(results, m, width).test, base.test, level) for m in ("dropout", "augment")}
+    return Measured(", ".join(f"{m} {iv.text(2, signed=True, short=True)}" for m, iv in ci.items()),
+                    not any(iv.above(0.0) for iv in ci.values()),
+                    number=float(max(iv.mean for iv in ci.values())),
+                    note="paired test-accuracy change against the baseline: "
+                         + "; ".join(f"{m} {iv.text(2, ' points', signed=True)}" for m, iv in ci.items()))
 
 
 def mults(max_mult: float, n: int) -> tuple[float, ...]:

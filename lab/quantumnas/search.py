@@ -27,6 +27,7 @@ from lab.core.claims import Measured
 from lab.core.device import one_thread
 from lab.data.digits import load_digits
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
+from lab.core.stats import mean_interval, paired_interval
 from .device import BACKENDS, Device, get_device, noisy_expvals, noisy_expvals_many
 
 N_QUBITS = 4
@@ -737,31 +738,15 @@ def _per_seed(results: Sequence[PipelineResult], name: str, metric: str) -> np.n
     return np.array([getattr(r.contenders[name], metric) for r in results], dtype=float)
 
 
-def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of the mean of `values` (1-D, at least 2 finite
-    numbers; scipy.stats.t.interval with the standard error std(ddof=1) / sqrt(n)).
-    Returns (mean, lo, hi) in the unit of `values`; with no spread, lo = hi = mean."""
-    from scipy import stats
-
-    v = check_array("values", values, ndim=1, min_size=2, lo=-1e12, hi=1e12)
-    confidence = check_number("confidence", confidence, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    m, sem = float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
-    if sem == 0.0:
-        return m, m, m
-    lo, hi = stats.t.interval(confidence, len(v) - 1, loc=m, scale=sem)
-    return m, float(lo), float(hi)
-
-
 def interval_text(values, scale: float = 100.0, digits: int = 1) -> str:
-    """'mean [lo, hi]' of `values` times `scale` (fractions -> % by default): the 95 % t-interval
-    of `t_interval`, or the single value when there is only one (one seed)."""
+    """'mean [lo, hi]' of `values` times `scale` (> 0; fractions -> % by default): the 95 % t-interval
+    of the mean (`lab.core.stats.mean_interval`), or the single value when there is only one (one seed)."""
     v = check_array("values", values, ndim=1, min_size=1, lo=-1e12, hi=1e12)
-    scale = check_number("scale", scale, lo=-1e6, hi=1e6)
+    scale = check_number("scale", scale, lo=0.0, hi=1e6, lo_open=True)
     digits = check_int("digits", digits, lo=0, hi=6)
     if len(v) == 1:
         return f"{scale * float(v[0]):.{digits}f} (one seed)"
-    m, lo, hi = (scale * t for t in t_interval(v))
-    return f"{m:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return mean_interval(v).scaled(scale).text(digits, short=True)
 
 
 def noise_free_ceiling(results: Sequence[PipelineResult]) -> np.ndarray:
@@ -796,16 +781,20 @@ def claim_ceiling_ratio(results: Sequence[PipelineResult], bound: float, name: s
 def claim_searched_beats(results: Sequence[PipelineResult], other: str = "human baseline") -> Measured:
     """QuantumNAS's noisy test accuracy against another contender's ("human baseline": the same
     training budget on the layout Qiskit's transpiler picks, optimization_level=3; "random": a
-    random SubCircuit and layout with inherited weights), per seed; holds when the searched circuit
-    is higher in every seed. value: both as mean ± std [%]; number: the mean difference [points]."""
+    random SubCircuit and layout with inherited weights), paired by seed; holds when the paired 95 %
+    t-interval of the difference (`lab.core.stats`, at least 2 seeds) lies above 0. value: both as
+    mean [95 % t-interval] [%]; number: the mean difference [points]."""
     results = _check_results(results)
     check_choice("other", other, [c for c in CONTENDERS if c != "QuantumNAS"])
     q, b = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, other, "acc_noisy")
+    if len(q) < 2:
+        raise ValueError(f"results must hold at least 2 seeds (a paired t-interval needs 2); got {len(q)}")
+    iv = paired_interval(q, b).scaled(100.0)
     wins = int(np.sum(q > b))
-    return Measured(f"{interval_text(q)} vs {interval_text(b)}", bool(wins == len(q)),
-                    number=float(100 * (q - b).mean()),
+    return Measured(f"{interval_text(q)} vs {interval_text(b)}", iv.above(0.0), number=iv.mean,
                     note=(f"noisy test accuracy [%], searched vs {other}, mean [95 % t-interval] over {len(q)} seeds; "
-                          f"paired difference {interval_text(q - b)} points; searched higher in {wins} of {len(q)}"))
+                          f"searched − {other}: {iv.text(1, ' points', signed=True)}; searched higher in "
+                          f"{wins} of {len(q)}"))
 
 
 def pruned_gates(results: Sequence[PipelineResult]) -> tuple[float, float]:
@@ -824,10 +813,12 @@ def claim_pruning(results: Sequence[PipelineResult], n_test: int) -> Measured:
     n_test = check_int("n_test", n_test, lo=1, hi=100_000)
     a0, a1 = _per_seed(results, "QuantumNAS", "acc_noisy"), _per_seed(results, "QuantumNAS + pruning", "acc_noisy")
     d = 100 * (a1 - a0)
+    change = (paired_interval(a1, a0).scaled(100.0).text(1, " points", signed=True) if len(d) > 1
+              else f"{d[0]:+.1f} points (one seed)")
     return Measured(f"{100 * a0.mean():.1f} -> {100 * a1.mean():.1f} % ({interval_text(d, scale=1.0)} points)",
                     bool(d.mean() >= -100.0 / n_test), number=float(d.mean()),
-                    note=f"noisy test accuracy before -> after pruning, paired over {len(d)} seeds (mean [95 % "
-                         f"t-interval]); improved or equal in {int(np.sum(d >= 0))} of {len(d)}")
+                    note=f"noisy test accuracy after − before pruning: {change}; improved or equal in "
+                         f"{int(np.sum(d >= 0))} of {len(d)} seeds")
 
 
 def _check_results(results) -> list:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from lab.core.checks import check_array, check_int, check_number, check_type
 from lab.core.claims import Measured
+from lab.core.stats import mean_std_text, paired_interval
 
 from .projector import measure
 from .recon import SHAPE, ber, fbp, mle, mle_tv, npcc, pgan, rmse
@@ -112,18 +113,19 @@ def _pair(df, n_angles, photons, a="PGAN", b="MLE"):
 
 
 def gain_claim(df, n_angles: int, photons: float) -> Measured:
-    """PGAN's mean BER over MLE's at one condition. Holds when PGAN's mean BER is below MLE's
-    by more than the standard error of the per-object difference."""
+    """PGAN's mean BER over MLE's at one condition. Holds when the paired 95 % t-interval of the
+    per-object BER difference MLE − PGAN (`lab.core.stats`, at least 2 objects) lies above 0."""
     df = check_df(df)
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
     pa, pb = _pair(df, n_angles, photons)
+    if len(pa) < 2:
+        raise ValueError(f"df must hold at least 2 objects at ({n_angles}, {photons}) for a paired t-interval")
     ratio = float(pa.mean() / pb.mean()) if pb.mean() > 0 else 1.0
-    diff = pb - pa
-    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-    holds = bool(diff.mean() > se and pa.mean() < pb.mean())
-    note = (f"{len(pa)} test objects; BER PGAN {pa.mean():.4f} ± {pa.std(ddof=1):.4f}, "
-            f"MLE {pb.mean():.4f} ± {pb.std(ddof=1):.4f} at {n_angles} angles, {photons:g} photons/ray")
-    return Measured(round(ratio, 3), holds, note)
+    iv = paired_interval(pb, pa)
+    note = (f"{len(pa)} test objects; BER PGAN {mean_std_text(pa, 4)}, "
+            f"MLE {mean_std_text(pb, 4)} at {n_angles} angles, {photons:g} photons/ray; "
+            f"MLE − PGAN {iv.text(4, signed=True)}")
+    return Measured(round(ratio, 3), iv.above(0.0), note)
 
 
 def shrink_claim(df, low: tuple[int, float], high: tuple[int, float]) -> Measured:

@@ -19,7 +19,7 @@ def _cfg():
 
 @lru_cache(maxsize=1)
 def _runs():
-    return T.run_methods(_data(), methods=T.FIGURE1, seeds=(0,), cfg=_cfg(), eps=(0.05,), supervised=False)
+    return T.run_methods(_data(), methods=T.FIGURE1, seeds=(0, 1), cfg=_cfg(), eps=(0.05,), supervised=False)
 
 
 def _x(n=6):

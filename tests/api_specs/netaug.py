@@ -47,7 +47,6 @@ SPECS = {
     "hidden_units": lambda: dict(width=0.25),
     "model_cost": lambda: dict(net=T.TinyNet(0.25)),
     "mults": lambda: dict(max_mult=2.6, n=3),
-    "paired_ci": lambda: dict(diffs=[1.0, 2.0, 0.5], level=0.95),
     "sample_widths": lambda: dict(net=T.TinyNet(0.25, 2.6), width_mults=(1.0, 1.8, 2.6),
                                   gen=torch.Generator().manual_seed(0)),
     "size_sweep": lambda: dict(data=_data(), sizes=[0.25], seeds=[0], done=_runs(), epochs=1, batch=32),

@@ -53,6 +53,11 @@ def _pipe():
 
 
 @lru_cache(maxsize=1)
+def _pipe_seed1():
+    return T.run_pipeline("2-class", "u3cu3", "FakeQuitoV2", _cfg(), seed=1)
+
+
+@lru_cache(maxsize=1)
 def _vqe():
     return T.vqe_pipeline("FakeQuitoV2", _cfg(), seed=0)
 
@@ -93,9 +98,8 @@ SPECS = {
     "claim_ceiling_ratio": lambda: dict(results=[_pipe()], bound=0.95, name="QuantumNAS"),
     "interval_text": lambda: dict(values=np.array([0.6, 0.7, 0.8]), scale=100.0, digits=1),
     "noise_free_ceiling": lambda: dict(results=[_pipe()]),
-    "t_interval": lambda: dict(values=np.array([0.6, 0.7, 0.8]), confidence=0.95),
     "claim_pruning": lambda: dict(results=[_pipe()], n_test=8),
-    "claim_searched_beats": lambda: dict(results=[_pipe()], other="random"),
+    "claim_searched_beats": lambda: dict(results=[_pipe(), _pipe_seed1()], other="random"),
     "claim_vqe_noisy": lambda: dict(runs=[_vqe()]),
     "clean_scores": lambda: dict(circuit=_circ(), weights=_w(), states=_states(), n_classes=2),
     "closing_note": lambda: dict(summary4=_summary(), summary2=_summary(), vqe=[_vqe()], backend="FakeQuitoV2"),
