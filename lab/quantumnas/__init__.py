@@ -16,18 +16,19 @@ from .search import (CONTENDERS, N_QUBITS, READOUT_SCALE, SPACES, TASKS, Adam, A
                      encode, encoder_4x4_ryzxy, evaluate, evolve, interval_text, load_digits_4x4, MAX_BLOCKS, mutate,
                      n_params, noise_free_ceiling,
                      nll, param_sweep, prune, pruned_circuit, pruned_gates, random_layout, readout, run_pipeline,
-                     summarize_seeds, summary_frame, t_interval, train, validation_split)
+                     summarize_seeds, summary_frame, train, validation_split)
 from .views import closing_note, contenders_figure, draw_circuit, draw_mapping, explorer, sweep_figure
 from .vqe import H2_TERMS, VQEResult, claim_vqe_noisy, vqe_clean_error, energy, exact_ground_energy, h2_matrix, vqe_frame, vqe_pipeline
 
 SCALES = {
-    "small": dict(n_train=240, n_test=40, n_val=16, max_blocks=3, super_steps=350, train_steps=80,
-                  finetune_steps=30, batch=32, lr=0.05, population=8, parents=4, mutations=3,
-                  crossovers=1, iterations=4, mutation_p=0.4, shots=256, prune_ratio=0.25,
+    # sized to run in at most 45 s alone (64 s before: training was about 60 % of each seed's pipeline)
+    "small": dict(n_train=240, n_test=40, n_val=16, max_blocks=3, super_steps=220, train_steps=50,
+                  finetune_steps=20, batch=32, lr=0.05, population=8, parents=4, mutations=3,
+                  crossovers=1, iterations=3, mutation_p=0.4, shots=256, prune_ratio=0.25,
                   prune_stages=2, seeds=(0, 1, 2), sweep_blocks=(1, 2, 3), backend="FakeQuitoV2",
-                  vqe_blocks=3, vqe_steps=80, vqe_population=6, vqe_iterations=3,
-                  two_class=dict(super_steps=100, train_steps=40, finetune_steps=10, population=4, parents=2,
-                                 mutations=2, crossovers=1, iterations=2)),
+                  vqe_blocks=3, vqe_steps=50, vqe_population=6, vqe_iterations=3,
+                  two_class=dict(super_steps=60, train_steps=25, finetune_steps=10, population=4, parents=2,
+                                 mutations=2, crossovers=1, iterations=1)),
     # sized from measured CPU time (one torch thread): 9-15 ms per training step (6 blocks, 64 images),
     # 5-6 ms per candidate and validation image in the search's Aer jobs at 1024 shots; about 45 s
     # per 4-class seed, 6 min for the whole notebook
@@ -49,5 +50,5 @@ __all__ = ["SCALES", "qsim", "BACKENDS", "CONTENDERS", "H2_TERMS", "N_QUBITS", "
            "evaluate", "evolve", "exact_ground_energy", "explorer", "expval_z", "get_device", "h2_matrix",
            "interval_text", "load_digits_4x4", "MAX_BLOCKS", "mutate", "n_params", "noise_free_ceiling", "nll", "noisy_energies", "noisy_energy", "noisy_expvals",
            "noisy_expvals_many", "param_sweep", "prune", "pruned_circuit", "random_layout", "readout",
-           "run_pipeline", "simulate", "summarize_seeds", "summary_frame", "sweep_figure", "t_interval", "to_qiskit", "train", "validation_split",
+           "run_pipeline", "simulate", "summarize_seeds", "summary_frame", "sweep_figure", "to_qiskit", "train", "validation_split",
            "vqe_frame", "vqe_pipeline", "pruned_gates"]
