@@ -155,6 +155,13 @@ FIT = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot
   const box = el.parentElement.closest('.widget-box, .jp-OutputArea-output') || el.parentElement;
   return {width: fl.width || 0, container: box.getBoundingClientRect().width}; })"""
 
+# what each figure in the page shows: its trace count, points in its first trace and its title (a figure
+# whose view was drawn from an empty state has no traces and no title)
+FIGURE_STATE = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(el => {
+  const d = el.data || [], t = (el.layout || {}).title;
+  return {traces: d.length, points: d.length && d[0].y ? d[0].y.length : 0,
+          title: typeof t === 'string' ? t : ((t || {}).text || '')}; })"""
+
 IMAGES = """(root) => Array.from(document.querySelectorAll(root + ' .widget-image')).map(img => {
   const r = img.getBoundingClientRect(); return {w: r.width, h: r.height, src: img.src.slice(0, 64)}; })"""
 
@@ -342,6 +349,7 @@ def _check_notebook(ctx, base, token, name):
     dialogs, console = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("console", lambda m: console.append(f"{time.time() - t0:7.1f} s {m.type}: {m.text}"))
+    page.on("pageerror", lambda e: console.append(f"{time.time() - t0:7.1f} s page error: {e}"))
     try:
         kernel = _start_session(base, token, f"{name}.ipynb")
         page.goto(f"{base}/lab?token={token}&reset", timeout=120_000)
@@ -391,12 +399,18 @@ def _check_notebook(ctx, base, token, name):
                               "see build/browser/")
 
         before_fig, before_img = page.evaluate(HASH_FIGURES, PANEL), page.evaluate(IMAGE_BYTES, PANEL)
+        before_state = page.evaluate(FIGURE_STATE, PANEL)
+        empty = [f for f in before_state if not f["traces"]]
+        assert not empty, f"{name}: figures with no trace after Run All: {before_state}"
         handle = explorer.query_selector(".widget-slider .noUi-handle")
         assert handle, f"{name}: the explorer's slider has no handle"
         _drag(page, handle, explorer.query_selector(".widget-slider .noUi-target"))
         moved = _wait_change(page, before_fig, before_img)
         phase("drag answered")
-        assert moved or name in KNOWN_STILL, f"{name}: dragging a slider changed no figure"
+        assert moved or name in KNOWN_STILL, (
+            f"{name}: dragging a slider changed no figure; slider readouts "
+            f"{explorer.eval_on_selector_all('.widget-readout', 'els => els.map(e => e.textContent)')}, "
+            f"figures before {before_state}, after {page.evaluate(FIGURE_STATE, PANEL)}")
         selects = explorer.query_selector_all(".widget-dropdown select:not([disabled])")
         if selects:  # a control dropdown if there is one (the first may be the presets)
             select = selects[-1]
