@@ -175,3 +175,12 @@ def test_published_comparison_ratios(nets):
     assert m.value == round(r.speedup, 2) and m.holds
     with pytest.raises(ValueError, match="nets"):
         pa.published_comparison({0.7: mk[1.0]}, g)
+
+
+@pytest.mark.parametrize("name", ["tflops", "bandwidth", "power"])
+def test_gpu_bounds_every_rate(name):
+    """Each of the GPU's rates has the documented upper bound (1e6), not only the last one checked."""
+    from lab.pointacc.model import GPU
+
+    with pytest.raises(ValueError, match=name):
+        GPU(**{name: 1e7})

@@ -387,7 +387,7 @@ class GPU:
     def __post_init__(self):
         for name in ("tflops", "bandwidth", "power"):
             check_positive(name, getattr(self, name))
-        check_number(name, getattr(self, name), lo=0, lo_open=True, hi=1e6)
+            check_number(name, getattr(self, name), lo=0, lo_open=True, hi=1e6)
         check_number("launch_us", self.launch_us, lo=0, hi=1e6)
         check_int("half_eff_rows", self.half_eff_rows, lo=0, hi=10**9)
         check_int("bytes_per_value", self.bytes_per_value, lo=1, hi=8)
