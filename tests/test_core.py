@@ -278,3 +278,24 @@ def test_interval_properties():
 
     run()
 
+
+
+def test_live_figures_wrap_plotlys_view_with_the_width_check():
+    """Every live figure is the workbench's FigureWidget: plotly's module with its default export wrapped
+    (the wrapper re-measures a figure drawn before its cell was laid out), responsive from the start."""
+    import re
+    from pathlib import Path
+
+    import plotly.graph_objects as go
+
+    from lab.core import widgets
+
+    esm = str(widgets.FigureWidget._esm)
+    assert "__labFitWrap" in esm, "plotly's bundle changed: _fit_esm fell back to it unwrapped"
+    assert re.search(r"export\{[^{}]*__labFitDefault as default\};", esm)
+    fig = widgets.figure_widget(go.Figure(go.Scatter(y=[1, 2, 3])))
+    assert isinstance(fig, go.FigureWidget) and len(fig.data) == 1
+    assert fig.layout.autosize and fig.layout.width is None and fig._config["responsive"]
+    lab = Path(widgets.__file__).resolve().parents[1]
+    direct = [str(p.relative_to(lab)) for p in lab.rglob("*.py") if "go.FigureWidget(" in p.read_text()]
+    assert direct == [], f"live figures built with go.FigureWidget (use widgets.figure_widget): {direct}"

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ..core import viz3d
 from ..core.checks import check_array, check_bool, check_int, check_number, check_type
-from ..core.widgets import Explorer, dropdown, int_slider, slider
+from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, slider
 from .events import NOISE, Event, check_events, panoptic_quality
 
 
@@ -124,7 +124,7 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
         "azimuth": slider("azimuth", -60.0, -180.0, 180.0, 15.0, "°"),
         "elevation": slider("elevation", 25.0, -85.0, 85.0, 5.0, "°"),
     }
-    fig = go.FigureWidget()
+    fig = figure_widget()
     fig.update_layout(height=460, margin=dict(l=0, r=0, t=40, b=0),
                       scene=dict(aspectmode="data", xaxis_title="x [cm]", yaxis_title="y [cm]",
                                  zaxis_title="z (depth) [cm]"))
@@ -177,10 +177,10 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
         render_box = W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image],
                             layout=W.Layout(flex="0 0 auto", min_width="480px"))
         fig_box = W.VBox([fig], layout=W.Layout(flex="1 1 320px", min_width="320px"))
-        right.children = (ex.column_watch, W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
+        right.children = (W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
                           readout)
     else:
-        right.children = (ex.column_watch, W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
+        right.children = (W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
                           fig, readout)
     ex.image = image
     ex.refresh()

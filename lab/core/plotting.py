@@ -100,7 +100,9 @@ def figure(x: str, y: str, title: str | None = None, height: int | None = 380) -
 
 def widget_figure(x: str, y: str, title: str | None = None, height: int | None = 380) -> go.FigureWidget:
     """A `go.FigureWidget` (updated live by explorers) with the same conventions."""
-    return _apply(go.FigureWidget(), x, y, title, height)
+    from .widgets import figure_widget
+
+    return _apply(figure_widget(), x, y, title, height)
 
 
 def label_axes(fig: go.Figure, **axes: str) -> go.Figure:

@@ -278,7 +278,9 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
     import ipywidgets as W
     from PIL import Image
 
-    fig = go.FigureWidget(to_plotly(geometries, title=title or None, height=height, marker_size=marker_size))
+    from .widgets import figure_widget
+
+    fig = figure_widget(to_plotly(geometries, title=title or None, height=height, marker_size=marker_size))
     parts: list[Any] = []
     if can_render():
         allp = np.concatenate([np.asarray(getattr(g, "points", getattr(g, "vertices", np.zeros((0, 3)))))
@@ -307,10 +309,7 @@ def view(geometries: Sequence[Any], title: str = "", width: int = 480, height: i
     else:
         parts.append(W.HTML("<i>Open3D offscreen rendering is not available on this machine; "
                             "showing the plotly view only.</i>"))
-    from .widgets import ColumnWatch, responsive
-
-    responsive(fig)
-    box = W.HBox([*parts, W.VBox([ColumnWatch(), W.HTML("<b>rotatable view</b>"), fig],
+    box = W.HBox([*parts, W.VBox([W.HTML("<b>rotatable view</b>"), fig],
                                  layout=W.Layout(flex="1 1 0%", min_width="0"))],
                  layout=W.Layout(flex_flow="row wrap", width="100%"))
     box.figure = fig

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from typing import Callable, Iterable, Mapping, Sequence
 
-import anywidget
 import ipywidgets as W
 import plotly.graph_objects as go
 
@@ -51,12 +51,9 @@ class Explorer(W.HBox):
             if isinstance(f, go.FigureWidget):
                 responsive(f)
         # The figure column takes what the controls leave and never less than nothing, so plotly
-        # lays its figures out to the column's width instead of its 700 px default. A FigureWidget
-        # draws when its view is created, which JupyterLab may do before the cell is attached or laid
-        # out (Run All on cells below the screen): it then draws at 700 px and nothing redraws it.
-        # ColumnWatch tells the responsive figures to re-measure whenever the column's size changes.
-        self.column_watch = ColumnWatch()
-        right = W.VBox([self.column_watch, *self.figures, self.readout],
+        # lays its figures out to the column's width instead of its 700 px default (a figure drawn
+        # before its cell was laid out re-measures itself: see FigureWidget).
+        right = W.VBox([*self.figures, self.readout],
                        layout=W.Layout(flex="1 1 0%", min_width="0", width="auto", overflow="hidden"))
         super().__init__([box_left, right], layout=W.Layout(width="100%"))
         for w in self.controls.values():
@@ -108,8 +105,8 @@ class Explorer(W.HBox):
 
 def responsive(fig: go.FigureWidget) -> go.FigureWidget:
     """Let `fig` take its container's width: no fixed width, autosize on, and plotly.js's `responsive`
-    option (it re-measures the figure on every window resize event; a `ColumnWatch` in the same
-    column sends one when the column is laid out)."""
+    option (it re-measures the figure on every window resize event). A `FigureWidget` of this module
+    also re-measures itself when its own element is laid out or redrawn at a width not its own."""
     check_type("fig", fig, go.FigureWidget)
     fig.layout.autosize = True
     fig.layout.width = None
@@ -117,40 +114,79 @@ def responsive(fig: go.FigureWidget) -> go.FigureWidget:
     return fig
 
 
-class ColumnWatch(anywidget.AnyWidget):
-    """A zero-height, full-width widget at the top of an explorer's figure column. In the browser a
-    ResizeObserver on it fires when the column is attached, laid out or resized, and a MutationObserver
-    on the column fires when a figure is drawn into it later (a FigureWidget's view can come seconds
-    after the column on a busy machine); either then dispatches a window resize event (debounced), on
-    which plotly.js re-lays out every responsive figure to its container. A drawn figure only kicks
-    while some figure in the column is wider than it, at most 20 times per column width, so a figure
-    that cannot shrink does not loop. No state is synced and the kernel does nothing."""
-
-    _esm = """
-export default { render({ el }) {
-  el.style.width = "100%"; el.style.height = "0px"; el.style.overflow = "hidden";
-  let timer = null, last = -1, budget = 20;
-  const kick = () => { clearTimeout(timer);
-    timer = setTimeout(() => window.dispatchEvent(new Event("resize")), 60); };
-  const wide = () => { const col = el.closest(".widget-box") || el.parentElement;
-    if (!col) return false; const w = col.getBoundingClientRect().width;
-    return Array.from(col.querySelectorAll(".js-plotly-plot")).some(
-      (p) => p._fullLayout && p._fullLayout.width > w + 1); };
-  const ro = new ResizeObserver((entries) => {
-    const w = Math.round(entries[entries.length - 1].contentRect.width);
-    if (w > 0 && w !== last) { last = w; budget = 20; kick(); setTimeout(kick, 400); setTimeout(kick, 1500); }
-  });
-  ro.observe(el);
-  let mo = null, tries = 50;
-  const watch = () => { if (mo) return;
-    const col = el.isConnected && (el.closest(".widget-box") || el.parentElement);
-    if (!col) { if (--tries > 0) setTimeout(watch, 200); return; }
-    mo = new MutationObserver(() => { if (budget > 0 && wide()) { budget -= 1; kick(); } });
-    mo.observe(col, { childList: true, subtree: true }); };
-  setTimeout(watch, 0);
-  return () => { ro.disconnect(); if (mo) mo.disconnect(); clearTimeout(timer); };
-} };
+# A FigureWidget's view draws as soon as it is created, which JupyterLab may do before the cell is
+# attached or laid out (Run All on cells below the screen): plotly.js then cannot measure its container,
+# draws at its 700 px default, and nothing redraws it. The view below wraps plotly's own: a ResizeObserver
+# on the figure's element (it fires when the element is attached, laid out or resized) and plotly's
+# afterplot event each compare the drawn width with the element's, and when they differ send one window
+# resize event, on which plotly.js re-lays out its responsive figures. At most 20 such events per element
+# width, so a figure that cannot shrink does not loop. The check lives in the figure's own module, so it
+# cannot fail apart from the figure (a separate watcher widget could: anywidget gives up on a model whose
+# module takes over 2 s to load, which a busy page reaches while it evaluates plotly's 5 MB bundle).
+_FIT_JS = """
+const __labFitWrap = (factory) => () => {
+  const base = typeof factory === "function" ? factory() : factory;
+  return {
+    initialize(ctx) { return base.initialize ? base.initialize(ctx) : undefined; },
+    render(ctx) {
+      const undo = base.render(ctx), el = ctx.el;
+      let timer = null, hook = null, hooks = 0, budget = 20, last = -1;
+      const check = () => { clearTimeout(timer); timer = setTimeout(() => {
+        const w = el.clientWidth, fl = el._fullLayout;
+        if (!el.isConnected || w <= 0 || !fl || budget <= 0) return;
+        if (Math.abs(fl.width - w) > 1) { budget -= 1; window.dispatchEvent(new Event("resize")); }
+      }, 80); };
+      const ro = new ResizeObserver(() => { const w = el.clientWidth;
+        if (w > 0 && w !== last) { last = w; budget = 20; check(); } });
+      ro.observe(el);
+      const attach = () => { if (typeof el.on === "function") { el.on("plotly_afterplot", check); check(); }
+        else if (++hooks < 300) hook = setTimeout(attach, 100); };
+      attach();
+      return () => { ro.disconnect(); clearTimeout(timer); clearTimeout(hook);
+        if (typeof undo === "function") undo(); };
+    },
+  };
+};
 """
+_EXPORT = re.compile(r"export\{([^{}]*)\};?\s*(/\*.*)?$", re.S)
+
+
+def _fit_esm() -> str:
+    """plotly's widget module with its default export wrapped by `_FIT_JS`; plotly's own module when
+    its last statement is not the `export{...}` this expects (a plotly release that changed it)."""
+    from pathlib import Path
+
+    bundle = Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js"
+    text = bundle.read_text(encoding="utf-8")
+    m = _EXPORT.search(text)
+    if not m:
+        return text
+    names = [part.strip() for part in m.group(1).split(",")]
+    default = [n.split(" as ")[0].strip() for n in names if n.endswith(" as default")]
+    if len(default) != 1:
+        return text
+    kept = [n for n in names if not n.endswith(" as default")]
+    export = "export{" + ",".join(kept + ["__labFitDefault as default"]) + "};"
+    return (text[:m.start()] + _FIT_JS + f"const __labFitDefault = __labFitWrap({default[0]});\n" + export
+            + "\n" + (m.group(2) or ""))
+
+
+class FigureWidget(go.FigureWidget):
+    """`plotly.graph_objects.FigureWidget` whose view fits its container's width however late it is
+    laid out (see `_FIT_JS`); responsive from the start. Every live figure of the workbench is one."""
+
+    _esm = _fit_esm()
+
+    def __init__(self, data=None, layout=None, frames=None, skip_invalid=False, **kwargs):
+        super().__init__(data, layout, frames, skip_invalid, **kwargs)
+        responsive(self)
+
+
+def figure_widget(fig: go.Figure | dict | None = None) -> FigureWidget:
+    """A live `FigureWidget` (this module's) holding a copy of `fig` (a plotly figure or its dict)."""
+    if fig is not None:
+        check_type("fig", fig, (go.Figure, go.FigureWidget, dict))
+    return FigureWidget(fig)
 
 
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)

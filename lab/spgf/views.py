@@ -205,7 +205,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     }
     fig2d = plotting.widget_figure(plotting.label("u", "px"), plotting.label("v", "px"),
                                    title="depth image, SPGF clusters so far", height=420)
-    fig3d = go.FigureWidget()
+    fig3d = widgets.figure_widget()
     readout = None
 
     def update():

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from lab.core import plotting
 from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
 from lab.core.paths import build_dir
-from lab.core.widgets import Explorer, dropdown, int_slider, readout_table, slider
+from lab.core.widgets import Explorer, dropdown, figure_widget, int_slider, readout_table, slider
 from .analysis import relaxation
 from .device import PRESET_NOTES, Device, Result, preset, simulate
 from .waveforms import pulse_train
@@ -119,7 +119,7 @@ def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
     plotting.label_axes(fig, xaxis=t_label, xaxis2=t_label, xaxis3=t_label,
                         yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"),
                         yaxis3=plotting.label("I_F", "nA"))
-    fig = go.FigureWidget(fig) if widget else fig
+    fig = figure_widget(fig) if widget else fig
     _fill_figure2(fig, res, t_unit)
     return fig
 

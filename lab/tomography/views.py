@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from lab.core import viz3d
 from lab.core.checks import check_array, check_int, check_number, check_type
 from lab.core.plotting import COLORS, label, label_axes
-from lab.core.widgets import Explorer, int_slider, readout_table, slider
+from lab.core.widgets import Explorer, figure_widget, int_slider, readout_table, slider
 
 from .evaluate import METHODS, check_df, summary
 from .projector import measure, sinogram
@@ -124,7 +124,7 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
     base.update_layout(height=280, margin=dict(l=40, r=10, t=50, b=40))
     label_axes(base, **{f"xaxis{i + 1 if i else ''}": label("x", "voxel") for i in range(4)},
                **{f"yaxis{i + 1 if i else ''}": label("y", "voxel") for i in range(4)})
-    fig = go.FigureWidget(base)
+    fig = figure_widget(base)
     readout = W.HTML()
     cache: dict = {}
 

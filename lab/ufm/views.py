@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from ..core import plotting
 from ..core.checks import check_choice, check_int, check_type
 from ..core.plotting import COLORS, label
-from ..core.widgets import Explorer, dropdown, int_slider, readout_table
+from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, readout_table
 from .method import METHODS, Comparison, calibration_curve, choice, per_frame_nll
 
 METHOD_COLORS = dict(zip(METHODS, COLORS))
@@ -82,7 +82,7 @@ def explorer(comparison: Comparison, seed: int | None = None, frame: int = 0) ->
         axes[f"xaxis{sfx}"] = label("u", "px")
         axes[f"yaxis{sfx}"] = label("v", "px")
     plotting.label_axes(base, **axes)
-    maps = go.FigureWidget(base)
+    maps = figure_widget(base)
     curve = plotting.widget_figure(label("frame", ""), label("NLL", "nats/pixel"),
                                    title="Per-frame NLL (ensemble-UfM: member i mod N at frame i)", height=300)
     for m in METHODS:
