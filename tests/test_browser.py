@@ -41,7 +41,7 @@ RUN_SECONDS = 420
 # Known defects, reported rather than hidden: the test still runs every other check on such a notebook and
 # marks it xfail with the reason, for the figure-width check (KNOWN_WIDE) or the slider drag (KNOWN_STILL).
 # None is known now: the FigureWidgets drawn at 700 px before their cell was laid out (02, 06, 09, 14) re-measure
-# themselves (lab.core.widgets.FigureWidget), and 14's drag missed its handle while the cells above were still laying out
+# themselves (lab.core.plotting.FigureWidget), and 14's drag missed its handle while the cells above were still laying out
 # after the scroll (_drag now waits for the handle to stay put).
 KNOWN_WIDE: dict[str, str] = {}
 KNOWN_STILL: dict[str, str] = {}

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 import ipywidgets as W
 import plotly.graph_objects as go
 
 from .checks import check_bool, check_choice, check_int, check_number, check_type
+# live figures are plotting's; explorers and views take them from here too
+from .plotting import FigureWidget, figure_widget, responsive  # noqa: F401
 
 
 class Explorer(W.HBox):
@@ -101,92 +102,6 @@ class Explorer(W.HBox):
     def snapshot(self) -> list[go.Figure]:
         """Static copies of the figures (what handouts show in place of live widgets)."""
         return [go.Figure(f) for f in self.figures]
-
-
-def responsive(fig: go.FigureWidget) -> go.FigureWidget:
-    """Let `fig` take its container's width: no fixed width, autosize on, and plotly.js's `responsive`
-    option (it re-measures the figure on every window resize event). A `FigureWidget` of this module
-    also re-measures itself when its own element is laid out or redrawn at a width not its own."""
-    check_type("fig", fig, go.FigureWidget)
-    fig.layout.autosize = True
-    fig.layout.width = None
-    fig._config = {**fig._config, "responsive": True}
-    return fig
-
-
-# A FigureWidget's view draws as soon as it is created, which JupyterLab may do before the cell is
-# attached or laid out (Run All on cells below the screen): plotly.js then cannot measure its container,
-# draws at its 700 px default, and nothing redraws it. The view below wraps plotly's own: a ResizeObserver
-# on the figure's element (it fires when the element is attached, laid out or resized) and plotly's
-# afterplot event each compare the drawn width with the element's, and when they differ send one window
-# resize event, on which plotly.js re-lays out its responsive figures. At most 20 such events per element
-# width, so a figure that cannot shrink does not loop. The check lives in the figure's own module, so it
-# cannot fail apart from the figure (a separate watcher widget could: anywidget gives up on a model whose
-# module takes over 2 s to load, which a busy page reaches while it evaluates plotly's 5 MB bundle).
-_FIT_JS = """
-const __labFitWrap = (factory) => () => {
-  const base = typeof factory === "function" ? factory() : factory;
-  return {
-    initialize(ctx) { return base.initialize ? base.initialize(ctx) : undefined; },
-    render(ctx) {
-      const undo = base.render(ctx), el = ctx.el;
-      let timer = null, hook = null, hooks = 0, budget = 20, last = -1;
-      const check = () => { clearTimeout(timer); timer = setTimeout(() => {
-        const w = el.clientWidth, fl = el._fullLayout;
-        if (!el.isConnected || w <= 0 || !fl || budget <= 0) return;
-        if (Math.abs(fl.width - w) > 1) { budget -= 1; window.dispatchEvent(new Event("resize")); }
-      }, 80); };
-      const ro = new ResizeObserver(() => { const w = el.clientWidth;
-        if (w > 0 && w !== last) { last = w; budget = 20; check(); } });
-      ro.observe(el);
-      const attach = () => { if (typeof el.on === "function") { el.on("plotly_afterplot", check); check(); }
-        else if (++hooks < 300) hook = setTimeout(attach, 100); };
-      attach();
-      return () => { ro.disconnect(); clearTimeout(timer); clearTimeout(hook);
-        if (typeof undo === "function") undo(); };
-    },
-  };
-};
-"""
-_EXPORT = re.compile(r"export\{([^{}]*)\};?\s*(/\*.*)?$", re.S)
-
-
-def _fit_esm() -> str:
-    """plotly's widget module with its default export wrapped by `_FIT_JS`; plotly's own module when
-    its last statement is not the `export{...}` this expects (a plotly release that changed it)."""
-    from pathlib import Path
-
-    bundle = Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js"
-    text = bundle.read_text(encoding="utf-8")
-    m = _EXPORT.search(text)
-    if not m:
-        return text
-    names = [part.strip() for part in m.group(1).split(",")]
-    default = [n.split(" as ")[0].strip() for n in names if n.endswith(" as default")]
-    if len(default) != 1:
-        return text
-    kept = [n for n in names if not n.endswith(" as default")]
-    export = "export{" + ",".join(kept + ["__labFitDefault as default"]) + "};"
-    return (text[:m.start()] + _FIT_JS + f"const __labFitDefault = __labFitWrap({default[0]});\n" + export
-            + "\n" + (m.group(2) or ""))
-
-
-class FigureWidget(go.FigureWidget):
-    """`plotly.graph_objects.FigureWidget` whose view fits its container's width however late it is
-    laid out (see `_FIT_JS`); responsive from the start. Every live figure of the workbench is one."""
-
-    _esm = _fit_esm()
-
-    def __init__(self, data=None, layout=None, frames=None, skip_invalid=False, **kwargs):
-        super().__init__(data, layout, frames, skip_invalid, **kwargs)
-        responsive(self)
-
-
-def figure_widget(fig: go.Figure | dict | None = None) -> FigureWidget:
-    """A live `FigureWidget` (this module's) holding a copy of `fig` (a plotly figure or its dict)."""
-    if fig is not None:
-        check_type("fig", fig, (go.Figure, go.FigureWidget, dict))
-    return FigureWidget(fig)
 
 
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)

@@ -10,10 +10,6 @@ SPECS = {
     "show": lambda: dict(explorer=widgets.demo()),
     "demo": lambda: dict(),
     "Explorer.set": lambda: dict(self=widgets.demo(), tau=2.0),
-    "figure_widget": lambda: dict(fig=__import__("plotly.graph_objects", fromlist=["Figure"]).Figure()),
-    "responsive": lambda: dict(fig=__import__("plotly.graph_objects", fromlist=["FigureWidget"]).FigureWidget()),
 }
-SKIP = {"FigureWidget": "plotly's FigureWidget with its view wrapped (no argument of its own); the figure_widget "
-                        "spec sweeps the figure argument, and the browser test's figure-width check its view",
-        "Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
+SKIP = {"Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
                     "type in the constructor and exercised by every notebook's explorer-check cell"}
