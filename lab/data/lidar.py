@@ -2,10 +2,14 @@
 and buildings (notebooks 08 PointAcc and 13 TorchSparse). Nothing is downloaded."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from ..core.checks import check_int, check_number
+
+if TYPE_CHECKING:  # torch is imported where a scene is made: topics that never make one (06) skip its 2 s import
+    import torch
 
 MAX_VOXELS = 1_000_000      # voxels per scene
 MAX_RAYS = 1 << 23          # rays per sweep (about 8.4 M: a few GB of temporaries at most)
@@ -72,4 +76,6 @@ def lidar_scene(n_voxels: int, seed: int = 0, voxel_size: float = 0.05, n_rings:
     vc = vc - vc.min(0)
     out = np.zeros((len(vc), 4), dtype=np.int32)
     out[:, 1:] = vc
+    import torch
+
     return torch.from_numpy(out)
