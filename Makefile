@@ -20,6 +20,8 @@ $(STAMP): requirements.lock pyproject.toml jupyter/labconfig/page_config.json ju
 	@# files some packages ship that are not Python 3 do not compile, hence the `|| true`
 	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib >/dev/null || true
 	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps -e .
+	@# the workbench's own modules too: where PYTHONDONTWRITEBYTECODE is set, every kernel would compile them again
+	$(BIN)/python -m compileall -qq -j 0 lab >/dev/null || true
 	$(BIN)/python -m ipykernel install --sys-prefix --name mlnc-lab --display-name "MLNC workbench (lab)" >/dev/null
 	mkdir -p $(VENV)/etc/jupyter/labconfig
 	cp jupyter/labconfig/page_config.json $(VENV)/etc/jupyter/labconfig/page_config.json
@@ -34,7 +36,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks
 
 test: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist worksteal --nbmake --nbmake-timeout=300 --durations=25 tests notebooks
+	@# notebooks first, handed out one at a time (--dist load --maxschedchunk 1): the long items go first, to whichever worker is
+	@# free, so the run ends on short unit tests instead of one worker finishing a notebook while the other waits
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist load --maxschedchunk 1 --nbmake --nbmake-timeout=300 --durations=25 notebooks tests
 
 # BROWSER=all (every notebook) or rest (those make test does not open; .ci/run runs it after make test)
 BROWSER ?= all
