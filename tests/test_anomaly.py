@@ -171,3 +171,40 @@ def test_determinism_of_claim_numbers():
     b, _ = A.run_seeds((0, 1, 2), **kw)
     pd.testing.assert_frame_equal(a, b)
     assert A.auc_claim(a, "worn", at_least=0.0) == A.auc_claim(b, "worn", at_least=0.0)
+
+
+def test_second_pass_bad_input():
+    """Scores that overflow are inf (anomalous), never NaN called normal; a signal some run lacks, or a
+    run built with an unknown signal, is refused by name."""
+    import numpy as np
+    import pytest
+
+    from lab.anomaly import models
+    from lab.anomaly.mill import MillRun, mill_dataset
+
+    rng = np.random.default_rng(0)
+    det = models.train_detector(rng.normal(size=(8, 4)), epochs=5)
+    far = np.full((2, 4), 1e300)
+    s = det.score(far)
+    assert np.isinf(s).all() and det.predict(far).all()
+    sig = {"vib_spindle": rng.normal(size=64)}
+    runs = [MillRun(1, i, 0.1 if i else 0.5, 1.0, 1.5, 0.5, 1, dict(sig)) for i in range(3)]
+    runs.append(MillRun(1, 9, 0.1, 1.0, 1.5, 0.5, 1, {"smcAC": rng.normal(size=64)}))
+    with pytest.raises(ValueError, match=r"runs \[3\] have no signal 'vib_spindle'"):
+        mill_dataset(runs, "vib_spindle")
+    with pytest.raises(ValueError, match="signals must be keyed by"):
+        MillRun(1, 1, 0.1, 1.0, 1.5, 0.5, 1, {"bogus": rng.normal(size=64)})
+
+
+def test_autoencoder_forward_checks_its_input():
+    import pytest
+    import torch
+
+    from lab.anomaly.models import AutoEncoder
+
+    ae = AutoEncoder(8)
+    with pytest.raises(ValueError, match=r"x must have shape \(R, 8\)"):
+        ae(torch.zeros(3, 5))
+    with pytest.raises(TypeError, match="float32"):
+        ae(torch.zeros(3, 8, dtype=torch.float64))
+    assert ae(torch.zeros(3, 8)).shape == (3, 8)

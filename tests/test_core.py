@@ -299,3 +299,25 @@ def test_live_figures_wrap_plotlys_view_with_the_width_check():
     lab = Path(widgets.__file__).resolve().parents[1]
     direct = [str(p.relative_to(lab)) for p in lab.rglob("*.py") if "go.FigureWidget(" in p.read_text()]
     assert direct == [], f"live figures built with go.FigureWidget (use widgets.figure_widget): {direct}"
+
+
+def test_second_pass_bad_input_core_and_data():
+    """A log slider's exponents stay where 10**x is a finite float; a Digits split checks what it holds."""
+    import numpy as np
+    import pytest
+
+    from lab.core.widgets import slider
+    from lab.data import Digits, load_digits
+
+    with pytest.raises(ValueError, match="hi must be"):
+        slider("f", 10.0, 0.0, 400.0, 0.1, log=True)
+    assert slider("f", 10.0, 0.0, 300.0, 0.1, log=True).max == 300.0
+    d = load_digits(n_train=20, n_test=10)
+    with pytest.raises(ValueError, match="x_train must be a float32 array"):
+        Digits(None, d.y_train, d.x_test, d.y_test, d.classes)
+    with pytest.raises(ValueError, match="y_test must hold labels"):
+        Digits(d.x_train, d.y_train, d.x_test, d.y_test + 10, d.classes)
+    with pytest.raises(ValueError, match="classes must be a tuple"):
+        Digits(d.x_train, d.y_train, d.x_test, d.y_test, (3,))
+    with pytest.raises(ValueError, match="x_test must have the per-image shape"):
+        Digits(d.x_train, d.y_train, d.x_test.reshape(len(d.x_test), 64), d.y_test, d.classes)

@@ -272,3 +272,35 @@ def test_explorer_follows_its_controls(tiny):
     assert "trained now" in ex.readout.value
     ex.reset()
     assert "cached" in ex.readout.value
+
+
+def test_second_pass_bad_input_refusals():
+    """One-image batches, labels beyond the classes, float64 or wrong-width inputs and unknown or bad
+    augmentation settings are refused by name, not inside torch."""
+    import pytest
+    import torch
+
+    from lab import nacl
+
+    enc = nacl.Encoder()
+    with pytest.raises(TypeError, match="x must be a float32 tensor"):
+        enc(torch.zeros(2, 1, 8, 8, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"x must have shape \(N >= 1, 1, 8, 8\)"):
+        enc.features(torch.zeros(2, 64))
+    cfg = nacl.TrainConfig(epochs=1, batch=4, positives=1)
+    with pytest.raises(ValueError, match="at least 2 images"):
+        nacl.contrastive_loss("simclr", enc, torch.rand(2, 1, 1, 8, 8), cfg, torch.Generator().manual_seed(0))
+    x = torch.rand(6, 1, 8, 8)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    model = nacl.fit_probe(enc, x, y)
+    bad = torch.tensor([0, 1, 2, 0, 1, 7])
+    for call in (lambda: nacl.fgsm(model, x, bad, eps=0.1), lambda: nacl.pgd(model, x, bad, eps=0.1),
+                 lambda: nacl.accuracy(model, x, bad)):
+        with pytest.raises(ValueError, match="below the model's 3 classes"):
+            call()
+    with pytest.raises(ValueError, match="aug: shift_px"):
+        nacl.TrainConfig(aug=dict(shift_px=9.0))
+    with pytest.raises(ValueError, match="aug must only hold"):
+        nacl.augment_figure(x[:2], aug={"bogus": 1})
+    with pytest.raises(TypeError, match="aug: rotate_deg"):
+        nacl.augment_figure(x[:2], aug={"rotate_deg": "x"})

@@ -264,3 +264,20 @@ def test_model_tracks_simulator_on_another_mapping():
                 assert r.count(lv, t, "read") == pytest.approx(s.count(lv, t, "read"), rel=0.05)
         assert r.energy_pj == pytest.approx(s.energy_pj, rel=0.03)
         assert r.cycles == pytest.approx(s.cycles, rel=0.03)
+
+
+def test_crossover_helpers_refuse_tables_they_cannot_read():
+    import pandas as pd
+    import pytest
+
+    from lab.sparseloop.experiments import crossover, crossover_claim
+
+    with pytest.raises(ValueError, match="columns"):
+        crossover(pd.DataFrame({"density": [0.1]}), "cycles")
+    with pytest.raises(ValueError, match="both designs"):
+        crossover(pd.DataFrame({"density": [0.1], "design": ["bitmask + gating"], "cycles": [1.0]}), "cycles")
+    ours = pd.DataFrame({"density": [0.1, 0.1, 0.5, 0.5], "cycles": [2.0, 1.0, 1.0, 2.0],
+                         "design": ["bitmask + gating", "coordinate list + skipping"] * 2})
+    flat = ours.assign(cycles=[2.0, 1.0, 2.0, 1.0])   # the coordinate list wins everywhere: no crossing
+    m = crossover_claim(ours, flat, "cycles")
+    assert not m.holds and "no crossing" in m.note

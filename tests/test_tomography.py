@@ -288,3 +288,58 @@ def test_explorer_follows_its_controls(priors):
     assert ex.readout.value != before and not np.array_equal(np.array(ex.figures[0].data[3].z), z0)
     ex.reset()
     assert ex.readout.value == before
+
+
+def test_second_pass_bad_input_refusals(tmp_path):
+    """Angle counts are whole numbers, photons positive, slices square; a priors file that is empty or
+    holds NaN weights is a clear ValueError; the attribution ratio survives a perfect PGAN."""
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from lab import tomography as tomo
+    from lab.tomography.evaluate import attribution_claim
+    from lab.tomography.projector import measure, sinogram
+
+    x = np.zeros((8, 16, 16))
+    prior = tomo.load_priors()["iid"]
+    with pytest.raises(ValueError, match=r"conds\[0\]: n_angles must be a whole number"):
+        tomo.evaluate(x[None], [(2.5, 1e3)], prior, seed=0, methods=("MLE",))
+    with pytest.raises(ValueError, match=r"conds\[0\]: n_angles"):
+        tomo.TrainConfig(conds=((0, 1e3),))
+    with pytest.raises(ValueError, match=r"conds\[0\]: photons"):
+        tomo.TrainConfig(conds=((4, 0.0),))
+    with pytest.raises(ValueError, match="square slices"):
+        sinogram(np.ones(8 * 4 * 23), 1e3, 4, (8, 16, 12))
+    with pytest.raises(ValueError, match="volume must have shape"):
+        measure(np.zeros((8, 16, 12)), 4, 1e3, 0)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="is not a priors file"):
+        tomo.load_priors(tmp_path / "empty.npz")
+    from lab.core.paths import data_dir
+    from lab.tomography.train import WEIGHTS_FILE
+
+    src = np.load(data_dir() / WEIGHTS_FILE)
+    arrays = {k: src[k] for k in src.files}
+    key = next(k for k in arrays if k.startswith("iid/") and np.issubdtype(arrays[k].dtype, np.floating))
+    arrays[key] = np.full_like(arrays[key], np.nan)
+    np.savez(tmp_path / "nan.npz", **arrays)
+    with pytest.raises(ValueError, match="not finite"):
+        tomo.load_priors(tmp_path / "nan.npz")
+    rows = [dict(object=k, n_angles=4, photons=1e3, method=m, ber=b) for k in range(3)
+            for m, b in (("MLE", 0.2), ("PGAN", 0.0))]
+    perfect = pd.DataFrame(rows)
+    assert attribution_claim(perfect, perfect, 4, 1e3).number == 1.0
+
+
+def test_claims_refuse_nan_bers():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from lab.tomography.evaluate import control_claim
+
+    rows = [dict(object=k, n_angles=4, photons=1e3, method=m, ber=b) for k in range(3)
+            for m, b in (("MLE", 0.2), ("PGAN", np.nan))]
+    with pytest.raises(ValueError, match="finite BERs"):
+        control_claim(pd.DataFrame(rows), 4, 1e3)

@@ -143,3 +143,26 @@ def test_determinism_of_claim_numbers():
     r1 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]
     r2 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]
     assert all(np.array_equal(x.costs, y.costs) for x, y in zip(r1, r2))
+
+
+def test_second_pass_bad_input_refusals():
+    """An uncontrollable unstable mode has no optimal gain (infinite cost): refused, not a finite number;
+    a Lyapunov equation without a unique solution and a nilpotent A's rescaling are refused by name."""
+    import numpy as np
+    import pytest
+
+    from lab import unstable_rl as rl
+
+    stuck = rl.LQR(np.diag([1.2, 0.5]), np.array([[0.0], [1.0]]), np.eye(2), np.eye(1), np.eye(2))
+    with pytest.raises(ValueError, match="sys must be stabilisable"):
+        rl.optimal(stuck)
+    with pytest.raises(ValueError, match="sys must be stabilisable"):
+        rl.optimal(rl.LQR(np.eye(2) * 1.1, np.zeros((2, 1)), np.eye(2), np.eye(1), np.eye(2)))
+    ok = rl.LQR(np.diag([0.5, 1.2]), np.array([[0.0], [1.0]]), np.eye(2), np.eye(1), np.eye(2))
+    K, c = rl.optimal(ok)   # the unreachable mode is stable: stabilisable, finite optimum
+    assert np.isfinite(c) and rl.closed_loop_radius(ok, K) < 1
+    with pytest.raises(ValueError, match="A must have no two eigenvalues whose product is 1"):
+        rl.lyapunov(np.eye(2), np.eye(2))
+    nil = rl.LQR(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0], [1.0]]), np.eye(2), np.eye(1), np.eye(2))
+    with pytest.raises(ValueError, match="nilpotent"):
+        nil.with_rho(1.2)

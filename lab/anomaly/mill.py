@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io
 
-from lab.core.checks import check_choice, check_int, check_number, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 from lab.core.paths import repo_root
 
 from .simulate import Dataset, Run
@@ -47,6 +47,11 @@ class MillRun:
         if not (np.isnan(self.VB) or 0 <= self.VB < 100):
             raise ValueError(f"VB must be NaN (not measured) or in [0, 100) mm; got {self.VB}")
         check_type("signals", self.signals, dict)
+        unknown = set(self.signals) - set(SIGNALS)
+        if unknown:
+            raise ValueError(f"signals must be keyed by {list(SIGNALS)}; got {sorted(map(str, unknown))}")
+        for k, v in self.signals.items():
+            check_array(f"signals[{k!r}]", v, ndim=1, min_size=2)
 
 
 def _scalar(path, i, name, v) -> float:
@@ -108,6 +113,9 @@ def mill_dataset(runs, signal: str = "vib_spindle", fs: float = 250.0, vb_good: 
     fs = check_number("fs", fs, lo=100.0, hi=1e7)
     vb_good = check_number("vb_good", vb_good, lo=0.0, hi=10.0)
     vb_worn = check_number("vb_worn", vb_worn, lo=vb_good, hi=10.0)
+    lacking = [i for i, r in enumerate(runs) if signal not in r.signals]
+    if lacking:
+        raise ValueError(f"runs {lacking[:5]} have no signal {signal!r}; choose a signal every run holds")
     out, kinds = [], []
     vmax = max((r.VB for r in runs if np.isfinite(r.VB)), default=1.0) or 1.0
     for r in runs:

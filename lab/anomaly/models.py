@@ -29,6 +29,13 @@ class AutoEncoder(nn.Module):
         self.dec = nn.Sequential(nn.ReLU(), nn.Linear(code, hidden), nn.ReLU(), nn.Linear(hidden, M))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction of x (R, M) float32 (standardised features)."""
+        check_type("x", x, torch.Tensor)
+        m = self.enc[0].in_features
+        if x.ndim != 2 or x.shape[1] != m:
+            raise ValueError(f"x must have shape (R, {m}); got {tuple(x.shape)}")
+        if x.dtype != torch.float32:
+            raise TypeError(f"x must be a float32 tensor (the model's weights are float32); got {x.dtype}")
         return self.dec(self.enc(self.drop(x)))
 
 
@@ -48,13 +55,16 @@ class Detector:
         check_number("threshold", self.threshold, lo=0.0)
 
     def score(self, X) -> np.ndarray:
-        """Reconstruction error (mean squared, standardised units) of each row of X (R, M)."""
+        """Reconstruction error (mean squared, standardised units) of each row of X (R, M). A row so far
+        from the training runs that its error overflows (float32, the model's precision) scores inf:
+        it is anomalous, never silently NaN."""
         X = check_array("X", X, ndim=2, shape=(None, len(self.mean)))
-        Z = torch.tensor((X - self.mean) / self.std, dtype=torch.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = torch.tensor((X - self.mean) / self.std, dtype=torch.float32)
         self.model.eval()
         with torch.no_grad():
-            err = ((self.model(Z) - Z) ** 2).mean(1).numpy()
-        return err.astype(float)
+            err = ((self.model(Z) - Z) ** 2).mean(1).numpy().astype(float)
+        return np.where(np.isfinite(err), err, np.inf)
 
     def predict(self, X) -> np.ndarray:
         """True where the score exceeds the threshold (anomalous)."""

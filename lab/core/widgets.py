@@ -154,12 +154,15 @@ def show(explorer: Explorer) -> Explorer:
 def slider(description: str, value: float, lo: float, hi: float, step: float, unit: str = "",
            log: bool = False, readout_format: str | None = None) -> W.Widget:
     """A labelled float slider ('description [unit]'); `log=True` gives a log-scale slider
-    whose value is the physical value (lo, hi, step given as base-10 exponents' ends)."""
+    whose value is the physical value (lo, hi, step given as base-10 exponents' ends, each within
+    ±300; a linear slider's within ±1e15)."""
     check_type("description", description, str)
     check_type("unit", unit, str)
     log = check_bool("log", log)
-    lo = check_number("lo", lo, lo=-1e15, hi=1e15)
-    hi = check_number("hi", hi, lo=-1e15, hi=1e15)
+    # a log slider's ends are base-10 exponents: within ±300 its values stay finite floats
+    bound = 300.0 if log else 1e15
+    lo = check_number("lo", lo, lo=-bound, hi=bound)
+    hi = check_number("hi", hi, lo=-bound, hi=bound)
     if not lo < hi:
         raise ValueError(f"lo must be < hi; got lo={lo:g}, hi={hi:g}")
     step = check_number("step", step, lo=0.0, lo_open=True, hi=max(hi - lo, 1e-300))

@@ -52,6 +52,29 @@ class Digits:
     y_test: np.ndarray
     classes: tuple[int, ...]
 
+    def __post_init__(self):
+        if not isinstance(self.classes, tuple) or len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes must be a tuple of at least 2 distinct digits; got {self.classes!r}")
+        for c in self.classes:
+            check_int("classes[i]", c, lo=0, hi=9)
+        shape = None
+        for part in ("train", "test"):
+            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+            if not isinstance(x, np.ndarray) or x.dtype != np.float32 or x.ndim not in (2, 4) or len(x) < 1 \
+                    or x.shape[1:] not in ((64,), (1, 8, 8)):
+                raise ValueError(f"x_{part} must be a float32 array (N >= 1, 1, 8, 8) or (N, 64); got "
+                                 f"{type(x).__name__} {getattr(x, 'dtype', '')} {getattr(x, 'shape', '')}")
+            if shape is not None and x.shape[1:] != shape:
+                raise ValueError(f"x_test must have the per-image shape of x_train {shape}; got {x.shape[1:]}")
+            shape = x.shape[1:]
+            if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
+                raise ValueError(f"x_{part} pixels must be finite and in [0, 1]")
+            if not isinstance(y, np.ndarray) or y.dtype != np.int64 or y.shape != (len(x),):
+                raise ValueError(f"y_{part} must be an int64 array of shape ({len(x)},); got "
+                                 f"{type(y).__name__} {getattr(y, 'dtype', '')} {getattr(y, 'shape', '')}")
+            if y.min() < 0 or y.max() >= len(self.classes):
+                raise ValueError(f"y_{part} must hold labels 0..{len(self.classes) - 1}")
+
     @property
     def n_classes(self) -> int:
         return len(self.classes)

@@ -31,6 +31,17 @@ def _targets(y, n: int) -> torch.Tensor:
     return y
 
 
+def check_label_range(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
+    """y's classes must be among the model's logits: one forward pass on the first image gives their count."""
+    with torch.no_grad():
+        out = model(x[:1])
+    if not isinstance(out, torch.Tensor) or out.ndim != 2:
+        raise ValueError(f"model must return logits (N, C); got {type(out).__name__} "
+                         f"{tuple(getattr(out, 'shape', ()))}")
+    if len(y) and int(y.max()) >= out.shape[1]:
+        raise ValueError(f"y must hold class indices below the model's {out.shape[1]} classes; got {int(y.max())}")
+
+
 def ascend(objective: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, *, eps: float, steps: int = 1,
            step_size: float | None = None) -> torch.Tensor:
     """Maximise objective(x') over the L∞ ball ‖x' − x‖∞ ≤ eps intersected with [0, 1].
@@ -70,6 +81,7 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float) -> t
     check_type("model", model, nn.Module)
     x = check_images("x", x)
     y = _targets(y, x.shape[0])
+    check_label_range(model, x, y)
     return ascend(lambda a: F.cross_entropy(model(a), y, reduction="sum"), x, eps=eps, steps=1)
 
 
@@ -79,4 +91,5 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps
     check_type("model", model, nn.Module)
     x = check_images("x", x)
     y = _targets(y, x.shape[0])
+    check_label_range(model, x, y)
     return ascend(lambda a: F.cross_entropy(model(a), y, reduction="sum"), x, eps=eps, steps=steps)

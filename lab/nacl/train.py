@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..core.checks import check_int, check_number, check_type
 from ..core.device import torch_device
 from ..data.digits import Digits
-from .attacks import ascend, fgsm, pgd
+from .attacks import ascend, check_label_range, fgsm, pgd
 from .augment import check_images, n_views
 from .losses import mixnacl_loss, nacl_loss, nacl_unchecked, nt_xent, nt_xent_unchecked
 
@@ -48,12 +48,24 @@ class Encoder(nn.Module):
         self.feat_dim = feat_dim
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, feat_dim) representation of images (N, 1, 8, 8) (what the probe sees)."""
-        return self.body(x)
+        """(N, feat_dim) representation of images (N, 1, 8, 8) float32 (what the probe sees)."""
+        return self.body(check_batch("x", x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, proj_dim) projection of images (what the contrastive loss sees)."""
-        return self.head(self.body(x))
+        """(N, proj_dim) projection of images (N, 1, 8, 8) float32 (what the contrastive loss sees)."""
+        return self.head(self.body(check_batch("x", x)))
+
+
+def check_batch(name: str, x) -> torch.Tensor:
+    """The cheap checks of a model's input (type, dtype, shape; no pass over the pixels): a float32
+    tensor (N, 1, 8, 8), N >= 1. Raises naming `name`."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+    if x.dtype != torch.float32:
+        raise TypeError(f"{name} must be a float32 tensor (the model's weights are float32); got {x.dtype}")
+    if x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8) or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (N >= 1, 1, 8, 8); got {tuple(x.shape)}")
+    return x
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,10 @@ class TrainConfig:
         unknown = set(self.aug) - {"shift_px", "rotate_deg", "scale", "noise"}
         if unknown:
             raise ValueError(f"aug must only hold shift_px, rotate_deg, scale, noise; got {sorted(unknown)}")
-        n_views(torch.zeros(1, 1, 8, 8), 1, generator=torch.Generator(), **self.aug)  # checks the values
+        try:
+            n_views(torch.zeros(1, 1, 8, 8), 1, generator=torch.Generator(), **self.aug)  # checks the values
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"aug: {exc}") from None
 
     def n_views(self, method: str) -> int:
         """Views per image: 2 for SimCLR and IntCl, positives + 1 for the NaCl family."""
@@ -125,6 +140,8 @@ def contrastive_loss(method: str, model: Encoder, views: torch.Tensor, cfg: Trai
         raise ValueError(f"views must have shape (K >= 2, B, 1, 8, 8); got {tuple(views.shape)}")
     check_images("views", views.reshape(-1, 1, 8, 8))
     k, b = views.shape[:2]
+    if b < 2:
+        raise ValueError(f"views must hold at least 2 images (B >= 2: the others are the negatives); got B = {b}")
     if method in ("simclr", "intcl") and k != 2:
         raise ValueError(f"views must hold exactly 2 views for {method}; got {k}")
 
@@ -225,7 +242,8 @@ class Probed(nn.Module):
         self.encoder, self.linear = encoder, linear
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(self.encoder.features(x))
+        """Logits (N, C) of images (N, 1, 8, 8) float32."""
+        return self.linear(self.encoder.features(check_batch("x", x)))
 
 
 def fit_probe(encoder: Encoder, x: torch.Tensor, y: torch.Tensor, *, C: float = 1.0) -> Probed:
@@ -274,6 +292,7 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float =
     if attack not in ("fgsm", "pgd"):
         raise ValueError(f"attack must be 'fgsm' or 'pgd'; got {attack!r}")
     steps = check_int("steps", steps, lo=1, hi=200)
+    check_label_range(model, x, y)
     if eps > 0:
         x = fgsm(model, x, y, eps=eps) if attack == "fgsm" else pgd(model, x, y, eps=eps, steps=steps)
     with torch.no_grad():

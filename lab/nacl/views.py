@@ -217,7 +217,13 @@ def augment_figure(x, *, n_views: int = 5, seed: int = 0, aug: dict | None = Non
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     if aug is not None:
         check_type("aug", aug, dict)
-    v = views_of(x, n_views, generator=torch.Generator().manual_seed(seed), **(aug or {}))
+        unknown = set(aug) - {"shift_px", "rotate_deg", "scale", "noise"}
+        if unknown:
+            raise ValueError(f"aug must only hold shift_px, rotate_deg, scale, noise; got {sorted(unknown)}")
+    try:
+        v = views_of(x, n_views, generator=torch.Generator().manual_seed(seed), **(aug or {}))
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"aug: {exc}") from None
     tiles = torch.cat([x[None], v]).squeeze(2).numpy()                 # (1 + n_views, R, 8, 8)
     r, c = tiles.shape[1], tiles.shape[0]
     mosaic = np.full((r * 9 - 1, c * 9 - 1), np.nan)

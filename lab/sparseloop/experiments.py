@@ -106,7 +106,13 @@ def crossover(df: pd.DataFrame, metric: str) -> dict:
     check_type("df", df, pd.DataFrame)
     if metric not in ("cycles", "energy_uJ"):
         raise ValueError(f"metric must be 'cycles' or 'energy_uJ'; got {metric!r}")
-    p = df.pivot(index="density", columns="design", values=metric).sort_index()
+    need = {"density", "design", metric}
+    if df.empty or not need <= set(df.columns):
+        raise ValueError(f"df must be a non-empty sweep table with columns {sorted(need)}; got {list(df.columns)}")
+    designs = {"bitmask + gating", "coordinate list + skipping"}
+    if not designs <= set(df["design"]):
+        raise ValueError(f"df must hold both designs {sorted(designs)}; got {sorted(set(map(str, df['design'])))}")
+    p = df.pivot_table(index="density", columns="design", values=metric, aggfunc="mean").sort_index()
     lr = np.log(p["bitmask + gating"] / p["coordinate list + skipping"])  # < 0: bitmask wins
     d = p.index.to_numpy()
     for i in range(1, len(d)):
@@ -338,7 +344,11 @@ def crossover_claim(ours: pd.DataFrame, artifact: pd.DataFrame, metric: str) -> 
     a, o = crossover(artifact, metric), crossover(ours, metric)
     if o["at"] is None:
         return Measured("no crossover", False, "the winner never changes in our sweep")
-    holds = a["lo"] is not None and a["lo"] <= o["at"] <= a["hi"]
+    if a["at"] is None or a["lo"] is None:
+        return Measured(round(100 * o["at"], 1), False,
+                        f"ours between {100 * o['lo']:g} % and {100 * o['hi']:g} %; the artifact's winner never "
+                        "changes, so there is no crossing to compare with")
+    holds = a["lo"] <= o["at"] <= a["hi"]
     return Measured(round(100 * o["at"], 1), bool(holds),
                     f"ours between {100 * o['lo']:g} % and {100 * o['hi']:g} %; the artifact's between "
                     f"{100 * a['lo']:g} % and {100 * a['hi']:g} %")

@@ -14,7 +14,7 @@ from lab.core.checks import check_array, check_int, check_number, check_type
 from lab.core.claims import Measured
 from lab.core.stats import mean_std_text, paired_interval
 
-from .projector import measure
+from .projector import check_conds, measure
 from .recon import SHAPE, ber, fbp, mle, mle_tv, npcc, pgan, rmse
 from .train import Prior, generate
 
@@ -54,7 +54,7 @@ def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] = M
     truth = check_array("truth", truth, ndim=4, lo=0.0, hi=10.0)
     if truth.shape[1:] != SHAPE:
         raise ValueError(f"truth must have shape (n, {', '.join(map(str, SHAPE))}); got {truth.shape}")
-    conds = check_array("conds", conds, shape=(None, 2), lo=1e-3, hi=1e9)
+    conds = check_conds("conds", conds)
     seed = check_int("seed", seed, lo=0, hi=2**31)
     if len(truth) * len(conds) > MAX_RUNS:
         raise ValueError(f"truth x conds must be at most {MAX_RUNS} runs; got {len(truth) * len(conds)}")
@@ -109,6 +109,8 @@ def _pair(df, n_angles, photons, a="PGAN", b="MLE"):
     pb = d[d.method == b].sort_values("object")["ber"].to_numpy()
     if len(pa) == 0 or len(pa) != len(pb):
         raise ValueError(f"df must hold {a} and {b} rows for every object at ({n_angles}, {photons})")
+    if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
+        raise ValueError(f"df must hold finite BERs for {a} and {b} at ({n_angles}, {photons})")
     return pa, pb
 
 
@@ -163,5 +165,7 @@ def attribution_claim(df, df_iid, n_angles: int, photons: float) -> Measured:
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
     rc = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(df, n_angles, photons)]][0]
     ri = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(di, n_angles, photons)]][0]
+    # both ratios 0 (PGAN perfect on both): no difference; only the i.i.d. one 0: the circuits' is infinitely higher
+    rel = rc / ri if ri > 0 else (1.0 if rc == 0 else float("inf"))
     return Measured(f"{rc:.3f} (circuits) vs {ri:.3f} (i.i.d.)", bool(rc < ri),
-                    f"PGAN/MLE BER ratio at {n_angles} angles, {photons:g} photons/ray", number=rc / ri)
+                    f"PGAN/MLE BER ratio at {n_angles} angles, {photons:g} photons/ray", number=rel)

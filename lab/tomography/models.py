@@ -62,6 +62,8 @@ class Generator(nn.Module):
         check_type("x", x, torch.Tensor)
         if x.ndim != 5 or x.shape[1] != 1 or any(s % 4 for s in x.shape[2:]):
             raise ValueError(f"x must have shape (batch, 1, D, H, W) with D, H, W multiples of 4; got {tuple(x.shape)}")
+        if x.dtype != torch.float32:
+            raise TypeError(f"x must be a float32 tensor (the model's weights are float32); got {x.dtype}")
         if self.coords:
             x = torch.cat([x, parity(x.shape).expand(x.shape[0], -1, -1, -1, -1)], 1)
         e1 = self.enc1(x)

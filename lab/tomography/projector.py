@@ -96,10 +96,27 @@ def _volume_matrix(n_angles: int, shape: tuple[int, int, int]) -> sp.csr_matrix:
     return (sp.kron(sp.identity(shape[0], format="csr"), a, format="csr") * MU).tocsr()
 
 
+def check_conds(name: str, conds) -> np.ndarray:
+    """conds as an (n, 2) array of (n_angles, photons) rows: n_angles a whole number in 1..MAX_ANGLES (180), photons
+    per ray in (0, 1e9] (raises naming `name` and the row otherwise)."""
+    c = check_array(name, conds, shape=(None, 2), lo=0.0, hi=1e9)
+    if len(c) == 0:
+        raise ValueError(f"{name} must hold at least one (n_angles, photons) condition")
+    for i, (na, ph) in enumerate(c):
+        if na != int(na) or not 1 <= na <= MAX_ANGLES:
+            raise ValueError(f"{name}[{i}]: n_angles must be a whole number in 1..{MAX_ANGLES}; got {na:g}")
+        if not ph > 0:
+            raise ValueError(f"{name}[{i}]: photons must be in (0, 1e9]; got {ph:g}")
+    return c
+
+
 def measure(volume, n_angles: int, photons: float, seed: int) -> np.ndarray:
     """Poisson photon counts y ~ Poisson(I0 · exp(−A x)) of one (8, 16, 16) volume:
     float64 array of nz · n_angles · n_bins counts. photons (I0 per ray) in (0, 1e9]."""
     x = check_array("volume", volume, ndim=3, lo=0.0, hi=10.0)
+    if x.shape[1] != x.shape[2] or not 2 <= x.shape[1] <= MAX_SIZE or not 1 <= x.shape[0] <= MAX_SIZE:
+        raise ValueError(f"volume must have shape (nz, size, size) with square slices, 1 ≤ nz ≤ {MAX_SIZE}, "
+                         f"2 ≤ size ≤ {MAX_SIZE}; got {x.shape}")
     n_angles = check_int("n_angles", n_angles, lo=1, hi=MAX_ANGLES)
     photons = check_number("photons", photons, lo=0.0, hi=1e9, lo_open=True)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
@@ -116,6 +133,8 @@ def sinogram(counts, photons: float, n_angles: int, shape: tuple[int, int, int] 
     if not (isinstance(shape, tuple) and len(shape) == 3 and all(isinstance(s, int) for s in shape)):
         raise TypeError(f"shape must be a tuple of three ints (nz, size, size); got {shape!r}")
     nz, size = check_int("shape[0]", shape[0], lo=1, hi=MAX_SIZE), check_int("shape[1]", shape[1], lo=2, hi=MAX_SIZE)
+    if shape[2] != size:
+        raise ValueError(f"shape must have square slices (nz, size, size); got {shape}")
     m = n_bins(size)
     y = check_array("counts", counts, ndim=1, shape=(nz * n_angles * m,), lo=0.0)
     p = -np.log(np.maximum(y, 0.5) / photons) / MU

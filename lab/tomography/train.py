@@ -33,7 +33,7 @@ from lab.core.paths import build_dir, data_dir
 
 from .models import Discriminator, Generator, npcc_loss
 from .phantoms import circuit_faker, expected_fill, iid_objects
-from .projector import measure
+from .projector import check_conds, measure
 from .recon import SHAPE, ber, mle, mle_tv, pgan
 
 WEIGHTS_FILE = "tomography/priors.npz"
@@ -98,7 +98,7 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a non-empty tuple of at most 64 entries; got {v!r}")
         check_array("beta_grid", self.beta_grid, ndim=1, lo=0.0, hi=1e6)
         check_array("weight_grid", self.weight_grid, ndim=1, lo=0.0, hi=1e6)
-        check_array("conds", self.conds, shape=(None, 2), lo=0.0, hi=1e9)
+        check_conds("conds", self.conds)
 
 
 def objects(family: str, n: int, seed: int) -> np.ndarray:
@@ -270,7 +270,12 @@ def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
             arrays = {k[len(fam) + 1:]: z[k] for k in z.files if k.startswith(fam + "/")}
             t = info["tuned"][fam]
             out[fam] = Prior(_load_state(arrays, width, coords), t["weight"], t["beta"], fam, info)
-    except (KeyError, ValueError, TypeError, OSError, RuntimeError, AttributeError, zipfile.BadZipFile) as exc:
+        bad = [f"{fam}/{k}" for fam in FAMILIES for k in z.files if k.startswith(fam + "/")
+               and np.issubdtype(z[k].dtype, np.number) and not np.isfinite(z[k]).all()]
+        if bad:
+            raise ValueError(f"weights that are not finite: {bad[:4]}")
+    except (KeyError, ValueError, TypeError, OSError, RuntimeError, AttributeError, EOFError,
+            zipfile.BadZipFile) as exc:
         raise ValueError(f"path {path} is not a priors file written by `python -m lab.tomography train` "
                          f"({type(exc).__name__}: {exc})") from None
     return out

@@ -28,6 +28,12 @@ def lyapunov(A: np.ndarray, Q: np.ndarray) -> np.ndarray:
     Q = check_array("Q", Q, shape=(n, n))
     if A.shape != (n, n) or n > 12:
         raise ValueError(f"A must be square with at most 12 rows; got {A.shape}")
+    lam = np.linalg.eigvals(A)
+    gap = float(np.abs(1.0 - np.multiply.outer(lam, lam)).min())
+    if gap < 1e-10:
+        raise ValueError("A must have no two eigenvalues whose product is 1 (the equation then has no unique "
+                         f"solution; a stable A, spectral radius < 1, always qualifies); got spectral radius "
+                         f"{spectral_radius(A):.6g}")
     X = np.linalg.solve(np.eye(n * n) - np.kron(A, A), Q.reshape(-1)).reshape(n, n)
     return 0.5 * (X + X.T)
 
@@ -115,10 +121,24 @@ def gradient(sys: LQR, K, gamma: float = 1.0) -> np.ndarray:
 
 
 def optimal(sys: LQR) -> tuple[np.ndarray, float]:
-    """The optimal gain K* and cost C* = tr(P* S0), from scipy.linalg.solve_discrete_are."""
+    """The optimal gain K* and cost C* = tr(P* S0), from scipy.linalg.solve_discrete_are.
+    A system that no gain stabilises ((A, B) not stabilisable: an eigenvalue |λ| ≥ 1 of A that B cannot
+    reach, by the PBH test) has no optimal gain and an infinite optimal cost: it is refused."""
     check_type("sys", sys, LQR)
-    P = sla.solve_discrete_are(sys.A, sys.B, sys.Q, sys.R)
+    n = sys.n
+    for lam in np.linalg.eigvals(sys.A):
+        if abs(lam) >= 1.0 - 1e-12:
+            pbh = np.hstack([sys.A - lam * np.eye(n), sys.B])
+            if np.linalg.svd(pbh, compute_uv=False).min() < 1e-9 * max(1.0, np.abs(pbh).max()):
+                raise ValueError(f"sys must be stabilisable: A's eigenvalue {complex(lam):.4g} (|λ| ≥ 1) cannot be "
+                                 "reached through B, so every gain leaves the cost infinite")
+    try:
+        P = sla.solve_discrete_are(sys.A, sys.B, sys.Q, sys.R)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(f"sys: the Riccati equation has no stabilising solution ({exc})") from None
     K = np.linalg.solve(sys.R + sys.B.T @ P @ sys.B, sys.B.T @ P @ sys.A)
+    if spectral_radius(sys.A - sys.B @ K) >= 1.0:
+        raise ValueError("sys must be stabilisable: the Riccati solution's gain does not stabilise it")
     return K, float(np.trace(P @ sys.S0))
 
 

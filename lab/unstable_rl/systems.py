@@ -75,6 +75,9 @@ class LQR:
     def with_rho(self, rho: float) -> "LQR":
         """The same system with A rescaled to spectral radius `rho` (0.1..3)."""
         rho = check_number("rho", rho, lo=0.1, hi=3.0)
+        if self.rho < 1e-12:
+            raise ValueError("with_rho needs A with a nonzero spectral radius; this A is nilpotent (every "
+                             "eigenvalue 0), and no rescaling gives it another radius")
         return LQR(self.A * (rho / self.rho), self.B, self.Q, self.R, self.S0, self.name)
 
 
