@@ -321,3 +321,24 @@ def test_second_pass_bad_input_core_and_data():
         Digits(d.x_train, d.y_train, d.x_test, d.y_test, (3,))
     with pytest.raises(ValueError, match="x_test must have the per-image shape"):
         Digits(d.x_train, d.y_train, d.x_test.reshape(len(d.x_test), 64), d.y_test, d.classes)
+
+
+def test_explorer_says_when_it_is_busy():
+    """The status line reads "updating…" while the update runs and is cleared (or gives the time) after."""
+    import time
+
+    from lab.core.widgets import demo
+
+    ex = demo()
+    seen = []
+    update = ex._update
+
+    def slow():
+        seen.append(ex.status.value)
+        time.sleep(0.12)
+        update()
+
+    ex._update = slow
+    ex.set(**{k: v for k, v in ex.defaults.items()})
+    assert seen and "updating" in seen[0]
+    assert "updating" not in ex.status.value and "updated in" in ex.status.value

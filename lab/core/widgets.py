@@ -47,6 +47,10 @@ class Explorer(W.HBox):
             self.preset.observe(lambda ch: self.apply_preset(ch["new"]), names="value")
             left.append(self.preset)
         left.extend(_labelled(w) for w in self.controls.values())
+        # says "updating…" while the update runs (the kernel sends it before the work starts), then how
+        # long the last update took: a page that cannot answer at once never freezes silently
+        self.status = W.HTML("", layout=W.Layout(min_height="1.5em"))
+        left.append(self.status)
         box_left = W.VBox(left, layout=W.Layout(width=controls_width, min_width=controls_width))
         for f in self.figures:
             if isinstance(f, go.FigureWidget):
@@ -73,8 +77,17 @@ class Explorer(W.HBox):
     def refresh(self) -> None:
         if self._batch:
             return
-        with _hold_all(self.figures):
-            self._update()
+        import time
+
+        self.status.value = "<span style='color:#b35900'>&#9203; updating…</span>"
+        t0 = time.perf_counter()
+        try:
+            with _hold_all(self.figures):
+                self._update()
+        finally:
+            dt = time.perf_counter() - t0
+            self.status.value = (f"<span style='color:#777;font-size:90%'>updated in {dt:.1f} s</span>"
+                                 if dt >= 0.1 else "")
 
     def apply_preset(self, name: str) -> None:
         if name == "(custom)":
