@@ -350,6 +350,9 @@ def _check_notebook(ctx, base, token, name):
         phases[label] = round(time.time() - t0, 1)
     dialogs, console = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    # console.error's Error arguments reach the log as their message and stack, not as "JSHandle@error"
+    page.add_init_script("(() => { const e = console.error.bind(console); console.error = (...a) => e(...a.map("
+                         "x => x instanceof Error ? `${x.name}: ${x.message}` : x)); })()")
     page.on("console", lambda m: console.append(f"{time.time() - t0:7.1f} s {m.type}: {m.text}"))
     page.on("pageerror", lambda e: console.append(f"{time.time() - t0:7.1f} s page error: {e}"))
     try:
@@ -373,6 +376,10 @@ def _check_notebook(ctx, base, token, name):
         page.screenshot(path=str(shots / f"{name}-run.png"), full_page=False)
         assert not page.query_selector(".jp-Dialog"), "a dialog blocks the page after Run All"
         assert not dialogs, f"browser dialogs: {dialogs}"
+        # a widget the page could not open is missing or blank on the page (an anywidget whose module did
+        # not load in time, a comm target the page does not have)
+        broken = [c for c in console if "Exception opening new comm" in c or "Failed to initialize model" in c]
+        assert not broken, f"{name}: widgets the page could not open: {broken}"
         errs = _errors(page)
         assert not errs, f"{name}: error outputs: {errs}"
         assert not _log_noise(page), f"{name}: log noise in the outputs: {_log_noise(page)}"

@@ -7,7 +7,6 @@ and refuse to build a figure without them.
 from __future__ import annotations
 
 import os
-import re
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -138,13 +137,14 @@ def responsive(fig: go.FigureWidget) -> go.FigureWidget:
 
 # A FigureWidget's view draws as soon as it is created, which JupyterLab may do before the cell is
 # attached or laid out (Run All on cells below the screen): plotly.js then cannot measure its container,
-# draws at its 700 px default, and nothing redraws it. The view below wraps plotly's own: a ResizeObserver
-# on the figure's element (it fires when the element is attached, laid out or resized) and plotly's
-# afterplot event each compare the drawn width with the element's, and when they differ send one window
-# resize event, on which plotly.js re-lays out its responsive figures. At most 20 such events per element
-# width, so a figure that cannot shrink does not loop. The check lives in the figure's own module, so it
-# cannot fail apart from the figure (a separate watcher widget could: anywidget gives up on a model whose
-# module takes over 2 s to load, which a busy page reaches while it evaluates plotly's 5 MB bundle).
+# draws at its 700 px default, and nothing redraws it. The view below wraps plotly's own: ResizeObservers on
+# the figure's element (it fires when the element is attached) and on the widget box that holds it (when
+# the box is laid out or resized), and plotly's afterplot event, each compare the drawn width with the
+# box's; when the figure is wider, one window resize event makes plotly.js re-lay out its responsive
+# figures. A cell off screen is left until it comes on screen (an IntersectionObserver). At most 20 such
+# events per box width or appearance, so a figure that cannot shrink does not loop. The check
+# lives in the figure's own module, so it cannot fail apart from the figure (a separate watcher widget
+# could: anywidget gives up on a model whose module has not loaded within 2 s).
 _FIT_JS = """
 const __labFitWrap = (factory) => () => {
   const base = typeof factory === "function" ? factory() : factory;
@@ -152,45 +152,62 @@ const __labFitWrap = (factory) => () => {
     initialize(ctx) { return base.initialize ? base.initialize(ctx) : undefined; },
     render(ctx) {
       const undo = base.render(ctx), el = ctx.el;
-      let timer = null, hook = null, hooks = 0, budget = 20, last = -1;
+      let timer = null, hook = null, hooks = 0, budget = 20, last = -1, box = null, boxRo = null;
+      // the room the figure has: its widget box (or output area), not its own element, which a figure
+      // drawn at 700 px holds open at 700 px (a flex item does not shrink below its content)
+      const room = () => (el.parentElement && el.parentElement.closest(".widget-box, .jp-OutputArea-output"))
+        || el.parentElement;
       const check = () => { clearTimeout(timer); timer = setTimeout(() => {
-        const w = el.clientWidth, fl = el._fullLayout;
+        const b = room(), fl = el._fullLayout, w = b ? b.getBoundingClientRect().width : 0;
         if (!el.isConnected || w <= 0 || !fl || budget <= 0) return;
-        if (Math.abs(fl.width - w) > 1) { budget -= 1; window.dispatchEvent(new Event("resize")); }
+        // a cell off screen is not rendered (content-visibility): plotly cannot measure it there, so wait
+        // until it is on screen (the IntersectionObserver below checks again then)
+        if (el.checkVisibility && !el.checkVisibility({ contentVisibilityAuto: true })) return;
+        if (fl.width > w + 1) { budget -= 1; window.dispatchEvent(new Event("resize")); }
       }, 80); };
-      const ro = new ResizeObserver(() => { const w = el.clientWidth;
-        if (w > 0 && w !== last) { last = w; budget = 20; check(); } });
+      const watch = () => { const b = el.isConnected ? room() : null;
+        if (!b || b === box) return;
+        if (boxRo) boxRo.disconnect();
+        box = b;
+        boxRo = new ResizeObserver(() => { const w = Math.round(box.getBoundingClientRect().width);
+          if (w > 0 && w !== last) { last = w; budget = 20; check(); } });
+        boxRo.observe(box); };
+      const ro = new ResizeObserver(() => { watch(); check(); });   // fires when the element is attached
       ro.observe(el);
-      const attach = () => { if (typeof el.on === "function") { el.on("plotly_afterplot", check); check(); }
+      const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting)) { budget = 20; watch(); check(); } });
+      io.observe(el);
+      const attach = () => { if (typeof el.on === "function") { el.on("plotly_afterplot", () => { watch(); check(); });
+          watch(); check(); }
         else if (++hooks < 300) hook = setTimeout(attach, 100); };
       attach();
-      return () => { ro.disconnect(); clearTimeout(timer); clearTimeout(hook);
+      return () => { ro.disconnect(); io.disconnect(); if (boxRo) boxRo.disconnect(); clearTimeout(timer); clearTimeout(hook);
         if (typeof undo === "function") undo(); };
     },
   };
 };
 """
-_EXPORT = re.compile(r"export\{([^{}]*)\};?\s*(/\*.*)?$", re.S)
 
 
 def _fit_esm() -> str:
-    """plotly's widget module with its default export wrapped by `_FIT_JS`; plotly's own module when
-    its last statement is not the `export{...}` this expects (a plotly release that changed it)."""
+    """The module every workbench FigureWidget sends: plotly's widget bundle as a string, imported once
+    per page and shared (kept on `globalThis` under the bundle's hash), and a default export that wraps
+    plotly's view with `_FIT_JS`. plotly's own module is imported from a new blob URL for every figure,
+    so a page with ten figures evaluates 5 MB of JavaScript ten times, and on a busy machine anywidget
+    gives up on a model whose module has not loaded within 2 s: that figure then stays empty (its
+    updates are dropped). Shared, the bundle is evaluated once."""
+    import hashlib
+    import json
     from pathlib import Path
 
     bundle = Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js"
     text = bundle.read_text(encoding="utf-8")
-    m = _EXPORT.search(text)
-    if not m:
-        return text
-    names = [part.strip() for part in m.group(1).split(",")]
-    default = [n.split(" as ")[0].strip() for n in names if n.endswith(" as default")]
-    if len(default) != 1:
-        return text
-    kept = [n for n in names if not n.endswith(" as default")]
-    export = "export{" + ",".join(kept + ["__labFitDefault as default"]) + "};"
-    return (text[:m.start()] + _FIT_JS + f"const __labFitDefault = __labFitWrap({default[0]});\n" + export
-            + "\n" + (m.group(2) or ""))
+    key = "__mlncPlotlyWidget_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+    return ("const SRC = " + json.dumps(text) + ";\n"
+            f"const KEY = {json.dumps(key)};\n"
+            "const shared = globalThis[KEY] || (globalThis[KEY] = import(\n"
+            "  URL.createObjectURL(new Blob([SRC], { type: 'text/javascript' }))));\n"
+            + _FIT_JS +
+            "export default async () => __labFitWrap((await shared).default)();\n")
 
 
 class FigureWidget(go.FigureWidget):

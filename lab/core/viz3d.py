@@ -85,6 +85,34 @@ class _quiet:
         return False
 
 
+class _no_dash_comm:
+    """Open3D imports Dash, whose Jupyter support opens a comm to the target "dash" at import time; no
+    JupyterLab here has that target, so the page logs "Exception opening new comm" for every notebook
+    that uses Open3D. While open3d is imported, a comm for "dash" is a dummy that never reaches the page
+    (the workbench runs no Dash app)."""
+
+    def __enter__(self):
+        try:
+            import comm
+        except ImportError:  # pragma: no cover - comm ships with ipykernel
+            self._comm = None
+            return self
+        self._comm, self._create = comm, comm.create_comm
+
+        def create(*args, **kwargs):
+            if kwargs.get("target_name") == "dash":
+                return comm.DummyComm(*args, **kwargs)
+            return self._create(*args, **kwargs)
+
+        comm.create_comm = create
+        return self
+
+    def __exit__(self, *exc):
+        if self._comm is not None:
+            self._comm.create_comm = self._create
+        return False
+
+
 @lru_cache(maxsize=1)
 def open3d():
     """The `open3d` module, imported safely, or None (see `import_error()`)."""
@@ -92,7 +120,7 @@ def open3d():
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     _preload_libusb()
     try:
-        with _quiet():
+        with _quiet(), _no_dash_comm():
             import open3d as o3d
             o3d.utility.set_verbosity_level(o3d.utility.VerbosityLevel.Error)
         return o3d
