@@ -71,13 +71,22 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+    # the kernel talks over local IPC sockets: no TCP port is opened, and ipykernel does not print its
+    # "running over TCP without encryption" warning once per notebook into the console. The sockets live in
+    # a folder of this run's own: by default they are kernel-ipc-1, -2, ... in the kernel's working folder,
+    # numbered from the first free name, so two runs started at once (two handouts, CI's two workers)
+    # took the same sockets and each heard the other's kernel ("Invalid Signature", no reply in 60 s)
+    import shutil
+    import tempfile
+
+    sockets = tempfile.mkdtemp(prefix="lab-kernel-")
     try:
-        # the kernel talks over local IPC sockets: no TCP port is opened, and ipykernel does not print its
-        # "running over TCP without encryption" warning once per notebook into the console
         pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
                             kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False,
-                            config=Config({"KernelManager": {"transport": "ipc"}}))
+                            config=Config({"KernelManager": {"transport": "ipc",
+                                                             "ip": os.path.join(sockets, "k")}}))
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)

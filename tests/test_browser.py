@@ -155,7 +155,10 @@ HASH_FIGURES = """(root) => Array.from(document.querySelectorAll(root + ' .js-pl
 FIT = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).map(el => {
   const fl = el._fullLayout || {};
   const box = el.parentElement.closest('.widget-box, .jp-OutputArea-output') || el.parentElement;
-  return {width: fl.width || 0, container: box.getBoundingClientRect().width}; })"""
+  return {width: fl.width || 0, container: box.getBoundingClientRect().width,
+          own: Math.round(el.getBoundingClientRect().width), parent: Math.round(el.parentElement.getBoundingClientRect().width),
+          responsive: !!(el._context && el._context.responsive), layoutWidth: (el.layout || {}).width === undefined ? 'unset' : (el.layout || {}).width,
+          visible: el.checkVisibility ? el.checkVisibility({contentVisibilityAuto: true}) : null}; })"""
 
 # what each figure in the page shows: its trace count, points in its first trace and its title (a figure
 # whose view was drawn from an empty state has no traces and no title)

@@ -151,7 +151,14 @@ const __labFitWrap = (factory) => () => {
   return {
     initialize(ctx) { return base.initialize ? base.initialize(ctx) : undefined; },
     render(ctx) {
+      // plotly reads the config once, when it draws the view; the kernel's `responsive` may still be queued
+      // behind the module's loading then, so the view sets it itself (locally: nothing is sent back)
+      const m = ctx.model, cfg = m.get("_config") || {};
+      if (!cfg.responsive) m.set("_config", Object.assign({}, cfg, { responsive: true }));
       const undo = base.render(ctx), el = ctx.el;
+      // the figure's element takes its box's width, never its content's: plotly measures this element,
+      // and a flex item would otherwise stay as wide as a figure drawn at 700 px
+      el.style.width = "100%"; el.style.minWidth = "0"; el.style.maxWidth = "100%";
       let timer = null, hook = null, hooks = 0, budget = 20, last = -1, box = null, boxRo = null;
       // the room the figure has: its widget box (or output area), not its own element, which a figure
       // drawn at 700 px holds open at 700 px (a flex item does not shrink below its content)
@@ -180,7 +187,9 @@ const __labFitWrap = (factory) => () => {
           watch(); check(); }
         else if (++hooks < 300) hook = setTimeout(attach, 100); };
       attach();
-      return () => { ro.disconnect(); io.disconnect(); if (boxRo) boxRo.disconnect(); clearTimeout(timer); clearTimeout(hook);
+      // and a slow look every 1.5 s while the figure is on the page, for whatever no event reported
+      const poll = setInterval(() => { if (el.isConnected) check(); }, 1500);
+      return () => { clearInterval(poll); ro.disconnect(); io.disconnect(); if (boxRo) boxRo.disconnect(); clearTimeout(timer); clearTimeout(hook);
         if (typeof undo === "function") undo(); };
     },
   };
