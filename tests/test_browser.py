@@ -347,6 +347,9 @@ def _check_notebook(ctx, base, token, name):
     shots = ROOT / "build" / "browser"
     shots.mkdir(parents=True, exist_ok=True)
     page = ctx.new_page()
+    slow = float(os.environ.get("LAB_BROWSER_SLOWDOWN", "1"))
+    if slow > 1:  # a slower browser (Chrome's CPU throttling), as on a busy machine
+        ctx.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": slow})
     t0, phases = time.time(), {}
 
     def phase(label):

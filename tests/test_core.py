@@ -291,8 +291,14 @@ def test_live_figures_wrap_plotlys_view_with_the_width_check():
 
     esm = str(widgets.FigureWidget._esm)
     assert "__labFitWrap" in esm, "plotly's bundle changed: _fit_esm fell back to it unwrapped"
-    # plotly's bundle travels as a string and is imported once per page (shared under its hash)
-    assert "globalThis[KEY]" in esm and "export default async () => __labFitWrap(" in esm
+    # the module is small; plotly's bundle travels beside it and is imported once per page (under its hash)
+    assert len(esm) < 20_000 and "globalThis[KEY]" in esm and "export default __labFitWrap(__labLoad);" in esm
+    assert len(widgets.FigureWidget().get_state()["_lab_bundle"]) > 1_000_000  # plotly.js inside
+    # the wrapper hands the kernel's messages that came while the bundle loaded to plotly's model through its
+    # `model.on` / `model.get`: plotly's model must still read them that way
+    bundle = (Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js").read_text(encoding="utf-8")
+    for name in ("_py2js_addTraces", "_py2js_restyle", "_py2js_relayout", "_py2js_update"):
+        assert f'this.model.on("change:{name}"' in bundle and f'this.model.get("{name}")' in bundle, name
     fig = widgets.figure_widget(go.Figure(go.Scatter(y=[1, 2, 3])))
     assert isinstance(fig, go.FigureWidget) and len(fig.data) == 1
     assert fig.layout.autosize and fig.layout.width is None and fig._config["responsive"]

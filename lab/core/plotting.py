@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import plotly.graph_objects as go
+import traitlets
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
@@ -146,15 +147,49 @@ def responsive(fig: go.FigureWidget) -> go.FigureWidget:
 # lives in the figure's own module, so it cannot fail apart from the figure (a separate watcher widget
 # could: anywidget gives up on a model whose module has not loaded within 2 s).
 _FIT_JS = """
-const __labFitWrap = (factory) => () => {
-  const base = typeof factory === "function" ? factory() : factory;
+// plotly's model keeps its own copy of the figure, changed by the kernel's `_py2js_*` messages (and replaced whole
+// by `_widget_data` / `_widget_layout` when the figure is displayed). anywidget holds a model's messages until
+// its initialize has returned, and drops them all, for good, if that takes over 2 s: on a busy machine the
+// 5 MB plotly module can take longer, and the figure then stays empty. So initialize returns at once; until
+// plotly's module is in, the messages are kept here, then handed to plotly's model in order (its listeners
+// read them through `model.get`), leaving out the edits that a later whole copy already holds
+const __labData = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle",
+  "_py2js_removeTraceProps", "_py2js_update", "_py2js_animate"];
+const __labLayout = ["_py2js_relayout", "_py2js_removeLayoutProps", "_py2js_update", "_py2js_animate"];
+const __labFitWrap = (load) => () => {
+  let base = null, ready = null;
   return {
-    initialize(ctx) { return base.initialize ? base.initialize(ctx) : undefined; },
-    render(ctx) {
-      // plotly reads the config once, when it draws the view; the kernel's `responsive` may still be queued
-      // behind the module's loading then, so the view sets it itself (locally: nothing is sent back)
-      const m = ctx.model, cfg = m.get("_config") || {};
-      if (!cfg.responsive) m.set("_config", Object.assign({}, cfg, { responsive: true }));
+    initialize(ctx) {
+      const m = ctx.model, queue = [], hooks = {}, held = {};
+      let live = false;
+      const keep = (n) => m.on("change:" + n, () => { if (!live) queue.push([n, m.get(n)]); });
+      new Set([...__labData, ...__labLayout, "_widget_data", "_widget_layout"]).forEach(keep);
+      // plotly's model and view see the model through this: the queued messages, and plotly.js's
+      // `responsive` option always on (it is read once, when the view draws; the kernel's may come later)
+      const model = new Proxy(m, { get(t, k) {
+        if (k === "get") return (n) => (n in held ? held[n]
+          : n === "_config" ? Object.assign({}, t.get(n), { responsive: true }) : t.get(n));
+        if (k === "on") return (ev, cb, ...rest) => { (hooks[ev] = hooks[ev] || []).push(cb); return t.on(ev, cb, ...rest); };
+        const v = t[k];
+        return typeof v === "function" ? v.bind(t) : v;
+      } });
+      ready = load(m).then((mod) => {
+        base = mod.default();
+        base.initialize(Object.assign({}, ctx, { model }));
+        const lastData = queue.map((q) => q[0]).lastIndexOf("_widget_data");
+        const lastLayout = queue.map((q) => q[0]).lastIndexOf("_widget_layout");
+        queue.forEach(([n, v], i) => {
+          if (!n.startsWith("_py2js_") || (__labData.includes(n) && i < lastData)
+              || (__labLayout.includes(n) && i < lastLayout)) return;
+          held[n] = v;
+          for (const cb of hooks["change:" + n] || []) cb();
+          delete held[n];
+        });
+        live = true; queue.length = 0;
+      });
+    },
+    async render(ctx) {
+      await ready;
       const undo = base.render(ctx), el = ctx.el;
       // the figure's element takes its box's width, never its content's: plotly measures this element,
       // and a flex item would otherwise stay as wide as a figure drawn at 700 px
@@ -197,33 +232,48 @@ const __labFitWrap = (factory) => () => {
 """
 
 
-def _fit_esm() -> str:
-    """The module every workbench FigureWidget sends: plotly's widget bundle as a string, imported once
-    per page and shared (kept on `globalThis` under the bundle's hash), and a default export that wraps
-    plotly's view with `_FIT_JS`. plotly's own module is imported from a new blob URL for every figure,
-    so a page with ten figures evaluates 5 MB of JavaScript ten times, and on a busy machine anywidget
-    gives up on a model whose module has not loaded within 2 s: that figure then stays empty (its
-    updates are dropped). Shared, the bundle is evaluated once."""
+def _bundle() -> tuple[str, str]:
+    """plotly's widget bundle (its FigureWidget's module) and a key naming its version (a hash)."""
     import hashlib
-    import json
     from pathlib import Path
 
-    bundle = Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js"
-    text = bundle.read_text(encoding="utf-8")
-    key = "__mlncPlotlyWidget_" + hashlib.sha1(text.encode()).hexdigest()[:16]
-    return ("const SRC = " + json.dumps(text) + ";\n"
-            f"const KEY = {json.dumps(key)};\n"
-            "const shared = globalThis[KEY] || (globalThis[KEY] = import(\n"
-            "  URL.createObjectURL(new Blob([SRC], { type: 'text/javascript' }))));\n"
+    text = (Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js").read_text(encoding="utf-8")
+    return text, "__mlncPlotlyWidget_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _fit_esm(key: str) -> str:
+    """The module every workbench FigureWidget sends: a few kilobytes that wrap plotly's view with
+    `_FIT_JS`, and import plotly's bundle (which travels beside it, in the figure's `_lab_bundle`) once
+    per page, shared under `key` on `globalThis`.
+
+    anywidget drops, for good, every message to a model whose module and initialize have not come in
+    within 2 s of its creation. plotly's own module is its 5 MB bundle, imported from a new blob URL
+    for every figure: evaluating it holds the page for one to several seconds, and a figure created
+    meanwhile missed its 2 s and stayed empty (CI: explorers' second figures in 05, 07, 08, 14, 15). Here
+    each figure's module is small, its initialize returns at once (it keeps the kernel's messages until
+    plotly's model exists), and the bundle is evaluated once, when the page is next idle: after the
+    figures created together have come in."""
+    import json
+
+    return (f"const KEY = {json.dumps(key)};\n"
+            "const __labLoad = (m) => globalThis[KEY] || (globalThis[KEY] = new Promise((done) => {\n"
+            "  const go = () => done(import(URL.createObjectURL(\n"
+            "    new Blob([m.get('_lab_bundle')], { type: 'text/javascript' }))));\n"
+            "  if (globalThis.requestIdleCallback) requestIdleCallback(go, { timeout: 1000 }); else setTimeout(go, 50);\n"
+            "}));\n"
             + _FIT_JS +
-            "export default async () => __labFitWrap((await shared).default)();\n")
+            "export default __labFitWrap(__labLoad);\n")
+
+
+_BUNDLE, _KEY = _bundle()
 
 
 class FigureWidget(go.FigureWidget):
     """`plotly.graph_objects.FigureWidget` whose view fits its container's width however late it is
     laid out (see `_FIT_JS`); responsive from the start. Every live figure of the workbench is one."""
 
-    _esm = _fit_esm()
+    _esm = _fit_esm(_KEY)
+    _lab_bundle = traitlets.Unicode(_BUNDLE).tag(sync=True)
 
     def __init__(self, data=None, layout=None, frames=None, skip_invalid=False, **kwargs):
         super().__init__(data, layout, frames, skip_invalid, **kwargs)
