@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from lab import sparseconv as sc
-from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_positive,
+from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number,
                              check_type)
 
 # Horowitz, ISSCC 2014, 45 nm (pJ)
@@ -360,15 +360,11 @@ class Accel:
         check_number("buffer_kb", self.buffer_kb, lo=0, hi=1 << 20)
         check_int("matrix", self.matrix, lo=1, hi=4096)
         check_int("merge_width", self.merge_width, lo=1, hi=4096)
-        check_number("cache_kb", self.cache_kb, lo=0)
-        check_positive("bandwidth", self.bandwidth)
-        check_positive("clock", self.clock)
         check_int("bytes_per_value", self.bytes_per_value, lo=1, hi=8)
         check_int("fuse_tile", self.fuse_tile, lo=1, hi=1 << 20)
         check_bool("fuse", self.fuse)
         check_bool("cache_enabled", self.cache_enabled)
         check_number("cache_kb", self.cache_kb, lo=0, hi=1 << 20)
-        check_positive("bandwidth", self.bandwidth)
         check_number("bandwidth", self.bandwidth, lo=0, lo_open=True, hi=1e6)
         check_number("clock", self.clock, lo=0, lo_open=True, hi=100.0)
 
@@ -386,7 +382,6 @@ class GPU:
 
     def __post_init__(self):
         for name in ("tflops", "bandwidth", "power"):
-            check_positive(name, getattr(self, name))
             check_number(name, getattr(self, name), lo=0, lo_open=True, hi=1e6)
         check_number("launch_us", self.launch_us, lo=0, hi=1e6)
         check_int("half_eff_rows", self.half_eff_rows, lo=0, hi=10**9)
