@@ -168,6 +168,22 @@ def test_attacks_and_random_flips(net):
     assert t.flips_to(0.11) == 5 and t.flips_to(0.01) == float("inf")
 
 
+def test_random_flips_count_to_the_flip(net):
+    """With stop_acc, the random baseline's count is a crossing to the flip (above the threshold one flip
+    earlier, at or below it there), never above the grid's count, and the curve still holds the grid."""
+    v = sb.victim(net, "coo", batch=64, seed=net.seed)
+    grid, g_acc, _, order = sb.random_flips(v, n_max=300, n_points=6, seed=1)
+    thr = float((g_acc[0] + g_acc.min()) / 2)
+    counts, acc, loss, order2 = sb.random_flips(v, n_max=300, n_points=6, seed=1, stop_acc=thr)
+    assert np.array_equal(order, order2) and set(grid) <= set(counts) and np.all(np.diff(counts) > 0)
+    k = int(counts[np.nonzero(acc <= thr)[0][0]])
+    on_grid = int(grid[np.nonzero(g_acc <= thr)[0][0]])
+    assert 0 < k <= on_grid and len(counts) > len(grid)
+    at = lambda n: v.accuracy(sb.flip(v.store.bits, order[:n]))  # noqa: E731
+    assert at(k) <= thr < at(k - 1)
+    assert len(loss) == len(counts) and np.all(np.isfinite(loss))
+
+
 def test_magnitude_mask_known_answer():
     w = np.array([[0.1, -3.0, 2.0], [0.5, 0.0, -0.2]], dtype=np.float32)
     assert sb.magnitude_mask(w, 2 / 3).tolist() == [[False, True, True], [False, False, False]]

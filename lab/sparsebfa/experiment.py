@@ -111,7 +111,7 @@ def run_study(*, seeds=(0, 1, 2), sparsity: float = 0.95, formats=FORMATS, flip_
                 traces.append(run_attack(net, fmt, method, n_flips=n_flips, top_k=top_k, stop_acc=thr, batch=batch))
             for fs in flip_seeds:
                 traces.append(run_attack(net, fmt, "random", random_max=10**6, random_points=random_points,
-                                         flip_seed=fs, batch=batch))
+                                         flip_seed=fs, batch=batch, stop_acc=thr))
     return Study(tuple(nets), tuple(traces), thr, n_flips)
 
 

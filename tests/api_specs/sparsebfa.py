@@ -82,7 +82,7 @@ SPECS = {
     "first_order": lambda: dict(store=_victim().store, bits=_victim().store.bits.copy(),
                                 grads=_victim().gradients(_victim().store.bits), target="index"),
     "attack": lambda: dict(v=_victim(), target="index", n_flips=1, top_k=2, stop_acc=0.11),
-    "random_flips": lambda: dict(v=_victim(), n_max=20, n_points=3, seed=0, target="index"),
+    "random_flips": lambda: dict(v=_victim(), n_max=20, n_points=3, seed=0, target="index", stop_acc=0.5),
     "run_attack": lambda: dict(net=_net(), fmt="coo", method="valuebfa", n_flips=1, top_k=2, stop_acc=0.11, batch=16,
                                random_max=10, random_points=3, flip_seed=0, value_bits=8, delta_bits=4),
     "crc8": lambda: dict(bits=np.array([1, 0, 1, 1, 0, 0, 1, 0, 1], dtype=np.uint8)),
