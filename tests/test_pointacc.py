@@ -184,3 +184,12 @@ def test_gpu_bounds_every_rate(name):
 
     with pytest.raises(ValueError, match=name):
         GPU(**{name: 1e7})
+
+
+def test_a_conv_layer_without_an_access_stream_is_costed_with_the_cache_on():
+    """A conv layer built without its gather stream counts every gather as a miss (it crashed in hit_rate)."""
+    from lab.pointacc.model import Accel, Layer, accel_cost
+
+    L = Layer(name="c", kind="conv", n_in=100, n_out=100, cin=8, cout=8, pairs=500, kvol=27, group="g")
+    cost = accel_cost([L], Accel()).set_index("stage")
+    assert cost.loc["gather", "dram_bytes"] >= 500 * 8  # every pair's features from DRAM

@@ -418,7 +418,7 @@ def accel_cost(layers, hw: Accel = Accel()) -> pd.DataFrame:
             merges = L.kvol * (L.n_in + L.n_out) + L.n_out * max(1, math.ceil(math.log2(max(L.n_out, 2))))
             st["mapping"] = (merges / hw.merge_width / f, merges * E_INT32_ADD * 1e-12, 8 * (L.n_in + L.n_out))
             rows_cap = int(hw.cache_kb * 1024 // max(1, L.cin * b)) if hw.cache_enabled else 0
-            d = stack_distances(L.stream) if L.stream is not None and rows_cap else np.zeros(0)
+            d = stack_distances(L.stream) if L.stream is not None and rows_cap else np.zeros(0, dtype=np.int64)
             hr = hit_rate(d, rows_cap) if rows_cap else 0.0
             miss_bytes = L.pairs * (1 - hr) * L.cin * b
             hit_bytes = L.pairs * hr * L.cin * b
