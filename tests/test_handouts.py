@@ -2,20 +2,14 @@
 self-check fails on the stub and passes on the reference solution."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from conftest import QUICK, quick_env
-
-from lab.core import handouts
-from lab.core.nbtemplate import KERNEL
+from lab.core import exercises, handouts
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKED = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if handouts.BEGIN in p.read_text())
 
 
 def test_strip_solution_keeps_the_rest_of_the_cell():
@@ -28,49 +22,58 @@ def test_strip_solution_keeps_the_rest_of_the_cell():
         handouts.student_notebook(nb)
 
 
-def test_some_notebooks_have_exercises():
-    assert len(MARKED) >= 2, "mark one or two cells per teaching notebook with ### BEGIN/END SOLUTION"
+TOPICS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00"))
+# notebooks whose Exercises section is still to be written (issue 28): this set only shrinks, and a
+# notebook in it must not carry half an assignment
+NO_EXERCISES_YET: set[str] = set()
 
 
-def _run_prefix(nb, upto: int, tmp_path: Path):
-    part = nbformat.v4.new_notebook(cells=nb.cells[: upto + 1], metadata=nb.metadata)
-    part.metadata["kernelspec"] = dict(KERNEL)
-    client = NotebookClient(part, timeout=300, kernel_name=KERNEL["name"], allow_errors=True,
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    client.execute()
-    return part
+@pytest.mark.parametrize("path", TOPICS, ids=[p.stem for p in TOPICS])
+def test_exercises_are_a_gradable_assignment(path):
+    """Every topic notebook closes with at least four graded exercises in nbgrader's format
+    (lab.core.exercises); its Exercises section runs on its own: every cell passes with the reference
+    solutions, and in the student version every autograded check fails (the stub, or the answer missing)."""
+    nb = nbformat.read(path, as_version=4)
+    if path.stem in NO_EXERCISES_YET:
+        assert exercises.section(nb)[0] == len(nb.cells) and not exercises.has_exercises(nb), \
+            f"{path.stem} has exercises now: take it out of NO_EXERCISES_YET"
+        return
+    assert not exercises.problems(nb), f"{path.stem}: {exercises.problems(nb)}"
+    failed = [r for r in exercises.run_section(nb) if r[2] != "ok"]
+    assert not failed, f"{path.stem}: the reference solutions fail: {failed}"
+    student = exercises.run_section(nb, student=True)
+    assert student[0][2] == "ok", f"{path.stem}: the student version's set-up cell fails: {student[0]}"
+    passing = [r for r in student if r[1] == "check" and r[2] == "ok"]
+    assert not passing, f"{path.stem}: checks that pass on the student version's stubs: {passing}"
 
 
-def _errors(cell) -> list[str]:
-    return [o.get("ename", "") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-
-
-@pytest.mark.parametrize("path", MARKED, ids=[p.stem for p in MARKED])
-def test_student_version_runs_to_the_stub_and_its_self_check_fails_there(path, tmp_path, monkeypatch):
-    # the kernels inherit this: the notebook's quick settings, and a build folder of the test's own
-    for k, v in quick_env(QUICK.get(path.stem), tmp_path / "build").items():
-        monkeypatch.setenv(k, v)
-    reference = nbformat.read(path, as_version=4)
-    student = handouts.student_notebook(reference)
-    stubs = [i for i, c in enumerate(student.cells) if c.cell_type == "code" and handouts.STUB in c.source]
-    checks = [i for i, c in enumerate(student.cells) if "self-check" in c.metadata.get("tags", [])]
-    assert stubs and checks, f"{path.name}: a marked exercise needs a cell tagged self-check after it"
-    first = stubs[0]
-    check = next(i for i in checks if i > first)
-    # one kernel: the student version up to the first self-check, then the reference's solution cell and
-    # the same self-check again (nbmake runs the whole reference notebook; this only needs the exercise)
-    solution = next(c for c in reference.cells if c.cell_type == "code" and handouts.BEGIN in c.source)
-    run = nbformat.v4.new_notebook(cells=student.cells[: check + 1] + [nbformat.v4.new_code_cell(solution.source),
-                                                                       nbformat.v4.new_code_cell(student.cells[check].source)],
-                                   metadata=student.metadata)
-    ran = _run_prefix(run, len(run.cells) - 1, tmp_path)
-    for i in range(first):
-        if ran.cells[i].cell_type == "code":
-            assert not _errors(ran.cells[i]), f"{path.name}: cell {i} before the exercise failed"
-    assert set(_errors(ran.cells[first])) <= {"NotImplementedError"}, "the stub cell fails for another reason"
-    assert _errors(ran.cells[check]) == ["NotImplementedError"], "the self-check must fail on the stub, there"
-    assert not _errors(ran.cells[-2]) and not _errors(ran.cells[-1]), \
-        f"{path.name}: the reference solution must pass its self-check: {ran.cells[-1].get('outputs')}"
+def test_exercise_format_is_checked():
+    """exercises.problems names what is missing; the student version clears answers and hidden tests."""
+    nbg = lambda **m: {"nbgrader": {"schema_version": exercises.SCHEMA, **m}}  # noqa: E731
+    cells = [nbformat.v4.new_code_cell("rec.table()"),
+             nbformat.v4.new_markdown_cell("## Exercises\n\nFour questions."),
+             nbformat.v4.new_code_cell("import math", metadata={"tags": ["exercise-setup"], **nbg(locked=True)}),
+             nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                                       metadata={"tags": ["exercise"],
+                                                 **nbg(solution=True, grade=False, locked=False, grade_id="e1")}),
+             nbformat.v4.new_code_cell("assert f(2) == 4\n### BEGIN HIDDEN TESTS\nassert f(3) == 6\n"
+                                       "### END HIDDEN TESTS",
+                                       metadata={"tags": ["self-check"],
+                                                 **nbg(solution=False, grade=True, locked=True, points=2,
+                                                       grade_id="e1-check")}),
+             nbformat.v4.new_markdown_cell("Doubling is linear, so f(a + b) = f(a) + f(b) for every a and b.",
+                                           metadata={"tags": ["written-answer"],
+                                                     **nbg(solution=True, grade=True, locked=False, points=1,
+                                                           grade_id="e2")})]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    assert exercises.problems(nb, min_exercises=2) == []
+    assert exercises.problems(nb) == ["2 graded exercises (checks and written answers); at least 4"]
+    assert [r[2] for r in exercises.run_section(nb)] == ["ok", "ok", "ok"]
+    student = exercises.student_notebook(nb)
+    assert student.cells[4].source == "assert f(2) == 4" and student.cells[5].source == exercises.ANSWER_STUB
+    assert [r[2].split(":")[0] for r in exercises.run_section(nb, student=True)] == ["ok", "ok", "NotImplementedError"]
+    nb.cells[4].metadata["nbgrader"].pop("points")
+    assert "graded cell 'e1-check' without positive points" in exercises.problems(nb, min_exercises=0)
 
 
 def test_handout_page_shows_the_claims_table_once(tmp_path):

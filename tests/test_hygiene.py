@@ -69,12 +69,17 @@ def test_module_and_tests_exist(path):
 
 @pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
 def test_code_cells_are_short(path):
-    """Logic lives in lab: notebook code cells stay short (about 15 lines)."""
+    """Logic lives in lab: notebook code cells stay short (about 15 lines). The Exercises section is the
+    student's own code and its checks (a solution, hidden tests), so its cells may run to 30 lines."""
+    from lab.core import exercises
+
     nb = nbformat.read(path, as_version=4)
+    first, end = exercises.section(nb)
     for i, c in enumerate(nb.cells):
         if c.cell_type == "code":
             lines = [ln for ln in c.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-            assert len(lines) <= 20, f"{path.name} cell {i}: {len(lines)} lines; move the logic into lab"
+            limit = 30 if first <= i < end else 20
+            assert len(lines) <= limit, f"{path.name} cell {i}: {len(lines)} lines; move the logic into lab"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

@@ -9,10 +9,9 @@
   parameters cell are left out; the claims table appears once (the notebook's own last cell);
 * a PDF per page, printed by headless Chromium where it is installed.
 
-`student_version(...)` writes a notebook in which each cell marked with nbgrader's solution
-markers (``### BEGIN SOLUTION`` / ``### END SOLUTION``) has its solution replaced by
-``raise NotImplementedError()``, the convention of nbgrader's `generate_assignment`; the cell
-after it (tagged ``self-check``) tests the student's answer against `lab` on a tiny input.
+`student_version(...)` writes the student version of a notebook's Exercises section as nbgrader's
+`generate_assignment` would (`lab.core.exercises`: solutions replaced by ``raise NotImplementedError()``,
+written answers by "YOUR ANSWER HERE", hidden tests left out).
 """
 from __future__ import annotations
 
@@ -23,10 +22,10 @@ import subprocess
 from pathlib import Path
 
 from .checks import check_type
+from .exercises import BEGIN, END, STUB, has_exercises, student_notebook  # noqa: F401
+from .exercises import strip_solution as _strip_solution  # noqa: F401
 from .paths import build_dir
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-STUB = "raise NotImplementedError()  # your answer here"
 DROP_TAGS = {"explorer-check", "injected-parameters"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 CLAIMS_MARK = "<table class='lab-claims'>"  # how lab.core.claims.ClaimTable renders
@@ -40,54 +39,22 @@ MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"  # the configuration jupyter-server-mathjax ships
 
 
-def _strip_solution(src: str) -> str:
-    out, inside, indent = [], False, ""
-    for line in src.splitlines():
-        if line.strip() == BEGIN:
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out.append(indent + STUB)
-        elif line.strip() == END:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"a cell opens {BEGIN!r} without {END!r}")
-    return "\n".join(out)
-
-
-def student_notebook(nb):
-    """A copy of notebook `nb` with every solution region replaced by a stub (nbgrader's markers)."""
-    import copy
-
-    nb = copy.deepcopy(nb)
-    n = 0
-    for cell in nb.cells:
-        if cell.cell_type == "code" and BEGIN in cell.source:
-            cell.source = _strip_solution(cell.source)
-            cell.outputs, cell.execution_count = [], None
-            n += 1
-    if not n:
-        raise ValueError("notebook has no cell marked with '### BEGIN SOLUTION'; nothing to turn into an exercise")
-    return nb
-
-
-def has_exercises(nb) -> bool:
-    """Whether notebook `nb` has a code cell marked with nbgrader's solution markers."""
-    return any(c.cell_type == "code" and BEGIN in c.source for c in nb.cells)
-
-
 def student_version(name: str, out_dir: Path | None = None) -> Path:
-    """Write the student version of notebook `name` ('03', 'synapse', ...) to build/student/."""
+    """Write the student version of notebook `name` ('03', 'synapse', ...) to build/student/, and the
+    instructor's key (the notebook with its solutions, model answers and hidden tests) to
+    build/student/key/. Returns the student version's path."""
     import nbformat
 
     from . import registry
 
     entry = registry.by_name(name)
-    nb = student_notebook(nbformat.read(entry.path, as_version=4))
+    reference = nbformat.read(entry.path, as_version=4)
+    nb = student_notebook(reference)
     out_dir = Path(out_dir) if out_dir is not None else build_dir("student")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "key").mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{entry.name}.ipynb"
     nbformat.write(nb, path)
+    nbformat.write(reference, out_dir / "key" / f"{entry.name}.ipynb")
     return path
 
 

@@ -65,6 +65,12 @@ def skeleton(number: int, topic: str, title: str) -> nbformat.NotebookNode:
         md("## Claim check"),
         code("# rec.check(\"...\", paper=..., paper_value=..., unit=..., measured=topic.some_claim(...),\n"
              "#           tolerance=claims.rel(0.2, \"why\"), fails_if=\"...\")\nrec.table()"),
+        md("## Exercises\n\nAt least four graded exercises in nbgrader's format (see `lab/core/exercises.py`): "
+           "checks are autograded, written answers graded by hand."),
+        code(f"import numpy as np\nfrom lab import {topic}",
+             metadata={"tags": ["exercise-setup"],
+                       "nbgrader": {"locked": True, "solution": False, "grade": False, "grade_id": "setup",
+                                    "schema_version": 3}}),
         md("## Further reading\n\n- …"),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
