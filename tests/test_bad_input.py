@@ -38,6 +38,8 @@ from lab.core.paths import repo_root
 
 SPEC_DIR = Path(__file__).resolve().parent / "api_specs"
 CALL_SECONDS = 20
+WARMUP_SECONDS = 120  # a spec's valid call, made first (sparseloop's numba kernel compiles in 3 s quietly, 20 s
+                      # on a machine loaded four times over: a slow compile is not a hang)
 settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True,
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("thorough", max_examples=300, deadline=None,
@@ -185,7 +187,7 @@ def nonfinite(x: Any, depth: int = 0) -> bool:
     return False
 
 
-def call(module, name: str, kwargs: dict) -> Any:
+def call(module, name: str, kwargs: dict, seconds: int = CALL_SECONDS) -> Any:
     kwargs = dict(kwargs)
     if "." in name:
         cls, meth = name.split(".", 1)
@@ -194,7 +196,7 @@ def call(module, name: str, kwargs: dict) -> Any:
     else:
         fn = getattr(module, name)
     old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(CALL_SECONDS)
+    signal.alarm(seconds)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -225,8 +227,8 @@ def sweep(spec) -> tuple[dict[str, int], list[str]]:
     failures = []
     for name, make in spec.SPECS.items():
         kwargs = make()
-        try:
-            call(module, name, kwargs)
+        try:  # the first call also compiles numba kernels and fills caches: it gets longer than a bad call
+            call(module, name, kwargs, seconds=WARMUP_SECONDS)
         except Exception as exc:  # the spec's own valid call must work
             failures.append(f"{name}: the valid call failed: {type(exc).__name__}: {exc}")
             continue
