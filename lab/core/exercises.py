@@ -149,37 +149,34 @@ def problems(nb, min_exercises: int = MIN_EXERCISES) -> list[str]:
     return out
 
 
-def strip_solution(src: str) -> str:
-    """`src` with each solution region replaced by the stub (at the region's indentation)."""
-    check_type("src", src, str)
-    out, inside, indent = [], False, ""
+def _strip(src: str, begin: str, end: str, stub: str | None) -> str:
+    """`src` with each region from a `begin` line to an `end` line replaced by `stub` (at the region's
+    indentation), or dropped when `stub` is None."""
+    out, inside = [], False
     for line in src.splitlines():
-        if line.strip() == BEGIN:
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out.append(indent + STUB)
-        elif line.strip() == END:
+        if line.strip() == begin:
+            inside = True
+            if stub is not None:
+                out.append(line[: len(line) - len(line.lstrip())] + stub)
+        elif line.strip() == end:
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"a cell opens {BEGIN!r} without {END!r}")
+        raise ValueError(f"a cell opens {begin!r} without {end!r}")
     return "\n".join(out)
+
+
+def strip_solution(src: str) -> str:
+    """`src` with each solution region replaced by the stub (at the region's indentation)."""
+    check_type("src", src, str)
+    return _strip(src, BEGIN, END, STUB)
 
 
 def strip_hidden(src: str) -> str:
     """`src` without its hidden-test regions."""
     check_type("src", src, str)
-    out, inside = [], False
-    for line in src.splitlines():
-        if line.strip() == HIDDEN_BEGIN:
-            inside = True
-        elif line.strip() == HIDDEN_END:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"a cell opens {HIDDEN_BEGIN!r} without {HIDDEN_END!r}")
-    return "\n".join(out).rstrip("\n")
+    return _strip(src, HIDDEN_BEGIN, HIDDEN_END, None).rstrip("\n")
 
 
 def student_notebook(nb):
