@@ -166,3 +166,15 @@ def test_second_pass_bad_input_refusals():
     nil = rl.LQR(np.array([[0.0, 1.0], [0.0, 0.0]]), np.array([[0.0], [1.0]]), np.eye(2), np.eye(1), np.eye(2))
     with pytest.raises(ValueError, match="nilpotent"):
         nil.with_rho(1.2)
+
+
+def test_explorer_greys_the_line_search_switch_where_it_changes_nothing():
+    """Adaptive PI (Gauss-Newton steps with their own halving) and model-free vanilla ignore `backtrack`."""
+    ex = U.explorer(max_iter=30)
+    assert ex.controls["method"].value == "adaptive PI" and ex.controls["backtrack"].disabled
+    ex.set(method="natural")
+    assert not ex.controls["backtrack"].disabled
+    ex.set(method="model-free vanilla")
+    assert ex.controls["backtrack"].disabled
+    ex.reset()
+    assert ex.controls["backtrack"].disabled

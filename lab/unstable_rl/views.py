@@ -107,6 +107,9 @@ def explorer(n: int = 3, m: int = 1, seed: int = 0, max_iter: int = 300) -> Expl
     readout = W.HTML()
 
     def update() -> None:
+        # adaptive PI's Gauss-Newton steps and the model-free method always take their own steps: the
+        # switch would change nothing there, so it is greyed
+        controls["backtrack"].disabled = controls["method"].value in ("adaptive PI", "model-free vanilla")
         sys = base.with_rho(controls["rho"].value)
         r = run(sys, controls["method"].value, step=float(controls["step"].value),
                 backtrack=bool(controls["backtrack"].value), max_iter=max_iter)
