@@ -312,6 +312,14 @@ def test_explorer_controls_and_search_button():
     before = ex.snapshot()[0].to_dict()["data"]
     ex.set(space="rxyz")
     assert ex.snapshot()[0].to_dict()["data"] != before
+    # the search budget is read by "run search" only: moving it redraws nothing
+    assert "budget" not in ex.controls and ex.budget.value == cfg.iterations
+    calls, update = [], ex._update
+    ex._update = lambda: (calls.append(1), update())
+    ex.budget.value = 2
+    assert not calls
+    ex.set(noise=1.0)
+    assert calls == [1]
     ex.run_search()
     assert "QuantumNAS" in ex.readout.value
 

@@ -46,7 +46,7 @@ class Explorer(W.HBox):
                                      description="preset")
             self.preset.observe(lambda ch: self.apply_preset(ch["new"]), names="value")
             left.append(self.preset)
-        left.extend(_labelled(w) for w in self.controls.values())
+        left.extend(labelled(w) for w in self.controls.values())
         # says "updating…" while the update runs (the kernel sends it before the work starts), then how
         # long the last update took: a page that cannot answer at once never freezes silently
         self.status = W.HTML("", layout=W.Layout(min_height="1.5em"))
@@ -120,9 +120,10 @@ class Explorer(W.HBox):
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)
 
 
-def _labelled(w: W.Widget) -> W.Widget:
+def labelled(w: W.Widget) -> W.Widget:
     """A control with its description on a line of its own above it, so the label is never cut
     and a slider's track spans the whole control column (a short track makes a small drag jump far)."""
+    check_type("w", w, W.Widget)
     desc = getattr(w, "description", "")
     if isinstance(w, _UNLABELLED) or not desc:
         return w

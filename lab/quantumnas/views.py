@@ -177,8 +177,10 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     c = dict(backend=widgets.dropdown("backend", BACKENDS, result.backend),
              noise=widgets.slider("noise scale", 1.0, 0.0, 3.0, 0.25),
              space=widgets.dropdown("design space", list(qn.SPACES), result.space),
-             blocks=widgets.int_slider("blocks", result.sc.max_blocks, 1, 6),
-             budget=widgets.int_slider("search iterations", cfg.iterations, 1, 20))
+             blocks=widgets.int_slider("blocks", result.sc.max_blocks, 1, 6))
+    # the search budget only matters to "run search": it sits beside the button, not among the controls
+    # that redraw (moving it used to cost a full update that changed nothing)
+    budget = widgets.int_slider("search iterations", cfg.iterations, 1, 20)
     f_circ = plotting.widget_figure(plotting.label("moment", ""), plotting.label("qubit", ""), height=260)
     f_map = plotting.widget_figure(plotting.label("layout x", "a.u."), plotting.label("layout y", "a.u."),
                                    height=300)
@@ -227,7 +229,7 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
             "QuantumNAS noisy accuracy": f"{100 * rows['QuantumNAS']['acc_noisy'][0]:.1f} %"})
 
     def run_search(_b=None):
-        run_cfg = type(cfg)(**{**cfg.as_dict(), "name": cfg.name, "iterations": c["budget"].value,
+        run_cfg = type(cfg)(**{**cfg.as_dict(), "name": cfg.name, "iterations": budget.value,
                                "max_blocks": c["blocks"].value})
         bar = tqdm(total=4, desc="QuantumNAS")
         state["result"] = qn.run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
@@ -240,8 +242,8 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     button.on_click(run_search)
     ex = widgets.Explorer(controls=c, figures=[f_circ, f_map, f_acc], update=update, readout=readout,
                           title="QuantumNAS explorer")
-    ex.children[0].children += (button,)
-    ex.run_search = run_search
+    ex.children[0].children += (widgets.labelled(budget), button)
+    ex.run_search, ex.budget = run_search, budget
     ex.refresh()
     return ex
 

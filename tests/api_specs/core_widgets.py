@@ -3,6 +3,7 @@ from lab.core import widgets
 
 MODULE = "lab.core.widgets"
 SPECS = {
+    "labelled": lambda: dict(w=__import__("ipywidgets").IntSlider(description="n")),
     "slider": lambda: dict(description="τ", value=1.0, lo=0.1, hi=5.0, step=0.1, unit="s"),
     "int_slider": lambda: dict(description="n", value=3, lo=1, hi=10, step=1),
     "dropdown": lambda: dict(description="mode", options=["a", "b"], value="a"),
