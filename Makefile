@@ -38,12 +38,14 @@ lab: $(STAMP)
 test: $(STAMP)
 	@# notebooks first, handed out one at a time (--dist load --maxschedchunk 1): the long items go first, to whichever worker is
 	@# free, so the run ends on short unit tests instead of one worker finishing a notebook while the other waits
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist load --maxschedchunk 1 --nbmake --nbmake-timeout=300 --durations=25 notebooks tests
+	@# one numba cache for every process of the run (nbmake's kernels, the browser's kernels, the unit tests), so
+	@# each kernel compiles once per run, not once per process kind
+	NUMBA_CACHE_DIR=$(CURDIR)/build/numba_cache OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n $(JOBS) --dist load --maxschedchunk 1 --nbmake --nbmake-timeout=300 --durations=25 notebooks tests
 
 # BROWSER=all (every notebook) or rest (those make test does not open; .ci/run runs it after make test)
 BROWSER ?= all
 browser: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 LAB_BROWSER=$(BROWSER) $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/test_browser.py
+	NUMBA_CACHE_DIR=$(CURDIR)/build/numba_cache OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 LAB_BROWSER=$(BROWSER) $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests/test_browser.py
 
 handouts: $(STAMP)
 	$(BIN)/python -m lab handouts
