@@ -229,14 +229,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_handouts(args) -> int:
-    from .core import handouts
+    from .core import exercises, handouts
 
     names = args.names or [e.name for e in (registry.START, *registry.existing()) if e.exists]
     entries = [registry.by_name(n) for n in names]
     if args.student:
         import nbformat
         for e in entries:
-            if not args.names and not handouts.has_exercises(nbformat.read(e.path, as_version=4)):
+            if not args.names and not exercises.has_exercises(nbformat.read(e.path, as_version=4)):
                 print(f"{e.name}: skipped (no exercises)")  # named on the command line, it is an error
                 continue
             print(f"{e.name}: {handouts.student_version(e.name)}")

@@ -31,11 +31,11 @@ def test_make_student_writes_every_marked_notebook_and_skips_the_rest(build_tmp,
     exercises, a 'skipped' line for each without (the start page among them), and no error."""
     import nbformat
 
-    from lab.core import handouts, registry
+    from lab.core import exercises, registry
 
     assert main(["handouts", "--student"]) == 0
     out = capsys.readouterr().out
     assert "00_start_here: skipped (no exercises)" in out
     for e in registry.existing():
-        marked = handouts.has_exercises(nbformat.read(e.path, as_version=4))
+        marked = exercises.has_exercises(nbformat.read(e.path, as_version=4))
         assert (build_tmp / "student" / f"{e.name}.ipynb").is_file() == marked, e.name

@@ -14,12 +14,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_strip_solution_keeps_the_rest_of_the_cell():
     src = "x = 1\n    ### BEGIN SOLUTION\n    y = secret()\n    ### END SOLUTION\nprint(x)"
-    assert handouts._strip_solution(src) == f"x = 1\n    {handouts.STUB}\nprint(x)"
+    assert exercises.strip_solution(src) == f"x = 1\n    {exercises.STUB}\nprint(x)"
     with pytest.raises(ValueError, match="without"):
-        handouts._strip_solution("### BEGIN SOLUTION\ny = 1")
+        exercises.strip_solution("### BEGIN SOLUTION\ny = 1")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a = 1")])
     with pytest.raises(ValueError, match="nothing to turn into an exercise"):
-        handouts.student_notebook(nb)
+        exercises.student_notebook(nb)
 
 
 TOPICS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if not p.stem.startswith("00"))

@@ -108,9 +108,9 @@ def problems(nb, min_exercises: int = MIN_EXERCISES) -> list[str]:
     if not code or "exercise-setup" not in _tags(code[0]):
         out.append("the section's first code cell must be tagged exercise-setup (its imports)")
     ids: set = set()
-    for c in nb.cells:
+    for i, c in enumerate(nb.cells):
         m, k = _meta(c), kind(c)
-        in_section = c in cells
+        in_section = first <= i < end
         if (BEGIN in c.source or k != "other") and not in_section:
             out.append(f"a solution or graded cell outside the Exercises section: {c.source[:60]!r}")
         if not m:

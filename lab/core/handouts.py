@@ -22,8 +22,7 @@ import subprocess
 from pathlib import Path
 
 from .checks import check_type
-from .exercises import BEGIN, END, STUB, has_exercises, student_notebook  # noqa: F401
-from .exercises import strip_solution as _strip_solution  # noqa: F401
+from .exercises import student_notebook
 from .paths import build_dir
 
 DROP_TAGS = {"explorer-check", "injected-parameters"}

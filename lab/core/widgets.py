@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from typing import Callable, Iterable, Mapping, Sequence
 
 import ipywidgets as W
@@ -77,8 +78,6 @@ class Explorer(W.HBox):
     def refresh(self) -> None:
         if self._batch:
             return
-        import time
-
         self.status.value = "<span style='color:#b35900'>&#9203; updating…</span>"
         t0 = time.perf_counter()
         try:
