@@ -167,6 +167,33 @@ def test_explorer_redraws():
     assert ex.controls["row"].value == 20
 
 
+def test_explorer_moves_the_scanline_without_refitting(monkeypatch):
+    """A scanline move (the play button steps it every 700 ms) re-runs only the rows up to it: no re-fit of the
+    frame, no new 3D view, the depth image's numbers not sent again; a threshold back to an earlier value reuses
+    that fit."""
+    from lab.spgf import views
+    f = scenes.render_sequence(2, 80, 60, seed=0)
+    fits = []
+    monkeypatch.setattr(views, "fit", lambda *a, **k: fits.append(1) or spgf.fit(*a, **k))
+    ex = spgf.explorer(frames=f)
+    fig2d, fig3d = ex.figures
+    heat, cloud = fig2d.data[0], fig3d.data[0]
+    n = len(fits)
+    ex.set(row=40)
+    assert len(fits) == n and fig2d.data[0] is heat and fig3d.data[0] is cloud
+    assert list(fig2d.data[3].y) == [40, 40] and fig2d.data[3].name == "scanline v=40"
+    d = f.depth_noisy[0]                      # the overlays are those of a figure drawn afresh at that row
+    fresh = spgf.image_figure(d, f.intrinsics, spgf.state_after_row(d, f.intrinsics, 40, spgf.Params()))
+    for i in (1, 2):
+        assert fig2d.data[i].x == fresh.data[i].x and fig2d.data[i].y == fresh.data[i].y
+    ex.set(noise_floor=0.2)
+    assert len(fits) == n + 1 and fig3d.data[0] is not cloud
+    ex.set(noise_floor=float(ex.defaults["noise_floor"]))
+    assert len(fits) == n + 1                 # cached
+    ex.set(frame=1)
+    assert fig2d.data[0] is not heat
+
+
 def test_bad_inputs():
     d = np.full((48, 64), 2.0, np.float32)
     with pytest.raises(ValueError, match="noise_floor"):

@@ -49,13 +49,18 @@ def torch_device(name: str | None = None, param: str = "name"):
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread inside the block, then restore the caller's setting. For small
-    tensors (a 4-qubit state, a benchmark that must time one core) a second thread only spins."""
+    """Run torch on one intra-op thread, and the BLAS and OpenMP pools that numpy, scipy and scikit-learn
+    call (through threadpoolctl), inside the block; then restore the caller's settings. For small tensors
+    and matrices (a 4-qubit state, an 8x8-digit MLP, a logistic probe on 64 features, a benchmark that must
+    time one core) a second thread only spins: 04's linear probes took 0.6 s each on two BLAS threads,
+    0.1 s on one."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(limits=1):
+            yield
     finally:
         torch.set_num_threads(n)

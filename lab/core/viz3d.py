@@ -240,10 +240,14 @@ def render(geometries: Sequence[Any], width: int = 480, height: int = 360, eye=N
     return _render_direct(list(geometries), width, height, eye, center, point_size)
 
 
-def _rgb(colors: np.ndarray | None, n: int, default=(0.4, 0.4, 0.45)) -> list[str]:
+def _rgb(colors: np.ndarray | None, n: int, default=(0.4, 0.4, 0.45)) -> list[str] | str:
+    """plotly colours for n items: one string when they all share a colour (a painted cloud: plotly then
+    validates and sends one colour, not n), else one string per item."""
     if colors is None or len(colors) != n:
-        colors = np.tile(np.asarray(default), (n, 1))
+        colors = np.asarray(default)[None]
     c = np.clip(np.asarray(colors) * 255, 0, 255).astype(int)
+    if len(c) and (c == c[0]).all():
+        return "rgb({},{},{})".format(*c[0])
     return [f"rgb({r},{g},{b})" for r, g, b in c]
 
 
@@ -274,10 +278,10 @@ def to_plotly(geometries: Sequence[Any], title: str | None = None, unit: str = "
                                        marker=dict(size=marker_size, color=_rgb(cols, len(p)))))
         elif o3d is not None and isinstance(g, o3d.geometry.TriangleMesh):
             v, t = np.asarray(g.vertices), np.asarray(g.triangles)
-            cols = np.asarray(g.vertex_colors) if g.has_vertex_colors() else None
+            cols = _rgb(np.asarray(g.vertex_colors), len(v)) if g.has_vertex_colors() else "lightgray"
             fig.add_trace(go.Mesh3d(x=v[:, 0], y=v[:, 1], z=v[:, 2], i=t[:, 0], j=t[:, 1], k=t[:, 2],
-                                    vertexcolor=_rgb(cols, len(v)) if cols is not None else None,
-                                    color=None if cols is not None else "lightgray",
+                                    vertexcolor=None if isinstance(cols, str) else cols,
+                                    color=cols if isinstance(cols, str) else None,
                                     flatshading=True, showlegend=False, opacity=1.0))
         elif o3d is not None and isinstance(g, o3d.geometry.LineSet):
             p, ln = np.asarray(g.points), np.asarray(g.lines)
@@ -285,7 +289,7 @@ def to_plotly(geometries: Sequence[Any], title: str | None = None, unit: str = "
             for a, b in ln:
                 xs += [p[a, 0], p[b, 0], None]; ys += [p[a, 1], p[b, 1], None]; zs += [p[a, 2], p[b, 2], None]
             cols = np.asarray(g.colors) if g.has_colors() else None
-            color = _rgb(cols[:1], 1)[0] if cols is not None and len(cols) else "rgb(40,40,40)"
+            color = _rgb(cols[:1], 1) if cols is not None and len(cols) else "rgb(40,40,40)"
             fig.add_trace(go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", line=dict(color=color, width=3),
                                        showlegend=False, hoverinfo="skip"))
         else:

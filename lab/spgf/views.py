@@ -208,35 +208,66 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     fig3d = widgets.figure_widget()
     readout = None
 
+    fitted: dict = {}          # (frame, thresholds) -> (GMM, readout rows): a scanline move never re-fits
+    drawn = {"frame": None, "fit": None}
+
+    def fit_frame(frame: int, p: Params):
+        key = (frame, p)
+        if key not in fitted:
+            d = frames.depth_noisy[frame]
+            t0 = time.process_time()
+            g = fit(d, intr, p)
+            ms = 1e3 * (time.process_time() - t0)
+            try:
+                e = depth_error(d, g, intr)
+                rmse_text = f"{100 * e['rmse']:.1f} cm (coverage {e['coverage']:.1%})"
+                r = error_split(raycast_depth(g, intr, 2.0), d, np.zeros(d.shape, bool), d > 0)
+                ray_text = f"{100 * r['rmse']:.1f} cm (coverage {r['coverage']:.1%})"
+            except ValueError:          # every cluster pruned: nothing to re-render
+                rmse_text = ray_text = "– (no Gaussian kept)"
+            if len(fitted) >= 32:       # the oldest goes: a long session's memory stays bounded
+                fitted.pop(next(iter(fitted)))
+            fitted[key] = (g, {
+                "RMSE (nearest component vs input depth)": rmse_text,
+                "RMSE (first-surface ray cast, 2σ, vs input depth)": ray_text,
+                "Gaussians": f"{len(g)} ({g.stats['clusters_pruned']} small clusters pruned)",
+                "state bytes (fixed arrays / peak live)":
+                    f"{g.stats['state_bytes']:,} B / {g.stats['state_bytes_peak']:,} B",
+                "frame time (CPU, incl. Python call)": f"{ms:.1f} ms"})
+        return key, fitted[key]
+
     def update():
         c = {k: w.value for k, w in controls.items()}
         p = params.replace(adaptive_thresh_scale=float(c["adaptive_thresh_scale"]), noise_floor=float(c["noise_floor"]),
                            angle_t=float(c["angle_t"]), num_pixels_t=int(c["num_pixels_t"]), max_len=float(c["max_len"]))
-        d = frames.depth_noisy[c["frame"]]
-        t0 = time.process_time()
-        g = fit(d, intr, p)
-        ms = 1e3 * (time.process_time() - t0)
-        try:
-            e = depth_error(d, g, intr)
-            rmse_text = f"{100 * e['rmse']:.1f} cm (coverage {e['coverage']:.1%})"
-            r = error_split(raycast_depth(g, intr, 2.0), d, np.zeros(d.shape, bool), d > 0)
-            ray_text = f"{100 * r['rmse']:.1f} cm (coverage {r['coverage']:.1%})"
-        except ValueError:          # every cluster pruned: nothing to re-render
-            rmse_text = ray_text = "– (no Gaussian kept)"
+        frame = int(c["frame"])
+        d = frames.depth_noisy[frame]
+        key, (g, rows) = fit_frame(frame, p)
         st = state_after_row(d, intr, int(c["row"]), p)
-        fig2d.data = ()
-        _draw_image(fig2d, d, intr, st, None)
-        new3d = view_3d(d, intr, g, stride=max(1, intr.width // 60), title="Gaussians (2σ) over the point cloud")
-        fig3d.data = ()
-        fig3d.add_traces(list(new3d.data))
-        fig3d.update_layout(new3d.layout.to_plotly_json())
+        if drawn["frame"] == frame and len(fig2d.data) == 4:
+            # same depth image: only the overlays move (the heatmap's numbers are not sent again)
+            for tr, (x, y) in zip(fig2d.data[1:3], (_ellipses_2d(st.closed.means, st.closed.covariances, intr),
+                                                     _ellipses_2d(st.open_means, st.open_covariances, intr))):
+                tr.x, tr.y = x, y
+            fig2d.data[3].y = [st.row, st.row]
+            fig2d.data[3].name = f"scanline v={st.row}"
+        else:
+            fig2d.data = ()
+            _draw_image(fig2d, d, intr, st, None)
+            drawn["frame"] = frame
+        if drawn["fit"] != key:
+            new3d = view_3d(d, intr, g, stride=max(1, intr.width // 60), title="Gaussians (2σ) over the point cloud")
+            fig3d.data = ()
+            fig3d.add_traces(list(new3d.data))
+            if drawn["fit"] is None:    # the layout is the same for every fit; the template is the figure's own
+                layout = new3d.layout.to_plotly_json()
+                layout.pop("template", None)
+                fig3d.update_layout(layout)
+            drawn["fit"] = key
         ex.readout.value = widgets.readout_table({
-            "RMSE (nearest component vs input depth)": rmse_text,
-            "RMSE (first-surface ray cast, 2σ, vs input depth)": ray_text,
-            "Gaussians": f"{len(g)} ({g.stats['clusters_pruned']} small clusters pruned)",
-            "state bytes (fixed arrays / peak live)": f"{g.stats['state_bytes']:,} B / {g.stats['state_bytes_peak']:,} B",
+            **{k: v for k, v in rows.items() if not k.startswith("frame time")},
             "open clusters at this row": f"{len(st.open_means)} ({st.live_bytes:,} B)",
-            "frame time (CPU, incl. Python call)": f"{ms:.1f} ms",
+            "frame time (CPU, incl. Python call)": rows["frame time (CPU, incl. Python call)"],
         })
 
     presets = {
