@@ -206,6 +206,24 @@ def test_widgets_demo_explorer_drives():
         ex.set(nope=1)
 
 
+def test_explorer_preset_dropdown_names_the_matching_preset():
+    """The preset dropdown names the preset the controls match, "(custom)" once they leave it; naming a
+    preset the controls were moved onto never runs the update again."""
+    from lab.core.widgets import demo
+    ex = demo()
+    assert ex.preset.value == "(custom)" and ex.matching_preset() == "(custom)"    # τ = 1.0 is no preset
+    ex.preset.value = "slow"
+    assert ex.controls["tau"].value == 4.0 and ex.preset.value == "slow"
+    ex.set(v0=1.5)                                   # a control the preset leaves alone: still "slow"
+    assert ex.preset.value == "slow"
+    ex.set(tau=2.0)
+    assert ex.preset.value == "(custom)"
+    calls = []
+    update, ex._update = ex._update, lambda: calls.append(1) or update()
+    ex.controls["tau"].value = 0.3                   # moved by hand onto "fast"
+    assert ex.preset.value == "fast" and len(calls) == 1
+
+
 # ----------------------------------------------------------------------------- stats: the significance rule
 def test_paired_interval_known_answer():
     # differences 1, 2, 3: mean 2, sem 1/sqrt(3), t(0.975, 2) = 4.302652729749464

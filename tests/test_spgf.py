@@ -192,6 +192,8 @@ def test_explorer_moves_the_scanline_without_refitting(monkeypatch):
     assert len(fits) == n + 1                 # cached
     ex.set(frame=1)
     assert fig2d.data[0] is not heat
+    one = spgf.explorer(frames=scenes.render_sequence(1, 80, 60, seed=0))   # a single frame: its slider greyed
+    assert one.controls["frame"].disabled and one.preset.value == "paper defaults (TUM)"
 
 
 def test_bad_inputs():

@@ -9,6 +9,7 @@ the callbacks although no browser runs.
 from __future__ import annotations
 
 import html
+import math
 import os
 import time
 from typing import Callable, Iterable, Mapping, Sequence
@@ -45,7 +46,8 @@ class Explorer(W.HBox):
         if self.presets:
             self.preset = W.Dropdown(options=["(custom)"] + list(self.presets), value="(custom)",
                                      description="preset")
-            self.preset.observe(lambda ch: self.apply_preset(ch["new"]), names="value")
+            self._syncing = False
+            self.preset.observe(lambda ch: None if self._syncing else self.apply_preset(ch["new"]), names="value")
             left.append(self.preset)
         left.extend(labelled(w) for w in self.controls.values())
         # says "updating…" while the update runs (the kernel sends it before the work starts), then how
@@ -68,6 +70,25 @@ class Explorer(W.HBox):
         self._batch = False
         self.defaults = {k: w.value for k, w in self.controls.items()
                          if hasattr(w, "value") and not isinstance(w, W.Button)}
+        self._sync_preset()
+
+    def matching_preset(self) -> str:
+        """The name of the preset every control now matches (floats to 1e-9), or "(custom)"."""
+        for name, values in self.presets.items():
+            if all(k in self.controls and _same(self.controls[k].value, v) for k, v in values.items()):
+                return name
+        return "(custom)"
+
+    def _sync_preset(self) -> None:
+        # the dropdown names the preset the controls match (at the start, "paper defaults" where the defaults
+        # are the paper's), and "(custom)" once a control leaves it; naming one never applies it again
+        if getattr(self, "preset", None) is None:
+            return
+        self._syncing = True
+        try:
+            self.preset.value = self.matching_preset()
+        finally:
+            self._syncing = False
 
     def reset(self) -> None:
         """Put every control back to the value it had when the explorer was built, and redraw."""
@@ -87,6 +108,7 @@ class Explorer(W.HBox):
             dt = time.perf_counter() - t0
             self.status.value = (f"<span style='color:#777;font-size:90%'>updated in {dt:.1f} s</span>"
                                  if dt >= 0.1 else "")
+            self._sync_preset()
 
     def apply_preset(self, name: str) -> None:
         if name == "(custom)":
@@ -114,6 +136,14 @@ class Explorer(W.HBox):
     def snapshot(self) -> list[go.Figure]:
         """Static copies of the figures (what handouts show in place of live widgets)."""
         return [go.Figure(f) for f in self.figures]
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
 
 
 _UNLABELLED = (W.Button, W.Checkbox, W.ToggleButton, W.HTML, W.HTMLMath, W.Label, W.Box)

@@ -195,7 +195,8 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     intr = frames.intrinsics
     H = intr.height
     controls = {
-        "frame": widgets.int_slider("frame", 0, 0, len(frames) - 1),
+        # one frame: the slider stays (greyed), its one stop is frame 0
+        "frame": widgets.int_slider("frame", 0, 0, max(1, len(frames) - 1)),
         "row": widgets.int_slider("scanline row v [px]", H // 2, 0, H - 1),
         "adaptive_thresh_scale": widgets.slider("threshold scale", params.adaptive_thresh_scale, 0.2, 6.0, 0.1),
         "noise_floor": widgets.slider("noise floor", params.noise_floor, 0.01, 0.3, 0.01, unit="m"),
@@ -203,6 +204,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         "num_pixels_t": widgets.int_slider("min pixels / Gaussian", params.num_pixels_t, 10, 2000, 10),
         "max_len": widgets.slider("max length", params.max_len, 0.1, 4.0, 0.1, unit="m"),
     }
+    controls["frame"].disabled = len(frames) == 1
     fig2d = plotting.widget_figure(plotting.label("u", "px"), plotting.label("v", "px"),
                                    title="depth image, SPGF clusters so far", height=420)
     fig3d = widgets.figure_widget()
@@ -240,7 +242,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         c = {k: w.value for k, w in controls.items()}
         p = params.replace(adaptive_thresh_scale=float(c["adaptive_thresh_scale"]), noise_floor=float(c["noise_floor"]),
                            angle_t=float(c["angle_t"]), num_pixels_t=int(c["num_pixels_t"]), max_len=float(c["max_len"]))
-        frame = int(c["frame"])
+        frame = min(int(c["frame"]), len(frames) - 1)
         d = frames.depth_noisy[frame]
         key, (g, rows) = fit_frame(frame, p)
         st = state_after_row(d, intr, int(c["row"]), p)
