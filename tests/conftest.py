@@ -31,7 +31,7 @@ QUICK = {
     "04_nacl": {"epochs": 2, "seeds": [0, 1], "explorer_epochs": 1},
     "05_sparsebfa": {"seeds": [0, 1], "flip_seeds": [0, 1], "epochs": 20, "finetune_epochs": 10, "n_flips": 10,
                      "random_points": 5},
-    "06_spgf": {"frames": 1, "em_frames": 1, "em_max_iter": 5, "em_stride": 10, "width": 320, "height": 240,
+    "06_spgf": {"frames": 1, "em_frames": 1, "em_max_iter": 5, "em_stride": 10, "width": 160, "height": 120,
                 "explorer_frames": 3, "explorer_width": 160, "explorer_height": 120},
     "09_calo": {"n_train": 4, "n_test": 3, "epochs": 1, "n_tune": 2, "seeds": [0, 1]},
     "12_anomaly": {"seeds": [0, 1], "epochs": 30, "M_values": [16, 64], "dropout_values": [0.0, 0.3]},

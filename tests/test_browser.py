@@ -167,6 +167,12 @@ FIGURE_STATE = """(root) => Array.from(document.querySelectorAll(root + ' .js-pl
   return {traces: d.length, points: d.length && d[0].y ? d[0].y.length : 0,
           title: typeof t === 'string' ? t : ((t || {}).text || '')}; })"""
 
+# data plotly.js took literally: plotly's "leave as it is" marker ("_undefined_", which anywidget does not turn
+# back), or a trace whose x or y became a string (05's random-guess line was drawn at y = 0, 1 so)
+UNDEFINED_DATA = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot')).flatMap(el =>
+  (el.data || []).flatMap((tr, i) => ['x', 'y', 'z'].filter(k => typeof tr[k] === 'string'
+    || (Array.isArray(tr[k]) && tr[k].some(v => v === '_undefined_'))).map(k => `trace ${i} (${tr.name || ''}): ${k}`)))"""
+
 IMAGES = """(root) => Array.from(document.querySelectorAll(root + ' .widget-image')).map(img => {
   const r = img.getBoundingClientRect(); return {w: r.width, h: r.height, src: img.src.slice(0, 64)}; })"""
 
@@ -440,6 +446,8 @@ def _check_notebook(ctx, base, token, name):
                     break
             assert changed or len(options) < 2, f"{name}: choosing in a dropdown changed no figure"
         phase("dropdown answered")
+        taken = page.evaluate(UNDEFINED_DATA, PANEL)
+        assert not taken, f"{name}: figure data plotly.js took literally (a string for x/y/z): {taken}"
         explorer.screenshot(path=str(shots / f"{name}-explorer.png"))
         page.click(".lm-MenuBar-itemLabel:text-is('Kernel')")
         page.click(".lm-Menu-itemLabel:text-is('Shut Down Kernel')")

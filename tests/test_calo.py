@@ -379,6 +379,9 @@ def test_explorer_redraws_when_driven():
     assert "PQ" in ex.readout.value
     ex.set(event=1, boxes=False)
     assert len(ex.figures[0].data) == 1                      # hits only, no boxes
+    hits, text = ex.figures[0].data[0], ex.readout.value
+    ex.set(azimuth=30.0, elevation=60.0)                      # the camera: only the Open3D render follows
+    assert ex.figures[0].data[0] is hits and ex.readout.value == text
     with pytest.raises(ValueError, match="predictions"):
         calo.explorer(evs, {"GNN": preds["GNN"][:1]}, render=False)
 

@@ -317,6 +317,17 @@ def test_live_figures_wrap_plotlys_view_with_the_width_check():
     bundle = (Path(go.__file__).parent.parent / "package_data" / "widgetbundle.js").read_text(encoding="utf-8")
     for name in ("_py2js_addTraces", "_py2js_restyle", "_py2js_relayout", "_py2js_update"):
         assert f'this.model.on("change:{name}"' in bundle and f'this.model.get("{name}")' in bundle, name
+    # plotly's Python side sends "leave as it is" as the string "_undefined_", which only its ipywidgets model
+    # turned back (anywidget runs no deserializer): the wrapper does it for plotly's model
+    assert '"_undefined_"' in bundle and '"_undefined_"' in esm and "__labUndef(t.get(n))" in esm
+    fig = widgets.figure_widget(go.Figure([go.Scatter(x=[1, 2], y=[5, 5]), go.Scatter(x=[1, 2], y=[1, 2])]))
+    sent = []
+    fig.observe(lambda ch: ch["new"] is not None and sent.append(ch["new"]), names=["_py2js_restyle", "_py2js_update"])
+    with fig.batch_update():
+        fig.data[0].x = [1, 3]              # y unchanged: the batch says "leave y" for this trace
+        fig.data[1].y = [2, 1]
+    from plotly.serializers import _py_to_js
+    assert "_undefined_" in str(_py_to_js(sent[-1], None)), "plotly no longer sends '_undefined_': drop __labUndef"
     fig = widgets.figure_widget(go.Figure(go.Scatter(y=[1, 2, 3])))
     assert isinstance(fig, go.FigureWidget) and len(fig.data) == 1
     assert fig.layout.autosize and fig.layout.width is None and fig._config["responsive"]

@@ -135,15 +135,23 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
     def labels_now(i: int, which: str) -> np.ndarray:
         return events[i].cluster if which == "truth" else np.asarray(predictions[which][i])
 
+    shown = {"scene": None}     # the (event, clusters, boxes) the plotly view and the readout show
+
     def update() -> None:
         i, which = controls["event"].value, controls["clusters"].value
         ev, lab = events[i], labels_now(i, which)
         geoms = event_geometries(ev, lab, boxes=controls["boxes"].value)
-        new = viz3d.to_plotly(geoms, marker_size=energy_marker_sizes(ev.energy), unit="cm")
-        fig.data = []
-        fig.add_traces(list(new.data))
-        n_cl = len(np.unique(lab[lab >= 0]))
-        fig.layout.title = f"event {i}: {which}, {n_cl} clusters, {ev.n_hits} hits (marker size ~ log energy)"
+        scene = (i, which, controls["boxes"].value)
+        if scene == shown["scene"]:
+            # only the camera moved: the Open3D render follows, the plotly view (rotated by hand) and the
+            # cluster table stay as they are
+            scene = None
+        else:
+            new = viz3d.to_plotly(geoms, marker_size=energy_marker_sizes(ev.energy), unit="cm")
+            fig.data = []
+            fig.add_traces(list(new.data))
+            n_cl = len(np.unique(lab[lab >= 0]))
+            fig.layout.title = f"event {i}: {which}, {n_cl} clusters, {ev.n_hits} hits (marker size ~ log energy)"
         if render:
             ext = ev.xyz.max(0) - ev.xyz.min(0)
             center = (ev.xyz.max(0) + ev.xyz.min(0)) / 2
@@ -158,6 +166,9 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
                 buf = io.BytesIO()
                 Image.fromarray(img).save(buf, format="PNG")
                 image.value = buf.getvalue()
+        if scene is None:
+            return
+        shown["scene"] = scene
         text = _table_html(cluster_table(ev, lab), f"Clusters ({which}) of event {i}")
         if which != "truth":
             c = panoptic_quality(ev.cluster, lab)

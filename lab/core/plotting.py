@@ -156,6 +156,13 @@ _FIT_JS = """
 const __labData = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle",
   "_py2js_removeTraceProps", "_py2js_update", "_py2js_animate"];
 const __labLayout = ["_py2js_relayout", "_py2js_removeLayoutProps", "_py2js_update", "_py2js_animate"];
+// plotly's Python side writes "leave as it is" (its Undefined, as when a batch changes a trace's x but not its y) as
+// the string "_undefined_", which its ipywidgets model turned back into undefined; anywidget has no such
+// deserializer, so plotly.js took the string for the data (a line lost its y and was drawn at 0, 1, ...)
+const __labUndef = (v) => v === "_undefined_" ? undefined
+  : Array.isArray(v) ? (v.some((x) => x === "_undefined_" || (x !== null && typeof x === "object")) ? v.map(__labUndef) : v)
+  : (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype)
+    ? Object.fromEntries(Object.entries(v).map(([a, b]) => [a, __labUndef(b)])) : v;
 const __labFitWrap = (load) => () => {
   let base = null, ready = null;
   return {
@@ -167,8 +174,9 @@ const __labFitWrap = (load) => () => {
       // plotly's model and view see the model through this: the queued messages, and plotly.js's
       // `responsive` option always on (it is read once, when the view draws; the kernel's may come later)
       const model = new Proxy(m, { get(t, k) {
-        if (k === "get") return (n) => (n in held ? held[n]
-          : n === "_config" ? Object.assign({}, t.get(n), { responsive: true }) : t.get(n));
+        if (k === "get") return (n) => (n in held ? __labUndef(held[n])
+          : n === "_config" ? Object.assign({}, t.get(n), { responsive: true })
+          : n.startsWith("_py2js_") ? __labUndef(t.get(n)) : t.get(n));
         if (k === "on") return (ev, cb, ...rest) => { (hooks[ev] = hooks[ev] || []).push(cb); return t.on(ev, cb, ...rest); };
         const v = t[k];
         return typeof v === "function" ? v.bind(t) : v;
