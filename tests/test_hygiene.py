@@ -151,3 +151,50 @@ def test_notebooks_with_public_code_say_how_they_differ(name):
     assert parts.get("parameters", -1) < at < parts.get("explore", -1), \
         f"{path.name} cell {at}: put the differences after the method sections, before the Explore section"
     assert re.search(r"^\|.*\|\s*$", nb.cells[at].source, re.M), f"{path.name} cell {at}: the differences are a table"
+
+
+# the counts a Scales paragraph states, and the preset keys that can hold them: "3 seeds" is the length of a
+# seed list, "12 epochs" a value of an *epoch* key, "40 systems" a value of `count`, ...
+SCALE_UNITS = {"seed": ("seed",), "epoch": ("epoch",), "system": ("count", "system"), "iteration": ("iter",),
+               "step": ("step",), "network": ("net", "seed"), "event": ("event", "n_"), "image": ("image", "n_"),
+               "frame": ("frame",)}
+SCALE_COUNT = re.compile(r"(\d[\d,]*)\s*(seeds?|epochs?|systems|iterations|steps|networks|events|images|frames)\b")
+
+
+def _preset_counts(preset: dict, keys: tuple, out: set) -> set:
+    for k, v in preset.items():
+        if isinstance(v, dict):
+            _preset_counts(v, keys, out)
+        elif any(s in k for s in keys):
+            if isinstance(v, (list, tuple)):
+                out.add(len(v))
+                out.update(x for x in v if isinstance(x, int))
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.add(int(v))
+    return out
+
+
+@pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
+def test_scales_paragraph_states_what_the_presets_run(path):
+    """A notebook's "**Scales.**" paragraph says what its presets run: every count of seeds, epochs, systems,
+    iterations, steps, networks, events, images or frames in it is one that a preset of the topic's SCALES holds
+    (a settings sentence that drifted from the code, "20 systems" where the preset runs 40, fails). Settings
+    tried and dropped belong in another paragraph."""
+    import importlib
+
+    topic = path.stem.split("_", 1)[1]
+    scales = getattr(importlib.import_module(f"lab.{topic}"), "SCALES", None)
+    nb = nbformat.read(path, as_version=4)
+    paras = [c.source[c.source.index("**Scales."):].split("\n\n")[0]
+             for c in nb.cells if c.cell_type == "markdown" and "**Scales." in c.source]
+    if not paras or scales is None:
+        pytest.skip(f"{path.name}: no Scales paragraph or no SCALES presets")
+    wrong = []
+    for m in SCALE_COUNT.finditer(paras[0]):
+        n, unit = int(m.group(1).replace(",", "")), m.group(2).rstrip("s")
+        held = set()
+        for preset in scales.values():
+            _preset_counts(dict(preset), SCALE_UNITS[unit], held)
+        if n not in held:
+            wrong.append(f"'{m.group(0)}' (the presets hold {sorted(held)[:10]})")
+    assert not wrong, f"{path.name}: the Scales paragraph states counts no preset runs: {wrong}"
