@@ -1,8 +1,8 @@
 """The workbench as a user sees it: JupyterLab in a real (headless) Chromium.
 
-For the start-here notebook and the four explorers the workbench is known for (03 synapse pulse
-waveforms, 06 SPGF on depth frames, 09 point-cloud clusters in Open3D, 14 QuantumNAS on noise models),
-the test starts `jupyter lab` on loopback with a token (as `make lab` does), opens each notebook, runs
+For each notebook of its set (in `make test`: the start-here notebook and the explorers 03 synapse pulse
+waveforms and 06 SPGF on depth frames; in `.ci/run` after it: the other 15, 09 point-cloud clusters in Open3D and
+14 QuantumNAS on noise models among them), the test starts `jupyter lab` on loopback with a token (as `make lab` does), opens each notebook, runs
 all cells and checks:
 
 * no dialog blocks the page and no cell output is an error;
@@ -36,7 +36,10 @@ from conftest import QUICK, jupyter_lab, quick_env
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER = Path(sys.executable).with_name("jupyter")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGSHIP = ["00_start_here", "03_synapse", "06_spgf", "09_calo", "14_quantumnas"]
+# make test opens the start page and two explorers (03 pulse waveforms, 06 SPGF on depth frames) plus the offline
+# handout; 09 (Open3D clusters) and 14 (QuantumNAS on noise models), about 50 s each in the browser, moved to the
+# set .ci/run opens after make test, so make test keeps to its 12 minutes and CI still sees all 18 notebooks
+FLAGSHIP = ["00_start_here", "03_synapse", "06_spgf"]
 RUN_SECONDS = 420
 # Known defects, reported rather than hidden: the test still runs every other check on such a notebook and
 # marks it xfail with the reason, for the figure-width check (KNOWN_WIDE) or the slider drag (KNOWN_STILL).
