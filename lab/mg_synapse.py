@@ -198,7 +198,7 @@ def explorer(pts: int = 10, m: int = 8):
     conductivity and the SEI on/off; shows the conductance trace and the metric table."""
     import plotly.graph_objects as go
     from lab.core import plotting
-    from lab.core.widgets import Explorer, dropdown, slider
+    from lab.core.widgets import Explorer, dropdown, readout_table, slider
     from ipywidgets import HTML
     controls = dict(
         up=slider("up current", 20.0, 1.0, 60.0, 1.0, "µA"),
@@ -219,7 +219,10 @@ def explorer(pts: int = 10, m: int = 8):
         res = simulate(dev, w, pts=pts)
         fig.data[0].x, fig.data[0].y = res.t, res.G * 1e6
         mt = metrics(res)
-        readout.value = metrics_table({"this device": res}).to_html(float_format=lambda x: f"{x:.3g}")
+        # one metric per row (quantity, value): eight columns side by side ran past the figure column
+        row = metrics_table({"this device": res}).iloc[0]
+        readout.value = readout_table({str(k): (f"{v:.3g}" if isinstance(v, (int, float, np.floating, np.integer))
+                                                else str(v)) for k, v in row.items()})
         readout.metrics = mt
 
     ex = Explorer(controls, [fig], update, readout=readout, title="Mg synapse: Figure-1b designer",

@@ -76,11 +76,15 @@ def explorer(comparison: Comparison, seed: int | None = None, frame: int = 0) ->
                        coloraxis2=dict(colorscale="Magma", colorbar=dict(title="σ [m]", x=1.0, y=0.22, len=0.4)),
                        height=520, template=plotting.TEMPLATE_NAME, margin=dict(l=50, r=20, t=40, b=40))
     base.update_yaxes(autorange="reversed", scaleanchor=None)
+    # axis titles on the outer edges only: the bottom row's u, the left column's v (a u title under every map sat
+    # on the subplot title of the map below it, and a v title inside the neighbouring map)
     axes = {}
     for i in range(6):
         sfx = "" if i == 0 else str(i + 1)
-        axes[f"xaxis{sfx}"] = label("u", "px")
-        axes[f"yaxis{sfx}"] = label("v", "px")
+        if i >= 3:
+            axes[f"xaxis{sfx}"] = label("u", "px")
+        if i % 3 == 0:
+            axes[f"yaxis{sfx}"] = label("v", "px")
     plotting.label_axes(base, **axes)
     maps = figure_widget(base)
     curve = plotting.widget_figure(label("frame", ""), label("NLL", "nats/pixel"),
