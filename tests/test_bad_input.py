@@ -12,7 +12,8 @@ within `CALL_SECONDS`. Anything else -- another exception (a crash deep inside n
 or scipy), a refusal that does not name the parameter, a NaN or inf result, a hang -- is a failure.
 The deterministic sweep tries every category of bad value on every argument; a Hypothesis test adds
 generated bad arrays and scalars (few examples in CI: `HYPOTHESIS_PROFILE=ci`, the default here).
-Figures per module go to build/bad_input/<name>.json.
+Figures per module go to build/bad_input/<name>.json, with the bad tables (empty, without columns, a column
+missing) that a callable accepted: its answer to each must be right, not just finite (refusal is preferred).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,6 +145,11 @@ def bad_values(v: Any) -> list[tuple[str, Any]]:
         if not _is_tensor(v) and arr.size:
             out.append(("str dtype", np.full(arr.shape, "x")))
         return out
+    if isinstance(v, pd.DataFrame):  # a table the callable does not expect: refused, or answered rightly
+        out = [("None", None), ("str", "x"), ("empty table", v.iloc[:0].copy()), ("no columns", pd.DataFrame())]
+        if len(v.columns):
+            out.append(("column missing", v.drop(columns=v.columns[0])))
+        return out
     if isinstance(v, (list, tuple)):
         out = [("None", None), ("str", "x")]
         if len(v):
@@ -221,10 +228,11 @@ def classify(module, name: str, kwargs: dict, param: str, exempt: bool) -> str:
     return "accepted"
 
 
-def sweep(spec) -> tuple[dict[str, int], list[str]]:
+def sweep(spec) -> tuple[dict[str, int], list[str], list[str]]:
+    """(counts per outcome, failures, the bad tables a callable accepted: each must be answered rightly)."""
     module = importlib.import_module(spec.MODULE)
     counts: dict[str, int] = {}
-    failures = []
+    failures, accepted_tables = [], []
     for name, make in spec.SPECS.items():
         kwargs = make()
         try:  # the first call also compiles numba kernels and fills caches: it gets longer than a bad call
@@ -242,7 +250,9 @@ def sweep(spec) -> tuple[dict[str, int], list[str]]:
                 counts[outcome] = counts.get(outcome, 0) + 1
                 if outcome not in ("named", "accepted"):
                     failures.append(f"{name}({param}={label}): {outcome}")
-    return counts, failures
+                elif outcome == "accepted" and isinstance(value, pd.DataFrame):
+                    accepted_tables.append(f"{name}({param}={label})")
+    return counts, failures, accepted_tables
 
 
 # ----------------------------------------------------------------------------- tests
@@ -271,10 +281,11 @@ def _elsewhere(tmp_path, monkeypatch):
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
 def test_bad_input_sweep(spec_name):
     spec = load_spec(SPECS[spec_name])
-    counts, failures = sweep(spec)
+    counts, failures, accepted_tables = sweep(spec)
     out = repo_root() / "build" / "bad_input" / f"{spec_name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"module": spec.MODULE, "counts": counts, "failures": failures}, indent=2))
+    out.write_text(json.dumps({"module": spec.MODULE, "counts": counts, "failures": failures,
+                               "accepted_tables": accepted_tables}, indent=2))
     assert not failures, (f"{spec.MODULE}: {len(failures)} bad-input call(s) not refused clearly "
                           f"(counts {counts}):\n" + "\n".join(failures[:60]))
 

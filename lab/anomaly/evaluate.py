@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, roc_auc_score, roc_curve
 
-from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
+from lab.core.checks import check_array, check_choice, check_int, check_number, check_table, check_type
 from lab.core.claims import Measured
 
 from .baselines import BASELINES, fit_baseline
@@ -41,7 +41,8 @@ class Result:
     data: Dataset | None = None
 
     def __post_init__(self):
-        check_type("table", self.table, pd.DataFrame)
+        check_table("table", self.table, ("seed", "method", "fault", "auc", "accuracy", "far"),
+                    what="a run_experiment table")
         if self.data is not None:
             check_type("data", self.data, Dataset)
         check_type("scores", self.scores, dict)
@@ -113,10 +114,7 @@ def run_seeds(seeds=(0, 1, 2), **kwargs) -> tuple[pd.DataFrame, list]:
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std over seeds of AUC, accuracy and false-alarm rate, per method and fault."""
-    check_type("df", df, pd.DataFrame)
-    for col in ("seed", "method", "fault", "auc", "accuracy", "far"):
-        if col not in df.columns:
-            raise ValueError(f"df must have column {col!r} (a run_seeds table)")
+    check_table("df", df, ("method", "fault", "auc", "accuracy", "far"), what="a run_seeds table")
     g = df.groupby(["method", "fault"], sort=False)[["auc", "accuracy", "far"]]
     out = g.mean().join(g.std(ddof=0), rsuffix="_std")
     return out[["auc", "auc_std", "accuracy", "accuracy_std", "far", "far_std"]]
@@ -171,6 +169,16 @@ def sweep(param: str, values, seeds=(0, 1, 2), datasets=None, *, M: int = 64, dr
     return pd.DataFrame(rows)
 
 
+def _rows(df: pd.DataFrame, method: str, fault: str | None = None) -> pd.DataFrame:
+    """The rows of `method` (on `fault`, if given) in the run_seeds table `df`; a ValueError naming what is absent."""
+    d = df[(df.method == method) & ((df.fault == fault) if fault is not None else True)]
+    if d.empty:
+        on = f" on {fault}" if fault is not None else ""
+        raise ValueError(f"df holds no rows of {method!r}{on}; it holds the methods "
+                         f"{sorted(set(map(str, df.method)))} and faults {sorted(set(map(str, df.fault)))}")
+    return d
+
+
 def _ms(v: pd.Series) -> str:
     """mean ± std over seeds, in per cent."""
     return f"{100 * v.mean():.1f} ± {100 * v.std(ddof=0):.1f}"
@@ -178,24 +186,23 @@ def _ms(v: pd.Series) -> str:
 
 def auc_claim(df: pd.DataFrame, fault: str, method: str = "AE (frequency)", at_least: float = 0.9) -> Measured:
     """AUC of `method` on `fault` (mean ± std over seeds); holds when the mean is ≥ at_least."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "fault", "auc"), what="a run_seeds table")
     check_choice("fault", fault, FAULTS)
     check_choice("method", method, METHODS)
     at_least = check_number("at_least", at_least, lo=0.0, hi=1.0)
-    d = df[(df.method == method) & (df.fault == fault)].groupby("seed").auc.mean()
-    if d.empty:
-        raise ValueError(f"df holds no rows of {method} on {fault}")
+    d = _rows(df, method, fault).groupby("seed").auc.mean()
     return Measured(_ms(d), bool(d.mean() >= at_least), f"{len(d)} seeds; held-out good vs {fault}",
                     number=float(d.mean() * 100))
 
 
 def accuracy_claim(df: pd.DataFrame, method: str = "AE (frequency)", at_least: float = 0.8) -> Measured:
     """Accuracy of the mean + 2σ rule, averaged over both faults (mean ± std over seeds)."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "fault", "accuracy"), what="a run_seeds table")
     check_choice("method", method, METHODS)
     at_least = check_number("at_least", at_least, lo=0.0, hi=1.0)
-    d = df[df.method == method].groupby("seed").accuracy.mean()
-    per = df[df.method == method].groupby("fault").accuracy.mean()
+    rows = _rows(df, method)
+    d = rows.groupby("seed").accuracy.mean()
+    per = rows.groupby("fault").accuracy.mean()
     return Measured(_ms(d), bool(d.mean() >= at_least),
                     f"{len(d)} seeds; per fault " + ", ".join(f"{k} {v:.3f}" for k, v in per.items()),
                     number=float(d.mean() * 100))
@@ -203,7 +210,10 @@ def accuracy_claim(df: pd.DataFrame, method: str = "AE (frequency)", at_least: f
 
 def frequency_beats_time_claim(df: pd.DataFrame) -> Measured:
     """The frequency-domain AE's AUC exceeds the time-domain AE's on each fault, in the seed mean."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "fault", "auc"), what="a run_seeds table")
+    for m in ("AE (frequency)", "AE (time)"):
+        for f in FAULTS:
+            _rows(df, m, f)
     a = df.groupby(["method", "fault"]).auc.mean()
     diffs = {f: a[("AE (frequency)", f)] - a[("AE (time)", f)] for f in FAULTS}
     txt = "; ".join(f"{f}: {a[('AE (frequency)', f)]:.3f} vs {a[('AE (time)', f)]:.3f}" for f in FAULTS)
@@ -213,10 +223,10 @@ def frequency_beats_time_claim(df: pd.DataFrame) -> Measured:
 
 def false_alarm_claim(df: pd.DataFrame, method: str = "AE (frequency)", at_most: float = 0.1) -> Measured:
     """False-alarm rate of the mean + 2σ threshold on held-out good runs (mean ± std over seeds)."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "fault", "far"), what="a run_seeds table")
     check_choice("method", method, METHODS)
     at_most = check_number("at_most", at_most, lo=0.0, hi=1.0)
-    d = df[(df.method == method) & (df.fault == FAULTS[0])].groupby("seed").far.mean()
+    d = _rows(df, method, FAULTS[0]).groupby("seed").far.mean()
     return Measured(_ms(d), bool(d.mean() <= at_most), f"{len(d)} seeds; a Gaussian score would give 2.3 %",
                     number=float(d.mean() * 100))
 

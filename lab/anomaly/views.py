@@ -7,7 +7,7 @@ import pandas as pd
 from plotly.subplots import make_subplots
 from sklearn.metrics import roc_auc_score
 
-from lab.core.checks import check_choice, check_int, check_number, check_type
+from lab.core.checks import check_choice, check_int, check_number, check_table, check_type
 from lab.core.plotting import COLORS, TEMPLATE_NAME, figure, label, label_axes, widget_figure
 from lab.core.widgets import Explorer, readout_table, slider, int_slider
 
@@ -78,10 +78,8 @@ def roc_figure(result: Result) -> "go.Figure":
 
 def sweep_figure(df: pd.DataFrame, param: str) -> "go.Figure":
     """AUC and accuracy (mean ± std over seeds) against `param` ('M' or 'dropout') from evaluate.sweep."""
-    check_type("df", df, pd.DataFrame)
     check_choice("param", param, ("M", "dropout"))
-    if param not in df.columns:
-        raise ValueError(f"df must have column {param!r} (an evaluate.sweep table)")
+    check_table("df", df, (param, "auc", "accuracy"), what=f"an evaluate.sweep table of {param}")
     g = df.groupby(param)[["auc", "accuracy"]]
     mu, sd = g.mean(), g.std(ddof=0)
     xl = label("pooled bins M", "1") if param == "M" else label("input dropout rate", "1")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _range_text(lo, hi, lo_open, hi_open) -> str:
@@ -153,4 +156,31 @@ def check_type(name: str, value: Any, types: type | tuple[type, ...]) -> Any:
         group = types if isinstance(types, tuple) else (types,)
         tn = " or ".join(getattr(t, "__name__", str(t)) for t in group)
         raise TypeError(f"{name} must be {tn}; got {type(value).__name__}")
+    return value
+
+
+def check_table(name: str, value: Any, columns: Iterable[str] = (), *, min_rows: int = 1,
+                what: str = "a table") -> pd.DataFrame:
+    """A pandas DataFrame with at least `min_rows` rows and every one of `columns` (column names).
+
+    what: what the table must be, for the message (e.g. "a run_seeds table"). Returns the DataFrame.
+    """
+    import pandas as pd  # here, not at the top: the modules that check arrays only do not load pandas
+
+    check_type("what", what, str)
+    if columns is None or isinstance(columns, (str, bytes)) or not hasattr(columns, "__iter__"):
+        raise TypeError(f"columns must be a list of column names; got {type(columns).__name__}")
+    columns = list(columns)
+    for c in columns:
+        if not isinstance(c, str):
+            raise TypeError(f"columns must hold column names (str); got {c!r}")
+    min_rows = check_int("min_rows", min_rows, lo=0)
+    need = f"{what} with the columns {columns}" if columns else what
+    if not isinstance(value, pd.DataFrame):
+        raise TypeError(f"{name} must be {need} (a pandas DataFrame); got {type(value).__name__}")
+    missing = [c for c in columns if c not in value.columns]
+    if missing:
+        raise ValueError(f"{name} must be {need}; it lacks {missing} (it has {list(value.columns)})")
+    if len(value) < min_rows:
+        raise ValueError(f"{name} must be {need} of at least {min_rows} row(s); got {len(value)}")
     return value

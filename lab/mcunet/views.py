@@ -16,9 +16,7 @@ from .patches import (KB, PatchPlan, block_table, demo_image, mac_overhead, patc
 
 def profile_figure(table: pd.DataFrame, sram_kb: float = 256.0) -> go.Figure:
     """Per-block peak memory bars (a `block_table`), layer- and patch-based, with the SRAM budget line."""
-    checks.check_type("table", table, pd.DataFrame)
-    if not {"block", "layer_kB", "patch_kB"} <= set(table.columns):
-        raise ValueError("table must be a block_table (block, layer_kB, patch_kB)")
+    checks.check_table("table", table, ("block", "layer_kB", "patch_kB"), what="a block_table")
     sram_kb = checks.check_positive("sram_kb", sram_kb)
     fig = plotting.figure(plotting.label("block", ""), plotting.label("peak memory (int8)", "kB"),
                           title="MobileNetV2 per-block peak memory", height=360)
@@ -32,10 +30,8 @@ def sweep_figure(sweeps: dict[str, pd.DataFrame]) -> go.Figure:
     """Peak memory [kB] against MAC overhead [%] over grid sizes, one line per network
     (sweeps: name -> a `grid_sweep` table)."""
     checks.check_type("sweeps", sweeps, dict)
-    for df in sweeps.values():
-        checks.check_type("sweeps", df, pd.DataFrame)
-        if not {"grid", "peak_kB", "overhead_pct"} <= set(df.columns):
-            raise ValueError("sweeps must map names to grid_sweep tables (grid, peak_kB, overhead_pct)")
+    for name, df in sweeps.items():
+        checks.check_table(f"sweeps[{name!r}]", df, ("grid", "peak_kB", "overhead_pct"), what="a grid_sweep table")
     fig = plotting.figure(plotting.label("MAC overhead", "%"), plotting.label("patch-based peak memory", "kB"),
                           title="Grid sweep: memory against recomputation (labels: grid n)", height=360)
     for name, df in sweeps.items():

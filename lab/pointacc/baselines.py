@@ -20,7 +20,7 @@ import re
 
 import pandas as pd
 
-from lab.core.checks import check_choice, check_number, check_type
+from lab.core.checks import check_choice, check_number, check_table, check_type
 from lab.core.claims import Measured
 from lab.core.paths import data_dir
 
@@ -49,10 +49,7 @@ def _value(table: pd.DataFrame, row_id: str) -> float:
 
 
 def _check_table(table) -> pd.DataFrame:
-    check_type("table", table, pd.DataFrame)
-    if not set(COLUMNS) <= set(table.columns):
-        raise ValueError(f"table must be a gpu_baselines() table with the columns {COLUMNS}")
-    return table
+    return check_table("table", table, COLUMNS, what="a gpu_baselines() table")
 
 
 def published_gpu_ms(table: pd.DataFrame, library: str = "TorchSparse v1.0.0",
@@ -84,11 +81,9 @@ def published_comparison(nets: dict, gpu_ms: pd.DataFrame, hw: Accel = Accel(), 
     (`published_gpu_ms`). Accelerator energy with and without SRAM leakage; GPU energy =
     power_w x its latency (W; the board power, an upper bound on what it draws)."""
     check_type("nets", nets, dict)
-    check_type("gpu_ms", gpu_ms, pd.DataFrame)
+    check_table("gpu_ms", gpu_ms, ("cr", "ms_2080ti", "variant"), what="a published_gpu_ms table")
     check_type("hw", hw, Accel)
     power_w = check_number("power_w", power_w, lo=0, lo_open=True, hi=1e4)
-    if not {"cr", "ms_2080ti", "variant"} <= set(gpu_ms.columns) or gpu_ms.empty:
-        raise ValueError("gpu_ms must be a published_gpu_ms table")
     rows = []
     for _, g in gpu_ms.iterrows():
         key = min(nets, key=lambda c: abs(float(c) - g.cr)) if nets else None
@@ -108,14 +103,14 @@ def published_comparison(nets: dict, gpu_ms: pd.DataFrame, hw: Accel = Accel(), 
 def published_claim(df: pd.DataFrame, what: str = "speedup", cr: float = 1.0) -> Measured:
     """Speedup or energy saving ('speedup' / 'energy_saving') of the width-`cr` row of a
     `published_comparison` table; holds when it exceeds 1."""
-    check_type("df", df, pd.DataFrame)
     check_choice("what", what, ("speedup", "energy_saving"))
     cr = check_number("cr", cr, lo=0, lo_open=True, hi=4.0)
-    if not {"cr", what} <= set(df.columns):
-        raise ValueError("df must be a published_comparison table")
+    read = ("accel_ms", "gpu_ms") if what == "speedup" else ("accel_mJ", "accel_static_mJ", "gpu_mJ")
+    check_table("df", df, ("cr", what, *read), what="a published_comparison table")
     hit = df[(df.cr - cr).abs() < 0.01]
     if len(hit) != 1:
-        raise ValueError(f"df must hold one row of width multiplier {cr}")
+        raise ValueError(f"df must hold one row of width multiplier {cr}; its rows have cr = "
+                         f"{sorted(map(float, df.cr))}")
     v = float(hit[what].iloc[0])
     r = hit.iloc[0]
     note = (f"accelerator {r.accel_ms:.1f} ms vs GPU {r.gpu_ms:.1f} ms" if what == "speedup" else

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.checks import check_choice, check_int, check_number, check_type
+from ..core.checks import check_choice, check_int, check_number, check_table, check_type
 from ..core.claims import Measured
 from .defence import CODES, detects, overhead
 from .formats import FORMATS, encode
@@ -158,19 +158,25 @@ def storage_table(net: PrunedNet, *, delta_bits: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _summary_table(table, columns: tuple) -> pd.DataFrame:
+    return check_table("table", table, ("format", "method", "runs", "reached", *columns), what="a summary(...) table")
+
+
 def _row(table: pd.DataFrame, method: str, fmt: str) -> pd.Series:
-    check_type("table", table, pd.DataFrame)
     check_choice("method", method, METHODS)
     check_choice("fmt", fmt, FORMATS)
     sel = table[(table["method"] == method) & (table["format"] == fmt)]
     if len(sel) != 1:
-        raise ValueError(f"table must hold one row for method={method!r}, format={fmt!r} (a summary(...) table)")
+        held = sorted({(str(m), str(f)) for m, f in zip(table["method"], table["format"])})
+        raise ValueError(f"table must hold one row for method={method!r}, format={fmt!r} (a summary(...) table); "
+                         f"it holds {len(sel)}, and rows of (method, format) {held}")
     return sel.iloc[0]
 
 
 def random_guess_claim(table: pd.DataFrame, fmt: str, *, max_fraction: float = 1e-3) -> Measured:
     """SparseBFA brings every run to random guess and the mean fraction of stored bits it
     flipped is ≤ max_fraction (in (0, 1])."""
+    table = _summary_table(table, ("flips_mean", "flips_std", "fraction_mean", "fraction_std", "bits"))
     max_fraction = check_number("max_fraction", max_fraction, lo=0.0, hi=1.0, lo_open=True)
     r = _row(table, "sparsebfa", fmt)
     holds = bool(r.reached == r.runs and r.fraction_mean <= max_fraction)
@@ -184,6 +190,7 @@ def vs_random_claim(table: pd.DataFrame, fmt: str) -> Measured:
     """How many times more flips random index flips need than SparseBFA (ratio of the
     means; a random run that never reached random guess counts with every index bit
     flipped, so the ratio is then a lower bound). Holds when the ratio is > 1."""
+    table = _summary_table(table, ("flips_mean", "flips_std"))
     a, r = _row(table, "sparsebfa", fmt), _row(table, "random", fmt)
     ratio = float(r.flips_mean / max(a.flips_mean, 1.0))
     low = " (lower bound)" if r.reached < r.runs else ""
@@ -195,6 +202,7 @@ def vs_random_claim(table: pd.DataFrame, fmt: str) -> Measured:
 def index_vs_value_claim(table: pd.DataFrame, fmt: str) -> Measured:
     """Value-bit flips needed over index-bit flips needed (ratio of the means): ≥ 1 means the
     coordinates are at least as vulnerable as the values. Holds when ≥ 1."""
+    table = _summary_table(table, ("flips_mean", "flips_std"))
     a, v = _row(table, "sparsebfa", fmt), _row(table, "valuebfa", fmt)
     ratio = float(v.flips_mean / max(a.flips_mean, 1.0))
     note = (f"value-bit BFA {v.flips_mean:.1f} ± {v.flips_std:.1f}, SparseBFA {a.flips_mean:.1f} ± "
@@ -228,9 +236,13 @@ def defence_table(study: Study, *, block: int = 16) -> pd.DataFrame:
 def defence_claim(table: pd.DataFrame, code: str = "crc8") -> Measured:
     """The `code` check caught every index flip SparseBFA made, in every format (value: the
     detected fraction)."""
-    check_type("table", table, pd.DataFrame)
+    check_table("table", table, ("code", "sparsebfa_detected", "sparsebfa_flips", "extra_bits_fraction"),
+                what="a defence_table(...) table")
     code = check_choice("code", code, CODES)
     sel = table[table["code"] == code]
+    if sel.empty:
+        raise ValueError(f"table holds no rows of code {code!r}; it holds the codes "
+                         f"{sorted(set(map(str, table.code)))}")
     det, tot = int(sel["sparsebfa_detected"].sum()), int(sel["sparsebfa_flips"].sum())
     if tot == 0:
         raise ValueError("table must count at least one SparseBFA flip for this code")

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from ..core.checks import check_array, check_int, check_number, check_type
+from ..core.checks import check_array, check_int, check_number, check_table
 from ..core.claims import Measured
 from .density import FixedStructured, Uniform
 from .model import evaluate
@@ -103,15 +103,17 @@ def crossover(df: pd.DataFrame, metric: str) -> dict:
     ("cycles" or "energy_uJ"): the bracketing sweep densities (lo: last density where the
     coordinate list wins, hi: first where the bitmask wins) and the log-interpolated
     crossing. None entries when the winner never changes."""
-    check_type("df", df, pd.DataFrame)
+    return _crossover("df", df, metric)
+
+
+def _crossover(name: str, df, metric) -> dict:
+    """`crossover` of the table passed as parameter `name` (named in the messages)."""
     if metric not in ("cycles", "energy_uJ"):
         raise ValueError(f"metric must be 'cycles' or 'energy_uJ'; got {metric!r}")
-    need = {"density", "design", metric}
-    if df.empty or not need <= set(df.columns):
-        raise ValueError(f"df must be a non-empty sweep table with columns {sorted(need)}; got {list(df.columns)}")
+    check_table(name, df, ("density", "design", metric), what="a fig1_sweep table")
     designs = {"bitmask + gating", "coordinate list + skipping"}
     if not designs <= set(df["design"]):
-        raise ValueError(f"df must hold both designs {sorted(designs)}; got {sorted(set(map(str, df['design'])))}")
+        raise ValueError(f"{name} must hold both designs {sorted(designs)}; got {sorted(set(map(str, df['design'])))}")
     p = df.pivot_table(index="density", columns="design", values=metric, aggfunc="mean").sort_index()
     lr = np.log(p["bitmask + gating"] / p["coordinate list + skipping"])  # < 0: bitmask wins
     d = p.index.to_numpy()
@@ -125,12 +127,12 @@ def crossover(df: pd.DataFrame, metric: str) -> dict:
 
 def crossover_table(ours: pd.DataFrame, artifact: pd.DataFrame) -> pd.DataFrame:
     """Ours beside the artifact's: the densities between which the winner changes."""
-    check_type("ours", ours, pd.DataFrame)
-    check_type("artifact", artifact, pd.DataFrame)
+    for name, df in (("ours", ours), ("artifact", artifact)):
+        check_table(name, df, ("density", "design", "cycles", "energy_uJ"), what="a fig1_sweep table")
     rows = []
     for metric, what in (("energy_uJ", "energy"), ("cycles", "speed (cycles)")):
-        for who, df in (("ours (model)", ours), ("artifact (Sparseloop)", artifact)):
-            c = crossover(df, metric)
+        for name, who, df in (("ours", "ours (model)", ours), ("artifact", "artifact (Sparseloop)", artifact)):
+            c = _crossover(name, df, metric)
             rows.append(dict(metric=what, source=who, cp_wins_up_to=c["lo"], bitmask_wins_from=c["hi"],
                              crossing=c["at"]))
     return pd.DataFrame(rows)
@@ -302,7 +304,7 @@ def design_sweep(size: int = 128, densities=(0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.
 
 def best_designs(sweep: pd.DataFrame) -> pd.DataFrame:
     """Per density, the design with the least energy, the fewest cycles and the least EDP."""
-    check_type("sweep", sweep, pd.DataFrame)
+    check_table("sweep", sweep, ("density", "design", "energy_uJ", "cycles", "edp"), what="a design_sweep table")
     rows = []
     for d, g in sweep.groupby("density"):
         rows.append(dict(density=d, least_energy=g.loc[g.energy_uJ.idxmin(), "design"],
@@ -314,7 +316,7 @@ def best_designs(sweep: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- claim helpers
 def speed_claim(df: pd.DataFrame, bound: float = 600.0) -> Measured:
     """Model-to-simulator speed ratio at the largest size measured (mean over designs)."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("size", "ratio", "t_sim_s", "t_model_s"), what="a speed(...) table")
     bound = check_number("bound", bound, lo=1.0)
     big = df[df["size"] == df["size"].max()]
     r = float(big.ratio.mean())
@@ -327,7 +329,7 @@ def speed_claim(df: pd.DataFrame, bound: float = 600.0) -> Measured:
 def error_claim(df: pd.DataFrame, bound_pct: float) -> Measured:
     """The largest |relative error| (%) of the model against the simulator, over cycles
     and energy, densities and designs, as mean over seeds of each seed's maximum ± std."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "cycle_err_pct", "energy_err_pct"), what="a validate_uniform / validate_real table")
     bound_pct = check_number("bound_pct", bound_pct, lo=0.0)
     per_seed = df.assign(err=np.maximum(df.cycle_err_pct.abs(), df.energy_err_pct.abs())).groupby("seed").err.max()
     m, s = float(per_seed.mean()), float(per_seed.std(ddof=0))
@@ -339,9 +341,7 @@ def error_claim(df: pd.DataFrame, bound_pct: float) -> Measured:
 def crossover_claim(ours: pd.DataFrame, artifact: pd.DataFrame, metric: str) -> Measured:
     """Whether our crossover (bitmask starts to win on `metric`) falls between the same
     two sweep densities as the artifact's; the value is our interpolated crossing (%)."""
-    check_type("ours", ours, pd.DataFrame)
-    check_type("artifact", artifact, pd.DataFrame)
-    a, o = crossover(artifact, metric), crossover(ours, metric)
+    o, a = _crossover("ours", ours, metric), _crossover("artifact", artifact, metric)  # each table checked
     if o["at"] is None:
         return Measured("no crossover", False, "the winner never changes in our sweep")
     if a["at"] is None or a["lo"] is None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from ..core.checks import check_choice, check_int, check_number, check_type
+from ..core.checks import check_choice, check_int, check_number, check_table, check_type
 from .dense import dense_counts, keepers, tile_shape
 from .density import DensityModel
 from .formats import check_pmf, coord_bits, expected_bits, expected_pads
@@ -49,7 +49,8 @@ class Result:
     def __post_init__(self):
         check_number("cycles", self.cycles, lo=0.0)
         check_number("energy_pj", self.energy_pj, lo=0.0)
-        check_type("table", self.table, pd.DataFrame)
+        check_table("table", self.table, ("level", "tensor", "action", "kind", "count", "energy_pj"),
+                    what="an energy_table")
         check_type("cycles_by_level", self.cycles_by_level, dict)
 
     def count(self, level: str, tensor: str, action: str, kind: str = "actual") -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from plotly.subplots import make_subplots
 
-from ..core.checks import check_array, check_int, check_type
+from ..core.checks import check_array, check_int, check_table
 from ..core.plotting import COLORS, figure, label, label_axes, widget_figure
 from ..core.widgets import Explorer, dropdown, readout_table, slider
 from .density import Uniform
@@ -79,8 +79,9 @@ def taxonomy_figure(a, b):
 def fig1_figure(ours: pd.DataFrame, artifact: pd.DataFrame):
     """The artifact's Fig. 1 layout: each design's speed and energy efficiency normalised
     to the coordinate list, ours (bars) beside the artifact's published outputs (markers)."""
-    check_type("ours", ours, pd.DataFrame)
-    check_type("artifact", artifact, pd.DataFrame)
+    check_table("ours", ours, ("density", "design", "speed_vs_cp", "efficiency_vs_cp"), what="a fig1_sweep table")
+    check_table("artifact", artifact, ("density", "design", "speed_vs_cp", "efficiency_vs_cp"),
+                what="an artifact_fig1 table")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("processing speed", "energy efficiency"))
     for col, metric in ((1, "speed_vs_cp"), (2, "efficiency_vs_cp")):
         for i, (name, g) in enumerate(ours.groupby("design", sort=False)):
@@ -100,8 +101,9 @@ def fig1_figure(ours: pd.DataFrame, artifact: pd.DataFrame):
 def validation_figure(uniform: pd.DataFrame, real: pd.DataFrame):
     """Model against simulator: relative error of cycles and energy per case, uniform
     random operands (by density) and pruned weights x digit images (by sparsity)."""
-    check_type("uniform", uniform, pd.DataFrame)
-    check_type("real", real, pd.DataFrame)
+    check_table("uniform", uniform, ("density", "design", "cycle_err_pct", "energy_err_pct"),
+                what="a validate_uniform table")
+    check_table("real", real, ("sparsity", "design", "cycle_err_pct", "energy_err_pct"), what="a validate_real table")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("uniform random (statistical)", "pruned MLP × digits (real)"))
     for col, df, x in ((1, uniform, "density"), (2, real, "sparsity")):
         for i, (name, g) in enumerate(df.groupby("design", sort=False)):
@@ -118,7 +120,7 @@ def validation_figure(uniform: pd.DataFrame, real: pd.DataFrame):
 
 def speed_figure(df: pd.DataFrame):
     """CPU time of the model and the simulator against problem size."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("size", "t_model_s", "t_sim_s"), what="a speed(...) table")
     fig = figure(label("matmul size n (n × n × n)", "–"), label("CPU time per evaluation", "s"),
                  title="model vs simulator")
     g = df.groupby("size")[["t_model_s", "t_sim_s"]].mean()
@@ -131,10 +133,10 @@ def speed_figure(df: pd.DataFrame):
 
 def sweep_figure(sweep: pd.DataFrame, metric: str = "energy_uJ"):
     """Every design's energy (or cycles) across densities, from the model."""
-    check_type("sweep", sweep, pd.DataFrame)
     unit = {"energy_uJ": ("energy", "µJ"), "cycles": ("cycles", "cycle"), "edp": ("energy-delay", "µJ·Mcycle")}
     if metric not in unit:
         raise ValueError(f"metric must be one of {list(unit)}; got {metric!r}")
+    check_table("sweep", sweep, ("density", "design", metric), what="a design_sweep table")
     fig = figure(label("density of A and B", "%"), label(*unit[metric]), title="design space")
     for name, g in sweep.groupby("design", sort=False):
         fig.add_scatter(x=100 * g.density, y=g[metric], name=name, mode="lines+markers",

@@ -30,7 +30,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..core.checks import check_bool, check_int, check_number, check_type
+from ..core.checks import check_bool, check_int, check_number, check_table, check_type
 from ..data import scenes
 from .fit import Params, fit
 from . import render
@@ -218,7 +218,8 @@ def _row(i, name, g, peak, d, dt, intr):
 
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per method: mean ± std over frames of RMSE, memory and fps, beside the paper's numbers."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("method", "rmse_cm", "rmse_true_cm", "coverage", "peak_bytes", "state_bytes", "fps",
+                           "gaussians"), what="a compare() table")
     out = []
     for name in ("SPGF", "EM", "NDT", "RG"):
         s = df[df.method == name]
@@ -243,13 +244,12 @@ def claim_numbers(df: pd.DataFrame) -> dict:
     ratios EM/SPGF and NDT/SPGF (means over frames), RMSE mean and std (cm) of every method
     on the frames EM fitted (SPGF, EM) or on every frame (SPGF_all, NDT, RG), Gaussians per
     frame, and SPGF's median fps."""
-    check_type("df", df, pd.DataFrame)
-    missing = {"frame", "method", "rmse_cm", "peak_bytes", "gaussians", "fps"} - set(df.columns)
-    if missing:
-        raise ValueError(f"df must be a compare() table; missing columns {sorted(missing)}")
+    check_table("df", df, ("frame", "method", "rmse_cm", "peak_bytes", "gaussians", "fps", "state_bytes",
+                           "state_peak_bytes"), what="a compare() table")
     sp, em, nd = (df[df.method == m] for m in ("SPGF", "EM", "NDT"))
     if not len(sp) or not len(em) or not len(nd):
-        raise ValueError("df must hold SPGF, EM and NDT rows (from compare with em_frames >= 1)")
+        raise ValueError("df must hold SPGF, EM and NDT rows (from compare with em_frames >= 1); it holds the methods "
+                         f"{sorted(set(map(str, df.method)))}")
     sp_em = sp[sp.frame.isin(em.frame)]
     out = dict(
         state_bytes=int(sp.state_bytes.max()), state_peak_bytes=int(sp.state_peak_bytes.max()),
@@ -349,14 +349,8 @@ def rendering_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def check_rendering_table(table) -> pd.DataFrame:
     """`table` checked to be a non-empty `rendering_table` (TypeError/ValueError otherwise)."""
-    check_type("table", table, pd.DataFrame)
-    missing = {"frame", "renderer", "rmse_cm", "rmse_input_cm", "coverage", "edge_pixels", "edge_share",
-               "rmse_no_edges_cm", "cpu_s"} - set(table.columns)
-    if missing:
-        raise ValueError(f"table must be a rendering_table(); missing columns {sorted(missing)}")
-    if not len(table):
-        raise ValueError("table must hold at least one row")
-    return table
+    return check_table("table", table, ("frame", "renderer", "rmse_cm", "rmse_input_cm", "coverage", "edge_pixels",
+                                        "edge_share", "rmse_no_edges_cm", "cpu_s"), what="a rendering_table()")
 
 
 def _seq(name, values) -> tuple:

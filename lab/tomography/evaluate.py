@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lab.core.checks import check_array, check_int, check_number, check_type
+from lab.core.checks import check_array, check_int, check_number, check_table, check_type
 from lab.core.claims import Measured
 from lab.core.stats import mean_std_text, paired_interval
 
@@ -70,11 +70,7 @@ def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] = M
 
 def check_df(df, name: str = "df") -> pd.DataFrame:
     """A non-empty table from `evaluate` (raises naming `name` otherwise)."""
-    check_type(name, df, pd.DataFrame)
-    need = {"object", "n_angles", "photons", "method", "ber"}
-    if df.empty or not need <= set(df.columns):
-        raise ValueError(f"{name} must be a non-empty table from evaluate() with columns {sorted(need)}")
-    return df
+    return check_table(name, df, ("object", "n_angles", "photons", "method", "ber"), what="a table from evaluate()")
 
 
 def _cond(name, c):
@@ -89,6 +85,7 @@ def summary(df, metric: str = "ber") -> pd.DataFrame:
     df = check_df(df)
     if metric not in ("ber", "npcc", "rmse"):
         raise ValueError(f"metric must be one of ['ber', 'npcc', 'rmse']; got {metric!r}")
+    check_table("df", df, (metric,), what="a table from evaluate()")
     g = df.groupby(["n_angles", "photons", "method"], sort=True)[metric]
     return g.agg(["mean", "std", "count"]).reset_index()
 
@@ -101,16 +98,20 @@ def ber_table(df) -> pd.DataFrame:
     return t[[m for m in METHODS if m in t.columns]]
 
 
-def _pair(df, n_angles, photons, a="PGAN", b="MLE"):
+def _pair(df, n_angles, photons, a="PGAN", b="MLE", name: str = "df"):
+    """Per-object BERs of methods a and b at one condition of the table passed as parameter `name`."""
     d = df[(df.n_angles == n_angles) & (df.photons == photons)]
     if d.empty:
-        raise ValueError(f"n_angles, photons must be a condition of df; got ({n_angles}, {photons})")
+        held = sorted({f"({n}, {p})" for n, p in zip(df.n_angles, df.photons)})
+        raise ValueError(f"n_angles, photons must be a condition of {name}; got ({n_angles}, {photons}); "
+                         f"{name} holds {held}")
     pa = d[d.method == a].sort_values("object")["ber"].to_numpy()
     pb = d[d.method == b].sort_values("object")["ber"].to_numpy()
     if len(pa) == 0 or len(pa) != len(pb):
-        raise ValueError(f"df must hold {a} and {b} rows for every object at ({n_angles}, {photons})")
+        raise ValueError(f"{name} must hold {a} and {b} rows for every object at ({n_angles}, {photons}); "
+                         f"it holds {len(pa)} of {a} and {len(pb)} of {b} (methods {sorted(set(map(str, d.method)))})")
     if not (np.isfinite(pa).all() and np.isfinite(pb).all()):
-        raise ValueError(f"df must hold finite BERs for {a} and {b} at ({n_angles}, {photons})")
+        raise ValueError(f"{name} must hold finite BERs for {a} and {b} at ({n_angles}, {photons})")
     return pa, pb
 
 
@@ -150,7 +151,7 @@ def control_claim(df_iid, n_angles: int, photons: float, min_ratio: float = 0.9)
     df = check_df(df_iid, "df_iid")
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
     min_ratio = check_number("min_ratio", min_ratio, lo=0.0, hi=10.0)
-    pa, pb = _pair(df, n_angles, photons)
+    pa, pb = _pair(df, n_angles, photons, name="df_iid")
     ratio = float(pa.mean() / pb.mean()) if pb.mean() > 0 else 1.0
     note = (f"{len(pa)} i.i.d. objects; BER PGAN {pa.mean():.4f} ± {pa.std(ddof=1):.4f}, "
             f"MLE {pb.mean():.4f} ± {pb.std(ddof=1):.4f}")
@@ -163,8 +164,8 @@ def attribution_claim(df, df_iid, n_angles: int, photons: float) -> Measured:
     of the gain that the i.i.d. control does not share is the learned spatial structure."""
     df, di = check_df(df), check_df(df_iid, "df_iid")
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
-    rc = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(df, n_angles, photons)]][0]
-    ri = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0 for a, b in [_pair(di, n_angles, photons)]][0]
+    rc, ri = [float(a.mean() / b.mean()) if b.mean() > 0 else 1.0
+              for a, b in (_pair(df, n_angles, photons), _pair(di, n_angles, photons, name="df_iid"))]
     # both ratios 0 (PGAN perfect on both): no difference; only the i.i.d. one 0: the circuits' is infinitely higher
     rel = rc / ri if ri > 0 else (1.0 if rc == 0 else float("inf"))
     return Measured(f"{rc:.3f} (circuits) vs {ri:.3f} (i.i.d.)", bool(rc < ri),

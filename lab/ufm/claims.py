@@ -10,12 +10,21 @@ from ..core.claims import Measured
 from .method import Comparison, calibration_ranking, choice, claim_numbers
 
 
+def _layouts(comparison: Comparison, *layouts: str) -> None:
+    held = sorted(set(map(str, comparison.table.layout)))
+    missing = [x for x in layouts if x not in held]
+    if missing:
+        raise ValueError(f"comparison must hold the layouts {list(layouts)} (compare(..., layouts=...)); it lacks "
+                         f"{missing} (it holds {held})")
+
+
 def nll_claim(comparison: Comparison, keep: float = 0.5) -> Measured:
     """Ensemble-UfM's NLL gap to the full ensemble out of distribution (mean ± std over seeds);
     holds when the ensemble beats aleatoric-only on every ood seed and ensemble-UfM keeps at
     least `keep` of that NLL gain on average."""
     keep = check_number("keep", keep, lo=0.0, hi=1.0)
     n = claim_numbers(comparison)
+    _layouts(comparison, "ood", "indoor")
     gap, kept, gain = n["gap"]["ood"], n["recovered"]["ood"], n["gain"]["ood"]
     ind = n["gap"]["indoor"]
     return Measured(f"{gap.mean():+.3f} ± {gap.std():.3f}", bool(np.all(gain > 0) and kept.mean() >= keep),
@@ -41,6 +50,7 @@ def aleatoric_ood_claim(comparison: Comparison) -> Measured:
     """Aleatoric-only NLL above the ensemble's out of distribution (mean ± std over seeds);
     holds when it is above on every ood seed and by more than in distribution."""
     n = claim_numbers(comparison)
+    _layouts(comparison, "ood", "indoor")
     g = n["gain"]
     return Measured(f"{g['ood'].mean():+.3f} ± {g['ood'].std():.3f}",
                     bool(np.all(g["ood"] > 0) and g["ood"].mean() > g["indoor"].mean()), number=float(g["ood"].mean()),

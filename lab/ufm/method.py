@@ -527,6 +527,11 @@ def claim_numbers(comparison: Comparison) -> dict:
     time_ratio: ensemble over ensemble-UfM, per frame."""
     check_type("comparison", comparison, Comparison)
     t = comparison.table
+    for lay in t.layout.unique():
+        held = sorted(set(map(str, t.method[t.layout == lay])))
+        if set(METHODS) - set(held):
+            raise ValueError(f"comparison must hold every method {list(METHODS)} on layout {lay!r}; its table holds "
+                             f"{held} there (lacks {[m for m in METHODS if m not in held]})")
     out = {"gap": {}, "gain": {}, "recovered": {}}
     for lay in t.layout.unique():
         p = t[t.layout == lay].pivot(index="seed", columns="method", values="nll")

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
+from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_table,
+                              check_type)
 
 from .lqr import evaluate, optimal, zeroth_order_gradient, cost as lqr_cost
 from lab.core.claims import Measured
@@ -333,10 +334,7 @@ def benchmark_sets(seeds=(0, 1, 2), count: int = 20, sizes=((2, 1), (3, 1), (4, 
 def success_table(df: pd.DataFrame) -> pd.DataFrame:
     """Per method: success rate (mean ± std over the sets) and median iterations to the target
     among successes, from a `benchmark_sets` table."""
-    check_type("df", df, pd.DataFrame)
-    for col in ("seed", "method", "status", "iters"):
-        if col not in df.columns:
-            raise ValueError(f"df must have column {col!r} (a benchmark_sets table)")
+    check_table("df", df, ("seed", "method", "status", "iters"), what="a benchmark_sets table")
     per = df.assign(ok=df.status == "converged").groupby(["method", "seed"]).agg(
         rate=("ok", "mean"), med=("iters", lambda s: float(np.median(s[s >= 0])) if (s >= 0).any() else np.nan))
     out = per.groupby("method").agg(success_mean=("rate", "mean"), success_std=("rate", "std"),
@@ -344,6 +342,13 @@ def success_table(df: pd.DataFrame) -> pd.DataFrame:
     out["systems"] = df.groupby("method").size()
     order = [m for m in METHODS if m in out.index]
     return out.loc[order]
+
+
+def _has_methods(df: pd.DataFrame, methods) -> None:
+    missing = [m for m in methods if not (df.method == m).any()]
+    if missing:
+        raise ValueError(f"df holds no rows of {missing} (a benchmark_sets table of these methods); it holds "
+                         f"{sorted(set(map(str, df.method)))}")
 
 
 def _rate(df: pd.DataFrame, method: str) -> tuple[float, float]:
@@ -354,8 +359,9 @@ def _rate(df: pd.DataFrame, method: str) -> tuple[float, float]:
 def vanilla_fails_claim(df: pd.DataFrame, max_rate: float = 0.05) -> Measured:
     """Vanilla PG from K = 0 (exact with a fixed discount, and model-free undiscounted) reaches
     (C − C*)/C* < tol on at most `max_rate` of the systems (each set), from a benchmark_sets table."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "status"), what="a benchmark_sets table")
     max_rate = check_number("max_rate", max_rate, lo=0.0, hi=1.0)
+    _has_methods(df, ("vanilla", "vanilla (γ fixed)", "model-free vanilla"))
     rates = {m: _rate(df, m) for m in ("vanilla", "vanilla (γ fixed)", "model-free vanilla")}
     worst = max(v[0] for v in rates.values())
     sub = df[df.method.isin(list(rates))]
@@ -368,8 +374,9 @@ def vanilla_fails_claim(df: pd.DataFrame, max_rate: float = 0.05) -> Measured:
 
 def converges_claim(df: pd.DataFrame, method: str = "adaptive PI") -> Measured:
     """`method` reaches (C − C*)/C* < tol from K = 0 on every system of every set."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "status"), what="a benchmark_sets table")
     check_choice("method", method, METHODS)
+    _has_methods(df, (method,))
     mean, std = _rate(df, method)
     n = int((df.method == method).sum())
     ok = int(((df.method == method) & (df.status == "converged")).sum())
@@ -381,16 +388,15 @@ def iterations_claim(df: pd.DataFrame, method: str = "adaptive PI",
                      others=("annealing (natural)", "annealing (vanilla)")) -> Measured:
     """`method`'s median iterations to the target are fewer than each of `others`' (per set,
     then mean ± std over the sets), counted on the systems where both converged."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("seed", "method", "status", "iters"), what="a benchmark_sets table")
     check_choice("method", method, METHODS)
     check_type("others", others, (tuple, list))
     if not others:
         raise ValueError("others must name at least one method")
     for o in others:
         check_choice("others", o, METHODS)
+    _has_methods(df, (method, *others))
     tab = success_table(df)
-    if method not in tab.index or any(o not in tab.index for o in others):
-        raise ValueError("df must hold the compared methods")
     ours = tab.loc[method]
     holds = all(ours.iters_median < tab.loc[o].iters_median for o in others)
     txt = f"{ours.iters_median:.1f} ± {ours.iters_std:.1f}" + "".join(

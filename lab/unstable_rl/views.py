@@ -5,7 +5,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from lab.core.checks import check_array, check_int, check_type
+from lab.core.checks import check_array, check_int, check_table, check_type
 from lab.core.plotting import COLORS, figure, label, widget_figure
 from lab.core.widgets import Explorer, dropdown, readout_table, slider
 
@@ -56,7 +56,7 @@ def trajectory_figure(sys: LQR, runs: list, x0=None, steps: int = 60) -> "go.Fig
 
 def success_figure(table: pd.DataFrame) -> "go.Figure":
     """Success rate per method (bars, ± std over sets) from methods.success_table."""
-    check_type("table", table, pd.DataFrame)
+    check_table("table", table, ("success_mean", "success_std"), what="a success_table")
     fig = figure(label("method", "1"), label("systems reaching (C − C*)/C* < 1e-3", "%"),
                  title="Success from K = 0 on the random unstable systems")
     fig.add_bar(x=list(table.index), y=100 * table.success_mean, error_y=dict(array=100 * table.success_std.fillna(0)))
@@ -65,7 +65,7 @@ def success_figure(table: pd.DataFrame) -> "go.Figure":
 
 def instability_figure(df: pd.DataFrame) -> "go.Figure":
     """Iterations to the target against ρ(A), one colour per method (successful runs only)."""
-    check_type("df", df, pd.DataFrame)
+    check_table("df", df, ("method", "iters", "rho"), what="a benchmark_sets table")
     fig = figure(label("open-loop spectral radius ρ(A)", "1"), label("iterations to (C − C*)/C* < 1e-3", "1"),
                  title="How the iteration count grows with the instability")
     for i, m in enumerate(df.method.unique()):

@@ -1,6 +1,7 @@
 """Valid, fast calls of lab.core.checks, for tests/test_bad_input.py. The checks name the caller's
 parameter, so each call passes name="value" and a bad `value` must be refused naming it."""
 import numpy as np
+import pandas as pd
 
 MODULE = "lab.core.checks"
 SPECS = {
@@ -12,5 +13,7 @@ SPECS = {
     "check_bool": lambda: dict(name="value", value=True),
     "check_array": lambda: dict(name="value", value=np.ones((2, 3)), ndim=2),
     "check_type": lambda: dict(name="value", value=1.0, types=float),
+    "check_table": lambda: dict(name="value", value=pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}),
+                                columns=("a", "b"), what="a test table"),
 }
 FINITE_EXEMPT = {"check_type": "checks the type only; a NaN float is a float, and callers check finiteness"}
