@@ -36,6 +36,10 @@ class AutoEncoder(nn.Module):
             raise ValueError(f"x must have shape (R, {m}); got {tuple(x.shape)}")
         if x.dtype != torch.float32:
             raise TypeError(f"x must be a float32 tensor (the model's weights are float32); got {x.dtype}")
+        if x.shape[0] < 1:
+            raise ValueError(f"x must hold at least one row (R >= 1); got shape {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"x must be finite; found {int((~torch.isfinite(x)).sum())} NaN or inf value(s)")
         return self.dec(self.enc(self.drop(x)))
 
 
@@ -50,8 +54,11 @@ class Detector:
 
     def __post_init__(self):
         check_type("model", self.model, AutoEncoder)
+        m = self.model.enc[0].in_features
         self.mean = check_array("mean", self.mean, ndim=1)
-        self.std = check_array("std", self.std, ndim=1, lo=1e-12)
+        if len(self.mean) != m:
+            raise ValueError(f"mean must hold one value per input of model (its M = {m}); got {len(self.mean)}")
+        self.std = check_array("std", self.std, shape=(m,), lo=1e-12)
         check_number("threshold", self.threshold, lo=0.0)
 
     def score(self, X) -> np.ndarray:
@@ -61,9 +68,12 @@ class Detector:
         X = check_array("X", X, ndim=2, shape=(None, len(self.mean)))
         with np.errstate(over="ignore", invalid="ignore"):
             Z = torch.tensor((X - self.mean) / self.std, dtype=torch.float32)
+        err = np.full(len(Z), np.inf)
+        ok = torch.isfinite(Z).all(1)           # a row beyond float32 never reaches the model: it scores inf
         self.model.eval()
-        with torch.no_grad():
-            err = ((self.model(Z) - Z) ** 2).mean(1).numpy().astype(float)
+        if bool(ok.any()):
+            with torch.no_grad():
+                err[ok.numpy()] = ((self.model(Z[ok]) - Z[ok]) ** 2).mean(1).numpy().astype(float)
         return np.where(np.isfinite(err), err, np.inf)
 
     def predict(self, X) -> np.ndarray:

@@ -136,6 +136,26 @@ class Batch:
             if t.is_floating_point() or t.dtype == torch.bool or bool((t < lo).any()):
                 raise ValueError(f"{name} must be an integer tensor with values >= {lo}")
         check_int("n_events", self.n_events, lo=1, hi=100_000)
+        if bool((self.event >= self.n_events).any()):
+            raise ValueError(f"event indices must be below n_events = {self.n_events}; got {int(self.event.max())}")
+
+
+def _check_input(b, dtype: torch.dtype) -> Batch:
+    """A network's input b: a Batch checked again (its tensors may have been replaced since it was built),
+    its hits sorted by event (as make_batch builds them), its features and positions in the network's
+    weights' `dtype`. Raises naming b."""
+    check_type("b", b, Batch)
+    try:
+        b.__post_init__()
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"b is not a valid Batch: {exc}") from None
+    for name in ("feats", "xyz"):
+        t = getattr(b, name)
+        if t.dtype != dtype:
+            raise TypeError(f"b.{name} must be a {dtype} tensor (the network's weights are {dtype}); got {t.dtype}")
+    if b.event.numel() > 1 and bool((b.event[1:] < b.event[:-1]).any()):
+        raise ValueError("b.event must be sorted (the hits of one event contiguous, as make_batch builds them)")
+    return b
 
 
 def device_of(device=None) -> torch.device:
@@ -247,6 +267,23 @@ class EdgeConv(nn.Module):
         self.c_in = c_in
 
     def forward(self, x, nbr):
+        """x [N, c_in] finite node features (the weights' dtype), N >= 1; nbr [N, k] integer rows of x (k >= 1
+        neighbours per node) -> [N, c_out]."""
+        check_type("x", x, torch.Tensor)
+        if x.dtype != self.lin.weight.dtype:
+            raise TypeError(f"x must be a {self.lin.weight.dtype} tensor (the layer's weights' dtype); got {x.dtype}")
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] != self.c_in:
+            raise ValueError(f"x must have shape [N >= 1, c_in = {self.c_in}]; got {tuple(x.shape)}")
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x must be finite; found NaN or inf")
+        check_type("nbr", nbr, torch.Tensor)
+        if nbr.ndim != 2 or nbr.shape[0] != x.shape[0] or nbr.shape[1] < 1:
+            raise ValueError(f"nbr must have shape [N = {x.shape[0]} (x's rows), k >= 1]; got {tuple(nbr.shape)}")
+        if nbr.is_floating_point() or nbr.is_complex() or nbr.dtype == torch.bool:
+            raise TypeError(f"nbr must be an integer tensor; got {nbr.dtype}")
+        if bool(((nbr < 0) | (nbr >= x.shape[0])).any()):
+            raise ValueError(f"nbr must hold row indices of x, in [0, {x.shape[0] - 1}]; got [{int(nbr.min())}, "
+                             f"{int(nbr.max())}]")
         w1, w2 = self.lin.weight[:, :self.c_in], self.lin.weight[:, self.c_in:]
         a = x @ (w1 - w2).T + self.lin.bias
         e = a[:, None, :] + (x @ w2.T)[nbr]
@@ -277,7 +314,8 @@ class EdgeConvGNN(nn.Module):
         self.head = _Head(hidden)
 
     def forward(self, b: Batch):
-        h, outs = b.feats, []
+        """(embedding [N, EMB_DIM], noise logit [N]) of the hits of b."""
+        h, outs = _check_input(b, self.head.net[0].weight.dtype).feats, []
         nbr = knn(b.xyz, b.event, self.k)
         for i, conv in enumerate(self.convs):
             if i > 0:
@@ -380,8 +418,10 @@ class SPVCNN(nn.Module):
         self.head = _Head(c0)
 
     def forward(self, b: Batch):
+        """(embedding [N, EMB_DIM], noise logit [N]) of the hits of b."""
         from .. import sparseconv as sc
 
+        b = _check_input(b, self.head.net[0].weight.dtype)
         pcoords = torch.cat([b.event[:, None].float(), b.xyz / VOXEL_CM], 1)
         p0 = self.stem(b.feats)
         pt = sc.PointTensor(pcoords, p0)

@@ -19,6 +19,7 @@ Shapes: images are (batch, channels, height, width) float tensors.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -51,6 +52,30 @@ def _check_blocks(blocks) -> list:
     if not isinstance(blocks, (list, tuple)) or not blocks or not all(isinstance(b, BlockSpec) for b in blocks):
         raise TypeError("blocks must be a non-empty list of BlockSpec")
     return list(blocks)
+
+
+def _check_input(x, channels: int, dtype: torch.dtype, *, ndim: int | None = 4, at_most: bool = False) -> torch.Tensor:
+    """A layer's input x: a finite tensor of the layer's weights' `dtype`, with `ndim` axes (N, C, H, W)
+    (`ndim` None: any number >= 1, channels last, as torch.nn.Linear takes), N >= 1 and `channels`
+    entries on the channel axis (1 to `channels` when `at_most`: a dynamic layer runs its first ones).
+    Raises naming x."""
+    shape = "(N, C, H, W)" if ndim == 4 else "(..., features)"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor {shape}; got {type(x).__name__}")
+    if x.dtype != dtype:
+        raise TypeError(f"x must be a {dtype} tensor (the layer's weights are {dtype}); got {x.dtype}")
+    if (x.ndim != ndim) if ndim is not None else x.ndim < 1:
+        raise ValueError(f"x must have shape {shape}; got {tuple(x.shape)}")
+    if x.numel() == 0:
+        raise ValueError(f"x must hold at least one input {shape}; got shape {tuple(x.shape)}")
+    c = x.shape[1] if ndim == 4 else x.shape[-1]
+    if (not 1 <= c <= channels) if at_most else c != channels:
+        what = "channels" if ndim == 4 else "features"
+        need = f"1..{channels} {what} (this layer holds at most {channels})" if at_most else f"{channels} {what}"
+        raise ValueError(f"x must have {need}; got {c}")
+    if not math.isfinite(float(x.detach().sum())) and not bool(torch.isfinite(x).all()):  # a finite sum: finite x
+        raise ValueError(f"x must be finite; found {int((~torch.isfinite(x)).sum())} NaN or inf value(s)")
+    return x
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -247,6 +272,10 @@ class ConvBNAct(nn.Sequential):
         super().__init__(*layers)
         self.spec = spec
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, in_ch, H, W) -> (N, out_ch, H', W') in the weights' dtype."""
+        return super().forward(_check_input(x, self.spec.in_ch, self[0].weight.dtype))
+
 
 class SpecBlock(nn.Module):
     """The torch module of one `BlockSpec`: its convolutions, plus the shortcut when residual."""
@@ -258,7 +287,8 @@ class SpecBlock(nn.Module):
         self.convs = nn.ModuleList(ConvBNAct(c) for c in spec.convs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x
+        """(N, in_ch, H, W) -> (N, out_ch, H', W') in the weights' dtype."""
+        y = x = _check_input(x, self.spec.in_ch, self.convs[0][0].weight.dtype)
         for c in self.convs:
             y = c(y)
         return y + x if self.spec.residual else y
@@ -288,7 +318,7 @@ class SpecNet(nn.Module):
         return self.classifier(self.dropout(x.mean(dim=(2, 3))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        return self.head(self.features(_check_input(x, self.specs[0].in_ch, self.classifier.weight.dtype)))
 
 
 # ----------------------------------------------------------------------------- dynamic-width layers
@@ -312,9 +342,7 @@ class DynamicConv2d(nn.Conv2d):
         self.depthwise = depthwise
 
     def forward(self, x: torch.Tensor, out_ch: int | None = None) -> torch.Tensor:  # type: ignore[override]
-        c_in = x.shape[1]
-        if c_in > self.in_channels:
-            raise ValueError(f"input has {c_in} channels; this layer holds at most {self.in_channels}")
+        c_in = _check_input(x, self.in_channels, self.weight.dtype, at_most=True).shape[1]
         if self.depthwise:
             w = self.weight[:c_in]
             b = None if self.bias is None else self.bias[:c_in]
@@ -342,16 +370,17 @@ class DynamicBatchNorm2d(nn.BatchNorm2d):
                          check_bool("track_running_stats", track_running_stats))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        c = x.shape[1]
-        if c > self.num_features:
-            raise ValueError(f"input has {c} channels; this layer holds at most {self.num_features}")
+        held = [t for t in (self.weight, self.running_mean) if t is not None]
+        dtype = held[0].dtype if held else torch.get_default_dtype()
+        c = _check_input(x, self.num_features, dtype, at_most=True).shape[1]
         if self.training and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.momentum is None and self.num_batches_tracked is not None:  # cumulative average
             momentum = 1.0 / float(self.num_batches_tracked)
-        return F.batch_norm(x, self.running_mean[:c], self.running_var[:c], self.weight[:c], self.bias[:c],
-                            self.training, momentum, self.eps)
+        first = [None if t is None else t[:c] for t in (self.running_mean, self.running_var, self.weight, self.bias)]
+        # without running statistics batch norm uses the batch's own, in eval mode too (torch's rule)
+        return F.batch_norm(x, *first, self.training or self.running_mean is None, momentum, self.eps)
 
 
 class DynamicLinear(nn.Linear):
@@ -363,9 +392,7 @@ class DynamicLinear(nn.Linear):
                          check_int("out_features", out_features, lo=1, hi=MAX_CHANNELS), check_bool("bias", bias))
 
     def forward(self, x: torch.Tensor, out_features: int | None = None) -> torch.Tensor:  # type: ignore[override]
-        c_in = x.shape[-1]
-        if c_in > self.in_features:
-            raise ValueError(f"input has {c_in} features; this layer holds at most {self.in_features}")
+        c_in = _check_input(x, self.in_features, self.weight.dtype, ndim=None, at_most=True).shape[-1]
         out = self.out_features if out_features is None else out_features
         return F.linear(x, self.weight[:out, :c_in], None if self.bias is None else self.bias[:out])
 

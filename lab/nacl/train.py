@@ -57,14 +57,16 @@ class Encoder(nn.Module):
 
 
 def check_batch(name: str, x) -> torch.Tensor:
-    """The cheap checks of a model's input (type, dtype, shape; no pass over the pixels): a float32
-    tensor (N, 1, 8, 8), N >= 1. Raises naming `name`."""
+    """The cheap checks of a model's input (type, dtype, shape, and finiteness by one sum: a finite sum
+    means finite pixels): a finite float32 tensor (N, 1, 8, 8), N >= 1. Raises naming `name`."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
     if x.dtype != torch.float32:
         raise TypeError(f"{name} must be a float32 tensor (the model's weights are float32); got {x.dtype}")
     if x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8) or x.shape[0] < 1:
         raise ValueError(f"{name} must have shape (N >= 1, 1, 8, 8); got {tuple(x.shape)}")
+    if not np.isfinite(float(x.detach().sum())) and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite; found {int((~torch.isfinite(x)).sum())} NaN or inf pixel(s)")
     return x
 
 

@@ -120,6 +120,9 @@ class TinyNet(nn.Module):
 
     def forward(self, x: torch.Tensor, hidden: Sequence[int] | None = None) -> torch.Tensor:
         x = _signals("x", x)
+        if x.dtype != self.head.weight.dtype:
+            raise TypeError(f"x must be a {self.head.weight.dtype} tensor (the weights' dtype; numpy arrays are "
+                            f"converted to float32); got {x.dtype}")
         hidden = self.base if hidden is None else tuple(hidden)
         if len(hidden) != N_LAYERS:
             raise ValueError(f"hidden must hold {N_LAYERS} unit counts; got {hidden}")
@@ -192,8 +195,15 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     dev = next(net.parameters()).device
     was = net.training
     net.eval()
-    acc = (net(x.to(dev)).argmax(1).cpu() == y.cpu()).float().mean().item()
-    net.train(was)
+    try:
+        with torch.no_grad():
+            logits = net(x.to(dev))
+    finally:
+        net.train(was)
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= logits.shape[1]):
+        raise ValueError(f"y must hold class indices in [0, {logits.shape[1] - 1}] (net's {logits.shape[1]} "
+                         f"classes); got [{int(y.min())}, {int(y.max())}]")
+    acc = (logits.argmax(1).cpu() == y.cpu()).float().mean().item()
     return float(acc)
 
 

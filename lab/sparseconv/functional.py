@@ -765,6 +765,13 @@ def sparse_conv3d(x: SparseTensor, weight: torch.Tensor, kernel_size: int = 3, s
         check_type("timings", timings, dict)
     if weight.ndim != 3 or weight.shape[0] != kernel_size ** 3:
         raise ValueError(f"weight must have shape [{kernel_size ** 3}, C_in, C_out]; got {tuple(weight.shape)}")
+    if not isinstance(x.feats, torch.Tensor) or x.feats.ndim != 2:
+        raise ValueError(f"x.feats must be a tensor [N, C]; got {tuple(getattr(x.feats, 'shape', ()))}")
+    if weight.shape[1] != x.feats.shape[1]:
+        raise ValueError(f"weight must have C_in = {x.feats.shape[1]}, x's feature channels (shape "
+                         f"[{kernel_size ** 3}, {x.feats.shape[1]}, C_out]); got {tuple(weight.shape)}")
+    if weight.dtype != x.feats.dtype:
+        raise TypeError(f"weight must have the dtype of x.feats ({x.feats.dtype}); got {weight.dtype}")
     if kernel_size == 1 and stride == 1:
         t0 = _now(timings)
         f = x.feats @ weight[0]

@@ -15,6 +15,28 @@ import torch
 from lab.core.checks import check_bool, check_choice, check_int, check_number, check_type
 from .functional import SparseTensor, hash_coords, rank_lookup, sparse_conv3d, unhash_keys
 
+
+def _check_input(x, channels: int | None = None, dtype: torch.dtype | None = None) -> SparseTensor:
+    """A layer's input x: a SparseTensor whose feats are a finite float tensor [N, C], one row per
+    coordinate, N >= 1, with C = `channels` and the layer's weights' `dtype` where given. Raises naming x."""
+    check_type("x", x, SparseTensor)
+    f, n = x.feats, int(x.coords.shape[0]) if isinstance(x.coords, torch.Tensor) and x.coords.ndim == 2 else -1
+    check_type("x.feats", f, torch.Tensor)
+    if not f.is_floating_point():
+        raise TypeError(f"x.feats must be a float tensor; got {f.dtype}")
+    if dtype is not None and f.dtype != dtype:
+        raise TypeError(f"x.feats must be {dtype} (the layer's weights' dtype); got {f.dtype}")
+    if f.ndim != 2 or f.shape[0] != n or n < 1:
+        raise ValueError(f"x.feats must have shape [N, C] with N >= 1 rows, one per coordinate of x (x has {n}); "
+                         f"got {tuple(f.shape)}")
+    if channels is not None and f.shape[1] != channels:
+        raise ValueError(f"x must have {channels} feature channels (the layer's input width); got {f.shape[1]}")
+    with torch.no_grad():  # a finite sum proves finite entries in one reduction
+        if not bool(torch.isfinite(f.sum())) and not bool(torch.isfinite(f).all()):
+            raise ValueError("x.feats must be finite; found NaN or inf")
+    return x
+
+
 class Conv3d(torch.nn.Module):
     """Sparse 3D convolution: submanifold when stride == 1, strided downsampling when
     stride > 1, and transposed upsampling (reusing the cached map) when transposed=True.
@@ -43,6 +65,7 @@ class Conv3d(torch.nn.Module):
         self.bias = torch.nn.Parameter(torch.zeros(out_channels)) if bias else None
 
     def forward(self, x: SparseTensor) -> SparseTensor:
+        _check_input(x, self.in_channels, self.weight.dtype)
         return sparse_conv3d(x, self.weight, self.kernel_size, self.stride, self.dilation, self.transposed,
                              self.bias, self.mode, self.eps, self.S)
 
@@ -62,13 +85,15 @@ class BatchNorm(torch.nn.BatchNorm1d):
         super().__init__(num_features, eps, momentum)
 
     def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
+        x = _check_input(x, self.num_features, self.weight.dtype)
         return x.replace(super().forward(x.feats))
 
 
 class ReLU(torch.nn.ReLU):
-    """ReLU on the features of a SparseTensor."""
+    """ReLU on the features of a SparseTensor (any number of channels, in their own float dtype)."""
 
     def forward(self, x: SparseTensor) -> SparseTensor:  # type: ignore[override]
+        x = _check_input(x)
         return x.replace(super().forward(x.feats))
 
 

@@ -41,9 +41,17 @@ def tile_extents(workload: Workload, mapping: Mapping, level: int) -> dict:
     check_type("mapping", mapping, Mapping)
     level = check_int("level", level, lo=0, hi=len(mapping.levels) - 1)
     ext = {d: 1 for d in workload.dims}
+    total = dict(ext)
     for lp in nest(mapping):
+        if lp.dim not in total:
+            raise ValueError(f"mapping loops over dim {lp.dim!r}, which the workload lacks (dims {sorted(total)})")
+        total[lp.dim] *= lp.bound
         if lp.level >= level:
             ext[lp.dim] *= lp.bound
+    bad = {d: (p, workload.dims[d]) for d, p in total.items() if p != workload.dims[d]}
+    if bad:
+        raise ValueError(f"mapping does not fit the workload: loop bounds must multiply to each dim's size; "
+                         f"got (product, size) {bad}")
     return ext
 
 

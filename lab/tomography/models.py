@@ -33,6 +33,20 @@ class _Block(nn.Sequential):
         super().__init__(_conv(cin, cout), nn.LeakyReLU(0.2), _conv(cout, cout), nn.LeakyReLU(0.2))
 
 
+def _check_volumes(x, dtype: torch.dtype, multiple: int = 1) -> torch.Tensor:
+    """A network's input x: a finite tensor (batch >= 1, 1, D, H, W) of the weights' `dtype`, with D, H, W
+    multiples of `multiple`. Raises naming x."""
+    check_type("x", x, torch.Tensor)
+    if x.ndim != 5 or x.shape[0] < 1 or x.shape[1] != 1 or min(x.shape[2:]) < 1 or any(s % multiple for s in x.shape[2:]):
+        sizes = f" with D, H, W multiples of {multiple}" if multiple > 1 else ""
+        raise ValueError(f"x must have shape (batch >= 1, 1, D, H, W){sizes}; got {tuple(x.shape)}")
+    if x.dtype != dtype:
+        raise TypeError(f"x must be a {dtype} tensor (the model's weights are {dtype}); got {x.dtype}")
+    if not bool(torch.isfinite(x.detach().sum())) and not bool(torch.isfinite(x).all()):  # finite sum: finite x
+        raise ValueError(f"x must be finite; found {int((~torch.isfinite(x)).sum())} NaN or inf voxel(s)")
+    return x
+
+
 def parity(shape: tuple[int, ...]) -> torch.Tensor:
     """(1, 3, D, H, W) channels holding each voxel's coordinate parity along z, y, x (0 or 1)."""
     grids = torch.meshgrid(*[torch.arange(s) % 2 for s in shape[-3:]], indexing="ij")
@@ -59,11 +73,7 @@ class Generator(nn.Module):
         self.head = nn.Conv3d(c, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_type("x", x, torch.Tensor)
-        if x.ndim != 5 or x.shape[1] != 1 or any(s % 4 for s in x.shape[2:]):
-            raise ValueError(f"x must have shape (batch, 1, D, H, W) with D, H, W multiples of 4; got {tuple(x.shape)}")
-        if x.dtype != torch.float32:
-            raise TypeError(f"x must be a float32 tensor (the model's weights are float32); got {x.dtype}")
+        x = _check_volumes(x, self.head.weight.dtype, multiple=4)
         if self.coords:
             x = torch.cat([x, parity(x.shape).expand(x.shape[0], -1, -1, -1, -1)], 1)
         e1 = self.enc1(x)
@@ -87,9 +97,7 @@ class Discriminator(nn.Module):
         self.out = spectral_norm(nn.Linear(4 * c, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_type("x", x, torch.Tensor)
-        if x.ndim != 5 or x.shape[1] != 1:
-            raise ValueError(f"x must have shape (batch, 1, D, H, W); got {tuple(x.shape)}")
+        x = _check_volumes(x, self.out.bias.dtype)
         h = self.net(x).mean(dim=(2, 3, 4))
         return self.out(h).squeeze(1)
 

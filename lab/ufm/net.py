@@ -99,6 +99,17 @@ class DepthNet(nn.Module):
         self.head = nn.Conv2d(c1, 2, 1)
 
     def forward(self, gray: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        check_type("gray", gray, torch.Tensor)
+        dtype = self.head.weight.dtype
+        if gray.dtype != dtype:
+            raise TypeError(f"gray must be a {dtype} tensor (the net's weights are {dtype}); got {gray.dtype}")
+        if gray.ndim != 3 or gray.shape[0] < 1 or min(gray.shape[1:]) < 8 or gray.shape[1] % 8 or gray.shape[2] % 8:
+            raise ValueError(f"gray must have shape [B >= 1, H, W] with H, W positive multiples of 8; "
+                             f"got {tuple(gray.shape)}")
+        with torch.no_grad():
+            lo, hi = float(gray.min()), float(gray.max())    # NaN fails both comparisons below
+        if not (lo >= 0.0 and hi <= 1.0):
+            raise ValueError(f"gray must be finite, in [0, 1]; got values in [{lo:g}, {hi:g}]")
         b, h, w = gray.shape
         ys = torch.linspace(-1, 1, h, dtype=gray.dtype).view(1, h, 1).expand(b, h, w)
         xs = torch.linspace(-1, 1, w, dtype=gray.dtype).view(1, 1, w).expand(b, h, w)
