@@ -82,9 +82,12 @@ def test_search_scores_on_validation_never_on_test(monkeypatch):
     qn.run_pipeline("2-class", "u3cu3", "FakeQuitoV2", cfg, seed=0, noise_factor=0.0)
     xall, yall, xte, _ = qn.load_digits_4x4((3, 6), 32, 8, seed=0)
     _, _, xv, _ = qn.validation_split(xall, yall, 8, seed=0)
-    assert seen and all(np.array_equal(x, xv) for x in seen)
+    # the search's jobs, then the final evaluation of the contenders (one job, `evaluate_all`) on the test images
+    assert len(seen) >= 2 and np.array_equal(seen[-1], xte)
+    search_jobs = seen[:-1]
+    assert all(np.array_equal(x, xv) for x in search_jobs)
     test_rows = {r.tobytes() for r in xte}
-    assert not any(r.tobytes() in test_rows for x in seen for r in x)
+    assert not any(r.tobytes() in test_rows for x in search_jobs for r in x)
 
 
 def test_one_thread_restores_the_thread_count():
@@ -341,3 +344,24 @@ def test_fair_baseline_layout_comes_from_the_transpiler():
     sc2 = qn.SuperCircuit("u3cu3", 2, 1)  # one CU3: the transpiler must place it on a coupled pair
     pair = dev.transpiler_layout(sc2.circuit(sc2.full_arch()), seed=0, weights=sc2.init_weights(0).numpy())
     assert tuple(sorted(pair)) in dev.coupling
+
+
+def test_evaluate_all_matches_one_by_one_except_shot_noise():
+    """The contenders' noisy runs in one Aer job: noise-free accuracy and gate counts exactly as `evaluate`
+    gives them one by one, noisy accuracy within shot noise (noise-free device: exactly)."""
+    xtr, ytr, xte, yte = qn.load_digits_4x4((3, 6), 16, 16, seed=0)
+    sc = qn.SuperCircuit("u3cu3", qn.N_QUBITS, 1)
+    circ = sc.circuit(sc.full_arch())
+    cs = [qn.Contender(f"c{i}", circ, [0, 1, 2, 3], sc.init_weights(i)) for i in range(3)]
+    ste = qn.encode(xte)
+    for noise in (0.0, 1.0):
+        dev = qn.get_device("FakeQuitoV2", noise)
+        one = [qn.evaluate(qn.Contender(c.name, c.circuit, c.layout, c.weights), dev, xte, yte, ste, 2, 512, 0)
+               for c in cs]
+        many = qn.evaluate_all([qn.Contender(c.name, c.circuit, c.layout, c.weights) for c in cs],
+                               dev, xte, yte, ste, 2, 512, 0)
+        for a, b in zip(one, many):
+            assert (a.acc_clean, a.n_params, a.n_native) == (b.acc_clean, b.n_params, b.n_native)
+            assert abs(a.acc_noisy - b.acc_noisy) <= (0.0 if noise == 0 else 0.25), (noise, a.acc_noisy, b.acc_noisy)
+    with pytest.raises(TypeError, match="contenders"):
+        qn.evaluate_all([], dev, xte, yte, ste, 2, 16, 0)

@@ -13,7 +13,7 @@ from .qsim import Circuit, Op, expval_z, simulate, to_qiskit
 from .search import (CONTENDERS, N_QUBITS, READOUT_SCALE, SPACES, TASKS, Adam, Arch, Contender, Gene,
                      PipelineResult, SearchResult, SuperCircuit, accuracy, angle_magnitude,
                      claim_accuracy, claim_ceiling_ratio, claim_pruning, claim_searched_beats, clean_scores, crossover, human_baseline,
-                     encode, encoder_4x4_ryzxy, evaluate, evolve, interval_text, load_digits_4x4, MAX_BLOCKS, mutate,
+                     encode, encoder_4x4_ryzxy, evaluate, evaluate_all, evolve, interval_text, load_digits_4x4, MAX_BLOCKS, mutate,
                      n_params, noise_free_ceiling,
                      nll, param_sweep, prune, pruned_circuit, pruned_gates, random_layout, readout, run_pipeline,
                      summarize_seeds, summary_frame, train, validation_split)
@@ -47,7 +47,7 @@ __all__ = ["SCALES", "qsim", "BACKENDS", "CONTENDERS", "H2_TERMS", "N_QUBITS", "
            "SuperCircuit", "VQEResult", "accuracy", "angle_magnitude", "claim_accuracy", "claim_ceiling_ratio", "claim_pruning",
            "claim_searched_beats", "claim_vqe_noisy", "vqe_clean_error", "clean_scores", "closing_note", "contenders_figure",
            "crossover", "human_baseline", "draw_circuit", "draw_mapping", "encode", "encoder_4x4_ryzxy", "energy",
-           "evaluate", "evolve", "exact_ground_energy", "explorer", "expval_z", "get_device", "h2_matrix",
+           "evaluate", "evaluate_all", "evolve", "exact_ground_energy", "explorer", "expval_z", "get_device", "h2_matrix",
            "interval_text", "load_digits_4x4", "MAX_BLOCKS", "mutate", "n_params", "noise_free_ceiling", "nll", "noisy_energies", "noisy_energy", "noisy_expvals",
            "noisy_expvals_many", "param_sweep", "prune", "pruned_circuit", "random_layout", "readout",
            "run_pipeline", "simulate", "summarize_seeds", "summary_frame", "sweep_figure", "to_qiskit", "train", "validation_split",

@@ -274,9 +274,9 @@ def nll(scores: torch.Tensor, y) -> torch.Tensor:
 
 
 def accuracy(scores, y) -> float:
-    """Fraction of samples whose highest score is their label."""
+    """Fraction of samples whose highest score is their label. scores (N, C); y (N,) labels in [0, C)."""
     s = check_array("scores", scores, ndim=2)
-    y = check_array("y", y, ndim=1, shape=(s.shape[0],), dtype_kind="iu")
+    y = check_array("y", y, ndim=1, shape=(s.shape[0],), dtype_kind="iu", lo=0, hi=s.shape[1] - 1)
     return float(np.mean(np.argmax(s, axis=1) == y))
 
 
@@ -587,6 +587,33 @@ def evaluate(c: Contender, device: Device, x_test, y_test, states_test, n_classe
     return c
 
 
+def evaluate_all(contenders: Sequence[Contender], device: Device, x_test, y_test, states_test, n_classes: int,
+                 shots: int, seed: int) -> list[Contender]:
+    """`evaluate` for several contenders, their noisy runs in ONE Aer job (`noisy_expvals_many`: one noise-model
+    setup for all, as the search scores its candidates). Each contender's shots are drawn from its own seed
+    within the job, so a contender's noisy accuracy may differ from a lone `evaluate` by shot noise."""
+    if isinstance(contenders, (str, bytes)) or not isinstance(contenders, Sequence) or not contenders:
+        raise TypeError("contenders must be a non-empty list of Contender")
+    for c in contenders:
+        check_type("contenders", c, Contender)
+    check_type("device", device, Device)
+    n_classes = check_int("n_classes", n_classes, lo=2, hi=N_QUBITS)
+    states_test = _states("states_test", states_test)
+    x_test = check_array("x_test", x_test, ndim=2, shape=(states_test.shape[0], 16))
+    y_test = _labels("y_test", y_test, len(x_test), n_classes)
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    ezs, natives = noisy_expvals_many([encoder_4x4_ryzxy() + c.circuit for c in contenders],
+                                      [c.weights.numpy() for c in contenders], x_test, device,
+                                      [c.layout for c in contenders], shots, seed)
+    for c, ez, n_native in zip(contenders, ezs, natives):
+        c.acc_clean = accuracy(clean_scores(c.circuit, c.weights, states_test, n_classes).detach().numpy(), y_test)
+        c.acc_noisy = accuracy(readout(torch.as_tensor(ez), n_classes).numpy(), y_test)
+        c.n_params = n_params(c.circuit)
+        c.n_native = n_native
+    return list(contenders)
+
+
 def human_baseline(sc: SuperCircuit, device: Device, states: torch.Tensor, y, n_classes: int, steps: int,
                    batch: int, lr: float, seed: int, n_blocks: int | None = None) -> Contender:
     """The human design, given a fair start: every op of the SuperCircuit's first `n_blocks`
@@ -657,8 +684,7 @@ def run_pipeline(task: str, space: str, backend: str, cfg, seed: int = 0, noise_
                       seed=seed, **tr)
     cont["QuantumNAS + pruning"] = Contender("QuantumNAS + pruning", pc, res.best.layout, wp)
     say("evaluating on the noisy device")
-    for c in cont.values():
-        evaluate(c, device, xte, yte, ste, nc, cfg.shots, seed)
+    evaluate_all(list(cont.values()), device, xte, yte, ste, nc, cfg.shots, seed)
     return PipelineResult(task, space, backend, seed, cont, res, losses, sc, noise_factor)
 
 

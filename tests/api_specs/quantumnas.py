@@ -112,6 +112,8 @@ SPECS = {
     "energy": lambda: dict(circuit=SC2.circuit(SC2.full_arch()), weights=SC2.init_weights(0)),
     "evaluate": lambda: dict(c=_contender(), device=_dev(), x_test=_data()[2], y_test=_data()[3],
                              states_test=T.encode(_data()[2]), n_classes=2, shots=16, seed=0),
+    "evaluate_all": lambda: dict(contenders=[_contender(), _contender()], device=_dev(), x_test=_data()[2],
+                                 y_test=_data()[3], states_test=T.encode(_data()[2]), n_classes=2, shots=16, seed=0),
     "evolve": lambda: dict(sc=SC, n_physical=5, score=_score, population=3, parents=2, mutations=1, crossovers=1,
                            iterations=2, p=0.4, seed=0),
     "expval_z": lambda: dict(states=_states()),
