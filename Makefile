@@ -8,7 +8,7 @@ JOBS   ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: lab test browser handouts student bench report paper setup clean
+.PHONY: lab test browser handouts student grade bench report paper setup clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,19 @@ handouts: $(STAMP)
 
 student: $(STAMP)
 	$(BIN)/python -m lab handouts --student
+
+# the teachers' round trip through nbgrader (release, submit, autograde, gradebook) on every topic notebook's
+# Exercises section, or on GRADE="12 16"; nbgrader gets an environment of its own (.venv-grade), so it never
+# enters the researchers' JupyterLab, and grades in the workbench kernel
+GRADE_VENV ?= .venv-grade
+GRADE ?=
+$(GRADE_VENV)/.installed: requirements-grade.lock
+	@test -x $(GRADE_VENV)/bin/python || $(PYTHON) -m venv $(GRADE_VENV)
+	$(GRADE_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-grade.lock
+	touch $@
+
+grade: $(STAMP) $(GRADE_VENV)/.installed
+	NUMBA_CACHE_DIR=$(CURDIR)/build/numba_cache OMP_NUM_THREADS=1 $(BIN)/python tests/nbgrader_roundtrip.py --nbgrader $(GRADE_VENV)/bin/nbgrader $(GRADE)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)

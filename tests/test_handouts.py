@@ -52,7 +52,9 @@ def test_exercise_format_is_checked():
     nbg = lambda **m: {"nbgrader": {"schema_version": exercises.SCHEMA, **m}}  # noqa: E731
     cells = [nbformat.v4.new_code_cell("rec.table()"),
              nbformat.v4.new_markdown_cell("## Exercises\n\nFour questions."),
-             nbformat.v4.new_code_cell("import math", metadata={"tags": ["exercise-setup"], **nbg(locked=True)}),
+             nbformat.v4.new_code_cell("import math", metadata={"tags": ["exercise-setup"],
+                                                                 **nbg(solution=False, grade=False, locked=True,
+                                                                       grade_id="setup")}),
              nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
                                        metadata={"tags": ["exercise"],
                                                  **nbg(solution=True, grade=False, locked=False, grade_id="e1")}),
@@ -74,6 +76,11 @@ def test_exercise_format_is_checked():
     assert [r[2].split(":")[0] for r in exercises.run_section(nb, student=True)] == ["ok", "ok", "NotImplementedError"]
     nb.cells[4].metadata["nbgrader"].pop("points")
     assert "graded cell 'e1-check' without positive points" in exercises.problems(nb, min_exercises=0)
+    # nbgrader's schema 3: the three flags always, a grade_id on a locked cell too (its generate_assignment
+    # refuses the whole assignment otherwise)
+    nb.cells[2].metadata["nbgrader"] = {"schema_version": exercises.SCHEMA, "locked": True}
+    found = exercises.problems(nb, min_exercises=0)
+    assert any("without grade, solution" in p for p in found) and any("locked cell without grade_id" in p for p in found)
 
 
 def test_handout_page_shows_the_claims_table_once(tmp_path):

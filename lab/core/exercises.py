@@ -15,10 +15,13 @@ Cells, with their nbgrader metadata (``metadata.nbgrader``, schema 3) and tags:
   inputs between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` (left out of the student version).
 * **written answer** (markdown, tag ``written-answer``): ``{"solution": true, "grade": true,
   "locked": false, "points": p}``, graded by hand; its text is the model answer.
-* other cells of the section (statements, the cell that runs an explorer setting or a claim) are
-  ``{"locked": true}`` or carry no nbgrader metadata.
+* other cells of the section (statements, the cell that runs an explorer setting or a claim) are read-only,
+  ``{"solution": false, "grade": false, "locked": true}`` with a ``grade_id``, or carry no nbgrader metadata.
 
-Every graded cell has a ``grade_id`` unique in the notebook. An exercise is a graded cell (a check or
+As nbgrader's schema 3 requires, every cell with nbgrader metadata holds the three flags, and every solution,
+graded or locked cell a ``grade_id``.
+
+Every ``grade_id`` is unique in the notebook. An exercise is a graded cell (a check or
 a written answer); a notebook has at least `MIN_EXERCISES` of them.
 """
 from __future__ import annotations
@@ -117,8 +120,13 @@ def problems(nb, min_exercises: int = MIN_EXERCISES) -> list[str]:
             continue
         if m.get("schema_version") != SCHEMA:
             out.append(f"nbgrader metadata without schema_version {SCHEMA}: {c.source[:60]!r}")
-        if (m.get("solution") or m.get("grade")) and not m.get("grade_id"):
-            out.append(f"a solution or graded cell without grade_id: {c.source[:60]!r}")
+        # nbgrader's own schema-3 rules (its CheckCellMetadata refuses the whole assignment otherwise): the
+        # three flags always, and a grade_id on every solution, graded or locked cell
+        missing = [k for k in ("grade", "solution", "locked") if not isinstance(m.get(k), bool)]
+        if missing:
+            out.append(f"nbgrader metadata without {', '.join(missing)} (true or false): {c.source[:60]!r}")
+        if (m.get("solution") or m.get("grade") or m.get("locked")) and not m.get("grade_id"):
+            out.append(f"a solution, graded or locked cell without grade_id: {c.source[:60]!r}")
         gid = m.get("grade_id")
         if gid:
             if gid in ids:
