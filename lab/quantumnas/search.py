@@ -568,16 +568,22 @@ class PipelineResult:
                 for c in self.contenders.values()]
 
 
-def evaluate(c: Contender, device: Device, x_test, y_test, states_test, n_classes: int, shots: int,
-             seed: int) -> Contender:
-    """Fill in the contender's noise-free and noisy test accuracy, parameter and native-gate counts."""
-    check_type("c", c, Contender)
+def _test_split(device, x_test, y_test, states_test, n_classes, shots):
+    """The checked arguments of `evaluate` and `evaluate_all`: (x_test, y_test, states_test, n_classes, shots)."""
     check_type("device", device, Device)
     n_classes = check_int("n_classes", n_classes, lo=2, hi=N_QUBITS)
     states_test = _states("states_test", states_test)
     x_test = check_array("x_test", x_test, ndim=2, shape=(states_test.shape[0], 16))
     y_test = _labels("y_test", y_test, len(x_test), n_classes)
     shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    return x_test, y_test, states_test, n_classes, shots
+
+
+def evaluate(c: Contender, device: Device, x_test, y_test, states_test, n_classes: int, shots: int,
+             seed: int) -> Contender:
+    """Fill in the contender's noise-free and noisy test accuracy, parameter and native-gate counts."""
+    check_type("c", c, Contender)
+    x_test, y_test, states_test, n_classes, shots = _test_split(device, x_test, y_test, states_test, n_classes, shots)
     c.acc_clean = accuracy(clean_scores(c.circuit, c.weights, states_test, n_classes).detach().numpy(), y_test)
     full = encoder_4x4_ryzxy() + c.circuit
     ez, n_native = noisy_expvals(full, c.weights.numpy(), x_test, device, c.layout, shots, seed)
@@ -596,12 +602,7 @@ def evaluate_all(contenders: Sequence[Contender], device: Device, x_test, y_test
         raise TypeError("contenders must be a non-empty list of Contender")
     for c in contenders:
         check_type("contenders", c, Contender)
-    check_type("device", device, Device)
-    n_classes = check_int("n_classes", n_classes, lo=2, hi=N_QUBITS)
-    states_test = _states("states_test", states_test)
-    x_test = check_array("x_test", x_test, ndim=2, shape=(states_test.shape[0], 16))
-    y_test = _labels("y_test", y_test, len(x_test), n_classes)
-    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    x_test, y_test, states_test, n_classes, shots = _test_split(device, x_test, y_test, states_test, n_classes, shots)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     ezs, natives = noisy_expvals_many([encoder_4x4_ryzxy() + c.circuit for c in contenders],
                                       [c.weights.numpy() for c in contenders], x_test, device,
