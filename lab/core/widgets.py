@@ -91,9 +91,8 @@ class Explorer(W.HBox):
             self._syncing = False
 
     def reset(self) -> None:
-        """Put every control back to the value it had when the explorer was built, and redraw."""
-        if getattr(self, "preset", None) is not None:
-            self.preset.value = "(custom)"
+        """Put every control back to the value it had when the explorer was built, and redraw (the preset
+        dropdown then names the preset the defaults match)."""
         self.set(**self.defaults)
 
     def refresh(self) -> None:

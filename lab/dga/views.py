@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.core import plotting, widgets
-from lab.core.checks import check_choice, check_int, check_number, check_positive, check_type
+from lab.core.checks import check_choice, check_int, check_number, check_positive, check_table, check_type
 
 from lab.data.digits import Digits
 
@@ -77,10 +77,7 @@ def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, d
 def delay_figure(sweep) -> go.Figure:
     """Speedup over sync (left axis) and final accuracy (right axis) against the delay D
     (sweep: a `delay_sweep` table)."""
-    import pandas as pd
-    check_type("sweep", sweep, pd.DataFrame)
-    if sweep.empty or not {"delay", "speedup", "acc_mean"} <= set(sweep.columns):
-        raise ValueError("sweep must be a non-empty delay_sweep table (delay, speedup, acc_mean)")
+    check_table("sweep", sweep, ("delay", "speedup", "acc_mean"), what="a delay_sweep table")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=sweep["delay"], y=sweep["speedup"], name="speedup over sync", mode="lines+markers",
                     line=dict(color=COLOR["dga"]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.checks import check_number, check_type
+from ..core.checks import check_number, check_table, check_type
 from ..core.claims import Measured
 from ..core.stats import Interval, mean_interval
 from .train import FIGURE1, INTEGRATED, NAMES, Run
@@ -118,11 +118,8 @@ def sweep_gain_claim(sweep, *, eps: float, attack: str = "pgd") -> Measured:
     """From an `eps_sweep` table: the larger mean paired gain of IntCl and IntNaCl over SimCLR
     in robust accuracy at radius eps under `attack`; holds when the paired 95 % t-intervals of
     both lie above 0."""
-    import pandas as pd
-
-    check_type("sweep", sweep, pd.DataFrame)
-    if not {"method", "seed", "attack", "eps", "accuracy"} <= set(sweep.columns):
-        raise ValueError("sweep must be eps_sweep()'s table (columns method, seed, attack, eps, accuracy)")
+    check_table("sweep", sweep, ("method", "seed", "attack", "eps", "accuracy"), min_rows=0,
+                what="eps_sweep()'s table")
     eps = check_number("eps", eps, lo=0.0, hi=0.5)
     check_type("attack", attack, str)
     sub = sweep[(sweep.attack == attack) & np.isclose(sweep.eps, eps)]

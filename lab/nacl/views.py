@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..core.checks import check_array, check_int, check_number, check_type
+from ..core.checks import check_array, check_int, check_number, check_table, check_type
 from ..core.plotting import COLORS, figure, label, widget_figure
 from ..core.widgets import Explorer, dropdown, int_slider, readout_table, slider
 from ..data.digits import Digits
@@ -59,9 +59,7 @@ def figure1(runs: list[Run], *, metric: str, title: str | None = None) -> go.Fig
 
 def eps_figure(sweep: pd.DataFrame) -> go.Figure:
     """Robust accuracy against ε (mean ± std over seeds), one line per method."""
-    check_type("sweep", sweep, pd.DataFrame)
-    if not {"method", "eps", "accuracy"} <= set(sweep.columns) or sweep.empty:
-        raise ValueError("sweep must be eps_sweep()'s table (columns method, eps, accuracy)")
+    check_table("sweep", sweep, ("method", "eps", "accuracy"), what="eps_sweep()'s table")
     attacks = list(dict.fromkeys(sweep["attack"])) if "attack" in sweep.columns else ["fgsm"]
     fig = figure(label("attack radius ε", "pixel units of [0, 1]"), label("robust accuracy", "%"),
                  title="Robust accuracy against the attack radius (" + ", ".join(a.upper() for a in attacks) + ")",

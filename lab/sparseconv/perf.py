@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lab.core.checks import check_bool, check_choice, check_int, check_number, check_type
+from lab.core.checks import check_bool, check_choice, check_int, check_number, check_table, check_type
 from lab.core.device import one_thread
 from lab.data.lidar import lidar_scene
 
@@ -65,10 +65,7 @@ def _eps(name, v) -> float:
 
 
 def _frame(name: str, df, columns) -> pd.DataFrame:
-    check_type(name, df, pd.DataFrame)
-    if df.empty or not set(columns) <= set(df.columns):
-        raise ValueError(f"{name} must be a non-empty table with columns {sorted(columns)}")
-    return df
+    return check_table(name, df, sorted(columns))
 
 
 # ---------------------------------------------------------------- timing

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import torch
 
 from lab.core import plotting
-from lab.core.checks import check_bool, check_int, check_number, check_type
+from lab.core.checks import check_bool, check_int, check_number, check_table, check_type
 from lab.data.lidar import lidar_scene
 
 from .functional import SparseTensor, check_coords, get_kernel_map, plan_groups
@@ -40,9 +40,7 @@ def scene_figure(coords: torch.Tensor, voxel_size: float = 0.05):
 
 def stage_figure(df: pd.DataFrame, title: str = "time per stage", widget: bool = False):
     """Stacked bars of per-stage time (ms) per engine and size (df: a `benchmark` table)."""
-    check_type("df", df, pd.DataFrame)
-    if df.empty or not {"voxels", "channels", "engine", "total", *STAGES} <= set(df.columns):
-        raise ValueError("df must be a non-empty benchmark table (voxels, channels, engine, stages, total)")
+    check_table("df", df, ("voxels", "channels", "engine", "total", *STAGES), what="a benchmark table")
     check_type("title", title, str)
     check_bool("widget", widget)
     mk = plotting.widget_figure if widget else plotting.figure
@@ -93,9 +91,7 @@ def kernel_map_figure(coords: torch.Tensor, n_outputs: int = 80):
 
 def tradeoff_figure(df: pd.DataFrame):
     """Redundant FLOPs and matmul speedup against eps (df: a `grouping_tradeoff` table)."""
-    check_type("df", df, pd.DataFrame)
-    if df.empty or not {"eps", "redundant_flops_pct", "matmul_speedup", "groups"} <= set(df.columns):
-        raise ValueError("df must be a non-empty grouping_tradeoff table")
+    check_table("df", df, ("eps", "redundant_flops_pct", "matmul_speedup", "groups"), what="a grouping_tradeoff table")
     fig = plotting.figure(plotting.label("ε (grouping tolerance)", ""), plotting.label("value", "–"),
                           "adaptive grouping: redundant work against matmul speed")
     fig.add_trace(go.Scatter(x=df.eps, y=df.redundant_flops_pct / 100, name="redundant FLOPs / useful"))
@@ -106,9 +102,7 @@ def tradeoff_figure(df: pd.DataFrame):
 
 def movement_figure(dm: pd.DataFrame):
     """Modelled bytes moved [MB] per stage and scheme (dm: a `data_movement` table)."""
-    check_type("dm", dm, pd.DataFrame)
-    if dm.empty or not {"scheme", "stage", "bytes"} <= set(dm.columns):
-        raise ValueError("dm must be a non-empty data_movement table (scheme, stage, bytes)")
+    check_table("dm", dm, ("scheme", "stage", "bytes"), what="a data_movement table")
     fig = plotting.figure("scheme [–]", plotting.label("data moved", "MB"), "modelled memory traffic per stage")
     for st in ("gather", "matmul", "scatter"):
         d = dm[dm.stage == st]
