@@ -21,6 +21,20 @@ from .core.paths import build_dir, notebooks_dir, repo_root
 
 README_BEGIN = "<!-- claims:begin -->"
 README_END = "<!-- claims:end -->"
+CLAIMS_PAGE = "CLAIMS.md"  # the full claims table, a page of its own; the README keeps the counts and a link
+CLAIMS_HEAD = """# Claims: the paper's number beside ours
+
+Every claim the notebooks check, written by `make report` (`python -m lab report --write-readme`) from the
+claims in `build/claims/` (the small scale: a clean clone's `make test` run) and the recorded paper-scale tier in
+[`results/paper/`](results/paper/README.md). Each claim has a tolerance (within which our number counts as the
+paper's, with its reason) and a computed verdict: *reproduced* (the claim holds and the number is within
+tolerance, or the claim is qualitative), *direction only* (the claim holds, the number does not), or *not
+reproduced* (its note says why). The note also says which measurement would have made the claim fail. Numbers
+that describe the setting and cannot fail are listed apart as setup facts. A claim that needs the paper preset's
+size to show its effect can have a different verdict in the two columns; that difference is the point of the tier.
+Stochastic claims are judged by one rule: a paired 95 % t-interval over seeds (`lab.core.stats`).
+
+"""
 INDEX_BEGIN = "<!-- index:begin -->"
 INDEX_END = "<!-- index:end -->"
 
@@ -298,13 +312,16 @@ def cmd_report(args) -> int:
         out = claims.results_dir("paper") / "README.md"
         out.write_text("# The paper-scale tier: recorded runs\n\n" + summary + "\n\nEach `<nb>.paper.json` holds a "
                        "notebook's claims and facts at the paper preset; each `<nb>.run.json` its run time, machine, "
-                       "commit and load. `make report` rewrites this page and the README's claims table.\n",
+                       "commit and load. `make report` rewrites this page, CLAIMS.md and the README's claims summary.\n",
                        encoding="utf-8")
         print(f"wrote {out}")
     if args.write_readme:
+        page = repo_root() / CLAIMS_PAGE
+        page.write_text(CLAIMS_HEAD + text + "\n", encoding="utf-8")
+        print(f"wrote {page}")
         readme = repo_root() / "README.md"
         doc = readme.read_text(encoding="utf-8")
-        doc = _replace_between(doc, README_BEGIN, README_END, text)
+        doc = _replace_between(doc, README_BEGIN, README_END, claims.summary(link=CLAIMS_PAGE))
         doc = _replace_between(doc, INDEX_BEGIN, INDEX_END, registry.index_markdown(link_prefix="notebooks/"))
         readme.write_text(doc, encoding="utf-8")
         print(f"\nwrote the claims table and the notebook index into {readme}")

@@ -83,6 +83,10 @@ def test_claims_contract_verdicts_and_files(build_tmp):
                                           tolerance=q, fails_if="x")
     assert (build_tmp / "claims" / "99_demo.paper.json").is_file()
     assert "Verdict (paper)" in claims.report()
+    # the README's short form: counts per notebook at each scale, and the link to the full table
+    short = claims.summary(link="CLAIMS.md")
+    assert "[CLAIMS.md](CLAIMS.md)" in short and "5 claims and 1 setup facts" in short
+    assert "| 99_demo | 2 | 1 | 1 |" in short  # the committed paper tier has no 99_demo: "–" there
 
 
 def test_claims_refuse_what_cannot_be_judged(build_tmp):
@@ -377,3 +381,13 @@ def test_explorer_says_when_it_is_busy():
     ex.set(**{k: v for k, v in ex.defaults.items()})
     assert seen and "updating" in seen[0]
     assert "updating" not in ex.status.value and "updated in" in ex.status.value
+
+
+def test_start_page_claims_fall_back_to_the_committed_records(build_tmp):
+    # a fresh clone: nothing in build/claims, so the committed paper-scale records are shown, and said to be
+    t, where = claims.available()
+    assert len(t) > 0 and "results/paper/" in where and "no notebook has run" in where
+    claims.start("99_demo").check("fine", paper="1", unit="", measured=claims.Measured(1, True),
+                                  tolerance=claims.qualitative("no number"), fails_if="x")
+    t, where = claims.available()
+    assert [nb for nb, _ in t.rows] == ["99_demo"] and "build/claims/" in where

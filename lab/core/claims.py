@@ -534,13 +534,27 @@ def table(notebook: str | None = None, scale: str = "small", folder: Path | None
     return ClaimTable(rows, facts)
 
 
+def available() -> tuple[ClaimTable, str]:
+    """The claims a reader can see now, and where they come from: this machine's runs in `build/claims/`
+    (small scale) when there are any, else the committed paper-scale records in `results/paper/`, so that a
+    fresh clone's start page is not empty."""
+    local = table(scale="small")
+    if len(local):
+        return local, f"this machine's runs (`build/claims/`, small scale): {counts_line(local)}"
+    committed = table(scale="paper", folder=results_dir("paper"))
+    if len(committed):
+        return committed, (f"no notebook has run on this machine yet, so these are the committed paper-scale records "
+                           f"(`results/paper/`): {counts_line(committed)}")
+    return committed, "no claims recorded yet: run a notebook, or `make test`"
+
+
 def counts_line(t: ClaimTable) -> str:
     c = t.counts()
     return ", ".join(f"{n} {k}" for k, n in c.items())
 
 
 def report(scales: tuple[str, ...] = ("small", "paper")) -> str:
-    """The markdown claims table for the README: the small-scale verdict and, where a
+    """The markdown claims table (CLAIMS.md): the small-scale verdict and, where a
     paper-scale run was recorded, the paper-scale one beside it; counts per verdict."""
     small = table(scale="small")
     if not len(small):
@@ -575,6 +589,36 @@ def report(scales: tuple[str, ...] = ("small", "paper")) -> str:
                   "| Notebook | Fact | Value | Unit | Note |", "|---|---|---|---|---|"]
         for nb, f in small.facts:
             lines.append(f"| {nb} | {esc(f.fact)} | {esc(_fmt(f.value))} | {esc(f.unit)} | {esc(f.note)} |")
+    return "\n".join(lines)
+
+
+def summary(scales: tuple[str, ...] = ("small", "paper"), link: str = "CLAIMS.md") -> str:
+    """The README's short form of `report`: the verdict counts per notebook at each scale (a recorded
+    run in `results/<scale>/` wins over a local one, as in `report`) and a link to the full table."""
+    small = table(scale="small")
+    if not len(small):
+        return "_No claims recorded yet: run `make test` or `python -m lab run NAME`._"
+    tables = {"small": small}
+    for s in scales:
+        if s != "small":
+            committed = table(scale=s, folder=results_dir(s))
+            t = committed if len(committed) else table(scale=s)
+            if len(t):
+                tables[s] = t
+    lines = [f"Verdicts at {s} scale: {counts_line(t)}." for s, t in tables.items()]
+    lines += ["", f"{len(small)} claims and {len(small.facts)} setup facts; the full table (the paper's number, ours at "
+              f"each scale, the tolerance and its reason, the note that says what would have made the claim fail) is "
+              f"in [{link}]({link}).", ""]
+    head = ["Notebook"] + [f"{v} ({s})" for s in tables for v in VERDICTS]
+    lines += ["| " + " | ".join(head) + " |", "|---|" + "--:|" * (len(head) - 1)]
+    notebooks = list(dict.fromkeys(nb for nb, _ in small.rows))
+    for nb in notebooks:
+        cells = [nb]
+        for t in tables.values():
+            sub = ClaimTable((n, c) for n, c in t.rows if n == nb)
+            counts = sub.counts() if len(sub) else {}
+            cells += [str(counts.get(v, 0)) if len(sub) else "–" for v in VERDICTS]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
