@@ -391,3 +391,15 @@ def test_start_page_claims_fall_back_to_the_committed_records(build_tmp):
                                   tolerance=claims.qualitative("no number"), fails_if="x")
     t, where = claims.available()
     assert [nb for nb, _ in t.rows] == ["99_demo"] and "build/claims/" in where
+
+
+def test_why_not_enters_the_note_only_when_the_claim_does_not_hold(build_tmp):
+    rec = claims.start("99_demo")
+    kw = dict(paper="1", unit="", tolerance=claims.qualitative("no number"), fails_if="x", must_hold=False,
+              why_not="too few seeds here")
+    held = rec.check("held", measured=claims.Measured(1, True), **kw).rows[-1][1]
+    failed = rec.check("failed", measured=claims.Measured(0, False), **kw).rows[-1][1]
+    assert "too few seeds" not in held.note and held.verdict == claims.REPRODUCED
+    assert "too few seeds" in failed.note and failed.verdict == claims.NOT_REPRODUCED
+    with pytest.raises(ValueError, match="why_not"):
+        rec.check("bad", measured=claims.Measured(1, True), **{**kw, "why_not": "two\nlines"})

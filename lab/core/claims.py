@@ -407,7 +407,7 @@ class Recorder:
 
     def check(self, claim: str, *, paper: Any, measured: Measured, unit: str, tolerance: Tolerance,
               fails_if: str, paper_value: float | None = None, must_hold: bool = True,
-              note: str = "") -> ClaimTable:
+              note: str = "", why_not: str = "") -> ClaimTable:
         """Record one claim and return the notebook's claims table.
 
         claim: one sentence. paper: the paper's value as stated ("8x", "> 95 %").
@@ -418,11 +418,14 @@ class Recorder:
         must_hold: raise ClaimFailed after recording when the claim does not hold at the small scale
         (the one make test runs); at a larger scale it is recorded as not reproduced, with a warning, so a
         long run keeps its other claims.
-        note: added to the measured note (why it does not reproduce, what differs).
+        note: added to the measured note (what differs, whatever the outcome).
+        why_not: the reason the claim does not reproduce at this scale, added to the note only when the
+        measurement does not hold (an explanation written in advance must not sit beside a claim that held).
         """
         _check_text("claim", claim, empty=False)
         _check_text("unit", unit)
         _check_text("note", note)
+        _check_text("why_not", why_not)
         _check_text("fails_if", fails_if, empty=False)
         check_type("measured", measured, Measured)
         check_type("tolerance", tolerance, Tolerance)
@@ -439,7 +442,7 @@ class Recorder:
                              "use qualitative(...) where there is no number to compare")
         if measured.number is not None and not math.isfinite(measured.number) and tolerance.numeric:
             raise ValueError(f"measured number must be finite for a numeric tolerance; got {measured.number}")
-        notes = "; ".join(s for s in (measured.note, note) if s.strip())
+        notes = "; ".join(s for s in (measured.note, note, "" if measured.holds else why_not) if s.strip())
         # make test guards the small scale as shipped; a long run, or a run with overridden settings (a quick
         # look in the browser test, a tiny check of the paper tier), records what it finds instead of stopping
         overridden = os.environ.get("LAB_SCALE_OVERRIDES", "").strip() not in ("", "{}")
@@ -595,6 +598,11 @@ def report(scales: tuple[str, ...] = ("small", "paper")) -> str:
 def summary(scales: tuple[str, ...] = ("small", "paper"), link: str = "CLAIMS.md") -> str:
     """The README's short form of `report`: the verdict counts per notebook at each scale (a recorded
     run in `results/<scale>/` wins over a local one, as in `report`) and a link to the full table."""
+    if not isinstance(scales, tuple) or not all(isinstance(x, str) for x in scales):
+        raise TypeError(f"scales must be a tuple of scale names such as ('small', 'paper'); got {scales!r}")
+    for x in scales:
+        _check_scale(x)
+    _check_text("link", link, empty=False)
     small = table(scale="small")
     if not len(small):
         return "_No claims recorded yet: run `make test` or `python -m lab run NAME`._"

@@ -23,6 +23,8 @@ SPECS = {
     "table": lambda: dict(notebook="99_sweep", scale="small", folder=None),
     "results_dir": lambda: dict(scale="paper"),
     "status": lambda: dict(notebook="99_sweep", scale="small"),
+    "summary": lambda: dict(scales=("small", "paper"), link="CLAIMS.md"),
+    "available": lambda: dict(),
     "Recorder.check": lambda: dict(self=_rec(), claim="a claim", paper="1", unit="", tolerance=_Q,
                                    measured=claims.Measured(1.0, True), fails_if="x below 0"),
     "Recorder.fact": lambda: dict(self=_rec(), fact="a size", value=3, unit="", note=""),
