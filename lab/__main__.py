@@ -12,6 +12,7 @@ import argparse
 import html as _html
 import importlib
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -256,6 +257,12 @@ def cmd_handouts(args) -> int:
             print(f"{e.name}: {handouts.student_version(e.name)}")
         return 0
     failed, done = [], []
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--", "lab", "notebooks"):
+        commit += " (with uncommitted changes)"
+    if not args.no_pdf and not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        print("warning: Chromium was not found (apt-get install chromium): the pages are written without PDFs")
+        args.no_pdf = True
     for e in entries:
         t0 = time.perf_counter()
         try:
@@ -264,7 +271,7 @@ def cmd_handouts(args) -> int:
             failed.append(e.name)
             print(f"{e.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             continue
-        path = handouts.write_page(executed, e, pdf=not args.no_pdf)
+        path = handouts.write_page(executed, e, pdf=not args.no_pdf, scale=args.scale, commit=commit)
         done.append(e)
         print(f"{e.name}: {path} ({path.stat().st_size / 1e6:.2f} MB, {time.perf_counter() - t0:.1f} s)")
     index = handouts.write_index([registry.START, *registry.ENTRIES])

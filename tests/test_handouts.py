@@ -2,6 +2,7 @@
 self-check fails on the stub and passes on the reference solution."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -102,3 +103,35 @@ def test_handout_page_shows_the_claims_table_once(tmp_path):
     from types import SimpleNamespace
     page = handouts.write_page(path, SimpleNamespace(name="nb", title="t"), out=tmp_path / "out", pdf=False).read_text()
     assert page.count("lab-claims") == 1 and page.count("claim 1") == 1
+
+
+def test_handout_pack_is_a_course_map_with_stamped_pages(tmp_path):
+    """Counts read in order once the parameters cell is dropped; each page names its scale, date and commit and
+    links its notebook and student version (copied into the pack); the index groups the notebooks by field."""
+    import nbformat
+
+    from lab.core import handouts, registry
+
+    entry = registry.by_name("12")
+    nb = nbformat.read(entry.path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"][:3]
+    injected = nbformat.v4.new_code_cell("SCALE = 'small'", metadata={"tags": ["injected-parameters"]})
+    cells = [code[0], injected, code[1], code[2]]
+    for k, c in enumerate(cells, 1):
+        c.execution_count = k
+        c.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": str(k)}, execution_count=k)]
+    nb.cells = cells
+    executed = tmp_path / "executed.ipynb"
+    nbformat.write(nb, executed)
+    out = tmp_path / "pack"
+    page = handouts.write_page(executed, entry, out=out, pdf=False, scale="small", commit="abc1234").read_text()
+    prompts = re.findall(r"In&nbsp;\[(\d+)\]", page) or re.findall(r"\[(\d+)\]:", page)
+    assert list(dict.fromkeys(prompts)) == ["1", "2", "3"], prompts  # In and Out of a cell share its count
+    assert "lab-stamp" in page and "scale <b>small</b>" in page and "abc1234" in page
+    assert (out / "notebooks" / f"{entry.name}.ipynb").is_file() and "notebooks/12_anomaly.ipynb" in page
+    assert (out / "student" / f"{entry.name}.ipynb").is_file() and not (out / "student" / "key").exists()
+    index = handouts.write_index([registry.START, *registry.ENTRIES], out=out).read_text()
+    assert "Sensing, imaging and perception" in index and "student version" in index
+    assert "No PDFs" in index  # none was printed: the index says so instead of leaving the reader to wonder
+    placed = [n for _, ns in handouts.COURSE_MAP for n in ns]
+    assert sorted(placed) == list(range(1, 18)), "every topic notebook belongs to one group of the course map"
