@@ -53,7 +53,7 @@ def schematic(n_e: int = 3, fmt: str = "svg", path: str | Path | None = None) ->
         d.here = end
 
     d = schemdraw.Drawing(show=False)
-    d.config(fontsize=11, unit=2.0)
+    d.config(fontsize=11, unit=2.0, margin=0.6)  # the margin keeps the end labels ("gate") inside the image
     gate = d.add(elm.Dot(open=True).label("gate", loc="left"))
     d.add(elm.Line().right(0.5))
     d.add(elm.Resistor().right(2.2).label("$R_s$ (+$R_{int}$)"))
@@ -63,7 +63,7 @@ def schematic(n_e: int = 3, fmt: str = "svg", path: str | Path | None = None) ->
         lab_c = "$N C_{geo}$" if k == 0 else ""
         parallel(d, elm.Resistor().label(lab_r), elm.Capacitor().label(lab_c, loc="bottom"), length=1.8)
     parallel(d, elm.Capacitor().label("$C_{dl,c}$"),
-             elm.RBox().label("BV channel: $\\eta = v_c - E_{eq}(\\theta_1)$", loc="bottom"), length=3.2)
+             elm.RBox().label("BV channel", loc="bottom"), length=3.2)
     # channel: diffusion transmission line (ionic rail with chemical capacitors to the electronic rail)
     for k in range(3):
         node = d.here
@@ -72,11 +72,14 @@ def schematic(n_e: int = 3, fmt: str = "svg", path: str | Path | None = None) ->
         if k < 2:
             d.add(elm.Resistor().right(1.6).label("$R_{d}/M$" if k == 0 else ""))
     chan = d.here
-    d.add(elm.Label().at((chan[0] - 1.6, chan[1] + 0.9)).label("channel: M-segment diffusion line, reflecting end"))
     # electronic rail of the channel, back to the channel contact, and the leakage path
     rail_y = chan[1] - 1.6
     d.add(elm.Line().at((chan[0] - 3.2, rail_y)).to((chan[0], rail_y)))
-    contact = d.add(elm.Dot(open=True).at((chan[0] + 0.0, rail_y - 0.0)).label("channel contact", loc="right"))
+    contact = d.add(elm.Dot(open=True).at((chan[0] + 0.0, rail_y - 0.0)).label("channel contact", loc="bottom"))
+    # the diffusion line's name above it, between the interface's top rail and the leakage wire; the channel
+    # interface's overpotential under its box's label
+    d.add(elm.Label().at((chan[0] - 1.6, chan[1] + 1.95)).label("diffusion line (M segments)"))
+    d.add(elm.Label().at((chan[0] - 4.8, rail_y - 0.8)).label("$\\eta = v_c - E_{eq}(\\theta_1)$"))
     top_y = gate.center[1] + 2.4
     d.add(elm.Line().at(gate.center).up(2.4 - 0.0))
     d.add(elm.Resistor().right(4.0).label("$R_e$ (electronic leakage)"))
