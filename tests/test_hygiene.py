@@ -176,7 +176,7 @@ def _preset_counts(preset: dict, keys: tuple, out: set) -> set:
 
 @pytest.mark.parametrize("path", TOPIC_NBS, ids=_ids(TOPIC_NBS))
 def test_scales_paragraph_states_what_the_presets_run(path):
-    """A notebook's "**Scales.**" paragraph says what its presets run: every count of seeds, epochs, systems,
+    """A notebook's "**Scales.**" paragraph and its parameters cell's comments say what its presets run: every count of seeds, epochs, systems,
     iterations, steps, networks, events, images or frames in it is one that a preset of the topic's SCALES holds
     (a settings sentence that drifted from the code, "20 systems" where the preset runs 40, fails). Settings
     tried and dropped belong in another paragraph."""
@@ -189,12 +189,15 @@ def test_scales_paragraph_states_what_the_presets_run(path):
              for c in nb.cells if c.cell_type == "markdown" and "**Scales." in c.source]
     if not paras or scales is None:
         pytest.skip(f"{path.name}: no Scales paragraph or no SCALES presets")
+    # the parameters cell's comments describe the presets too ("paper: 100 epochs, 5 seeds")
+    comments = ["\n".join(ln.split("#", 1)[1] for ln in c.source.splitlines() if "#" in ln)
+                for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
     wrong = []
-    for m in SCALE_COUNT.finditer(paras[0]):
+    for m in SCALE_COUNT.finditer("\n".join([paras[0], *comments])):
         n, unit = int(m.group(1).replace(",", "")), m.group(2).rstrip("s")
         held = set()
         for preset in scales.values():
             _preset_counts(dict(preset), SCALE_UNITS[unit], held)
         if n not in held:
             wrong.append(f"'{m.group(0)}' (the presets hold {sorted(held)[:10]})")
-    assert not wrong, f"{path.name}: the Scales paragraph states counts no preset runs: {wrong}"
+    assert not wrong, f"{path.name}: the Scales paragraph or the parameters cell states counts no preset runs: {wrong}"
