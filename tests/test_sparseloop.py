@@ -281,3 +281,54 @@ def test_crossover_helpers_refuse_tables_they_cannot_read():
     flat = ours.assign(cycles=[2.0, 1.0, 2.0, 1.0])   # the coordinate list wins everywhere: no crossing
     m = crossover_claim(ours, flat, "cycles")
     assert not m.holds and "no crossing" in m.note
+
+
+def test_artifact_densities_beside_ours():
+    """The artifact's workload files state fractional nonzeros per 128-long fiber; ours are whole."""
+    art = sl.artifact_fig1().drop_duplicates("density").set_index("density").nnz_per_fiber
+    np.testing.assert_allclose(art.loc[list(sl.FIG1_DENSITIES)].to_numpy(),
+                               [1.5, 2.56, 5.12, 10.24, 13, 25.5, 51, 102.5])
+    ours = sl.fig1_sweep(128).drop_duplicates("density").set_index("density").nnz_per_fiber
+    assert ours.tolist() == [1, 3, 5, 10, 13, 26, 51, 102]
+    assert set(sl.ARTIFACT_DENSITY) == set(sl.FIG1_DENSITIES) == set(sl.ARTIFACT_FIG1)
+
+
+def _speed_table(t_sim, t_model):
+    import pandas as pd
+    rows = []
+    for name, ts, tm in (("bitmask + gating", t_sim[0], t_model[0]),
+                         ("coordinate list + skipping", t_sim[1], t_model[1])):
+        rows += [dict(design=name, repeat=i, t_sim_s=a, t_model_s=b) for i, (a, b) in enumerate(zip(ts, tm))]
+    return pd.DataFrame(rows)
+
+
+def test_speed_claim_takes_medians_and_the_slower_design():
+    # one repeat slowed tenfold (load) moves neither median
+    df = _speed_table(t_sim=([1.0, 1.0, 10.0], [0.8, 0.8, 0.8]), t_model=([1e-3, 1e-2, 1e-3], [1e-3] * 3))
+    m = sl.speed_claim(df, 600.0)
+    assert m.value == pytest.approx(800.0) and m.holds          # min(1.0 / 1e-3, 0.8 / 1e-3)
+    assert "L07" in m.note and "3 repeats" in m.note
+    assert not sl.speed_claim(df, 900.0).holds                   # the slower design decides
+    with pytest.raises(ValueError, match="columns"):
+        sl.speed_claim(df.drop(columns="repeat"), 600.0)
+
+
+def test_speed_fixed_times_the_fixed_workload():
+    df = sl.speed_fixed(repeats=1, model_repeats=2, seed=0)
+    w = sl.SPEED_WORKLOAD
+    assert (w["M"], w["N"], w["K"]) == (64, 1024, 64) and len(df) == 2
+    assert (df.t_sim_s > 0).all() and (df.t_model_s > 0).all()
+    assert np.allclose(df.model_cycles, df.sim_cycles, rtol=0.01)
+    with pytest.raises(ValueError, match="repeats"):
+        sl.speed_fixed(repeats=0)
+
+
+def test_error_claim_is_the_mean_over_seeds_of_each_seeds_largest_error():
+    import pandas as pd
+    df = pd.DataFrame(dict(seed=[0, 0, 1, 1, 2, 2], cycle_err_pct=[0.1, -0.4, 0.2, 0.0, -0.3, 0.1],
+                           energy_err_pct=[0.0, 0.2, -0.6, 0.1, 0.0, 0.0]))
+    m = sl.error_claim(df, 0.5)          # per seed 0.4, 0.6, 0.3: mean 0.433 < 0.5 though seed 1 exceeds it
+    assert m.number == pytest.approx(1.3 / 3) and m.holds and m.value == "0.43 ± 0.15"
+    assert not sl.error_claim(df, 0.4).holds
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        sl.error_claim(df[df.seed == 0], 1.0)

@@ -107,12 +107,64 @@ def test_random_set_is_reproducible_and_in_range():
     assert all(1.05 <= s.rho <= 1.5 + 1e-9 for s in a)
 
 
+def _tiny(ours=(3, 3, 4, 2), other=(10, 12, 9, 11), other_status="converged"):
+    return pd.DataFrame(dict(seed=[0, 0, 1, 1] * 2, system=[0, 1, 0, 1] * 2,
+                             method=["adaptive PI"] * 4 + ["annealing (natural)"] * 4,
+                             status=["converged"] * 4 + [other_status] * 4, iters=list(ours) + list(other),
+                             solves=[5 * x for x in ours] + [7 * x for x in other], rho=1.2))
+
+
 def test_claim_helpers_on_a_tiny_table():
-    df = pd.DataFrame(dict(seed=[0, 0, 1, 1] * 2, method=["adaptive PI"] * 4 + ["annealing (natural)"] * 4,
-                           status=["converged"] * 8, iters=[3, 3, 4, 2, 10, 12, 9, 11], rho=1.2))
+    df = _tiny()
     assert U.converges_claim(df).holds
-    m = U.iterations_claim(df, others=("annealing (natural)",))
+    m = U.iterations_claim(df, others=("annealing (natural)",), metric="iters")
     assert m.holds and m.number == pytest.approx(10.5 / 3)
+    # solves: per set medians 15 and 15 (ours) against 77 and 70 (theirs): paired interval above 0
+    m = U.iterations_claim(df, others=("annealing (natural)",))
+    assert m.holds and m.number == pytest.approx(73.5 / 15) and "95 % paired t, n = 2" in m.note
+    # the other way round the interval lies below 0: the claim does not hold
+    assert not U.iterations_claim(_tiny(ours=(10, 12, 9, 11), other=(3, 3, 4, 2)),
+                                  others=("annealing (natural)",), metric="iters").holds
+
+
+def test_iterations_claim_reports_a_method_that_never_converged_and_refuses_one_set():
+    never = _tiny(other=(-1, -1, -1, -1), other_status="budget exhausted")
+    m = U.iterations_claim(never, others=("annealing (natural)",))
+    assert not m.holds and m.number is None and m.value.startswith("not comparable")
+    assert "set(s) [0, 1]" in m.value
+    with pytest.raises(ValueError, match="df must hold at least 2 sets"):
+        U.iterations_claim(_tiny()[lambda d: d.seed == 0], others=("annealing (natural)",))
+    with pytest.raises(ValueError, match="metric"):
+        U.iterations_claim(_tiny(), others=("annealing (natural)",), metric="seconds")
+    with pytest.raises(ValueError, match=r"df .*cpu_ms"):
+        U.iterations_claim(_tiny(), others=("annealing (natural)",), metric="cpu_ms")
+
+
+def test_effort_counts_every_lyapunov_solve():
+    """A fixed step on a stable plant: 1 solve for K = 0's cost, then per iteration 2 for the
+    gradient (P_K, Σ_K) and 1 for the new gain's cost."""
+    s = U.random_unstable(3, 1, 1.3, seed=0).with_rho(0.9)
+    r = U.run(s, "vanilla", step=1e-4, backtrack=False, max_iter=5)
+    assert r.status == "budget exhausted" and len(r.costs) == 6
+    assert r.info["lyapunov_solves"] == 1 + 3 * 5 and r.info["cost_evaluations"] == 1 + 2 * 5
+    assert r.info["cpu_s"] >= 0 and r.info["rollouts"] == 0
+    # a line search adds one solve per trial; a bisection one per halving
+    a = U.run(U.random_unstable(3, 1, 1.3, seed=0), "annealing (natural)", max_iter=1000)
+    b = U.run(U.random_unstable(3, 1, 1.3, seed=0), "adaptive PI", max_iter=1000)
+    for r in (a, b):
+        assert r.status == "converged" and r.info["lyapunov_solves"] > 2 * r.iters
+    mf = U.run(U.random_unstable(3, 1, 1.3, seed=0), "model-free vanilla", max_iter=3, samples=4)
+    assert mf.info["lyapunov_solves"] == 0 and mf.info["rollouts"] % 8 == 0 and mf.info["rollouts"] > 0
+
+
+def test_benchmark_reports_effort_and_success_table_summarises_it():
+    df = U.benchmark(U.random_set(2, seed=1), methods=("adaptive PI", "annealing (natural)"), max_iter=300)
+    assert {"solves", "evals", "cpu_ms"} <= set(df.columns)
+    assert (df.solves > 0).all() and (df.evals >= df.iters).all()
+    tab = U.success_table(df.assign(seed=0))
+    assert {"iters_median", "solves_median", "cpu_ms_median"} <= set(tab.columns)
+    ours = df[df.method == "adaptive PI"]
+    assert tab.loc["adaptive PI", "solves_median"] == pytest.approx(float(ours.solves.median()))
 
 
 def test_bad_inputs(sys3):
@@ -137,8 +189,9 @@ def test_bad_inputs(sys3):
 def test_determinism_of_claim_numbers():
     a = U.benchmark_sets(seeds=(0, 1, 2), count=3, max_iter=300)
     b = U.benchmark_sets(seeds=(0, 1, 2), count=3, max_iter=300)
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.drop(columns="cpu_ms"), b.drop(columns="cpu_ms"))   # CPU time varies
     assert U.converges_claim(a) == U.converges_claim(b)
+    assert U.iterations_claim(a) == U.iterations_claim(b)
     s = U.random_unstable(3, 1, 1.3, 0)
     r1 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]
     r2 = [U.run(s, "model-free annealing", max_iter=60, seed=k) for k in range(3)]

@@ -11,9 +11,10 @@ notebook's experiments and claim helpers; views.py: figures and the explorer.
 from ..core.scale import freeze
 from .dense import brute_force_counts, dense_counts, nest, tile_shape
 from .density import Banded, FixedStructured, Uniform, hypergeom_pmf
-from .experiments import (ARTIFACT_FIG1, FIG1_DENSITIES, all_designs, artifact_fig1, best_designs,
-                          crossover, crossover_claim, crossover_table, density_check, design_sweep, error_claim, fig1_designs,
-                          fig1_sweep, pruned_mlp, speed, speed_claim, validate_real, validate_uniform)
+from .experiments import (ARTIFACT_DENSITY, ARTIFACT_FIG1, FIG1_DENSITIES, SPEED_WORKLOAD, all_designs, artifact_fig1,
+                          best_designs, crossover, crossover_claim, crossover_table, density_check, design_sweep,
+                          error_claim, fig1_designs, fig1_sweep, pruned_mlp, speed, speed_claim, speed_fixed,
+                          validate_real, validate_uniform)
 from .formats import encode, expected_bits
 from .model import Result, evaluate, walk_expectations
 from .simulate import simulate
@@ -25,10 +26,10 @@ from .views import (explorer, fig1_figure, speed_figure, sweep_figure, taxonomy_
 SCALES = freeze({
     "small": dict(fig1_size=128, val_size=128, val_seeds=(0, 1, 2), real_seeds=(0, 1, 2),
                   real_sparsities=(0.5, 0.7, 0.9), n_images=256, speed_sizes=(128, 256, 512, 768),
-                  sweep_size=128),
+                  speed_repeats=5, sweep_size=128),
     "paper": dict(fig1_size=128, val_size=256, val_seeds=(0, 1, 2, 3, 4), real_seeds=(0, 1, 2, 3, 4),
                   real_sparsities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95), n_images=512,
-                  speed_sizes=(128, 256, 512, 768, 1024), sweep_size=256),
+                  speed_sizes=(128, 256, 512, 768, 1024), speed_repeats=9, sweep_size=256),
 })
 
 __all__ = [
@@ -37,9 +38,9 @@ __all__ = [
     "brute_force_counts", "dense_counts", "nest", "tile_shape",
     "Banded", "FixedStructured", "Uniform", "hypergeom_pmf", "encode", "expected_bits",
     "Result", "evaluate", "walk_expectations", "simulate",
-    "ARTIFACT_FIG1", "FIG1_DENSITIES", "all_designs", "artifact_fig1", "best_designs", "crossover",
-    "crossover_claim", "crossover_table", "density_check", "design_sweep", "error_claim", "fig1_designs", "fig1_sweep",
-    "pruned_mlp", "speed", "speed_claim", "validate_real", "validate_uniform",
+    "ARTIFACT_DENSITY", "ARTIFACT_FIG1", "FIG1_DENSITIES", "SPEED_WORKLOAD", "all_designs", "artifact_fig1",
+    "best_designs", "crossover", "crossover_claim", "crossover_table", "density_check", "design_sweep", "error_claim", "fig1_designs", "fig1_sweep",
+    "pruned_mlp", "speed", "speed_claim", "speed_fixed", "validate_real", "validate_uniform",
     "explorer", "fig1_figure", "speed_figure", "sweep_figure", "taxonomy_figure", "taxonomy_table",
     "validation_figure",
 ]

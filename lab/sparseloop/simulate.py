@@ -1,6 +1,15 @@
 """The element-level simulator: runs the mapped loop nest on actual sparse tensors and
 counts every action and cycle, without the density models or the expected-size
-formulas of the analytical model.
+formulas of the analytical model (its step 2).
+
+What it shares with the model (`model.py`): step 3 and the micro-architecture rules. It
+imports `finish` (energy = count x the same per-action energy table, each storage level's
+cycles = its traffic / its bandwidth, the design's cycles the largest), the design template
+(`check_design`) and `Result`; its PE walk applies the same slot rules (a gated action keeps
+its slot, a skipping merge spends one slot per merge step) and the same max(slots, port bits /
+bandwidth) per walk. So model against simulator tests the density statistics of step 2
+(expected occupancies, metadata sizes, the normal approximation of the intersection) against
+actual tensors, not the architecture model.
 
 * Tile transfers: the outer loops of each level are enumerated in order; whenever the
   tile of a tensor changes, the actual tile is cut out of the tensor and encoded

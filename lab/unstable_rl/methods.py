@@ -21,16 +21,27 @@ every step, the undiscounted cost C(K) (inf while K does not stabilise the plant
 Step sizes: `step` is the first trial step; with `backtrack=True` each step is halved until the
 Armijo condition holds (and the next step starts from twice the accepted one); with
 `backtrack=False` the step is fixed and a step that leaves the stable set ends the run as
-"diverged". One iteration is one step (one gradient or Gauss–Newton direction); the cost
-evaluations of line searches and γ bisections are not counted.
+"diverged". One iteration is one step (one gradient or Gauss–Newton direction).
+
+The effort of a run, everything counted (`Run.info`): `lyapunov_solves`, the discrete Lyapunov
+equations solved (two per gradient or Gauss–Newton direction, P_K and Σ_K; one per cost
+evaluation of a line-search trial, a stall check or a γ bisection step, none for a gain that does
+not stabilise, which only takes an eigenvalue check); `cost_evaluations`, the calls of
+`lqr.evaluate` behind them; `rollouts` for the model-free methods; `cpu_s`, the CPU seconds of
+the method (the optimum C* and the tracker's record of the undiscounted cost, which every method
+shares and none uses, left out). No evaluation is made whose result is already at hand or cannot
+change the iterates: the cost after a step is the line search's, and adaptive PI skips the γ
+bisection when the stability margin alone already allows γ = 1.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from lab.core import stats
 from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_table,
                               check_type)
 
@@ -95,17 +106,47 @@ def _direction(kind: str, ev, sys: LQR) -> np.ndarray:
     return 2.0 * np.linalg.solve(sys.R + sys.B.T @ ev.P @ sys.B, ev.E)
 
 
-class _Tracker:
-    """Records the undiscounted cost per iteration and stops at the tolerance."""
+class _Work:
+    """What a method spends: Lyapunov solves and cost evaluations (through `evaluate` and
+    `cost`), rollouts (model-free), and its CPU time from its creation."""
 
-    def __init__(self, sys: LQR, c_star: float, tol: float):
-        self.sys, self.c_star, self.tol = sys, c_star, tol
+    def __init__(self):
+        self.solves = 0
+        self.evals = 0
+        self.rollouts = 0
+        self.t0 = time.process_time()
+
+    def evaluate(self, sys: LQR, K: np.ndarray, need_grad: bool = True):
+        ev = evaluate(sys, K, need_grad=need_grad)
+        self.evals += 1
+        self.solves += int(ev.rho < 1.0) + int(ev.Sigma is not None)   # P_K when stable, Σ_K with the gradient
+        return ev
+
+    def cost(self, sys: LQR, K: np.ndarray, gamma: float = 1.0) -> float:
+        """C_γ(K), as lqr.cost computes it."""
+        return self.evaluate(sys if gamma == 1.0 else sys.discounted(gamma), K, need_grad=False).cost
+
+
+class _Tracker:
+    """Records the undiscounted cost per iteration and stops at the tolerance; its own time is
+    kept apart from the method's."""
+
+    def __init__(self, sys: LQR, c_star: float, tol: float, work: _Work):
+        self.sys, self.c_star, self.tol, self.work = sys, c_star, tol, work
         self.costs: list[float] = []
         self.gammas: list[float] = []
         self.hit = -1
         self.first_stable = -1
+        self.t_record = 0.0
 
     def record(self, K: np.ndarray, gamma: float) -> bool:
+        t0 = time.process_time()
+        try:
+            return self._record(K, gamma)
+        finally:
+            self.t_record += time.process_time() - t0
+
+    def _record(self, K: np.ndarray, gamma: float) -> bool:
         c = lqr_cost(self.sys, K)
         self.costs.append(c)
         self.gammas.append(gamma)
@@ -120,27 +161,32 @@ class _Tracker:
         if status is None:
             status = "converged" if self.hit >= 0 else (
                 "budget exhausted" if self.first_stable >= 0 else "never stabilising")
+        w = self.work
+        cpu = max(0.0, time.process_time() - w.t0 - self.t_record)
+        info = dict(info, lyapunov_solves=w.solves, cost_evaluations=w.evals, rollouts=w.rollouts, cpu_s=cpu)
         return Run(method, np.array(self.costs), np.array(self.gammas), K, status, self.hit, self.c_star,
-                   self.first_stable, dict(info))
+                   self.first_stable, info)
 
 
-def _step(sys_g: LQR, K: np.ndarray, kind: str, eta: float, backtrack: bool):
-    """One descent step on the (discounted) system sys_g; returns (K', accepted step, ok)."""
-    ev = evaluate(sys_g, K)
+def _step(sys_g: LQR, K: np.ndarray, kind: str, eta: float, backtrack: bool, work: _Work):
+    """One descent step on the (discounted) system sys_g; returns (K', accepted step, ok, the
+    cost of sys_g at K')."""
+    ev = work.evaluate(sys_g, K)
     if ev.grad is None:
-        return K, eta, False
+        return K, eta, False, ev.cost
     D = _direction(kind, ev, sys_g)
     slope = float(np.sum(ev.grad * D))
     if not backtrack:
         Kn = K - eta * D
-        return Kn, eta, np.isfinite(evaluate(sys_g, Kn, need_grad=False).cost)
+        cn = work.evaluate(sys_g, Kn, need_grad=False).cost
+        return Kn, eta, bool(np.isfinite(cn)), cn
     for _ in range(60):
         Kn = K - eta * D
-        cn = evaluate(sys_g, Kn, need_grad=False).cost
+        cn = work.evaluate(sys_g, Kn, need_grad=False).cost
         if np.isfinite(cn) and cn <= ev.cost - 1e-4 * eta * slope:
-            return Kn, eta, True
+            return Kn, eta, True, cn
         eta *= 0.5
-    return K, eta, True        # no decrease found: at a (numerical) minimum
+    return K, eta, True, ev.cost        # no decrease found: at a (numerical) minimum
 
 
 def run(sys: LQR, method: str, *, step: float | None = None, backtrack: bool = True, max_iter: int = 2000,
@@ -166,7 +212,8 @@ def run(sys: LQR, method: str, *, step: float | None = None, backtrack: bool = T
     horizon = check_int("horizon", horizon, lo=1, hi=1000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     _, c_star = optimal(sys)
-    tr = _Tracker(sys, c_star, tol)
+    work = _Work()
+    tr = _Tracker(sys, c_star, tol, work)
     K = np.zeros((sys.m, sys.n))
     rho_a = sys.rho
     gamma0 = min(1.0, 0.9 / rho_a ** 2)
@@ -177,71 +224,71 @@ def run(sys: LQR, method: str, *, step: float | None = None, backtrack: bool = T
     if method in ("vanilla", "vanilla (γ fixed)", "natural", "gauss-newton"):
         kind = method.split(" ")[0]
         sys_g = sys if gamma == 1.0 else sys.discounted(gamma)
-        if not np.isfinite(evaluate(sys_g, K, need_grad=False).cost):
+        if not np.isfinite(work.evaluate(sys_g, K, need_grad=False).cost):
             return tr.result(method, K, "never stabilising", reason="K = 0 has infinite cost: no gradient")
         eta, c_prev = step, np.inf
         for _ in range(max_iter):
-            K, eta, ok = _step(sys_g, K, kind, eta, backtrack)
+            K, eta, ok, c = _step(sys_g, K, kind, eta, backtrack, work)
             if not ok:
                 tr.record(K, gamma)
                 return tr.result(method, K, "diverged")
             if tr.record(K, gamma):
                 break
             eta = min(2 * eta, 1e3) if backtrack else eta
-            c = evaluate(sys_g, K, need_grad=False).cost
             if c_prev - c <= 1e-10 * c:
                 return tr.result(method, K, "stalled" if np.isfinite(tr.costs[-1]) else "never stabilising")
             c_prev = c
         return tr.result(method, K, None)
     if method in ("annealing (vanilla)", "annealing (natural)"):
         return _annealing(sys, tr, K, "vanilla" if "vanilla" in method else "natural", method, step, backtrack,
-                          max_iter, gamma0, factor, inner_tol)
+                          max_iter, gamma0, factor, inner_tol, work)
     if method == "adaptive PI":
-        return _adaptive(sys, tr, K, step, max_iter, factor)
-    return _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, horizon, seed)
+        return _adaptive(sys, tr, K, step, max_iter, factor, work)
+    return _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, horizon, seed, work)
 
 
-def _raise_gamma(sys: LQR, K: np.ndarray, gamma: float, c: float, factor: float) -> float:
-    """The largest γ' in [γ, 1] with C_γ'(K) ≤ factor·C_γ(K) (bisection, 30 halvings)."""
-    if lqr_cost(sys, K) <= factor * c:
-        return 1.0
-    lo, hi = gamma, 1.0
+def _raise_gamma(sys: LQR, K: np.ndarray, gamma: float, c: float, factor: float, work: _Work) -> tuple:
+    """The largest γ' in [γ, 1] with C_γ'(K) ≤ factor·C_γ(K) = factor·c (bisection, 30 halvings),
+    and C_γ'(K)."""
+    c1 = work.cost(sys, K)
+    if c1 <= factor * c:
+        return 1.0, c1
+    lo, hi, c_lo = gamma, 1.0, c
     for _ in range(30):
         mid = 0.5 * (lo + hi)
-        if lqr_cost(sys, K, mid) <= factor * c:
-            lo = mid
+        cm = work.cost(sys, K, mid)
+        if cm <= factor * c:
+            lo, c_lo = mid, cm
         else:
             hi = mid
-    return lo
+    return lo, c_lo
 
 
-def _annealing(sys, tr, K, kind, method, step, backtrack, max_iter, gamma, factor, inner_tol) -> Run:
+def _annealing(sys, tr, K, kind, method, step, backtrack, max_iter, gamma, factor, inner_tol, work) -> Run:
     eta = step
-    c_prev = lqr_cost(sys, K, gamma)
+    c_prev = work.cost(sys, K, gamma)
     stages = 0
     for _ in range(max_iter):
         sys_g = sys if gamma == 1.0 else sys.discounted(gamma)
-        K, eta, ok = _step(sys_g, K, kind, eta, backtrack)
+        K, eta, ok, c = _step(sys_g, K, kind, eta, backtrack, work)
         if not ok:
             tr.record(K, gamma)
             return tr.result(method, K, "diverged", stages=stages)
         if tr.record(K, gamma):
             break
         eta = min(2 * eta, 1e3) if backtrack else eta
-        c = lqr_cost(sys, K, gamma)
         if gamma < 1.0 and (c_prev - c) <= inner_tol * c:
-            gamma = _raise_gamma(sys, K, gamma, c, factor)
+            gamma, c = _raise_gamma(sys, K, gamma, c, factor, work)
             stages += 1
-            c = lqr_cost(sys, K, gamma)
         c_prev = c
     return tr.result(method, K, None, stages=stages)
 
 
-def _adaptive(sys, tr, K, step, max_iter, factor) -> Run:
+def _adaptive(sys, tr, K, step, max_iter, factor, work) -> Run:
     gamma = min(1.0, ALPHA / sys.rho ** 2)
     for _ in range(max_iter):
         sys_g = sys if gamma == 1.0 else sys.discounted(gamma)
-        K, _, ok = _step(sys_g, K, "gauss-newton", step, backtrack=True)
+        K, _, ok, c = _step(sys_g, K, "gauss-newton", step, True, work)
         if not ok:                                   # cannot happen from a stabilising K; kept honest
             tr.record(K, gamma)
             return tr.result("adaptive PI", K, "diverged")
@@ -250,11 +297,11 @@ def _adaptive(sys, tr, K, step, max_iter, factor) -> Run:
         if gamma < 1.0:
             rho = float(np.max(np.abs(np.linalg.eigvals(sys.A - sys.B @ K))))
             margin = min(1.0, ALPHA / rho ** 2)
-            gamma = max(margin, _raise_gamma(sys, K, gamma, lqr_cost(sys, K, gamma), factor))
+            gamma = 1.0 if margin == 1.0 else max(margin, _raise_gamma(sys, K, gamma, c, factor, work)[0])
     return tr.result("adaptive PI", K, None)
 
 
-def _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, horizon, seed) -> Run:
+def _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, horizon, seed, work) -> Run:
     """Zeroth-order vanilla PG with a fixed step: undiscounted ('model-free vanilla') or with
     discount annealing whose γ update uses rollout-cost estimates ('model-free annealing')."""
     anneal = method == "model-free annealing"
@@ -264,6 +311,7 @@ def _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, hor
     for it in range(max_iter):
         g, c_est = zeroth_order_gradient(sys, K, samples=samples, radius=0.05, horizon=horizon, gamma=gamma,
                                          seed=int(rng.integers(2**31)))
+        work.rollouts += 2 * samples
         with np.errstate(over="ignore", invalid="ignore"):
             gn = np.linalg.norm(g)
         K = K - step * g
@@ -279,6 +327,7 @@ def _model_free(sys, tr, K, method, step, max_iter, gamma0, factor, samples, hor
             for cand in (1.0, gamma + 0.5 * (1 - gamma), gamma + 0.25 * (1 - gamma), gamma + 0.1 * (1 - gamma)):
                 _, c_new = zeroth_order_gradient(sys, K, samples=samples, radius=0.05, horizon=horizon,
                                                  gamma=cand, seed=int(rng.integers(2**31)))
+                work.rollouts += 2 * samples
                 if c_new <= factor * c_est:
                     gamma = cand
                     break
@@ -293,7 +342,8 @@ BENCH_METHODS = ("vanilla", "vanilla (γ fixed)", "model-free vanilla", "anneali
 def benchmark(systems: list, methods=BENCH_METHODS, max_iter: int = 2000, tol: float = 1e-3) -> pd.DataFrame:
     """Every method from K = 0 on every system (a list of LQR, 1..2000): one row per (system,
     method) with n, m, ρ(A), status, iterations to tol (-1 if never), first stabilising
-    iteration and final gap."""
+    iteration, final gap, and the run's effort to its end (which is the target when it
+    converged): Lyapunov solves, cost evaluations, CPU milliseconds (see the module's notes)."""
     check_type("systems", systems, (list, tuple))
     if not 1 <= len(systems) <= 2000:
         raise ValueError(f"systems must hold 1..2000 systems; got {len(systems)}")
@@ -312,7 +362,9 @@ def benchmark(systems: list, methods=BENCH_METHODS, max_iter: int = 2000, tol: f
             r = run(s, m, max_iter=min(max_iter, 200) if m.startswith("model-free") else max_iter, tol=tol)
             gap = float(r.gaps[-1])
             rows.append(dict(system=i, n=s.n, m=s.m, rho=s.rho, method=m, status=r.status, iters=r.iters,
-                             first_stable=r.first_stable, final_gap=gap if np.isfinite(gap) else np.inf))
+                             first_stable=r.first_stable, final_gap=gap if np.isfinite(gap) else np.inf,
+                             solves=r.info["lyapunov_solves"], evals=r.info["cost_evaluations"],
+                             cpu_ms=1e3 * r.info["cpu_s"]))
     return pd.DataFrame(rows)
 
 
@@ -331,14 +383,26 @@ def benchmark_sets(seeds=(0, 1, 2), count: int = 20, sizes=((2, 1), (3, 1), (4, 
     return pd.concat(frames, ignore_index=True)
 
 
+def _median_ok(s: pd.Series) -> float:
+    return float(np.median(s)) if len(s) else np.nan
+
+
 def success_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Per method: success rate (mean ± std over the sets) and median iterations to the target
-    among successes, from a `benchmark_sets` table."""
+    """Per method: success rate (mean ± std over the sets) and, among successes, the median
+    iterations to the target (mean ± std over the sets of each set's median), and likewise the
+    median Lyapunov solves and CPU milliseconds when the table has them (NaN where a method
+    never converged), from a `benchmark_sets` table."""
     check_table("df", df, ("seed", "method", "status", "iters"), what="a benchmark_sets table")
-    per = df.assign(ok=df.status == "converged").groupby(["method", "seed"]).agg(
-        rate=("ok", "mean"), med=("iters", lambda s: float(np.median(s[s >= 0])) if (s >= 0).any() else np.nan))
-    out = per.groupby("method").agg(success_mean=("rate", "mean"), success_std=("rate", "std"),
-                                    iters_median=("med", "mean"), iters_std=("med", "std"))
+    effort = [c for c in ("iters", "solves", "cpu_ms") if c in df.columns]
+    ok = df.status == "converged"
+    per = df.assign(ok=ok).groupby(["method", "seed"]).agg(rate=("ok", "mean"))
+    for c in effort:
+        per[c] = df[ok].groupby(["method", "seed"])[c].agg(_median_ok).reindex(per.index)
+    aggs = dict(success_mean=("rate", "mean"), success_std=("rate", "std"))
+    for c in effort:
+        aggs[f"{c}_median"] = (c, "mean")
+        aggs[f"{c}_std"] = (c, "std")
+    out = per.groupby("method").agg(**aggs)
     out["systems"] = df.groupby("method").size()
     order = [m for m in METHODS if m in out.index]
     return out.loc[order]
@@ -384,25 +448,59 @@ def converges_claim(df: pd.DataFrame, method: str = "adaptive PI") -> Measured:
                     f"{ok}/{n} systems over {df.seed.nunique()} sets (mean ± std over sets)", number=mean * 100)
 
 
+_EFFORT = {"solves": "Lyapunov solves", "iters": "iterations", "evals": "cost evaluations", "cpu_ms": "CPU ms"}
+
+
 def iterations_claim(df: pd.DataFrame, method: str = "adaptive PI",
-                     others=("annealing (natural)", "annealing (vanilla)")) -> Measured:
-    """`method`'s median iterations to the target are fewer than each of `others`' (per set,
-    then mean ± std over the sets), counted on the systems where both converged."""
-    check_table("df", df, ("seed", "method", "status", "iters"), what="a benchmark_sets table")
+                     others=("annealing (natural)", "annealing (vanilla)"), metric: str = "solves") -> Measured:
+    """Whether `method` reaches (C − C*)/C* < tol with less effort than each of `others`.
+    `metric` is the effort counted to the target: "solves" (Lyapunov solves, line searches and γ
+    bisections included), "iters", "evals" (cost evaluations) or "cpu_ms". Per set (seed), the
+    median effort over the systems where both methods converged; then the paired 95 %
+    t-interval over the sets (at least 2) of other − method, which must lie above 0 for every
+    other. The number is the smallest ratio other / method of the means over the sets. When a
+    method converged on none of a set's systems (with the other), there is nothing to compare:
+    the claim does not hold and the value says so (number None)."""
+    check_table("df", df, ("seed", "system", "method", "status"), what="a benchmark_sets table")
     check_choice("method", method, METHODS)
     check_type("others", others, (tuple, list))
     if not others:
         raise ValueError("others must name at least one method")
     for o in others:
         check_choice("others", o, METHODS)
+    check_choice("metric", metric, tuple(_EFFORT))
     _has_methods(df, (method, *others))
-    tab = success_table(df)
-    ours = tab.loc[method]
-    holds = all(ours.iters_median < tab.loc[o].iters_median for o in others)
-    txt = f"{ours.iters_median:.1f} ± {ours.iters_std:.1f}" + "".join(
-        f" vs {tab.loc[o].iters_median:.1f} ± {tab.loc[o].iters_std:.1f} ({o})" for o in others)
-    ratio = min(tab.loc[o].iters_median for o in others) / ours.iters_median
-    return Measured(txt, bool(holds), "median iterations per set, mean ± std over sets", number=float(ratio))
+    check_table("df", df, ("seed", "system", "method", "status", metric), what="a benchmark_sets table")
+    sets = sorted(df.seed.unique().tolist())
+    if len(sets) < 2:
+        raise ValueError(f"df must hold at least 2 sets (seeds) for a paired interval over sets; got {sets}")
+    ok = df[df.status == "converged"]
+    mine = ok[ok.method == method].set_index(["seed", "system"])[metric].rename("ours")
+    parts, values, ratios, missing, holds = [], [], [], [], True
+    for o in others:
+        theirs = ok[ok.method == o].set_index(["seed", "system"])[metric].rename("other")
+        both = pd.concat([mine, theirs], axis=1, join="inner")
+        per = both.groupby(level="seed").median()
+        lacking = [sd for sd in sets if sd not in per.index]
+        if lacking:
+            missing.append(f"{o} and {method} converged together on no system of set(s) {lacking}")
+            holds = False
+            continue
+        per = per.loc[sets]
+        iv = stats.paired_interval(per.other.to_numpy(float), per.ours.to_numpy(float))
+        holds = holds and iv.above(0.0)
+        a, b = float(per.ours.mean()), float(per.other.mean())
+        ratios.append(b / a if a > 0 else np.inf)
+        values.append(f"{a:.1f} vs {b:.1f} ({o})")
+        parts.append(f"{o} − {method}: {iv.text(1)} over sets, {len(both)} systems where both converged")
+    unit = _EFFORT[metric]
+    if missing:
+        return Measured("not comparable: " + "; ".join(missing), False,
+                        f"{unit} to the target; " + "; ".join(parts + missing))
+    ratio = min(ratios)
+    return Measured(f"{unit}: " + ", ".join(values), bool(holds),
+                    f"median {unit} to the target per set, mean over {len(sets)} sets; " + "; ".join(parts),
+                    number=float(ratio) if np.isfinite(ratio) else None)
 
 
 def model_free_claim(runs: list) -> Measured:

@@ -30,7 +30,7 @@ SPECS = {
     "success_table": lambda: dict(df=_DF),
     "vanilla_fails_claim": lambda: dict(df=_DF, max_rate=0.05),
     "converges_claim": lambda: dict(df=_DF, method="adaptive PI"),
-    "iterations_claim": lambda: dict(df=_DF, method="adaptive PI", others=("annealing (natural)",)),
+    "iterations_claim": lambda: dict(df=_DF, method="adaptive PI", others=("annealing (natural)",), metric="solves"),
     "model_free_claim": lambda: dict(runs=[_RUN]),
     "cost_figure": lambda: dict(runs=[_RUN], title="t"),
     "trajectory_figure": lambda: dict(sys=_S, runs=[_RUN], x0=np.ones(2), steps=10),
