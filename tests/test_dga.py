@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lab import dga
+from lab.core import stats
 
 
 @pytest.fixture(scope="module")
@@ -290,8 +291,17 @@ def test_figures_label_every_axis(data):
         assert unlabelled_axes(fig) == []
     table = dga.summary(runs, (0, 200), step_s=1e-3)
     assert len(table) == 2 * 2 * 3 and (table.query("method == 'sync'")["speedup"] == 1).all()
+    gap = dga.accuracy_gap(runs, "iid", "sync")  # one seed has no interval, and the note says so
+    assert isinstance(gap.value, float) and "single seed" in gap.note
+
+
+def test_claims_use_the_paired_interval(data):
+    runs = dga.compare(seeds=(0, 1, 2), partitions=("iid",), data=data, progress=False, steps=12, eval_every=4)
     gap = dga.accuracy_gap(runs, "iid", "sync")
-    assert isinstance(gap.value, float) and "1 seeds" in gap.note
+    a = 100 * np.array([runs["iid", "sync", s].final_acc for s in (0, 1, 2)])
+    d = 100 * np.array([runs["iid", "dga", s].final_acc for s in (0, 1, 2)])
+    iv = stats.paired_interval(a, d)
+    assert gap.value == round(iv.mean, 2) and gap.holds == (iv.lo >= -1 and iv.hi <= 1) and "n = 3" in gap.note
 
 
 def test_determinism(data):
