@@ -14,6 +14,8 @@ import numpy as np
 from lab.core.checks import check_array, check_int, check_number
 
 MAX_BINS = 4096
+TIME_FEATURES = ("rms", "peak_to_peak", "kurtosis", "crest_factor", "skewness", "shape_factor",
+                 "impulse_factor", "clearance_factor")
 
 
 def frac_avg_pool(x, M: int) -> np.ndarray:
@@ -81,9 +83,11 @@ def pool_spectra(mags, M: int = 64) -> np.ndarray:
     return np.log10(out + 1e-12)
 
 
-def time_features(signals, rates, M: int = 64, fs_ref: float = 10_000.0) -> np.ndarray:
-    """(R, M) time-domain inputs for the baseline: each run resampled to fs_ref [Hz] by linear
-    interpolation, then M consecutive samples from the middle of the run."""
+def time_window(signals, rates, M: int = 64, fs_ref: float = 10_000.0) -> np.ndarray:
+    """(R, M) raw windows: each run resampled to fs_ref [Hz] by linear interpolation, then M
+    consecutive samples from the middle of the run (M/fs_ref seconds: 6.4 ms at M = 64, less than one
+    spindle revolution). No detector uses it (their time-domain input is time_features); it shows what
+    the phase of a signal does to a raw window (notebook 12, exercise 3)."""
     _check_signals(signals)
     rates = check_array("rates", rates, ndim=1, lo=1.0)
     if len(signals) != len(rates) or len(signals) > 100_000:
@@ -99,4 +103,35 @@ def time_features(signals, rates, M: int = 64, fs_ref: float = 10_000.0) -> np.n
             raise ValueError(f"signals[{i}] is shorter than M={M} samples at fs_ref")
         t = t0 + np.arange(M) / fs_ref
         out[i] = np.interp(t, np.arange(len(x)) / float(fs), x)
+    return out
+
+
+def time_features(signals, rates) -> np.ndarray:
+    """(R, 8) whole-run condition-monitoring statistics of R runs of any lengths, one row per run, in
+    the order of TIME_FEATURES: RMS [signal unit], peak-to-peak [signal unit], kurtosis (4th standardised
+    moment, 3 for a Gaussian), crest factor (peak / RMS), skewness, shape factor (RMS / mean |x|),
+    impulse factor (peak / mean |x|) and clearance factor (peak / mean(sqrt|x|)²), each of the whole run
+    with its mean removed (the spectrum leaves out 0 Hz too). The time-domain detectors' input: every
+    sample of the run counts, as in vibration condition monitoring; one signal per run (a run with
+    several sensors would take these per signal, side by side). The peak-based statistics grow slowly
+    with the run's length (the largest of more samples). signals: sequence of 1-D arrays (at least 2
+    samples within ±1e100, not constant); rates: their sampling rates [Hz] (checked; the statistics do
+    not use them)."""
+    _check_signals(signals)
+    rates = check_array("rates", rates, ndim=1, lo=1.0)
+    if len(signals) != len(rates) or len(signals) > 100_000:
+        raise ValueError(f"signals and rates must have the same length (≤ 100000); got {len(signals)}, {len(rates)}")
+    out = np.empty((len(signals), len(TIME_FEATURES)))
+    for i, x in enumerate(signals):
+        x = check_array(f"signals[{i}]", x, ndim=1, min_size=2, lo=-1e100, hi=1e100).astype(float)
+        level = np.abs(x).max()
+        x = x - x.mean()
+        a = np.abs(x)
+        x2 = x * x
+        rms, mean_abs, peak = np.sqrt(x2.mean()), a.mean(), a.max()
+        if not rms > 1e-12 * level:
+            raise ValueError(f"signals[{i}] must not be constant (its RMS about its mean is 0)")
+        m2 = rms * rms
+        out[i] = (rms, x.max() - x.min(), np.dot(x2, x2) / len(x) / m2 ** 2, peak / rms,
+                  np.dot(x2, x) / len(x) / m2 ** 1.5, rms / mean_abs, peak / mean_abs, peak / np.sqrt(a).mean() ** 2)
     return out

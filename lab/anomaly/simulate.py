@@ -137,16 +137,24 @@ class Dataset:
         return Dataset(tuple(self.runs[i] for i in idx), self.kinds[idx])
 
 
-def make_dataset(n_good: int = 60, n_worn: int = 30, n_coolant: int = 30, severity: float = 1.0,
-                 seed: int = 0) -> Dataset:
-    """n_good good runs, then n_worn worn-tool runs and n_coolant coolant-off runs (each count
-    0..5000, n_good ≥ 1), all with independent run-to-run variation drawn from `seed`."""
+def run_plan(n_good: int = 60, n_worn: int = 30, n_coolant: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The kinds (R,) and per-run seeds (R,) of make_dataset(n_good, n_worn, n_coolant, severity, seed),
+    whatever the severity: run i is simulate_run(kinds[i], severity, seeds[i]). Counts 0..5000, n_good ≥ 1.
+    A severity sweep re-simulates the same faulty runs at other severities from it."""
     n_good = check_int("n_good", n_good, lo=1, hi=MAX_RUNS)
     n_worn = check_int("n_worn", n_worn, lo=0, hi=MAX_RUNS)
     n_coolant = check_int("n_coolant", n_coolant, lo=0, hi=MAX_RUNS)
-    severity = check_number("severity", severity, lo=0.0, hi=3.0)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     seeds = np.random.default_rng(seed).integers(0, 2**32 - 1, n_good + n_worn + n_coolant)
-    kinds = ["good"] * n_good + ["worn"] * n_worn + ["coolant"] * n_coolant
-    runs = tuple(simulate_run(k, severity, int(s)) for k, s in zip(kinds, seeds))
-    return Dataset(runs, np.array(kinds))
+    kinds = np.array(["good"] * n_good + ["worn"] * n_worn + ["coolant"] * n_coolant)
+    return kinds, seeds
+
+
+def make_dataset(n_good: int = 60, n_worn: int = 30, n_coolant: int = 30, severity: float = 1.0,
+                 seed: int = 0) -> Dataset:
+    """n_good good runs, then n_worn worn-tool runs and n_coolant coolant-off runs (each count
+    0..5000, n_good ≥ 1), all with independent run-to-run variation drawn from `seed` (run_plan)."""
+    severity = check_number("severity", severity, lo=0.0, hi=3.0)
+    kinds, seeds = run_plan(n_good, n_worn, n_coolant, seed)
+    runs = tuple(simulate_run(str(k), severity, int(s)) for k, s in zip(kinds, seeds))
+    return Dataset(runs, kinds)

@@ -11,7 +11,7 @@ from lab.core.checks import check_choice, check_int, check_number, check_table, 
 from lab.core.plotting import COLORS, TEMPLATE_NAME, figure, label, label_axes, widget_figure
 from lab.core.widgets import Explorer, readout_table, slider, int_slider
 
-from .evaluate import FAULTS, Result, roc_points
+from .evaluate import DETECTORS, FAULTS, METHODS, Result, method_input, roc_points
 from .functional import pool_spectra, rfft_magnitude
 from .models import train_detector
 from .simulate import F_MAX, Dataset, make_dataset
@@ -88,6 +88,33 @@ def sweep_figure(df: pd.DataFrame, param: str) -> "go.Figure":
         fig.add_scatter(x=mu.index, y=mu[col], error_y=dict(array=sd[col]), name=col, line_color=COLORS[i])
     if param == "M":
         fig.update_xaxes(type="log")
+    return fig
+
+
+def severity_figure(sw: pd.DataFrame, target: float = 0.99) -> "go.Figure":
+    """AUC against fault severity (mean over seeds, ± std as error bars), one panel per fault,
+    from evaluate.severity_sweep: one colour per detector, solid on the pooled spectrum, dashed on the
+    whole-run time-domain statistics, and the `target` AUC (in (0.5, 1]) as a dotted line."""
+    check_table("sw", sw, ("seed", "severity", "method", "fault", "auc"), what="a severity_sweep table")
+    target = check_number("target", target, lo=0.5, hi=1.0, lo_open=True)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=list(FAULTS), shared_yaxes=True)
+    g = sw.groupby(["method", "fault", "severity"]).auc
+    mu, sd = g.mean(), g.std(ddof=1).fillna(0.0)
+    for j, f in enumerate(FAULTS):
+        for m in (m for m in METHODS if m in set(sw.method)):
+            if (m, f) not in mu.index:
+                continue
+            det, domain = method_input(m)
+            x = mu.loc[(m, f)].index.to_numpy(float)
+            fig.add_scatter(x=x, y=mu.loc[(m, f)].to_numpy(), error_y=dict(array=sd.loc[(m, f)].to_numpy()),
+                            name=m, legendgroup=m, showlegend=j == 0, row=1, col=j + 1,
+                            line=dict(color=COLORS[DETECTORS.index(det) % len(COLORS)],
+                                      dash="solid" if domain == "frequency" else "dash"))
+        fig.add_hline(y=target, line=dict(color="#aaa", dash="dot"), row=1, col=j + 1)
+    fig.update_layout(template=TEMPLATE_NAME, height=420,
+                      title=f"AUC against fault severity (mean ± std over seeds; dotted: AUC {target:g})")
+    label_axes(fig, xaxis=label("fault severity", "1"), yaxis=label("AUC, held-out good vs faulty", "1"),
+               xaxis2=label("fault severity", "1"), yaxis2=label("AUC", "1"))
     return fig
 
 

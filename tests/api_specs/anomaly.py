@@ -14,6 +14,8 @@ _KW = dict(n_train=5, n_test=2, n_fault=2, epochs=5)
 _RES = T.run_experiment(0, M=8, methods=("AE (frequency)", "AE (time)"), **_KW)
 _DF, _ = T.run_seeds(seeds=(0, 1), M=8, methods=("AE (frequency)", "AE (time)"), **_KW)
 _SW = T.sweep("M", [8], seeds=(0,), **_KW)
+_RES1 = T.run_experiment(1, M=8, methods=("AE (frequency)", "AE (time)"), **_KW)
+_SEV = T.severity_sweep([_RES, _RES1], [0.5, 1.0], n_fault=2)
 
 
 def _mill_file() -> Path:
@@ -39,13 +41,15 @@ SPECS = {
     "Dataset.select": lambda: dict(self=_D, kinds=("good",)),
     "simulate_run": lambda: dict(kind="worn", severity=1.0, seed=0, teeth=4, rpm=3000.0),
     "make_dataset": lambda: dict(n_good=2, n_worn=1, n_coolant=1, severity=1.0, seed=0),
+    "run_plan": lambda: dict(n_good=2, n_worn=1, n_coolant=1, seed=0),
     "rfft_magnitude": lambda: dict(x=np.sin(np.arange(64.0)), fs=1000.0, f_max=400.0),
     "frac_avg_pool": lambda: dict(x=np.arange(10.0), M=3),
     "pool_spectra": lambda: dict(mags=[np.ones(20), np.ones(30)], M=4),
     "spectrum_features": lambda: dict(signals=[r.x for r in _D.runs[:2]], rates=np.array([r.fs for r in _D.runs[:2]]),
                                       M=8, f_max=4000.0),
-    "time_features": lambda: dict(signals=[r.x for r in _D.runs[:2]], rates=np.array([r.fs for r in _D.runs[:2]]),
-                                  M=8, fs_ref=10_000.0),
+    "time_features": lambda: dict(signals=[r.x for r in _D.runs[:2]], rates=np.array([r.fs for r in _D.runs[:2]])),
+    "time_window": lambda: dict(signals=[r.x for r in _D.runs[:2]], rates=np.array([r.fs for r in _D.runs[:2]]),
+                                M=8, fs_ref=10_000.0),
     "AutoEncoder": lambda: dict(M=8, hidden=4, code=2, dropout=0.1),
     "Detector": lambda: dict(model=T.AutoEncoder(8), mean=np.zeros(8), std=np.ones(8), threshold=1.0),
     "Detector.score": lambda: dict(self=_DET, X=_X),
@@ -54,7 +58,9 @@ SPECS = {
                                    weight_decay=0.0, seed=0),
     "two_sigma_threshold": lambda: dict(scores=np.array([1.0, 2.0, 3.0]), k=2.0),
     "fit_baseline": lambda: dict(name="PCA", X_good=_X, seed=0),
-    "Result": lambda: dict(table=_RES.table, scores=_RES.scores, thresholds=_RES.thresholds, data=None),
+    "Result": lambda: dict(table=_RES.table, scores=_RES.scores, thresholds=_RES.thresholds, data=None,
+                           scorers=_RES.scorers, M=8),
+    "method_input": lambda: dict(method="PCA (time)"),
     "features": lambda: dict(data=_D, domain="frequency", M=8),
     "run_experiment": lambda: dict(seed=0, severity=1.0, M=8, dropout=0.1, n_train=5, n_test=2, n_fault=2, epochs=3,
                                    methods=("AE (frequency)",), data=None, mags=None),
@@ -62,11 +68,15 @@ SPECS = {
     "summary": lambda: dict(df=_DF),
     "roc_points": lambda: dict(result=_RES, method="AE (frequency)", fault="worn"),
     "sweep": lambda: dict(param="dropout", values=[0.1], seeds=(0,), datasets=None, **_KW),
+    "severity_sweep": lambda: dict(results=[_RES], severities=np.array([0.5, 1.0]), n_fault=2),
+    "severity_to_reach": lambda: dict(sw=_SEV, target=0.99),
     "run_on_dataset": lambda: dict(data=_MILL_D, M=8, dropout=0.1, f_max=4000.0, train_frac=0.5, seed=0),
     "auc_claim": lambda: dict(df=_DF, fault="worn", method="AE (frequency)", at_least=0.5),
     "accuracy_claim": lambda: dict(df=_DF, method="AE (frequency)", at_least=0.5),
-    "frequency_beats_time_claim": lambda: dict(df=_DF),
+    "frequency_beats_time_claim": lambda: dict(df=_DF, against="AE (time)", method="AE (frequency)"),
     "false_alarm_claim": lambda: dict(df=_DF, method="AE (frequency)", at_most=0.5),
+    "beats_claim": lambda: dict(df=_SEV, a="AE (frequency)", b="AE (time)"),
+    "sensitivity_claim": lambda: dict(sw=_SEV, a="AE (frequency)", b="AE (time)", target=0.9),
     "MillRun": lambda: dict(case=1, run=1, VB=0.1, time=1.0, DOC=1.5, feed=0.5, material=1,
                             signals={"vib_spindle": np.ones(20)}),
     "load_mill": lambda: dict(path=str(_MILL)),
@@ -76,9 +86,11 @@ SPECS = {
     "spectrum_figure": lambda: dict(data=_D, M=8),
     "roc_figure": lambda: dict(result=_RES),
     "sweep_figure": lambda: dict(df=_SW, param="M"),
+    "severity_figure": lambda: dict(sw=_SEV, target=0.99),
 }
 SKIP = {"explorer": "widget; driven by notebook 12's explorer-check cell",
         "SCALES": "a preset table, not a callable", "KINDS": "a tuple of names", "FAULTS": "a tuple of names",
-        "METHODS": "a tuple of names", "BASELINES": "a tuple of names", "FIELDS": "a tuple of names"}
+        "METHODS": "a tuple of names", "BASELINES": "a tuple of names", "FIELDS": "a tuple of names",
+        "DETECTORS": "a tuple of names", "TIME_FEATURES": "a tuple of names"}
 FINITE_EXEMPT = {"MillRun": "VB is NaN where the data set did not measure the wear (as in mill.mat)",
                  "load_mill": "VB is NaN where the data set did not measure the wear (as in mill.mat)"}
