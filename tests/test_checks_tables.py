@@ -155,12 +155,12 @@ def test_pointacc_published_claim_names_a_missing_column_and_the_widths_it_holds
 
 def test_sparsebfa_claims_list_what_the_table_holds():
     from lab import sparsebfa
-    tab = pd.DataFrame([dict(format="rel", method="sparsebfa", runs=3, reached=3, flips_mean=2.0, flips_std=0.0,
-                             fraction_mean=2e-4, fraction_std=0.0, bits=1e4)])
+    tab = pd.DataFrame([dict(format="rel", method="sparsebfa", seed=s, flip_seed=0, flips=2.0, reached=True,
+                             bits=10_000, index_bits=4_000) for s in (0, 1)])          # a run_table(...) table
     with pytest.raises(ValueError, match=r"method='random'.*\[\('sparsebfa', 'rel'\)\]"):
         sparsebfa.vs_random_claim(tab, "rel")
-    with pytest.raises(ValueError, match=r"lacks \['fraction_mean'\]"):
-        sparsebfa.random_guess_claim(tab.drop(columns="fraction_mean"), "rel")  # was AttributeError
+    with pytest.raises(ValueError, match=r"lacks \['bits'\]"):
+        sparsebfa.random_guess_claim(tab.drop(columns="bits"), "rel")  # was AttributeError
     d = pd.DataFrame(dict(format=["rel"], code=["parity"], sparsebfa_detected=[1], sparsebfa_flips=[1],
                           extra_bits_fraction=[0.01]))
     with pytest.raises(ValueError, match=r"table holds no rows of code 'crc8'; it holds the codes \['parity'\]"):

@@ -50,7 +50,7 @@ def test_simclr_is_nca_with_one_positive_and_uniform_prior():
     w = torch.linspace(1, 3, 16, dtype=torch.float64)
     assert abs(float(nacl.nca_loss(torch.cat([z1, z2]), labels=labels, tau=0.3, weights=w)) - float(a)) > 1e-3
     conn = nacl.nca_connection(n=8, d=4)
-    assert conn["abs_diff"] < 1e-9 and nacl.nca_claim(conn).holds
+    assert conn["abs_diff"] < 1e-9 and abs(conn["nca_nonuniform"] - conn["simclr"]) > 1e-3
 
 
 def test_nca_loss_against_loops_with_weights_and_several_positives():
@@ -142,6 +142,24 @@ def test_pgd_stays_in_the_ball_and_beats_fgsm_on_the_loss():
     assert torch.equal(nacl.ascend(lambda v: model(v).sum(), x, eps=0.0), x)
 
 
+def test_integrated_loss_is_clean_plus_lambda_times_the_adversarial_only_loss():
+    """A2A (ACL's adversarial-only variant) is the integrated loss's adversarial term alone: with the same
+    deterministic FGSM views, IntCl = SimCLR + λ·A2A; with ε_train = 0, A2A is SimCLR."""
+    enc = nacl.Encoder(16, 8, 4)
+    views = torch.rand(2, 6, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    cfg = nacl.TrainConfig(epochs=1, batch=6, lam=0.7, eps_train=0.05, hidden=16, feat_dim=8, proj_dim=4)
+    loss = {m: float(nacl.contrastive_loss(m, enc, views, cfg, torch.Generator().manual_seed(0)).detach())
+            for m in ("simclr", "intcl", "a2a")}
+    assert loss["intcl"] == pytest.approx(loss["simclr"] + 0.7 * loss["a2a"], rel=1e-6)
+    assert loss["a2a"] > loss["simclr"]                    # the views were moved to raise the loss
+    flat = nacl.retune(cfg, eps_train=0.0)
+    a2a_flat = nacl.contrastive_loss("a2a", enc, views, flat, torch.Generator()).detach()
+    assert float(a2a_flat) == pytest.approx(loss["simclr"])
+    with pytest.raises(ValueError, match="exactly 2 views"):
+        nacl.contrastive_loss("a2a", enc, torch.rand(3, 6, 1, 8, 8), cfg, torch.Generator())
+    assert cfg.n_views("a2a") == 2
+
+
 # ----------------------------------------------------------------------------- augmentations
 def test_augment_identity_and_range():
     x = torch.rand(5, 1, 8, 8)
@@ -198,6 +216,33 @@ def test_determinism_claim_numbers(tiny):
     assert sw.shape == (8, 5) and (sw[sw.eps == 0].accuracy.values == [r.acc["standard"] for r in a[:2]] * 2).all()
 
 
+def test_run_methods_overrides_train_a_method_with_its_own_settings(tiny):
+    d, cfg = tiny
+    kw = dict(methods=("simclr", "a2a"), seeds=(0,), cfg=cfg, eps=(0.05,), supervised=False)
+    plain = nacl.run_methods(d, **kw)
+    same = nacl.run_methods(d, **kw, overrides={"a2a": cfg})
+    other = nacl.run_methods(d, **kw, overrides={"a2a": nacl.retune(cfg, eps_train=0.0)})
+    assert [r.acc for r in plain] == [r.acc for r in same]
+    assert other[0].acc == plain[0].acc                     # SimCLR is untouched
+    assert other[1].acc == other[0].acc                     # A2A at ε_train = 0 is SimCLR, seed for seed
+    with pytest.raises(ValueError, match="overrides"):
+        nacl.run_methods(d, **kw, overrides={"intcl": cfg})
+    with pytest.raises(TypeError, match="overrides"):
+        nacl.run_methods(d, **kw, overrides={"a2a": "cfg"})
+
+
+def test_scales_markdown_states_what_the_presets_run():
+    text = nacl.scales_markdown(nacl.SCALES)
+    for name, c in nacl.SCALES.items():
+        assert f"`{name}` pre-trains" in text and f"for {c['epochs']} epochs" in text
+        assert f"over {len(c['seeds'])} seeds" in text and f"ε_train = {c['a2a_eps_train']:g}" in text
+    assert "No preset trains MixNaCl" in text
+    with pytest.raises(ValueError, match="scales"):
+        nacl.scales_markdown({"small": {"epochs": 3}})
+    with pytest.raises(TypeError, match="scales"):
+        nacl.scales_markdown([])
+
+
 # ----------------------------------------------------------------------------- claims
 def _fake(values):
     return [Run(m, s, None, dict(standard=a, **{"robust@0.05": r}), 0.0) for (m, s), (a, r) in values.items()]
@@ -232,6 +277,37 @@ def test_claim_helpers_known_answers():
     u = nacl.upper_right_claim(runs, metric="robust@0.05")
     assert u.number == 1.0 and not u.holds          # IntCl's standard accuracy is below NaCl's
     assert nacl.upper_right_claim(runs, metric="robust@0.05", slack=1.5).holds
+
+
+def test_gain_claim_and_table_against_other_baselines():
+    v = {}
+    for s in (0, 1, 2):
+        v[("a2a", s)] = (80.0, 60.0 + s)
+        v[("intcl", s)] = (90.0 + s, 61.0 + 2 * s)      # standard +10, +11, +12; robust +1, +2, +3
+        v[("intnacl", s)] = (91.0 + s, 60.0 + s)        # standard +11, +12, +13; robust 0, 0, 0
+    runs = _fake(v)
+    st = nacl.gain_claim(runs, methods=nacl.INTEGRATED, baseline="a2a", beside="robust@0.05", pick="min")
+    assert st.holds and st.value == 11.0 and "robust ε = 0.05 +2.00 [" in st.note
+    rb = nacl.gain_claim(runs, methods=nacl.INTEGRATED, baseline="a2a", metric="robust@0.05", beside="standard")
+    assert not rb.holds and rb.value == 2.0           # IntNaCl's robust gain is 0 on every seed
+    assert "IntNaCl − A2A: +0.00 [+0.00, +0.00] points" in rb.note and "standard +12.00 [" in rb.note
+    one = nacl.robust_gain_claim(runs, metric="robust@0.05", methods=("intcl",), baseline="a2a")
+    from scipy import stats
+    lo, hi = stats.ttest_rel([61.0, 63.0, 65.0], [60.0, 61.0, 62.0]).confidence_interval(0.95)
+    assert one.value == 2.0 and f"[{lo:+.2f}, {hi:+.2f}] points (95 % paired t, n = 3)" in one.note
+    tab = nacl.gain_table(runs, pairs=(("intcl", "a2a"), ("intnacl", "intcl")), metric="robust@0.05")
+    assert list(tab.columns) == ["method", "baseline", "n", "standard Δ", "standard lo", "standard hi",
+                                 "robust ε = 0.05 Δ", "robust ε = 0.05 lo", "robust ε = 0.05 hi"]
+    assert tab["standard Δ"].tolist() == [11.0, 1.0] and tab["robust ε = 0.05 Δ"].tolist() == [2.0, -2.0]
+    assert tab["robust ε = 0.05 lo"][0] == pytest.approx(lo) and tab.n.tolist() == [3, 3]
+    with pytest.raises(ValueError, match="baseline"):
+        nacl.gain_claim(runs, methods=("intcl",), baseline="intcl")
+    with pytest.raises(ValueError, match="pick"):
+        nacl.gain_claim(runs, pick="mean")
+    with pytest.raises(TypeError, match="methods"):
+        nacl.gain_claim(runs, methods="intcl")
+    with pytest.raises(ValueError, match="pairs"):
+        nacl.gain_table(runs, pairs=(("intcl",),), metric="standard")
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -207,28 +207,77 @@ def test_check_codes():
     assert sb.detects(store, [store.field(0, "value").offset], block=16) == (0, 0)  # a value bit: not covered
     n_blocks = -(-f.count // 16)
     assert sb.overhead(store, block=16, code="crc8") == pytest.approx(8 * n_blocks / store.n_bits)
+    per = sb.flips_per_block(store, [f.offset + 1, f.offset + 2, f.offset + 16 * f.width], block=16)
+    assert len(per) == n_blocks and per[:2].tolist() == [2, 1] and per.sum() == 3
+    assert sb.flips_per_block(store, [store.field(0, "value").offset], block=16).sum() == 0  # not an index bit
+    with pytest.raises(ValueError, match="flipped"):
+        sb.flips_per_block(store, [f.offset, f.offset], block=16)
 
 
-def _table(flips):
+def _runs(flips):
+    """A run_table: {(method, fmt): [(flips, reached) per network seed]} (random: one draw per network)."""
     rows = []
-    for (m, fmt), (k, reached) in flips.items():
-        rows.append(dict(format=fmt, method=m, runs=3, reached=reached, flips_mean=k, flips_std=0.0,
-                         fraction_mean=k / 1e4, fraction_std=0.0, bits=1e4, index_bits=4e3, clean_acc=0.9))
+    for (m, fmt), per_net in flips.items():
+        for seed, (k, reached) in enumerate(per_net):
+            rows.append(dict(format=fmt, method=m, seed=seed, flip_seed=0, flips=float(k), reached=reached,
+                             bits=10_000, index_bits=4_000))
     return pd.DataFrame(rows)
 
 
 def test_claim_helpers_known_answers():
-    tab = _table({("sparsebfa", "rel"): (2, 3), ("random", "rel"): (40, 3), ("valuebfa", "rel"): (6, 3)})
-    m = sb.random_guess_claim(tab, "rel", max_fraction=1e-3)
-    assert isinstance(m, Measured) and m.holds and m.number == pytest.approx(2e-4)
-    assert not sb.random_guess_claim(tab, "rel", max_fraction=1e-4).holds
-    assert sb.vs_random_claim(tab, "rel").number == pytest.approx(20) and sb.vs_random_claim(tab, "rel").holds
-    assert sb.index_vs_value_claim(tab, "rel").number == pytest.approx(3)
-    tab2 = _table({("sparsebfa", "csr"): (20, 2), ("random", "csr"): (10, 3), ("valuebfa", "csr"): (6, 3)})
-    assert not sb.random_guess_claim(tab2, "csr").holds  # a network never reached random guess
+    from scipy import stats
+
+    ok = [(2, True), (1, True), (4, True)]
+    tab = _runs({("sparsebfa", "rel"): ok, ("random", "rel"): [(40, True), (10, True), (80, True)],
+                 ("valuebfa", "rel"): [(6, True), (3, True), (12, True)]})
+    m = sb.random_guess_claim(tab, "rel")
+    assert isinstance(m, Measured) and m.holds and m.number == 2.33
+    assert "0.0233 % of the 10000 stored bits" in m.note
+    # random / SparseBFA = 20, 10, 20 per network: the geometric mean and the interval are on log10
+    v = sb.vs_random_claim(tab, "rel")
+    lr = np.log10([20.0, 10.0, 20.0])
+    lo, hi = stats.ttest_rel(np.log10([40.0, 10.0, 80.0]), np.log10([2.0, 1.0, 4.0])).confidence_interval(0.95)
+    assert v.holds and v.number == pytest.approx(round(10 ** lr.mean(), 2))
+    assert f"[{10 ** lo:.3g}, {10 ** hi:.3g}]" in v.note
+    w = sb.index_vs_value_claim(tab, "rel")                 # 3× on every network: a zero-width interval
+    assert w.holds and w.number == pytest.approx(3.0)
+    # a network that never reached random guess fails all three
+    tab2 = _runs({("sparsebfa", "csr"): [(20, True), (40, False), (18, True)],
+                  ("random", "csr"): [(400, True)] * 3, ("valuebfa", "csr"): [(6, True)] * 3})
+    assert not sb.random_guess_claim(tab2, "csr").holds
     assert not sb.vs_random_claim(tab2, "csr").holds and not sb.index_vs_value_claim(tab2, "csr").holds
+    # ratios above 1 on average but not on every network: the paired interval holds 0
+    tab3 = _runs({("sparsebfa", "coo"): [(5, True), (8, True), (6, True)],
+                  ("valuebfa", "coo"): [(9, True), (6, True), (9, True)], ("random", "coo"): [(5, True)] * 3})
+    w3 = sb.index_vs_value_claim(tab3, "coo")
+    assert w3.number > 1 and not w3.holds
+    assert not sb.vs_random_claim(tab3, "coo").holds      # random as fast as SparseBFA on average
     with pytest.raises(ValueError, match="table"):
         sb.random_guess_claim(tab, "coo")
+    with pytest.raises(ValueError, match="2 common networks"):
+        sb.vs_random_claim(tab[tab.seed == 0], "rel")
+
+
+def test_run_table_pairs_runs_by_network():
+    st = _tiny_study()
+    rt = sb.run_table(st)
+    assert len(rt) == len(st.traces) and set(rt.method) == set(sb.METHODS)
+    t = st.select("random", "rel")[0]
+    row = rt[(rt.method == "random") & (rt.format == "rel")].iloc[0]
+    k = t.flips_to(st.threshold)
+    assert row.reached == np.isfinite(k) and row.flips == (k if np.isfinite(k) else t.counts[-1])
+    assert (rt.bits > rt.index_bits).all()
+
+
+def test_scales_markdown_states_what_the_presets_run():
+    text = sb.scales_markdown(sb.SCALES)
+    for name, c in sb.SCALES.items():
+        assert f"`{name}` trains {len(c['seeds'])} networks" in text and f"up to {c['n_flips']} greedy flips" in text
+        assert f"{len(c['flip_seeds'])} random draws" in text and f"batch of {c['batch']} training" in text
+    with pytest.raises(ValueError, match="scales"):
+        sb.scales_markdown({"small": {"seeds": (0,)}})
+    with pytest.raises(TypeError, match="scales"):
+        sb.scales_markdown(3)
 
 
 def _tiny_study():
@@ -248,6 +297,7 @@ def test_study_tables_and_views():
     assert set(tab.method) == set(sb.METHODS) and (tab.runs >= 1).all()
     d = sb.defence_table(st, block=8)
     assert set(d.code) == set(sb.CODES) and (d.sparsebfa_detected <= d.sparsebfa_flips).all()
+    assert (d.sparsebfa_max_per_block <= d.sparsebfa_flips).all() and (d.random_max_per_block >= 0).all()
     fig = sb.curves_figure(st)
     from lab.core.plotting import unlabelled_axes
     assert not unlabelled_axes(fig)

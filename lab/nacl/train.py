@@ -1,10 +1,14 @@
-"""Encoders for 8x8 digits, contrastive pre-training (SimCLR, NaCl, MixNaCl and the
-integrated IntCl, IntNaCl), a supervised reference, linear probes on frozen features and
-their standard and robust accuracy.
+"""Encoders for 8x8 digits, contrastive pre-training (SimCLR, NaCl, MixNaCl, the integrated
+IntCl, IntNaCl, and the adversarial-only baseline A2A), a supervised reference, linear probes on
+frozen features and their standard and robust accuracy.
 
 Integrated loss (our reading of the paper's framework): L = L(clean views) + λ·L(adversarial
 views), where the adversarial views are the views moved by FGSM (or PGD) within ‖δ‖∞ ≤ ε_train
 to increase the same contrastive loss. IntCl uses SimCLR's loss, IntNaCl uses NaCl's.
+
+Adversarial-only baseline "a2a" (ACL's A2A variant, Jiang et al. 2020): SimCLR's loss on the
+adversarial views alone, L = L(views + δ*), with δ* found by the same attack as the integrated
+methods' (both views perturbed, same ε_train and steps), and no clean term (λ is unused).
 """
 from __future__ import annotations
 
@@ -24,11 +28,13 @@ from .attacks import ascend, check_label_range, fgsm, pgd
 from .augment import check_images, n_views
 from .losses import mixnacl_loss, nacl_loss, nacl_unchecked, nt_xent, nt_xent_unchecked
 
-METHODS = ("simclr", "nacl", "mixnacl", "intcl", "intnacl")
+METHODS = ("simclr", "nacl", "mixnacl", "intcl", "intnacl", "a2a")
 FIGURE1 = ("simclr", "nacl", "intcl", "intnacl")
 INTEGRATED = ("intcl", "intnacl")
+ADVERSARIAL_ONLY = "a2a"         # the adversarial-only contrastive baseline (ACL's A2A)
 NAMES = {"simclr": "SimCLR", "nacl": "NaCl", "mixnacl": "MixNaCl", "intcl": "IntCl", "intnacl": "IntNaCl",
-         "supervised": "supervised"}
+         "a2a": "A2A", "supervised": "supervised"}
+TWO_VIEWS = ("simclr", "intcl", "a2a")
 MAX_SEEDS = 20
 
 
@@ -113,8 +119,8 @@ class TrainConfig:
             raise type(exc)(f"aug: {exc}") from None
 
     def n_views(self, method: str) -> int:
-        """Views per image: 2 for SimCLR and IntCl, positives + 1 for the NaCl family."""
-        return 2 if method in ("simclr", "intcl") else self.positives + 1
+        """Views per image: 2 for SimCLR, IntCl and A2A, positives + 1 for the NaCl family."""
+        return 2 if method in TWO_VIEWS else self.positives + 1
 
 
 def _method(method, name: str = "method") -> str:
@@ -132,7 +138,8 @@ def contrastive_loss(method: str, model: Encoder, views: torch.Tensor, cfg: Trai
                      generator: torch.Generator) -> torch.Tensor:
     """The method's loss (scalar, nats) on views (K, B, 1, 8, 8): SimCLR/IntCl's NT-Xent on
     two views, NaCl/IntNaCl's NCA loss on K views, MixNaCl = NaCl + its mixup term; the
-    integrated methods add λ·(the same loss on adversarial views)."""
+    integrated methods add λ·(the same loss on adversarial views); A2A is NT-Xent on the
+    adversarial views alone (ε_train = 0 makes it SimCLR)."""
     method = _method(method)
     check_type("model", model, Encoder)
     check_type("cfg", cfg, TrainConfig)
@@ -144,14 +151,16 @@ def contrastive_loss(method: str, model: Encoder, views: torch.Tensor, cfg: Trai
     k, b = views.shape[:2]
     if b < 2:
         raise ValueError(f"views must hold at least 2 images (B >= 2: the others are the negatives); got B = {b}")
-    if method in ("simclr", "intcl") and k != 2:
+    if method in TWO_VIEWS and k != 2:
         raise ValueError(f"views must hold exactly 2 views for {method}; got {k}")
 
     def base(v: torch.Tensor) -> torch.Tensor:
         z = model(v.reshape(k * b, 1, 8, 8)).reshape(k, b, -1)
-        return nt_xent_unchecked(z[0], z[1], cfg.tau) if method in ("simclr", "intcl") \
+        return nt_xent_unchecked(z[0], z[1], cfg.tau) if method in TWO_VIEWS \
             else nacl_unchecked(z, cfg.tau)
 
+    if method == ADVERSARIAL_ONLY:
+        return base(ascend(base, views, eps=cfg.eps_train, steps=cfg.attack_steps) if cfg.eps_train > 0 else views)
     loss = base(views)
     if method == "mixnacl":
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
@@ -341,11 +350,13 @@ class Run:
 
 def run_methods(pretrain_data: Digits, probe_data: Digits | None = None, *, methods=FIGURE1,
                 seeds=(0, 1, 2), cfg: TrainConfig, eps=(0.002, 0.05), attack: str = "fgsm",
-                supervised: bool = True) -> list[Run]:
+                supervised: bool = True, overrides: dict | None = None) -> list[Run]:
     """Pre-train each method (and the supervised reference) on pretrain_data's training
     images for each seed, probe on probe_data's training split (default: the same data),
     and measure test accuracy, clean and under the attack at each eps (pixel units).
-    methods: names from METHODS; seeds: 1..20 distinct ints; eps: 1..8 radii in (0, 0.5]."""
+    methods: names from METHODS; seeds: 1..20 distinct ints; eps: 1..8 radii in (0, 0.5];
+    overrides: {method: TrainConfig} for methods trained with settings of their own (e.g. A2A at
+    its own ε_train), every key one of `methods`; the others use cfg."""
     pretrain_data = check_digits("pretrain_data", pretrain_data)
     probe_data = pretrain_data if probe_data is None else check_digits("probe_data", probe_data)
     check_type("cfg", cfg, TrainConfig)
@@ -357,6 +368,12 @@ def run_methods(pretrain_data: Digits, probe_data: Digits | None = None, *, meth
     check_type("attack", attack, str)
     if attack not in ("fgsm", "pgd"):
         raise ValueError(f"attack must be 'fgsm' or 'pgd'; got {attack!r}")
+    overrides = {} if overrides is None else overrides
+    check_type("overrides", overrides, dict)
+    for k, v in overrides.items():
+        if k not in methods:
+            raise ValueError(f"overrides must only name methods being run {list(methods)}; got {k!r}")
+        check_type("overrides", v, TrainConfig)
     xp, yp = torch.from_numpy(pretrain_data.x_train), torch.from_numpy(pretrain_data.y_train)
     xtr, ytr, xte, yte = probe_data.torch()
     runs = []
@@ -364,7 +381,7 @@ def run_methods(pretrain_data: Digits, probe_data: Digits | None = None, *, meth
         for s in seeds:
             t0 = time.process_time()
             enc = train_supervised(xp, yp, cfg=cfg, seed=s) if m == "supervised" else \
-                pretrain(xp, method=m, cfg=cfg, seed=s)
+                pretrain(xp, method=m, cfg=overrides.get(m, cfg), seed=s)
             cpu = time.process_time() - t0
             model = fit_probe(enc, xtr, ytr)
             acc = {"standard": accuracy(model, xte, yte)}
@@ -372,6 +389,41 @@ def run_methods(pretrain_data: Digits, probe_data: Digits | None = None, *, meth
                 acc[f"robust@{e:g}"] = accuracy(model, xte, yte, eps=e, attack=attack)
             runs.append(Run(m, s, model, acc, cpu))
     return runs
+
+
+def scales_markdown(scales) -> str:
+    """The **Scales.** settings of notebook 04, written from the presets `scales` (preset name ->
+    settings, as `lab.nacl.SCALES`: methods, epochs, batch, positives, seeds, eps, eps_grid,
+    explorer_epochs, a2a_eps_train), so its numbers are the ones that run. Markdown text."""
+    if not hasattr(scales, "items") or not len(scales):
+        raise TypeError("scales must be a non-empty mapping of preset name -> settings (as lab.nacl.SCALES)")
+    need = ("methods", "epochs", "batch", "positives", "seeds", "eps", "eps_grid", "explorer_epochs",
+            "a2a_eps_train")
+    parts = []
+    for name, c in scales.items():
+        check_type("scales", name, str)
+        if not hasattr(c, "keys"):
+            raise TypeError(f"scales[{name!r}] must be a mapping of settings")
+        missing = [k for k in need if k not in c]
+        if missing:
+            raise ValueError(f"scales[{name!r}] must hold {list(need)}; missing {missing}")
+        methods = [_method(m, "scales") for m in _seq("scales", c["methods"], 1, len(METHODS))]
+        for k in ("epochs", "batch", "positives", "explorer_epochs"):
+            check_int("scales", c[k], lo=1, hi=10_000)
+        _seq("scales", c["seeds"], 1, MAX_SEEDS)
+        for e in (*_seq("scales", c["eps"], 1, 8), *_seq("scales", c["eps_grid"], 1, 16), c["a2a_eps_train"]):
+            check_number("scales", e, lo=0.0, hi=0.5)
+        grid = ", ".join(f"{e:g}" for e in c["eps_grid"])
+        parts.append(f"`{name}` pre-trains {', '.join(NAMES[m] for m in methods)} and the supervised reference for "
+                     f"{c['epochs']} epochs each (batch {c['batch']}, {c['positives']} NaCl positives per anchor) over "
+                     f"{len(c['seeds'])} seeds, on the full digits and again for the transfer task; it reports robust "
+                     f"accuracy at ε = {' and '.join(f'{e:g}' for e in c['eps'])} and sweeps ε over {grid}; "
+                     + (f"A2A trains at ε_train = {c['a2a_eps_train']:g}; " if ADVERSARIAL_ONLY in methods else "")
+                     + f"the explorer trains its encoders for {c['explorer_epochs']} epochs.")
+    trained = {m for c in scales.values() for m in c["methods"]}
+    absent = [NAMES[m] for m in METHODS if m not in trained]
+    tail = f" No preset trains {', '.join(absent)} (its loss is implemented and tested only)." if absent else ""
+    return " ".join(parts) + tail
 
 
 def _seq(name: str, v, lo: int, hi: int) -> tuple:

@@ -16,15 +16,16 @@ from ..core.widgets import Explorer, dropdown, int_slider, readout_table, slider
 from ..data.digits import Digits
 from .augment import check_images
 from .claims import means
-from .train import FIGURE1, NAMES, Run, TrainConfig, accuracy, check_digits, fit_probe, pretrain, retune, table
+from .train import (ADVERSARIAL_ONLY, FIGURE1, NAMES, Run, TrainConfig, accuracy, check_digits, fit_probe, pretrain,
+                    retune, table)
 
 SYMBOLS = {"simclr": "circle", "nacl": "square", "mixnacl": "triangle-up", "intcl": "diamond",
-           "intnacl": "star", "supervised": "x"}
+           "intnacl": "star", "a2a": "triangle-down", "supervised": "x"}
 MAX_CACHE = 64
 
 
 def _color(method: str) -> str:
-    order = (*FIGURE1, "mixnacl", "supervised")
+    order = (*FIGURE1, "mixnacl", "supervised", ADVERSARIAL_ONLY)
     return COLORS[order.index(method) % len(COLORS)] if method in order else COLORS[-1]
 
 

@@ -65,16 +65,32 @@ def overhead(store: Store, *, block: int = 8, code: str = "parity") -> float:
     return len(list(_blocks(store, block))) * CODE_BITS[code] / store.n_bits
 
 
+def _positions(store: Store, flipped) -> np.ndarray:
+    pos = check_array("flipped", np.atleast_1d(flipped), ndim=1, dtype_kind="iu", min_size=0,
+                      lo=0, hi=store.n_bits - 1)
+    if len(np.unique(pos)) != len(pos):
+        raise ValueError("flipped must hold distinct bit positions")
+    return pos
+
+
+def flips_per_block(store: Store, flipped, *, block: int = 8) -> np.ndarray:
+    """How many of the flips at bit positions `flipped` (distinct ints) fall in each block of
+    `block` (1..4096) index entries, in the order of `check_words` (int64, one count per block).
+    CRC-8 catches every block with 1 to 3 flips (blocks of up to 119 bits) by construction."""
+    check_type("store", store, Store)
+    block = check_int("block", block, lo=1, hi=MAX_BLOCK)
+    pos = np.sort(_positions(store, flipped))
+    edges = list(_blocks(store, block))
+    return np.asarray([int(np.searchsorted(pos, b) - np.searchsorted(pos, a)) for a, b in edges], dtype=np.int64)
+
+
 def detects(store: Store, flipped, *, block: int = 8, code: str = "parity") -> tuple[int, int]:
     """Of the flips at bit positions `flipped` (distinct ints) that hit index bits, how many
     sit in a block whose check word no longer matches: (detected, index flips)."""
     check_type("store", store, Store)
     block = check_int("block", block, lo=1, hi=MAX_BLOCK)
     code = check_choice("code", code, CODES)
-    pos = check_array("flipped", np.atleast_1d(flipped), ndim=1, dtype_kind="iu", min_size=0,
-                      lo=0, hi=store.n_bits - 1)
-    if len(np.unique(pos)) != len(pos):
-        raise ValueError("flipped must hold distinct bit positions")
+    pos = _positions(store, flipped)
     bad = store.bits.copy()
     bad[pos] ^= 1
     flags = check_words(store, bad, block=block, code=code) != check_words(store, block=block, code=code)

@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..core.checks import check_choice, check_int, check_number, check_table, check_type
 from ..core.claims import Measured
-from .defence import CODES, detects, overhead
+from ..core.stats import mean_std_text, paired_interval
+from .defence import CODES, detects, flips_per_block, overhead
 from .formats import FORMATS, encode
 from .model import PrunedNet, train_pruned
 from .search import METHODS, Trace, run_attack
@@ -158,76 +159,154 @@ def storage_table(net: PrunedNet, *, delta_bits: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _summary_table(table, columns: tuple) -> pd.DataFrame:
-    return check_table("table", table, ("format", "method", "runs", "reached", *columns), what="a summary(...) table")
+def run_table(study: Study) -> pd.DataFrame:
+    """One row per attack run: format, method, seed (the network's), flip_seed (the random draw's),
+    flips (flipped bits at which test accuracy first fell to random guess; a run that never got
+    there counts with its last count, and `reached` is False), reached, bits (all stored weight
+    bits) and index_bits (coordinate bits). The claims pair these runs by network seed."""
+    check_type("study", study, Study)
+    rows = []
+    for t in study.traces:
+        k = t.flips_to(study.threshold)
+        rows.append(dict(format=t.fmt, method=t.method, seed=t.seed, flip_seed=t.flip_seed,
+                         flips=float(k) if np.isfinite(k) else float(t.counts[-1]), reached=bool(np.isfinite(k)),
+                         bits=int(t.n_bits), index_bits=int(encode(study.net(t.seed).weights, t.fmt).n_kind("index"))))
+    return pd.DataFrame(rows)
 
 
-def _row(table: pd.DataFrame, method: str, fmt: str) -> pd.Series:
+RUN_COLUMNS = ("format", "method", "seed", "flips", "reached")
+
+
+def _runs_of(table: pd.DataFrame, method: str, fmt: str) -> pd.DataFrame:
     check_choice("method", method, METHODS)
     check_choice("fmt", fmt, FORMATS)
     sel = table[(table["method"] == method) & (table["format"] == fmt)]
-    if len(sel) != 1:
+    if sel.empty:
         held = sorted({(str(m), str(f)) for m, f in zip(table["method"], table["format"])})
-        raise ValueError(f"table must hold one row for method={method!r}, format={fmt!r} (a summary(...) table); "
-                         f"it holds {len(sel)}, and rows of (method, format) {held}")
-    return sel.iloc[0]
+        raise ValueError(f"table must hold runs of method={method!r}, format={fmt!r} (a run_table(...) table); "
+                         f"it holds (method, format) {held}")
+    return sel
 
 
-def random_guess_claim(table: pd.DataFrame, fmt: str, *, max_fraction: float = 1e-3) -> Measured:
-    """SparseBFA brings every run to random guess and the mean fraction of stored bits it
-    flipped is ≤ max_fraction (in (0, 1])."""
-    table = _summary_table(table, ("flips_mean", "flips_std", "fraction_mean", "fraction_std", "bits"))
-    max_fraction = check_number("max_fraction", max_fraction, lo=0.0, hi=1.0, lo_open=True)
-    r = _row(table, "sparsebfa", fmt)
-    holds = bool(r.reached == r.runs and r.fraction_mean <= max_fraction)
-    note = (f"{r.flips_mean:.1f} ± {r.flips_std:.1f} flipped bits of {r.bits:.0f} stored "
-            f"({100 * r.fraction_mean:.3g} ± {100 * r.fraction_std:.2g} % of the bits), "
-            f"{int(r.reached)}/{int(r.runs)} networks reached random guess")
-    return Measured(value=float(r.fraction_mean), holds=holds, note=note)
+def _spread(x, digits: int = 1) -> str:
+    x = np.asarray(x, dtype=float)
+    return mean_std_text(x, digits) if len(x) > 1 else f"{x[0]:.{digits}f}"
+
+
+def random_guess_claim(table: pd.DataFrame, fmt: str) -> Measured:
+    """SparseBFA's flips to random guess in format `fmt`, from a `run_table`: value the mean count
+    over the networks; holds when every network reached random guess within the attack's budget.
+    The note gives the spread and that count as a fraction of the stored bits (a number that
+    depends on the network's size, so it is not the claim)."""
+    table = check_table("table", table, (*RUN_COLUMNS, "bits"), what="a run_table(...) table")
+    r = _runs_of(table, "sparsebfa", fmt)
+    k = r["flips"].to_numpy(dtype=float)
+    frac = k / r["bits"].to_numpy(dtype=float)
+    note = (f"{_spread(k)} flips over {len(r)} networks, {int(r.reached.sum())}/{len(r)} reached random guess; "
+            f"{100 * frac.mean():.3g} % of the {r.bits.mean():.0f} stored bits")
+    return Measured(value=round(float(k.mean()), 2), holds=bool(r.reached.all()), note=note)
+
+
+def _paired_log_ratio(table: pd.DataFrame, fmt: str, num: str, den: str):
+    """Per network seed: num's flips (mean over its runs on that network) over den's; the paired
+    95 % t-interval of log10 of that ratio over the networks. Counts below 1 are taken as 1."""
+    a = _runs_of(table, num, fmt).groupby("seed")["flips"].mean()
+    b = _runs_of(table, den, fmt).groupby("seed")["flips"].mean()
+    seeds = sorted(set(a.index) & set(b.index))
+    if len(seeds) < 2:
+        raise ValueError(f"table must hold {num} and {den} runs on at least 2 common networks (a paired "
+                         f"t-interval needs 2); got {len(seeds)}")
+    x, y = np.maximum(a.loc[seeds].to_numpy(float), 1.0), np.maximum(b.loc[seeds].to_numpy(float), 1.0)
+    return paired_interval(np.log10(x), np.log10(y)), x, y
+
+
+def _ratio_text(iv) -> str:
+    return (f"{10 ** iv.mean:.3g}× [{10 ** iv.lo:.3g}, {10 ** iv.hi:.3g}] (geometric mean, 95 % paired t on "
+            f"log10, n = {iv.n} networks)")
 
 
 def vs_random_claim(table: pd.DataFrame, fmt: str) -> Measured:
-    """How many times more flips random index flips need than SparseBFA (ratio of the
-    means; a random run that never reached random guess counts with every index bit
-    flipped, so the ratio is then a lower bound). Holds when the ratio is > 1."""
-    table = _summary_table(table, ("flips_mean", "flips_std"))
-    a, r = _row(table, "sparsebfa", fmt), _row(table, "random", fmt)
-    ratio = float(r.flips_mean / max(a.flips_mean, 1.0))
-    low = " (lower bound)" if r.reached < r.runs else ""
-    note = (f"random {r.flips_mean:.0f} ± {r.flips_std:.0f} flips over {int(r.runs)} draws{low}, "
-            f"SparseBFA {a.flips_mean:.1f} ± {a.flips_std:.1f} over {int(a.runs)} networks")
-    return Measured(value=ratio, holds=bool(a.reached == a.runs and ratio > 1.0), note=note)
+    """How many times more flips random coordinate flips need than SparseBFA on the same network
+    (random: the mean over the network's draws; a draw that never reached random guess counts with
+    every coordinate bit flipped, a lower bound), paired by network seed: value the geometric mean
+    ratio over the networks. Holds when every SparseBFA run reached random guess and the paired
+    95 % t-interval of log10(random / SparseBFA) lies above 0 (`lab.core.stats`). At least 2 networks."""
+    table = check_table("table", table, RUN_COLUMNS, what="a run_table(...) table")
+    iv, r, a = _paired_log_ratio(table, fmt, "random", "sparsebfa")
+    sb, rnd = _runs_of(table, "sparsebfa", fmt), _runs_of(table, "random", fmt)
+    low = " (a lower bound: a draw never got there)" if not rnd.reached.all() else ""
+    note = (f"random / SparseBFA {_ratio_text(iv)}; random {_spread(r, 0)} flips per network over "
+            f"{len(rnd)} draws{low}, SparseBFA {_spread(a)} flips, {int(sb.reached.sum())}/{len(sb)} reached")
+    return Measured(value=round(float(10 ** iv.mean), 2), holds=bool(sb.reached.all() and iv.above(0.0)), note=note)
 
 
 def index_vs_value_claim(table: pd.DataFrame, fmt: str) -> Measured:
-    """Value-bit flips needed over index-bit flips needed (ratio of the means): ≥ 1 means the
-    coordinates are at least as vulnerable as the values. Holds when ≥ 1."""
-    table = _summary_table(table, ("flips_mean", "flips_std"))
-    a, v = _row(table, "sparsebfa", fmt), _row(table, "valuebfa", fmt)
-    ratio = float(v.flips_mean / max(a.flips_mean, 1.0))
-    note = (f"value-bit BFA {v.flips_mean:.1f} ± {v.flips_std:.1f}, SparseBFA {a.flips_mean:.1f} ± "
-            f"{a.flips_std:.1f} flips ({int(a.runs)} networks)")
-    return Measured(value=ratio, holds=bool(a.reached == a.runs and v.reached == v.runs and ratio >= 1.0), note=note)
+    """Value-bit BFA's flips over SparseBFA's (coordinate bits) on the same network, paired by
+    network seed: value the geometric mean ratio (> 1: the coordinates fall with fewer flips). Holds
+    when every run of both reached random guess and the paired 95 % t-interval of log10(value /
+    index flips) lies above 0 (`lab.core.stats`). At least 2 networks."""
+    table = check_table("table", table, RUN_COLUMNS, what="a run_table(...) table")
+    iv, v, a = _paired_log_ratio(table, fmt, "valuebfa", "sparsebfa")
+    sb, vb = _runs_of(table, "sparsebfa", fmt), _runs_of(table, "valuebfa", fmt)
+    note = (f"value-bit BFA / SparseBFA {_ratio_text(iv)}; value-bit BFA {_spread(v)} flips, SparseBFA "
+            f"{_spread(a)} flips; {int(sb.reached.sum() + vb.reached.sum())}/{len(sb) + len(vb)} runs reached")
+    return Measured(value=round(float(10 ** iv.mean), 2),
+                    holds=bool(sb.reached.all() and vb.reached.all() and iv.above(0.0)), note=note)
+
+
+def scales_markdown(scales) -> str:
+    """The settings of notebook 05's presets, written from `scales` (preset name -> settings, as
+    `lab.sparsebfa.SCALES`), so the notebook's numbers are the ones that run. Markdown text."""
+    if not hasattr(scales, "items") or not len(scales):
+        raise TypeError("scales must be a non-empty mapping of preset name -> settings (as lab.sparsebfa.SCALES)")
+    need = ("seeds", "flip_seeds", "sparsity", "hidden", "epochs", "prune_steps", "finetune_epochs", "n_flips",
+            "top_k", "batch", "random_points", "margin", "block")
+    parts = []
+    for name, c in scales.items():
+        check_type("scales", name, str)
+        if not hasattr(c, "keys"):
+            raise TypeError(f"scales[{name!r}] must be a mapping of settings")
+        missing = [k for k in need if k not in c]
+        if missing:
+            raise ValueError(f"scales[{name!r}] must hold {list(need)}; missing {missing}")
+        seeds, draws = _seeds("scales", c["seeds"]), _seeds("scales", c["flip_seeds"])
+        for k in ("hidden", "epochs", "prune_steps", "finetune_epochs", "n_flips", "top_k", "batch",
+                  "random_points", "block"):
+            check_int("scales", c[k], lo=0, hi=10**6)
+        sparsity = check_number("scales", c["sparsity"], lo=0.5, hi=0.995)
+        margin = check_number("scales", c["margin"], lo=0.0, hi=0.5)
+        parts.append(f"`{name}` trains {len(seeds)} networks (MLP 64-{c['hidden']}-10, {c['epochs']} epochs), prunes "
+                     f"them to {100 * sparsity:g} % in {c['prune_steps']} steps of {c['finetune_epochs']} fine-tuning "
+                     f"epochs, and attacks each in every format with up to {c['n_flips']} greedy flips (top "
+                     f"{c['top_k']} candidates re-scored exactly, an attacker's batch of {c['batch']} training "
+                     f"images) and {len(draws)} random draws ({c['random_points']} grid points each); random guess "
+                     f"is ≤ {100 * (0.1 + margin):g} % test accuracy, and the check words cover blocks of "
+                     f"{c['block']} coordinates.")
+    return " ".join(parts)
 
 
 def defence_table(study: Study, *, block: int = 16) -> pd.DataFrame:
     """Per format and check code (parity, CRC-8 per block of `block` index entries): the
-    storage cost and how many of the index flips of SparseBFA, and of the random draws up to
-    random guess, it detects."""
+    storage cost, how many of the index flips of SparseBFA, and of the random draws up to
+    random guess, it detects, and the most flips of one run that fell in one block
+    (`<method>_max_per_block`: CRC-8 detects every pattern of up to 3 flips in a block by
+    construction)."""
     check_type("study", study, Study)
     rows = []
     for fmt in sorted({t.fmt for t in study.traces}, key=FORMATS.index):
         for code in CODES:
             out = dict(format=fmt, code=code)
             for method in ("sparsebfa", "random"):
-                det = tot = 0
+                det = tot = most = 0
                 for t in study.select(method, fmt):
                     store = encode(study.net(t.seed).weights, fmt)
                     k = t.flips_to(study.threshold)
                     flipped = t.flipped[:int(k)] if np.isfinite(k) else t.flipped  # up to random guess
                     d, n = detects(store, flipped, block=block, code=code)
                     det, tot = det + d, tot + n
+                    most = max(most, int(flips_per_block(store, flipped, block=block).max(initial=0)))
                 out[f"{method}_detected"], out[f"{method}_flips"] = det, tot
+                out[f"{method}_max_per_block"] = most
             out["extra_bits_fraction"] = overhead(encode(study.nets[0].weights, fmt), block=block, code=code)
             rows.append(out)
     return pd.DataFrame(rows)

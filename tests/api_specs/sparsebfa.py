@@ -24,14 +24,19 @@ def _victim():
 
 
 @lru_cache(maxsize=1)
+def _net1():
+    return T.train_pruned(sparsity=0.9, seed=1, hidden=4, epochs=5, prune_steps=1, finetune_epochs=2)
+
+
+@lru_cache(maxsize=1)
 def _study():
-    return T.run_study(nets=(_net(),), seeds=(0,), formats=("rel",), flip_seeds=(0,), n_flips=2, top_k=2,
+    return T.run_study(nets=(_net(), _net1()), seeds=(0, 1), formats=("rel",), flip_seeds=(0,), n_flips=2, top_k=2,
                        random_points=3)
 
 
 @lru_cache(maxsize=1)
 def _table():
-    return T.summary(_study())
+    return T.run_table(_study())
 
 
 def _trace():
@@ -98,7 +103,10 @@ SPECS = {
     "summary": lambda: dict(study=_study()),
     "storage_table": lambda: dict(net=_net(), delta_bits=4),
     "random_guess_threshold": lambda: dict(n_classes=10, margin=0.01),
-    "random_guess_claim": lambda: dict(table=_table(), fmt="rel", max_fraction=1e-3),
+    "random_guess_claim": lambda: dict(table=_table(), fmt="rel"),
+    "run_table": lambda: dict(study=_study()),
+    "scales_markdown": lambda: dict(scales=dict(T.SCALES)),
+    "flips_per_block": lambda: dict(store=_store(), flipped=_store().positions("index")[:3], block=4),
     "vs_random_claim": lambda: dict(table=_table(), fmt="rel"),
     "index_vs_value_claim": lambda: dict(table=_table(), fmt="rel"),
     "defence_table": lambda: dict(study=_study(), block=8),
