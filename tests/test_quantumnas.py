@@ -78,11 +78,12 @@ def test_search_scores_on_validation_never_on_test(monkeypatch):
     monkeypatch.setattr(search, "noisy_expvals_many", spy)
     cfg = resolve_scale(qn.SCALES, "small", n_train=24, n_test=8, n_val=8, max_blocks=1, super_steps=2,
                         train_steps=2, finetune_steps=1, batch=8, population=2, parents=1, mutations=1, crossovers=0,
-                        iterations=2, shots=16, prune_stages=1)
+                        iterations=2, shots=16, prune_epochs=1)
     qn.run_pipeline("2-class", "u3cu3", "FakeQuitoV2", cfg, seed=0, noise_factor=0.0)
     xall, yall, xte, _ = qn.load_digits_4x4((3, 6), 32, 8, seed=0)
     _, _, xv, _ = qn.validation_split(xall, yall, 8, seed=0)
-    # the search's jobs, then the final evaluation of the contenders (one job, `evaluate_all`) on the test images
+    # the search's jobs and the choice of the pruned share (validation images), then the final evaluation of the
+    # contenders (one job, `evaluate_all`) on the test images
     assert len(seen) >= 2 and np.array_equal(seen[-1], xte)
     search_jobs = seen[:-1]
     assert all(np.array_equal(x, xv) for x in search_jobs)
@@ -188,15 +189,61 @@ def test_angle_magnitude_and_pruned_circuit():
     assert len(qn.pruned_circuit(circ, mask).ops) == len(circ.ops) - 1
 
 
-def test_prune_removes_the_requested_ratio():
+def test_prune_schedule_is_the_authors_threshold_scheduler():
+    """torchquantum's ThresholdScheduler(0, 30, 0.1, 0.5) of the QuantumNAS configuration: tfmot's PolynomialDecay
+    (power 3) from 0 to 1 over steps 0..30, scaled to 0.1..0.5, read once after each epoch from step 0 on."""
+    def authors(step, begin=0, end=30, lo=0.1, hi=0.5):
+        p = min(1.0, max(0.0, (step - begin) / (end - begin)))
+        return lo + (hi - lo) * (1.0 - (1.0 - p) ** 3)    # PolynomialDecay: final + (init - final) (1 - p)^3
+
+    # 40 epochs, the ramp over 3/4 of them: the authors' 30 of 40
+    assert np.allclose(qn.prune_schedule(40, 0.5), [authors(k) for k in range(40)])
+    assert qn.prune_schedule(40, 0.5)[9] == pytest.approx(0.3628, abs=1e-4)   # the example's 10th (last) epoch
+    r = qn.prune_schedule(8, 0.5)
+    assert r[0] == pytest.approx(qn.PRUNE_INIT) and np.all(np.diff(r) >= 0) and r[-2:].tolist() == [0.5, 0.5]
+    assert qn.prune_schedule(2, 0.5).tolist() == [0.1, 0.5] and qn.prune_schedule(1, 0.3).tolist() == [0.3]
+    with pytest.raises(ValueError, match="init_ratio"):
+        qn.prune_schedule(8, 0.05)          # the target below the first epoch's 0.1
+
+
+def test_prune_is_gradual_and_keeps_what_it_pruned():
     xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 40, 10, seed=0)
     states = qn.encode(xtr)
     sc = qn.SuperCircuit("u3cu3", 4, 1)
     circ = sc.circuit(sc.full_arch())
-    pc, w, mask = qn.prune(circ, sc.init_weights(0), states, ytr, 2, 0.5, 2, 3, 16, 0.05, 0)
-    assert int((mask == 0).sum()) == sc.n_weights() // 2
-    assert torch.all(w[mask == 0] == 0)
-    assert len(pc.ops) <= len(circ.ops)
+    steps = qn.prune(circ, sc.init_weights(0), states, ytr, 2, 0.5, 4, 3, 16, 0.05, 0)
+    n = sc.n_weights()
+    assert [s.epoch for s in steps] == [1, 2, 3, 4]
+    want = [round(r * n) / n for r in qn.prune_schedule(4, 0.5)]
+    assert [s.ratio for s in steps] == pytest.approx(want) and steps[-1].ratio == 0.5
+    for a, b in zip(steps, steps[1:]):
+        assert torch.all(b.mask[a.mask == 0] == 0)          # an angle once pruned stays pruned
+    for s in steps:
+        assert int((s.mask == 0).sum()) == round(s.ratio * n) and torch.all(s.weights[s.mask == 0] == 0)
+        assert s.circuit == qn.pruned_circuit(circ, s.mask.numpy())
+    # the same seed, the same run
+    again = qn.prune(circ, sc.init_weights(0), states, ytr, 2, 0.5, 4, 3, 16, 0.05, 0)
+    assert all(torch.equal(a.weights, b.weights) and torch.equal(a.mask, b.mask) for a, b in zip(steps, again))
+
+
+def test_select_pruned_keeps_the_unpruned_circuit_unless_a_pruned_one_measures_better(monkeypatch):
+    from lab.quantumnas import search
+
+    xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 24, 8, seed=0)
+    sc = qn.SuperCircuit("u3cu3", 4, 1)
+    circ, w = sc.circuit(sc.full_arch()), sc.init_weights(0)
+    steps = qn.prune(circ, w, qn.encode(xtr), ytr, 2, 0.5, 3, 1, 8, 0.05, 0)
+    dev = qn.get_device("FakeQuitoV2", 0.0)
+    xv, yv = xtr[:4], np.array([0, 1, 0, 1])
+    right, wrong = np.array([[1.0, 1, -1, -1], [-1, -1, 1, 1]] * 2), np.array([[-1.0, -1, 1, 1], [1, 1, -1, -1]] * 2)
+    half = np.array([[1.0, 1, -1, -1]] * 4)                 # class 0 for all: half right
+    for outs, want in (([half, half, right, right], 1), ([right, half, right, wrong], None), ([half] * 4, None)):
+        monkeypatch.setattr(search, "noisy_expvals_many", lambda c, *a, _o=outs, **k: (list(_o), [0] * len(c)))
+        pick, acc = qn.select_pruned(circ, w, steps, dev, xv, yv, 2, (0, 1, 3, 4), 16, 0)
+        assert pick == want and len(acc) == 1 + len(steps)
+    monkeypatch.undo()
+    pick, acc = qn.select_pruned(circ, w, [], dev, xv, yv, 2, (0, 1, 3, 4), 16, 0)
+    assert pick is None and len(acc) == 1
 
 
 def test_readout_groups_qubits():
@@ -332,7 +379,7 @@ def test_issue16_bounds_on_counts():
     with pytest.raises(ValueError, match="population"):
         qn.evolve(sc, 5, lambda gs: [0.0] * len(gs), 10**12, 1, 1, 1, 1, 0.4, 0)
     xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 16, 8, seed=0)
-    with pytest.raises(ValueError, match="stages"):
+    with pytest.raises(ValueError, match="epochs"):
         qn.prune(sc.circuit(sc.full_arch()), sc.init_weights(0), qn.encode(xtr), ytr, 2, 0.5, 10**6, 1, 8, 0.1, 0)
 
 
@@ -365,3 +412,47 @@ def test_evaluate_all_matches_one_by_one_except_shot_noise():
             assert abs(a.acc_noisy - b.acc_noisy) <= (0.0 if noise == 0 else 0.25), (noise, a.acc_noisy, b.acc_noisy)
     with pytest.raises(TypeError, match="contenders"):
         qn.evaluate_all([], dev, xte, yte, ste, 2, 16, 0)
+
+
+def test_identical_contenders_share_one_noisy_run():
+    """A pruned contender that kept the unpruned circuit gets the unpruned one's numbers, not another draw of shots."""
+    _, _, xte, yte = qn.load_digits_4x4((3, 6), 16, 16, seed=0)
+    sc = qn.SuperCircuit("u3cu3", qn.N_QUBITS, 1)
+    circ, w = sc.circuit(sc.full_arch()), sc.init_weights(0)
+    cs = [qn.Contender(n, circ, (0, 1, 3, 4), w) for n in ("a", "b")] + [qn.Contender("c", circ, (0, 1, 3, 4),
+                                                                                     sc.init_weights(1))]
+    qn.evaluate_all(cs, qn.get_device("FakeQuitoV2", 1.0), xte, yte, qn.encode(xte), 2, 64, 0)
+    assert (cs[0].acc_noisy, cs[0].n_native) == (cs[1].acc_noisy, cs[1].n_native)
+
+
+def test_sampler_primitive_agrees_with_aer_within_shot_noise():
+    """The final evaluation through Qiskit Runtime's client-side Sampler (local mode on the fake backend) measures
+    what the Aer path measures: per image and qubit, <Z> within shot noise of Aer's, and both far from the
+    noise-free value (the primitive runs the device's noise, not an ideal simulator). No account is needed."""
+    _, _, x, _ = qn.load_digits_4x4((0, 1, 2, 3), 16, 12, seed=0)
+    sc = qn.SuperCircuit("u3cu3", qn.N_QUBITS, 1)
+    full = qn.encoder_4x4_ryzxy() + sc.circuit(sc.full_arch())
+    w = sc.init_weights(3).numpy()
+    dev, shots, lay = qn.get_device("FakeQuitoV2", 1.0), 2000, (0, 1, 3, 4)
+    [aer], [n_aer] = qn.noisy_expvals_many([full], [w], x, dev, [lay], shots, 0)
+    [same], _ = qn.sampler_expvals([full], [w], x, dev, [lay], shots, 0)
+    assert np.allclose(same, aer, rtol=0, atol=1e-12)   # the same seed: local mode draws the very shots of Aer
+    [prim], [n_prim] = qn.sampler_expvals([full], [w], x, dev, [lay], shots, 1)   # other shots
+    clean = qsim.expval_z(qsim.simulate(full, torch.tensor(w), torch.tensor(x))).numpy()
+    assert prim.shape == aer.shape == (12, 4) and n_prim == n_aer
+    sd = np.sqrt((1 - prim ** 2 + 1 - aer ** 2) / shots)   # std of the difference of two shot means
+    assert np.all(np.abs(prim - aer) <= 5 * sd + 1e-9), np.abs(prim - aer).max()
+    assert abs(np.mean(prim - aer)) <= 5 * np.sqrt(np.mean(sd ** 2) / sd.size)
+    # the device's noise moves <Z> by several times what the shots alone would (mean |error| of a shot mean:
+    # sqrt(2 / pi) of its std), in both paths alike
+    noise, shot_only = np.abs(aer - clean).mean(), np.sqrt(2 / np.pi) * np.mean(np.sqrt((1 - aer ** 2) / shots))
+    assert noise > 4 * shot_only and abs(np.abs(prim - clean).mean() - noise) < 0.2 * noise
+    # the accuracies of evaluate_sampler and the Aer path, and the checks of the backend argument
+    _, _, xte, yte = qn.load_digits_4x4((3, 6), 16, 16, seed=0)
+    c = qn.Contender("c", sc.circuit(sc.full_arch()), lay, sc.init_weights(0))
+    free = qn.get_device("FakeQuitoV2", 0.0)                # noise-free: the device's ideal AerSimulator
+    [acc] = qn.evaluate_sampler([c], free, xte, yte, 2, 4000, 0)
+    ref = qn.accuracy(qn.clean_scores(c.circuit, c.weights, qn.encode(xte), 2).detach().numpy(), yte)
+    assert abs(acc - ref) <= 2 / 16
+    with pytest.raises(TypeError, match="backend"):
+        qn.sampler_expvals([full], [w], x, "FakeQuitoV2", [lay], 16, 0)

@@ -67,19 +67,7 @@ class Device:
 
     def transpile(self, qc, layout, seed: int):
         """`qc` (a qiskit QuantumCircuit) transpiled to the backend on `layout` (virtual i -> layout[i])."""
-        from qiskit import QuantumCircuit, transpile
-
-        check_type("qc", qc, QuantumCircuit)
-        seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-        if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
-            raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
-
-        layout = tuple(check_int("layout", q, lo=0, hi=self.n_qubits - 1) for q in layout)
-        if len(set(layout)) != len(layout) or len(layout) != qc.num_qubits:
-            raise ValueError(f"layout must hold {qc.num_qubits} distinct physical qubits in "
-                             f"[0, {self.n_qubits - 1}]; got {layout}")
-        return transpile(qc, self.backend, initial_layout=list(layout), optimization_level=1,
-                         seed_transpiler=seed)
+        return transpile_to(qc, self.backend, layout, seed)
 
     def transpiler_layout(self, circuit: qsim.Circuit, seed: int = 0, weights=None) -> tuple[int, ...]:
         """The physical qubits Qiskit's preset pass manager picks for `circuit` with `weights`
@@ -97,6 +85,25 @@ class Device:
         qc = qsim.to_qiskit(circuit, weights=weights, x=np.full(circuit.n_inputs(), 0.7), measure=True)
         tq = transpile(qc, self.backend, optimization_level=3, seed_transpiler=seed)
         return tuple(int(q) for q in tq.layout.initial_index_layout(filter_ancillas=True)[:circuit.n_qubits])
+
+
+def transpile_to(qc, backend, layout, seed: int):
+    """`qc` (a qiskit QuantumCircuit) transpiled to `backend` (a qiskit BackendV2: a fake backend, or a
+    real device of an IBM Quantum account) on `layout` (virtual qubit i -> physical qubit layout[i]),
+    optimization_level=1: an ISA circuit that the backend runs as it is."""
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.providers import BackendV2
+
+    check_type("qc", qc, QuantumCircuit)
+    check_type("backend", backend, BackendV2)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
+        raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
+    n = backend.num_qubits
+    layout = tuple(check_int("layout", q, lo=0, hi=n - 1) for q in layout)
+    if len(set(layout)) != len(layout) or len(layout) != qc.num_qubits:
+        raise ValueError(f"layout must hold {qc.num_qubits} distinct physical qubits in [0, {n - 1}]; got {layout}")
+    return transpile(qc, backend, initial_layout=list(layout), optimization_level=1, seed_transpiler=seed)
 
 
 def get_device(backend: str, noise_factor: float = 1.0) -> Device:
@@ -252,3 +259,57 @@ def noisy_energies(circuits, weights, terms, device: Device, layouts, shots: int
 def noisy_energy(circuit: qsim.Circuit, weights, terms, device: Device, layout, shots: int, seed: int) -> float:
     """`noisy_energies` of one circuit [Ha]."""
     return noisy_energies([circuit], [weights], terms, device, [layout], shots, seed)[0]
+
+
+def sampler_expvals(circuits, weights, x, backend, layouts, shots: int, seed: int = 0):
+    """`noisy_expvals_many` through Qiskit Runtime's Sampler primitive: <Z_q> of every qubit of each
+    (circuit, weights, layout) candidate for every input row of x (N, F) [rad], one pub per candidate
+    (its transpiled circuit and the N rows of input angles), `shots` shots per row, in one job.
+
+    The primitive is `qiskit_ibm_runtime.executor_sampler.Sampler`, the client-side Sampler that
+    qiskit-ibm-runtime 0.50 names as the successor of the deprecated `SamplerV2`. backend: a `Device`
+    (Qiskit Runtime's local testing mode, on its fake backend; at a noise_factor other than 1, on
+    its AerSimulator with the scaled noise model), or any qiskit BackendV2: a fake backend (local
+    mode again) or a real device of an IBM Quantum account (`QiskitRuntimeService().backend(name)`),
+    where the job is queued and billed to that account and `seed` has no effect.
+    Returns a list of (N, n_qubits) arrays and a list of native gate counts."""
+    from qiskit.providers import BackendV2
+    from qiskit_aer import AerSimulator
+    from qiskit_ibm_runtime.executor_sampler import Sampler
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+    if isinstance(backend, Device):
+        target, mode = backend.backend, backend.backend if backend.noise_factor == 1 else backend.sim
+    elif isinstance(backend, BackendV2):
+        target = mode = backend
+    else:
+        raise TypeError(f"backend must be a Device or a qiskit BackendV2 (a fake backend or a real IBM device); "
+                        f"got {type(backend).__name__}")
+    x = check_array("x", x, ndim=2, min_size=1)
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"{name} must be a non-empty list")
+    if not (len(circuits) == len(weights) == len(layouts)):
+        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    for c in circuits:
+        check_type("circuits", c, qsim.Circuit)
+    _check_entries(weights, layouts)
+    _check_budget(len(x) * len(circuits), shots)
+    tqs = [transpile_to(qsim.to_qiskit(c, weights=w, x=None, measure=True), target, lay, seed)
+           for c, w, lay in zip(circuits, weights, layouts)]
+    for c, tq in zip(circuits, tqs):
+        if not tq.parameters or max(p.index for p in tq.parameters) >= x.shape[1]:
+            raise ValueError(f"each of circuits must take input angles ('x', j) with j < {x.shape[1]} "
+                             "(the columns of x)")
+    sampler = Sampler(mode=mode)
+    if isinstance(mode, (FakeBackendV2, AerSimulator)):
+        sampler.options.simulator.seed_simulator = seed   # local testing mode only
+    pubs = [(tq, np.stack([x[:, p.index] for p in tq.parameters], axis=-1)) for tq in tqs]
+    result = sampler.run(pubs, shots=shots).result()
+    out = []
+    for c, res in zip(circuits, result):
+        bits = res.join_data().to_bool_array(order="little")     # (N, shots, clbits), clbit q = qubit q
+        out.append(1.0 - 2.0 * bits[..., :c.n_qubits].mean(axis=1))
+    return out, [_native_count(tq) for tq in tqs]

@@ -6,7 +6,8 @@
    of each layer and the first b blocks (front sharing), trained one random SubCircuit per step;
 3. `evolve`: the evolutionary co-search of SubCircuit and physical-qubit layout, scored with
    inherited weights under a fake IBM backend's noise model (device.py);
-4. `prune`: iterative magnitude pruning of angles near 0 (mod 2 pi) with fine-tuning;
+4. `prune`: gradual magnitude pruning of angles near 0 (mod 2 pi) with fine-tuning throughout (the
+   authors' schedule), `select_pruned`: the ratio of best noisy validation accuracy;
 5. `run_pipeline`: the four contenders (human baseline, random, searched, searched+pruned);
    `vqe_pipeline`: the same search for the H2 ground energy.
 
@@ -28,14 +29,18 @@ from lab.core.device import one_thread
 from lab.data.digits import load_digits
 from lab.core.checks import check_array, check_choice, check_int, check_number, check_type
 from lab.core.stats import mean_interval, paired_interval
-from .device import BACKENDS, Device, get_device, noisy_expvals, noisy_expvals_many
+from .device import BACKENDS, Device, get_device, noisy_expvals, noisy_expvals_many, sampler_expvals
 
 N_QUBITS = 4
 MAX_BLOCKS = 32  # blocks of a SuperCircuit
 MAX_STEPS = 100_000       # optimiser steps of one training run
 MAX_POPULATION = 10_000   # candidates per generation, parents, mutations, crossovers
 MAX_ITERATIONS = 10_000   # generations of the search
-MAX_STAGES = 100          # pruning stages
+MAX_PRUNE_EPOCHS = 100    # fine-tuning epochs of the gradual pruning
+#: the authors' QuantumNAS pruning configuration (torchquantum's examples/QuantumNAS): the pruned share rises
+#: from init_pruning_amount 0.1 to the target over epochs 0-30 (end_epoch) of a 40-epoch run
+PRUNE_INIT = 0.1
+PRUNE_RAMP = 0.75          # 30 of 40 epochs: the share of our pruning epochs the ramp takes
 MAX_PHYSICAL = 1000       # physical qubits of a device
 MAX_SHOTS = 1_000_000     # shots per sample
 
@@ -336,19 +341,23 @@ def train(circuit_fn: Callable[[np.random.Generator], qsim.Circuit], weights: to
     rng = np.random.default_rng(check_int("seed", seed, lo=0, hi=2**63 - 1))
     w = weights.detach().clone().requires_grad_(True)
     opt = Adam(w, lr)
-    y = np.asarray(y)
     losses = []
     with one_thread():
-        for _ in range(steps):
-            idx = rng.choice(len(y), size=min(batch, len(y)), replace=False)
-            circ = circuit_fn(rng)
-            ww = w * mask if mask is not None else w
-            loss = nll(clean_scores(circ, ww, states[idx], n_classes), y[idx])
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
+        _fit(w, opt, circuit_fn, states, y, n_classes, steps, batch, rng, mask, losses)
     out = w.detach()
     return (out * mask if mask is not None else out), losses
+
+
+def _fit(w, opt, circuit_fn, states, y, n_classes, steps, batch, rng, mask, losses) -> None:
+    """`steps` Adam steps of `train` on w in place (checked arguments), each loss appended to `losses`."""
+    for _ in range(steps):
+        idx = rng.choice(len(y), size=min(batch, len(y)), replace=False)
+        circ = circuit_fn(rng)
+        ww = w * mask if mask is not None else w
+        loss = nll(clean_scores(circ, ww, states[idx], n_classes), y[idx])
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
 
 
 # ----------------------------------------------------------------------------- pruning
@@ -371,31 +380,101 @@ def pruned_circuit(circuit: qsim.Circuit, mask) -> qsim.Circuit:
     return qsim.Circuit(circuit.n_qubits, tuple(keep))
 
 
+def prune_schedule(epochs: int, final_ratio: float, init_ratio: float = PRUNE_INIT,
+                   ramp: float = PRUNE_RAMP) -> np.ndarray:
+    """The share of the angles pruned after each of `epochs` fine-tuning epochs (epochs,): the authors'
+    `ThresholdScheduler` (torchquantum's prune_utils: tfmot's PolynomialDecay, power 3), from `init_ratio`
+    after the first epoch up to `final_ratio`, reached after the epoch round(ramp * epochs) + 1 (at
+    most the last) and held after it. One epoch: the final ratio at once."""
+    epochs = check_int("epochs", epochs, lo=1, hi=MAX_PRUNE_EPOCHS)
+    final_ratio = check_number("final_ratio", final_ratio, lo=0.0, hi=1.0)
+    init_ratio = check_number("init_ratio", init_ratio, lo=0.0, hi=final_ratio)
+    ramp = check_number("ramp", ramp, lo=0.0, hi=1.0, lo_open=True)
+    if epochs == 1:
+        return np.array([final_ratio])
+    end = min(epochs - 1, max(1, int(np.floor(ramp * epochs + 0.5))))
+    k = np.arange(epochs)
+    ramp_up = init_ratio + (final_ratio - init_ratio) * (1.0 - (1.0 - np.minimum(k, end) / end) ** 3)
+    return np.where(k >= end, final_ratio, ramp_up)
+
+
+@dataclass(frozen=True)
+class PruneStep:
+    """The circuit after one epoch of `prune`: `ratio` of its angles pruned (`mask` 0, weights 0
+    there), the ops whose angles are all pruned dropped (`circuit`), the rest fine-tuned (`weights`)."""
+    epoch: int
+    ratio: float
+    circuit: qsim.Circuit
+    weights: torch.Tensor
+    mask: torch.Tensor
+
+
 def prune(circuit: qsim.Circuit, weights: torch.Tensor, states, y, n_classes: int, final_ratio: float,
-          stages: int, steps: int, batch: int, lr: float, seed: int):
-    """Iterative magnitude pruning: at stage s (1..stages) the ratio final_ratio * s / stages of
-    the circuit's angles closest to 0 (mod 2 pi) is set to 0, then the rest is fine-tuned for
-    `steps`. Returns (pruned circuit, weights, mask)."""
+          epochs: int, steps: int, batch: int, lr: float, seed: int,
+          init_ratio: float = PRUNE_INIT) -> list[PruneStep]:
+    """Gradual magnitude pruning with fine-tuning throughout, as the authors' pruning trainer does it:
+    each of `epochs` epochs fine-tunes the kept angles for `steps` Adam steps (one optimiser for the
+    whole run), then prunes the share `prune_schedule(epochs, final_ratio, init_ratio)[epoch]` of the
+    circuit's angles closest to 0 (mod 2 pi); an angle once pruned stays pruned. Returns the circuit
+    after every epoch, the candidates `select_pruned` chooses among."""
     check_type("circuit", circuit, qsim.Circuit)
     _weights("weights", weights, circuit.n_weights())
     final_ratio = check_number("final_ratio", final_ratio, lo=0.0, hi=1.0)
-    stages = check_int("stages", stages, lo=1, hi=MAX_STAGES)
+    init_ratio = check_number("init_ratio", init_ratio, lo=0.0, hi=final_ratio)
+    epochs = check_int("epochs", epochs, lo=1, hi=MAX_PRUNE_EPOCHS)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     steps = check_int("steps", steps, lo=0, hi=MAX_STEPS)
+    batch = check_int("batch", batch, lo=1, hi=100_000)
+    lr = check_number("lr", lr, lo=0.0, hi=10.0, lo_open=True)
     states = _states("states", states, circuit.n_qubits)
     n_classes = check_int("n_classes", n_classes, lo=2, hi=circuit.n_qubits)
-    _labels("y", y, states.shape[0], n_classes)
+    y = _labels("y", y, states.shape[0], n_classes)
     used = sorted({p[1] for op in circuit.ops for p in op.params if isinstance(p, tuple) and p[0] == "w"})
-    mask = torch.ones_like(weights)
-    w = weights.detach().clone()
-    for s in range(1, stages + 1):
-        k = int(round(final_ratio * s / stages * len(used)))
-        mag = angle_magnitude(w.numpy())[used]
-        order = np.argsort(mag, kind="stable")
-        mask[[used[i] for i in order[:k]]] = 0.0
-        w = w * mask
-        w, _ = train(lambda _r: circuit, w, states, y, n_classes, steps, batch, lr, seed + s, mask=mask)
-    return pruned_circuit(circuit, mask.numpy()), w, mask
+    rng = np.random.default_rng(seed)
+    w = weights.detach().clone().requires_grad_(True)
+    opt = Adam(w, lr)
+    mask = torch.ones_like(w.detach())
+    out = []
+    with one_thread():
+        for epoch, ratio in enumerate(prune_schedule(epochs, final_ratio, init_ratio), start=1):
+            _fit(w, opt, lambda _r: circuit, states, y, n_classes, steps, batch, rng, mask, [])
+            k = int(round(ratio * len(used)))
+            mag = angle_magnitude(w.detach().numpy())[used]
+            kept = mask.numpy()[used] != 0
+            order = np.lexsort((mag, kept))          # the pruned first, then the kept by magnitude
+            mask[[used[i] for i in order[:k]]] = 0.0
+            out.append(PruneStep(epoch, k / len(used) if used else 0.0, pruned_circuit(circuit, mask.numpy()),
+                                 w.detach() * mask, mask.clone()))
+    return out
+
+
+def select_pruned(circuit: qsim.Circuit, weights: torch.Tensor, candidates: Sequence[PruneStep], device: Device,
+                  x_val, y_val, n_classes: int, layout, shots: int, seed: int) -> tuple[int | None, list[float]]:
+    """Choose the pruned circuit on the noisy device, as the authors' pruning run keeps its checkpoint of
+    best validation accuracy (torchpack's MaxSaver): the noisy validation accuracy (fraction) of the
+    unpruned `circuit` with `weights` and of every candidate of `prune`, all on `layout` in one Aer job.
+    Returns (index of the candidate of highest accuracy, the earliest among equals, or None when none is
+    above the unpruned circuit's; the accuracies, the unpruned circuit's first)."""
+    check_type("circuit", circuit, qsim.Circuit)
+    _weights("weights", weights, circuit.n_weights())
+    if isinstance(candidates, (str, bytes)) or not isinstance(candidates, Sequence):
+        raise TypeError("candidates must be a list of PruneStep (the output of prune)")
+    for c in candidates:
+        check_type("candidates", c, PruneStep)
+    check_type("device", device, Device)
+    n_classes = check_int("n_classes", n_classes, lo=2, hi=N_QUBITS)
+    x_val = check_array("x_val", x_val, ndim=2, shape=(None, 16), min_size=1)
+    y_val = _labels("y_val", y_val, len(x_val), n_classes)
+    if isinstance(layout, (str, bytes)) or not isinstance(layout, (tuple, list)):
+        raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    circuits = [circuit] + [c.circuit for c in candidates]
+    ws = [weights.detach().numpy()] + [c.weights.numpy() for c in candidates]
+    ezs, _ = noisy_expvals_many([encoder_4x4_ryzxy() + c for c in circuits], ws, x_val, device,
+                                [tuple(layout)] * len(circuits), shots, seed)
+    acc = [accuracy(readout(torch.as_tensor(ez), n_classes).numpy(), y_val) for ez in ezs]
+    best = int(np.argmax(acc[1:])) if candidates else 0
+    return (best if candidates and acc[1 + best] > acc[0] else None), acc
 
 
 # ----------------------------------------------------------------------------- evolutionary search
@@ -561,6 +640,11 @@ class PipelineResult:
     super_losses: list
     sc: SuperCircuit
     noise_factor: float = 1.0
+    x_test: np.ndarray | None = None   # the test split's inputs (N, 16) [rad] and labels (N,)
+    y_test: np.ndarray | None = None
+    #: the pruning ratios tried (0: the unpruned circuit, then one per epoch), their noisy validation
+    #: accuracies (fractions) and the ratio chosen
+    pruning: dict = field(default_factory=dict)
 
     def table(self) -> list[dict]:
         return [dict(contender=c.name, params=c.n_params, native_gates=c.n_native,
@@ -597,22 +681,51 @@ def evaluate_all(contenders: Sequence[Contender], device: Device, x_test, y_test
                  shots: int, seed: int) -> list[Contender]:
     """`evaluate` for several contenders, their noisy runs in ONE Aer job (`noisy_expvals_many`: one noise-model
     setup for all, as the search scores its candidates). Each contender's shots are drawn from its own seed
-    within the job, so a contender's noisy accuracy may differ from a lone `evaluate` by shot noise."""
+    within the job, so a contender's noisy accuracy may differ from a lone `evaluate` by shot noise.
+    Contenders with the same circuit, layout and weights (a pruned contender that kept the unpruned
+    circuit) share one run and so get the same numbers."""
     if isinstance(contenders, (str, bytes)) or not isinstance(contenders, Sequence) or not contenders:
         raise TypeError("contenders must be a non-empty list of Contender")
     for c in contenders:
         check_type("contenders", c, Contender)
     x_test, y_test, states_test, n_classes, shots = _test_split(device, x_test, y_test, states_test, n_classes, shots)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-    ezs, natives = noisy_expvals_many([encoder_4x4_ryzxy() + c.circuit for c in contenders],
-                                      [c.weights.numpy() for c in contenders], x_test, device,
-                                      [c.layout for c in contenders], shots, seed)
-    for c, ez, n_native in zip(contenders, ezs, natives):
+    keys = [(c.circuit, tuple(c.layout), c.weights.detach().numpy().tobytes()) for c in contenders]
+    first = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    runs = sorted(set(first.values()))
+    ezs, natives = noisy_expvals_many([encoder_4x4_ryzxy() + contenders[i].circuit for i in runs],
+                                      [contenders[i].weights.numpy() for i in runs], x_test, device,
+                                      [contenders[i].layout for i in runs], shots, seed)
+    measured = dict(zip(runs, zip(ezs, natives)))
+    for c, k in zip(contenders, keys):
+        ez, n_native = measured[first[k]]
         c.acc_clean = accuracy(clean_scores(c.circuit, c.weights, states_test, n_classes).detach().numpy(), y_test)
         c.acc_noisy = accuracy(readout(torch.as_tensor(ez), n_classes).numpy(), y_test)
         c.n_params = n_params(c.circuit)
         c.n_native = n_native
     return list(contenders)
+
+
+def evaluate_sampler(contenders: Sequence[Contender], backend, x_test, y_test, n_classes: int, shots: int,
+                     seed: int = 0) -> list[float]:
+    """The final noisy evaluation through Qiskit Runtime's Sampler primitive (`sampler_expvals`): each
+    contender's noisy test accuracy (fraction), in order, measured in one job on `backend`: a `Device`
+    or a fake backend (local testing mode), or a real IBM device of the user's account
+    (`QiskitRuntimeService().backend(name)`: each contender's layout then names that device's physical
+    qubits). The contenders are left as they are (their `acc_noisy` stays the Aer path's)."""
+    if isinstance(contenders, (str, bytes)) or not isinstance(contenders, Sequence) or not contenders:
+        raise TypeError("contenders must be a non-empty list of Contender")
+    for c in contenders:
+        check_type("contenders", c, Contender)
+    n_classes = check_int("n_classes", n_classes, lo=2, hi=N_QUBITS)
+    x_test = check_array("x_test", x_test, ndim=2, shape=(None, 16), min_size=1)
+    y_test = _labels("y_test", y_test, len(x_test), n_classes)
+    ezs, _ = sampler_expvals([encoder_4x4_ryzxy() + c.circuit for c in contenders],
+                             [c.weights.numpy() for c in contenders], x_test, backend,
+                             [tuple(c.layout) for c in contenders], shots, seed)
+    return [accuracy(readout(torch.as_tensor(ez), n_classes).numpy(), y_test) for ez in ezs]
 
 
 def human_baseline(sc: SuperCircuit, device: Device, states: torch.Tensor, y, n_classes: int, steps: int,
@@ -635,14 +748,16 @@ def run_pipeline(task: str, space: str, backend: str, cfg, seed: int = 0, noise_
                  progress: Callable | None = None) -> PipelineResult:
     """The whole method on one task, design space and fake backend: SuperCircuit training, the
     noise-adaptive co-search, training of the chosen SubCircuit, pruning, and the contenders
-    (human baseline, random, searched, searched+pruned) evaluated noise-free and noisy.
-    cfg: a resolved `SCALES` preset. `progress(stage_text)` is called between stages."""
+    (human baseline, random, searched, searched+pruned) evaluated noise-free and noisy. Pruning follows
+    the authors' gradual schedule (`prune`) and keeps the ratio of best noisy validation accuracy, or the
+    unpruned circuit when no ratio is better (`select_pruned`). cfg: a resolved `SCALES` preset.
+    `progress(stage_text)` is called between stages."""
     check_choice("task", task, TASKS)
     check_choice("space", space, SPACES)
     check_choice("backend", backend, BACKENDS)
     check_cfg(cfg, ("n_train", "n_val", "n_test", "max_blocks", "super_steps", "train_steps", "finetune_steps",
                      "batch", "lr", "population", "parents", "mutations", "crossovers", "iterations", "mutation_p",
-                     "shots", "prune_ratio", "prune_stages"))
+                     "shots", "prune_ratio", "prune_epochs"))
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     noise_factor = check_number("noise_factor", noise_factor, lo=0.0, hi=5.0)
     if progress is not None and not callable(progress):
@@ -681,12 +796,16 @@ def run_pipeline(task: str, space: str, backend: str, cfg, seed: int = 0, noise_
     qc = sc.circuit(res.best.arch)
     wq, _ = train(lambda _r: qc, w_super, str_, ytr, nc, cfg.train_steps, seed=seed, **tr)
     cont["QuantumNAS"] = Contender("QuantumNAS", qc, res.best.layout, wq)
-    pc, wp, _ = prune(qc, wq, str_, ytr, nc, cfg.prune_ratio, cfg.prune_stages, cfg.finetune_steps,
-                      seed=seed, **tr)
+    say("pruning")
+    steps = prune(qc, wq, str_, ytr, nc, cfg.prune_ratio, cfg.prune_epochs, cfg.finetune_steps, seed=seed, **tr)
+    pick, val_acc = select_pruned(qc, wq, steps, device, xv, yv, nc, res.best.layout, cfg.shots, seed)
+    pc, wp = (qc, wq) if pick is None else (steps[pick].circuit, steps[pick].weights)
     cont["QuantumNAS + pruning"] = Contender("QuantumNAS + pruning", pc, res.best.layout, wp)
+    pruning = dict(ratios=[0.0] + [s.ratio for s in steps], val_acc=val_acc,
+                   chosen=0.0 if pick is None else steps[pick].ratio)
     say("evaluating on the noisy device")
     evaluate_all(list(cont.values()), device, xte, yte, ste, nc, cfg.shots, seed)
-    return PipelineResult(task, space, backend, seed, cont, res, losses, sc, noise_factor)
+    return PipelineResult(task, space, backend, seed, cont, res, losses, sc, noise_factor, xte, yte, pruning)
 
 
 def param_sweep(task: str, space: str, backend: str, cfg, blocks: Sequence[int], seed: int = 0,
@@ -826,10 +945,30 @@ def claim_searched_beats(results: Sequence[PipelineResult], other: str = "human 
 
 def pruned_gates(results: Sequence[PipelineResult]) -> tuple[float, float]:
     """Mean native gate counts (after transpiling) of the searched circuit before and after pruning
-    (a setup fact: once a share of the angles is zeroed, dropping gates is near-certain)."""
+    (the same where the unpruned circuit was kept)."""
     results = _check_results(results)
     return (float(_per_seed(results, "QuantumNAS", "n_native").mean()),
             float(_per_seed(results, "QuantumNAS + pruning", "n_native").mean()))
+
+
+def pruning_frame(results: Sequence[PipelineResult]):
+    """A pandas table, one row per seed, of the pruning choice (`run_pipeline`): the noisy validation
+    accuracy [%] at each ratio tried (0: unpruned), the ratio kept, and the searched circuit's native
+    gates before and after pruning with the share removed [%]."""
+    import pandas as pd
+
+    results = _check_results(results)
+    rows = []
+    for r in results:
+        if not r.pruning:
+            raise ValueError("results must come from run_pipeline (their pruning record is empty)")
+        n0, n1 = r.contenders["QuantumNAS"].n_native, r.contenders["QuantumNAS + pruning"].n_native
+        rows.append({"seed": r.seed,
+                     "noisy validation acc [%] at ratio": ", ".join(
+                         f"{q:.2f}: {100 * a:.0f}" for q, a in zip(r.pruning["ratios"], r.pruning["val_acc"])),
+                     "ratio kept": round(r.pruning["chosen"], 2), "native gates": f"{n0} → {n1}",
+                     "gates removed [%]": round(100 * (n0 - n1) / n0, 1) if n0 else 0.0})
+    return pd.DataFrame(rows)
 
 
 def claim_pruning(results: Sequence[PipelineResult], n_test: int) -> Measured:

@@ -8,7 +8,7 @@ from lab import quantumnas as T
 from lab.core import resolve_scale
 
 TINY = dict(n_train=24, n_test=8, n_val=8, max_blocks=1, super_steps=2, train_steps=2, finetune_steps=1, batch=8,
-            population=2, parents=1, mutations=1, crossovers=0, iterations=1, shots=16, prune_stages=1,
+            population=2, parents=1, mutations=1, crossovers=0, iterations=1, shots=16, prune_epochs=1,
             vqe_blocks=1, vqe_steps=2, vqe_population=2, vqe_iterations=1)
 
 
@@ -65,6 +65,11 @@ def _vqe():
 def _contender():
     c = _pipe().contenders["QuantumNAS"]
     return T.Contender(c.name, c.circuit, c.layout, c.weights)
+
+
+@lru_cache(maxsize=1)
+def _prune_steps():
+    return tuple(T.prune(_circ(), _w(), _states(), _data()[1], 2, 0.5, 2, 1, 8, 0.05, 0))
 
 
 def _gene():
@@ -134,7 +139,16 @@ SPECS = {
                                        device=_dev(), layouts=[(0, 1, 3, 4)], shots=16, seed=0),
     "param_sweep": lambda: dict(task="2-class", space="u3cu3", backend="FakeQuitoV2", cfg=_cfg(), blocks=[1], seed=0),
     "prune": lambda: dict(circuit=_circ(), weights=_w(), states=_states(), y=_data()[1], n_classes=2,
-                          final_ratio=0.5, stages=1, steps=1, batch=8, lr=0.05, seed=0),
+                          final_ratio=0.5, epochs=2, steps=1, batch=8, lr=0.05, seed=0, init_ratio=0.1),
+    "prune_schedule": lambda: dict(epochs=8, final_ratio=0.5, init_ratio=0.1, ramp=0.75),
+    "select_pruned": lambda: dict(circuit=_circ(), weights=_w(), candidates=_prune_steps(), device=_dev(),
+                                  x_val=_data()[0][:4], y_val=_data()[1][:4], n_classes=2, layout=(0, 1, 3, 4),
+                                  shots=16, seed=0),
+    "pruning_frame": lambda: dict(results=[_pipe()]),
+    "evaluate_sampler": lambda: dict(contenders=[_contender()], backend=_dev(), x_test=_data()[2][:4],
+                                     y_test=_data()[3][:4], n_classes=2, shots=16, seed=0),
+    "sampler_expvals": lambda: dict(circuits=[T.encoder_4x4_ryzxy() + _circ()], weights=[_w().numpy()], x=_x(),
+                                    backend=_dev(), layouts=[(0, 1, 3, 4)], shots=16, seed=0),
     "pruned_circuit": lambda: dict(circuit=_circ(), mask=np.ones(SC.n_weights())),
     "pruned_gates": lambda: dict(results=[_pipe()]),
     "random_layout": lambda: dict(n_physical=5, n_virtual=4, rng=np.random.default_rng(0)),
@@ -160,5 +174,6 @@ SKIP = {
     "Contender": "a record filled by run_pipeline and evaluate (its fields are checked where they are used)",
     "PipelineResult": "a record returned by run_pipeline; every helper that reads it checks its type",
     "SearchResult": "a record returned by evolve; built only there, from checked arguments",
+    "PruneStep": "a record returned by prune; built only there, from checked arguments",
     "VQEResult": "a record returned by vqe_pipeline; every helper that reads it checks its type",
 }
