@@ -21,11 +21,13 @@ def _match(g, pts):
     return g.means[k], g.covariances[k], g.support[k]
 
 
-def test_state_bytes_match_the_paper_budget():
+def test_state_bytes_follow_the_record_layout():
     cap = spgf.capacities(640, spgf.Params())
     assert cap == {"queue": 2, "segments": 107, "clusters": 214}
-    assert spgf.state_bytes(640) == (2 + 107 + 214) * spgf.RECORD_BYTES + 84
-    assert spgf.state_bytes(640) <= 43_000
+    # 34 float32 fields per record: the 33 of the ICRA form and the depth interval of the nearest point,
+    # which GMMap's depth-dependent length bound needs (its records carry the same depth_idx)
+    assert spgf.RECORD_BYTES == 34 * 4
+    assert spgf.state_bytes(640) == (2 + 107 + 214) * spgf.RECORD_BYTES + 84 == 44_012
 
 
 def test_fronto_parallel_plane_is_one_gaussian_equal_to_numpy_moments():
@@ -193,7 +195,7 @@ def test_explorer_moves_the_scanline_without_refitting(monkeypatch):
     ex.set(frame=1)
     assert fig2d.data[0] is not heat
     one = spgf.explorer(frames=scenes.render_sequence(1, 80, 60, seed=0))   # a single frame: its slider greyed
-    assert one.controls["frame"].disabled and one.preset.value == "paper defaults (TUM)"
+    assert one.controls["frame"].disabled and one.preset.value == "authors' defaults (GMMap tum.json)"
 
 
 def test_bad_inputs():
@@ -423,3 +425,161 @@ def test_determinism_rendering_table_and_its_claims():
         spgf.rendering_rmse_claim(a, "ray-cast 5σ")
     with pytest.raises(ValueError, match="table"):
         spgf.rendering_summary(a.drop(columns="edge_share"))
+
+
+# --------------------------------------------------------------------------- GMMap's depth-dependent length bound
+def _length_at(table, z):
+    return table[np.searchsorted(table[:, 1], z), 2]
+
+
+def test_max_length_table_follows_gmmap_compute_depth():
+    """Known answers, worked by hand from GMMap's computeDepth: slope = 0.5·min(W/fx, H/fy); the first interval is
+    min_gau_len (0.5 m) long, then slope·(start depth) clipped to [0.5, 4 × 0.5] m, then 2 m to max_depth."""
+    tum = spgf.max_length_table(scenes.Intrinsics(640, 480, 525.0, 525.0, 319.5, 239.5), spgf.Params(max_depth=10.0))
+    # slope = 0.5 · 480/525 = 0.457143: 0.457·0.5 and 0.457·1.0 are below 0.5; 0.457·1.5 = 0.685714,
+    # 0.457·2.185714 = 0.999184, 0.457·3.184898 = 1.455953, 0.457·4.640851 = 2.12 > 2: 2 m from there on
+    np.testing.assert_allclose(tum[:, 2], [0.5, 0.5, 0.5, 0.685714, 0.999184, 1.455953, 2.0, 2.0, 2.0], atol=1e-6)
+    np.testing.assert_allclose(tum[1:, 0], tum[:-1, 1])                     # contiguous intervals from 0
+    assert tum[0, 0] == 0.0 and tum[-2, 1] < 10.0 <= tum[-1, 1]
+    # TartanAir's camera (fx = 320): slope = 0.5 · min(640, 480)/320 = 0.75: 0.5, 0.5 (0.375 < 0.5), 0.75,
+    # 1.3125, then 0.75·3.0625 = 2.30 > 2
+    tartan = spgf.max_length_table(scenes.Intrinsics(640, 480, 320.0, 320.0, 320.0, 240.0), spgf.Params(max_depth=6.0))
+    np.testing.assert_allclose(tartan[:, 2], [0.5, 0.5, 0.75, 1.3125, 2.0, 2.0], atol=1e-9)
+    np.testing.assert_array_equal(spgf.max_length_table(INTR, spgf.Params(max_len=0.8)), [[0.0, 10.0, 0.8]])
+    with pytest.raises(ValueError, match="min_gau_len"):
+        spgf.Params(min_gau_len=0.0)
+    with pytest.raises(ValueError, match="frame_max_scale"):
+        spgf.Params(frame_max_scale=0.5)
+    with pytest.raises(TypeError, match="max_len"):
+        spgf.Params(max_len="1")
+
+
+def test_segments_are_bounded_at_their_pixels_depth():
+    """A frontal wall lies in one depth interval: the depth-dependent bound fits it exactly as one fixed length,
+    the interval's, would. The wall fills the image at every depth; as the bound grows with depth, the number of
+    Gaussians stays nearly the same, while one fixed 1 m bound cuts the far walls into many more."""
+    intr = scenes.default_intrinsics(160, 120)
+    table = spgf.max_length_table(intr)
+    loose = dict(num_pixels_t=10, num_line_t=2)
+    adaptive, fixed = [], []
+    for z in (1.2, 2.5, 4.0, 7.0):                      # bounds 0.5, 0.999, 1.456 and 2 m
+        wall = np.full((120, 160), z, np.float32)
+        g = spgf.fit(wall, intr, spgf.Params(**loose))
+        ref = spgf.fit(wall, intr, spgf.Params(max_len=float(_length_at(table, z)), **loose))
+        np.testing.assert_array_equal(g.means, ref.means)
+        np.testing.assert_array_equal(g.support, ref.support)
+        adaptive.append(len(g))
+        fixed.append(len(spgf.fit(wall, intr, spgf.Params(max_len=1.0, **loose))))
+    assert max(adaptive) / min(adaptive) < 2 and max(fixed) / min(fixed) > 6
+
+
+def _fused_rows(means, table, rule):
+    """Reference segment fusion down a column of one-segment rows (row means `means` [H,3]): a cluster takes the
+    next row while the distance from its top row's mean to its last row's mean is below the length bound at the
+    depth `rule` picks ("nearest": of its nearest point, as GMMap; "last": of its last row). Returns the rows
+    per cluster."""
+    sizes, top, last = [], 0, 0
+    for v in range(1, len(means)):
+        z = means[top:last + 1, 2].min() if rule == "nearest" else means[last, 2]
+        if np.sum((means[last] - means[top]) ** 2) < _length_at(table, z) ** 2:
+            last = v
+        else:
+            sizes.append(last - top + 1)
+            top = last = v
+    return sizes + [last - top + 1]
+
+
+def test_clusters_are_bounded_at_their_nearest_points_depth():
+    """A strip of a tilted plane whose depth grows down the image (1.2 to 2.4 m, so clusters cross from the 0.5 m
+    interval into the 0.686 m and 0.999 m ones): each row is one segment, and SPGF's clusters are the row runs
+    that the nearest-point rule gives, not those of a bound taken at the cluster's last row."""
+    intr = scenes.default_intrinsics(160, 120)
+    v = np.arange(120)
+    z = 1.6 / (1 - 0.005602 * (v - intr.cy))                 # the plane z = 1.6 + 0.7355·y: depth constant per row
+    depth = np.zeros((120, 160), np.float32)
+    depth[:, 72:88] = z[:, None]                              # a 16-pixel strip: rows shorter than any bound
+    g = spgf.fit(depth, intr, spgf.Params(num_pixels_t=10, num_line_t=2))
+    zz = depth[:, 72:88].astype(np.float64)
+    u = np.arange(72, 88)
+    means = np.stack([((u - intr.cx)[None] * zz / intr.fx).mean(1), (v - intr.cy) * z / intr.fy, z], 1)
+    table = spgf.max_length_table(intr)
+    near, last = _fused_rows(means, table, "nearest"), _fused_rows(means, table, "last")
+    assert near != last                                       # the test tells the two rules apart
+    got = sorted(int(n) // 16 for n in g.support)
+    assert got == sorted(near) and sum(near) == 120
+
+
+# --------------------------------------------------------------------------- equal Gaussian counts
+def test_fit_matched_reaches_the_target_count_deterministically():
+    f = scenes.render_sequence(1, 160, 120, seed=0)
+    d, intr = f.depth_noisy[0], f.intrinsics
+    k = len(spgf.fit(d, intr))
+    for method, refit in (("NDT", lambda x: spgf.fit_ndt(d, intr, voxel_m=x)),
+                          ("RG", lambda x: spgf.fit_region_growing(d, intr, min_pixels=x))):
+        g = spgf.fit_matched(d, intr, method, k, tolerance=0.1)
+        assert g.stats["matched"] and abs(len(g) - k) <= 0.1 * k and g.stats["target"] == k
+        assert g.stats["evals"] <= 12 and g.stats["peak_bytes"] > 0
+        assert len(refit(g.stats["setting"])) == len(g)       # the setting reported is the one fitted
+        again = spgf.fit_matched(d, intr, method, k, tolerance=0.1)
+        assert again.stats["setting"] == g.stats["setting"]
+        np.testing.assert_array_equal(again.means, g.means)
+    far = spgf.fit_matched(d, intr, "NDT", 1_000_000, max_evals=5)   # unreachable: the closest, flagged
+    assert not far.stats["matched"] and far.stats["evals"] <= 5
+    with pytest.raises(ValueError, match="method"):
+        spgf.fit_matched(d, intr, "ICP", k)
+    with pytest.raises(ValueError, match="target"):
+        spgf.fit_matched(d, intr, "NDT", 0)
+
+
+def test_compare_matches_the_baselines_counts_per_frame():
+    f = scenes.render_sequence(2, 160, 120, seed=0)
+    df = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, region_growing=True, progress=False)
+    sp = df[df.method == "SPGF"].set_index("frame").gaussians
+    for name in ("NDT", "RG"):
+        rows = df[df.method == name].set_index("frame")
+        assert (rows.target == sp).all() and rows.matched.all()
+        assert (abs(rows.gaussians - sp) <= 0.1 * sp).all()
+    fixed = spgf.compare(f, em_frames=0, ndt_voxel_m=0.3, progress=False)
+    nd = fixed[fixed.method == "NDT"]
+    assert (nd.setting == 0.3).all()
+    assert list(nd.gaussians) == [len(spgf.fit_ndt(f.depth_noisy[i], f.intrinsics, 0.3)) for i in range(2)]
+    m = spgf.rmse_claim(df, "RG")
+    assert "chosen per frame" in m.note and "paired t, n = 2" in m.note
+    assert "setting" in spgf.summary(df).columns
+
+
+def test_count_curve_and_its_figure():
+    f = scenes.render_sequence(1, 160, 120, seed=0)
+    d, intr = f.depth_noisy[0], f.intrinsics
+    cv = spgf.count_curve(f, min_gau_lens=(0.1, 0.5), max_lens=(0.5, 1.0), em_components=(4, 8), voxels_m=(0.5,),
+                          rg_min_pixels=(100, 400), em_max_iter=5, progress=False)
+    assert list(dict.fromkeys(cv.method)) == ["SPGF", "SPGF (fixed length)", "EM", "NDT", "RG"]
+    em = cv[cv.method == "EM"]
+    assert list(em.gaussians) == [4, 8] and list(em.setting) == [4.0, 8.0]
+    fx = cv[cv.method == "SPGF (fixed length)"]
+    assert list(fx.gaussians) == [len(spgf.fit(d, intr, spgf.Params(max_len=L))) for L in (0.5, 1.0)]
+    assert cv[cv.method == "NDT"].gaussians.iloc[0] == len(spgf.fit_ndt(d, intr, 0.5))
+    rg = cv[cv.method == "RG"].gaussians
+    assert rg.iloc[0] >= rg.iloc[1]                          # a larger minimum region: fewer regions
+    assert (cv.rmse_cm > 0).all() and np.isfinite(cv.rmse_cm).all()
+    df = spgf.compare(f, em_frames=1, em_max_iter=5, em_stride=2, region_growing=True, progress=False)
+    fig = spgf.count_figure(cv, df)
+    names = [t.name for t in fig.data]
+    assert names[:5] == ["SPGF", "SPGF (fixed length)", "EM", "NDT", "RG"] and len(names) == 9
+    assert fig.layout.xaxis.type == "log" and "[" in fig.layout.yaxis.title.text
+    with pytest.raises(ValueError, match="curve"):
+        spgf.count_figure(cv.drop(columns=["setting"]))
+
+
+def test_noise_free_corridor_frames_walk_down_the_hallway():
+    f = scenes.render_sequence(3, 80, 60, layout="corridor", seed=0, noise=False)
+    assert f.layout == "corridor" and np.array_equal(f.depth_noisy, f.depth)
+    assert (f.depth > 0).all()                                   # a closed hallway: every ray hits
+    assert "door0" in f.names and "cabinet" in f.names
+    x = f.poses[:, 0, 3]
+    assert np.all(np.diff(x) > 0) and np.all(np.abs(f.poses[:, 1, 3]) < 1.0)   # forward, between the walls
+    assert f.depth.max() < spgf.Params().max_depth                # the far wall is within SPGF's range
+    g = spgf.fit(f.depth[0], f.intrinsics, spgf.TARTANAIR)
+    assert len(g) > 3 and spgf.rmse(f.depth[0], g, f.intrinsics) < 0.5
+    again = scenes.render_sequence(3, 80, 60, layout="corridor", seed=0, noise=False)
+    np.testing.assert_array_equal(again.depth, f.depth)

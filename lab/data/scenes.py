@@ -6,7 +6,10 @@ notebooks/11_ufm.ipynb (Uncertainty from Motion, Sudhakar, Karaman & Sze, ICRA 2
 The scene is a room (floor, ceiling, four walls) with a table, boxes, cylinders
 and a sphere, built from Open3D triangle meshes. A second layout ("ood") has
 other objects, other textures and another room size, for out-of-distribution
-tests. `render_sequence` moves a pinhole camera along a smooth arc and ray-casts
+tests. A third ("corridor") is an office hallway, 9 m long and 2 m wide, with doors,
+a cabinet, a bin, a pillar and ceiling lights, walked down by the camera (closer to the
+TartanAir Office hallway image of SPGF's comparison; render it with noise=False for
+TartanAir's noise-free depth). `render_sequence` moves a pinhole camera along a smooth arc and ray-casts
 every pixel with Open3D's `RaycastingScene`, giving per frame the true depth,
 a Kinect-like noisy depth, a shaded grayscale image and the camera pose.
 
@@ -40,7 +43,7 @@ __all__ = [
     "read_intrinsics_json",
 ]
 
-LAYOUTS = ("indoor", "ood")
+LAYOUTS = ("indoor", "ood", "corridor")
 TEXTURES = ("plain", "checker", "stripes", "noise", "rings")
 
 # Kinect-like sensor constants (Nguyen, Izadi & Lovell 2012 for the axial noise;
@@ -254,6 +257,24 @@ def scene_objects(layout: str = "indoor", seed: int = 0) -> list[SceneObject]:
         add("sphere", s, 0.7, "plain", 1.0)
         bx, by = np.array([-0.8, 1.7]) + J()
         add("shelf", _box(o3d, (bx, by, 0), (bx + 1.2, by + 0.4, 1.6)), 0.55, "rings", 0.12)
+    elif layout == "corridor":  # an office hallway along x, 9 m long, 2 m wide, 2.6 m high
+        room = _room(o3d, 4.5, 1.0, 2.6)
+        tex = {"floor": (0.5, "checker", 0.6), "ceiling": (0.9, "plain", 1.0), "wall_xneg": (0.8, "plain", 1.0),
+               "wall_xpos": (0.7, "stripes", 0.5), "wall_yneg": (0.8, "noise", 0.8), "wall_ypos": (0.75, "plain", 1.0)}
+        for k, m in room.items():
+            add(k, m, *tex[k])
+        for i, (x, side) in enumerate([(-2.2, -1), (-0.4, 1), (1.2, -1), (2.8, 1)]):   # doors, 4 cm proud of a wall
+            x += J()[0]
+            y0, y1 = (-1.0, -0.96) if side < 0 else (0.96, 1.0)
+            add(f"door{i}", _box(o3d, (x, y0, 0.0), (x + 0.9, y1, 2.05)), 0.45, "rings", 0.3)
+        x, _ = np.array([0.3, 0.0]) + J()
+        add("cabinet", _box(o3d, (x, -1.0, 0.0), (x + 1.2, -0.55, 1.1)), 0.6, "checker", 0.2)
+        x, _ = np.array([-1.2, 0.0]) + J()
+        add("bin", _cyl(o3d, (x, 0.75), 0.0, 0.18, 0.6), 0.5, "stripes", 0.1)
+        x, _ = np.array([2.0, 0.0]) + J()
+        add("pillar", _box(o3d, (x, 0.7, 0.0), (x + 0.3, 1.0, 2.6)), 0.7, "plain", 1.0)
+        for i, x in enumerate((-3.0, -1.0, 1.0, 3.0)):                                 # ceiling lights
+            add(f"light{i}", _box(o3d, (x, -0.3, 2.5), (x + 0.6, 0.3, 2.6)), 0.95, "plain", 1.0)
     else:  # "ood": another room, other shapes and high-frequency textures
         room = _room(o3d, 2.4, 2.2, 2.5)
         tex = {"floor": (0.35, "noise", 0.15), "ceiling": (0.6, "checker", 0.6), "wall_xneg": (0.9, "checker", 0.12),
@@ -307,11 +328,23 @@ def _texture(kind: str, p: np.ndarray, period: float) -> np.ndarray:
 def trajectory(n_frames: int = 30, layout: str = "indoor", seed: int = 0, deg_per_frame: float = 1.5) -> np.ndarray:
     """Camera-to-world poses [T,4,4] along a smooth arc around the room's centre,
     looking at the middle of the scene, with a gentle height and gaze oscillation.
-    `seed` sets the start angle; `deg_per_frame` the angular step (degrees)."""
+    `seed` sets the start angle; `deg_per_frame` the angular step (degrees). In the
+    "corridor" layout the camera walks down the hallway instead (`seed` sets the start,
+    within its first metre), `deg_per_frame` × 4 cm per frame, looking ahead with a gentle
+    sway; it stops 3 m before the far wall."""
     n_frames = check_int("n_frames", n_frames, lo=1, hi=100_000)
     _choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     step = np.deg2rad(check_number("deg_per_frame", deg_per_frame, lo=0.0, hi=30.0))
+    if layout == "corridor":
+        x0 = -4.0 + np.random.default_rng([seed, 7]).random()
+        poses = np.empty((n_frames, 4, 4))
+        for i in range(n_frames):
+            x = min(x0 + 0.04 * np.rad2deg(step) * i, 1.5)
+            eye = np.array([x, 0.1 * np.sin(1.3 * x), 1.5 + 0.03 * np.sin(2.1 * x)])
+            gaze = eye + np.array([3.0, 0.25 * np.sin(0.9 * x + 0.5), -0.25])
+            poses[i] = look_at(eye, gaze)
+        return poses
     rx, ry, target = (2.0, 1.6, np.array([0.2, 0.1, 0.75])) if layout == "indoor" else (1.6, 1.4, np.array([0.1, 0.0, 0.5]))
     theta0 = np.deg2rad(-120.0) + np.deg2rad(360.0) * np.random.default_rng([seed, 7]).random()
     poses = np.empty((n_frames, 4, 4))

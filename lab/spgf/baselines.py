@@ -15,6 +15,13 @@ Baselines, through libraries:
   region of at least `min_pixels` pixels. The paper's region-growing baseline is another
   implementation; ours is a library's, with the same role.
 
+Equal counts. NDT and region growing choose their own number of Gaussians (at a 0.3 m voxel and
+a 200-pixel minimum region, 7-10x SPGF's on our frames), and re-rendered depth rewards more
+Gaussians, while the paper's claim is higher precision at the same compactness. `compare`
+therefore chooses, per frame, NDT's voxel size and region growing's minimum region size so that
+their counts match SPGF's within a tolerance (`fit_matched`: a deterministic search on the log
+of the setting), and `count_curve` draws every method's RMSE against its number of Gaussians.
+
 Memory is measured the same way for every method: the peak of Python's traced
 allocations (`tracemalloc`, which numpy reports to) while fitting one depth image,
 from the depth image to the mixture. For SPGF this is its fixed-size state plus
@@ -30,7 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..core.checks import check_bool, check_int, check_number, check_table, check_type
+from ..core.checks import check_bool, check_choice, check_int, check_number, check_table, check_type
 from ..data import scenes
 from .fit import Params, fit
 from . import render
@@ -143,6 +150,72 @@ def _moments(pts, inv, counts, min_points):
     return mu, cov, n, keep
 
 
+MATCHED = {  # method -> (setting's name, its range, start, is it whole, how the count scales with it)
+    "NDT": ("voxel_m", (0.01, 20.0), 0.3, False, 2.0),        # Gaussians ~ surface area / voxel side²
+    "RG": ("min_pixels", (2, 1_000_000), 200, True, 1.0),   # regions ~ measured pixels / minimum size
+}
+
+
+def _fit_at(method, depth, intr, x):
+    return fit_ndt(depth, intr, voxel_m=x) if method == "NDT" else fit_region_growing(depth, intr, min_pixels=x)
+
+
+def _next_setting(step, lo, hi, whole, tried):
+    """The next setting to try: the secant's step if it stays inside the bracket (lo, hi) and is
+    new, else the bracket's geometric middle; None when nothing new is left inside."""
+    for x in (step, np.sqrt(lo * hi)):
+        x = int(round(x)) if whole else float(x)
+        if lo < x < hi and x not in tried:
+            return x
+    return None
+
+
+def fit_matched(depth_m: np.ndarray, intrinsics: scenes.Intrinsics, method: str, target: int,
+                tolerance: float = 0.1, start: float | None = None, max_evals: int = 12) -> GMM:
+    """NDT ("NDT": its voxel size) or region growing ("RG": its minimum region size, other
+    settings at their defaults) fitted to one depth image with about `target` Gaussians: the
+    setting is searched until the count is within `tolerance`·target of it, at most `max_evals`
+    fits (at most 40). The search is deterministic: it brackets the setting (a larger one gives
+    fewer Gaussians) and steps on its logarithm, by the power law the last two fits suggest
+    (a secant on log count against log setting; at first count ∝ voxel⁻² for NDT, ∝ size⁻¹ for
+    region growing), bisecting the bracket when a step would leave it; `start` is the first
+    setting tried (default 0.3 m, 200 px). Returns the fit whose count came closest (the first
+    such); stats add `setting`, `target`, `evals`, `matched` (count within the tolerance) and
+    `peak_bytes` (traced peak of that fit alone)."""
+    depth = check_depth(depth_m, intrinsics)
+    if not isinstance(method, str):
+        raise TypeError(f"method must be one of {list(MATCHED)}; got {type(method).__name__}")
+    method = check_choice("method", method, list(MATCHED))
+    target = check_int("target", target, lo=1, hi=1_000_000)
+    tolerance = check_number("tolerance", tolerance, lo=0.0, hi=1.0)
+    max_evals = check_int("max_evals", max_evals, lo=1, hi=40)
+    name, (lo, hi), x0, whole, power = MATCHED[method]
+    x = x0 if start is None else check_number("start", start, lo=lo, hi=hi)
+    x = int(round(x)) if whole else x
+    best, tried, prev = None, {}, None
+    while len(tried) < max_evals:
+        g, peak = traced(_fit_at, method, depth, intrinsics, x)
+        k = tried[x] = len(g)
+        if best is None or abs(k - target) < abs(len(best[0]) - target):
+            best = (g, peak, x)
+        if abs(k - target) <= tolerance * target:
+            break
+        if k > target:          # too many Gaussians: the setting lies above x
+            lo = x
+        else:
+            hi = x
+        if prev is not None and prev[1] != k and min(prev[1], k) > 0:
+            power = max(0.1, float(np.log(prev[1] / k) / np.log(x / prev[0])))
+        prev = (x, k)
+        x = _next_setting(x * (max(k, 0.5) / target) ** (1.0 / power), lo, hi, whole, tried)
+        if x is None:
+            break
+    g, peak, x = best
+    g.stats.update(setting=x, setting_name=name, target=target, evals=len(tried), peak_bytes=peak,
+                   matched=bool(abs(len(g) - target) <= tolerance * target))
+    return g
+
+
 def traced(fn: Callable, *args, **kwargs):
     """Run fn(*args, **kwargs) under tracemalloc: (result, peak traced bytes)."""
     if not callable(fn):
@@ -169,13 +242,18 @@ def _spgf_timed(depth, intr, params):
 
 
 def compare(frames: scenes.Frames, params: Params = Params(), em_frames: int = 3, em_max_iter: int = 100,
-            em_stride: int = 1, ndt_voxel_m: float = 0.3, seed: int = 0, region_growing: bool = False,
-            progress: bool = True) -> pd.DataFrame:
+            em_stride: int = 1, ndt_voxel_m: float | None = None, seed: int = 0, region_growing: bool = False,
+            rg_min_pixels: int | None = None, count_tolerance: float = 0.1, progress: bool = True) -> pd.DataFrame:
     """Fit every frame's noisy depth with SPGF and NDT (and region growing, "RG", when
     `region_growing`), and the first `em_frames` with EM (same component count as SPGF).
-    One row per (frame, method): gaussians, rmse_cm (against
-    the fitted depth image), rmse_true_cm (against the true depth), coverage, peak_bytes
-    (traced), state_bytes (SPGF's counted state; NaN for the baselines), cpu_s, fps."""
+    NDT's voxel size (`ndt_voxel_m`, m) and region growing's minimum region size
+    (`rg_min_pixels`, px) are fixed where given, and where None (the default) chosen per frame by
+    `fit_matched` so that the count is within `count_tolerance` of SPGF's on that frame (each
+    frame's search starts from the previous frame's setting). One row per (frame, method):
+    gaussians, target (SPGF's count on the frame), setting (voxel m, minimum pixels or EM's
+    components; NaN for SPGF), matched (count within the tolerance of the target), rmse_cm
+    (against the fitted depth image), rmse_true_cm (against the true depth), coverage,
+    peak_bytes (traced), state_bytes (SPGF's counted state; NaN for the baselines), cpu_s, fps."""
     from tqdm.auto import tqdm
 
     check_type("frames", frames, scenes.Frames)
@@ -183,34 +261,100 @@ def compare(frames: scenes.Frames, params: Params = Params(), em_frames: int = 3
     em_frames = check_int("em_frames", em_frames, lo=0, hi=len(frames))
     em_max_iter = check_int("em_max_iter", em_max_iter, lo=1, hi=10_000)
     em_stride = check_int("em_stride", em_stride, lo=1, hi=64)
-    ndt_voxel_m = check_number("ndt_voxel_m", ndt_voxel_m, lo=0.0, lo_open=True, hi=100.0)
+    if ndt_voxel_m is not None:
+        ndt_voxel_m = check_number("ndt_voxel_m", ndt_voxel_m, lo=0.0, lo_open=True, hi=100.0)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     region_growing = check_bool("region_growing", region_growing)
+    if rg_min_pixels is not None:
+        rg_min_pixels = check_int("rg_min_pixels", rg_min_pixels, lo=2, hi=10_000_000)
+    count_tolerance = check_number("count_tolerance", count_tolerance, lo=0.0, hi=1.0)
     progress = check_bool("progress", progress)
     intr = frames.intrinsics
     rows = []
+    start = {"NDT": None, "RG": None}
     fit(np.zeros(intr.shape, np.float32), intr, params)   # compile outside the measurement
     for i in tqdm(range(len(frames)), desc="fitting frames", disable=not progress):
         d, dt = frames.depth_noisy[i], frames.depth[i]
-        runs = [("SPGF", lambda: _spgf_timed(d, intr, params))]
-        runs.append(("NDT", lambda: fit_ndt(d, intr, ndt_voxel_m)))
-        if region_growing:
-            runs.append(("RG", lambda: fit_region_growing(d, intr)))
-        for name, fn in runs:
-            g, peak = traced(fn)
-            rows.append(_row(i, name, g, peak, d, dt, intr))
-            if name == "SPGF" and i < em_frames:
-                k = max(1, len(g))    # EM needs a component even where SPGF kept none
-                ge, pe = traced(fit_em, d, intr, k, seed + i, em_max_iter, em_stride)
-                rows.append(_row(i, "EM", ge, pe, d, dt, intr))
+        g, peak = traced(_spgf_timed, d, intr, params)
+        k = len(g)
+        rows.append(_row(i, "SPGF", g, peak, d, dt, intr, k, np.nan, count_tolerance))
+        if i < em_frames:
+            ge, pe = traced(fit_em, d, intr, max(1, k), seed + i, em_max_iter, em_stride)  # EM needs >= 1 component
+            rows.append(_row(i, "EM", ge, pe, d, dt, intr, k, max(1, k), count_tolerance))
+        for name, fixed, on in (("NDT", ndt_voxel_m, True), ("RG", rg_min_pixels, region_growing)):
+            if not on:
+                continue
+            if fixed is None:
+                gb = fit_matched(d, intr, name, max(1, k), count_tolerance, start[name])
+                start[name], pb = gb.stats["setting"], gb.stats["peak_bytes"]
+            else:
+                gb, pb = traced(_fit_at, name, d, intr, fixed)
+            rows.append(_row(i, name, gb, pb, d, dt, intr, k, fixed if fixed is not None else gb.stats["setting"],
+                             count_tolerance))
     return pd.DataFrame(rows)
 
 
-def _row(i, name, g, peak, d, dt, intr):
+CURVE_METHODS = ("SPGF", "SPGF (fixed length)", "EM", "NDT", "RG")
+CURVE_SETTINGS = {"SPGF": "min_gau_len [m]", "SPGF (fixed length)": "max_len [m]", "EM": "components",
+                  "NDT": "voxel [m]", "RG": "min region [px]"}
+
+
+def count_curve(frames: scenes.Frames, params: Params = Params(), n_frames: int | None = None,
+                min_gau_lens: tuple = (0.05, 0.1, 0.2, 0.5), max_lens: tuple = (0.25, 0.5, 1.0, 2.0),
+                em_components: tuple = (25, 50, 100), voxels_m: tuple = (0.3, 0.5, 0.8, 1.3),
+                rg_min_pixels: tuple = (200, 500, 1000, 2000), em_max_iter: int = 30, em_stride: int = 5,
+                seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Every method's depth RMSE against its number of Gaussians, over the first `n_frames`
+    frames (all when None): SPGF with the depth-dependent length bound at each of `min_gau_lens`
+    (m; `params`' frame_max_scale), SPGF with one fixed length at each of `max_lens` (m, the ICRA
+    form), EM with each of `em_components` (every `em_stride`-th pixel per axis, at most
+    `em_max_iter` iterations, seed `seed` + frame), NDT at each of `voxels_m` (m) and region
+    growing at each of `rg_min_pixels` (px). Each tuple holds 1 to 6 values. One row per
+    (frame, method, setting): gaussians, rmse_cm (against the fitted noisy depth, as in
+    `compare`), rmse_true_cm, coverage."""
+    from tqdm.auto import tqdm
+
+    check_type("frames", frames, scenes.Frames)
+    check_type("params", params, Params)
+    n = len(frames) if n_frames is None else check_int("n_frames", n_frames, lo=1, hi=len(frames))
+    lens = _floats("min_gau_lens", min_gau_lens, 0.0, 100.0)
+    fixed = _floats("max_lens", max_lens, 0.0, 1e3)
+    comps = tuple(check_int("em_components", c, lo=1, hi=1000) for c in _seq("em_components", em_components))
+    voxels = _floats("voxels_m", voxels_m, 0.0, 100.0)
+    sizes = tuple(check_int("rg_min_pixels", m, lo=2, hi=10_000_000) for m in _seq("rg_min_pixels", rg_min_pixels))
+    em_max_iter = check_int("em_max_iter", em_max_iter, lo=1, hi=10_000)
+    em_stride = check_int("em_stride", em_stride, lo=1, hi=64)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    progress = check_bool("progress", progress)
+    for m in lens:   # refused here rather than deep in the loop
+        params.replace(min_gau_len=m, max_len=None)
+    intr = frames.intrinsics
+    rows = []
+    for i in tqdm(range(n), desc="Gaussians against RMSE", disable=not progress):
+        d, dt = frames.depth_noisy[i], frames.depth[i]
+        runs = [("SPGF", m, lambda m=m: fit(d, intr, params.replace(min_gau_len=m, max_len=None))) for m in lens]
+        runs += [("SPGF (fixed length)", L, lambda L=L: fit(d, intr, params.replace(max_len=L))) for L in fixed]
+        runs += [("EM", c, lambda c=c: fit_em(d, intr, c, seed + i, em_max_iter, em_stride)) for c in comps]
+        runs += [("NDT", v, lambda v=v: fit_ndt(d, intr, v)) for v in voxels]
+        runs += [("RG", m, lambda m=m: fit_region_growing(d, intr, min_pixels=m)) for m in sizes]
+        for name, setting, fn in runs:
+            g = fn()
+            if not len(g):
+                continue        # nothing kept: no point on the curve
+            e, et = depth_error(d, g, intr), depth_error(dt, g, intr)
+            rows.append(dict(frame=i, method=name, setting=float(setting), gaussians=len(g), rmse_cm=100 * e["rmse"],
+                             rmse_true_cm=100 * et["rmse"], coverage=e["coverage"]))
+    return pd.DataFrame(rows, columns=["frame", "method", "setting", "gaussians", "rmse_cm", "rmse_true_cm",
+                                       "coverage"])
+
+
+def _row(i, name, g, peak, d, dt, intr, target, setting, tolerance):
     e = depth_error(d, g, intr)
     et = depth_error(dt, g, intr)
     sec = g.stats["seconds"]
-    return dict(frame=i, method=name, gaussians=len(g), rmse_cm=100 * e["rmse"], rmse_true_cm=100 * et["rmse"],
+    return dict(frame=i, method=name, gaussians=len(g), target=target, setting=float(setting),
+                matched=bool(abs(len(g) - target) <= tolerance * max(1, target)),
+                rmse_cm=100 * e["rmse"], rmse_true_cm=100 * et["rmse"],
                 coverage=e["coverage"], peak_bytes=peak, state_bytes=g.stats.get("state_bytes", np.nan),
                 state_peak_bytes=g.stats.get("state_bytes_peak", np.nan),
                 cpu_s=sec, fps=1.0 / sec if sec > 0 else np.inf)
@@ -234,8 +378,20 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "state [KB]": f"{s.state_bytes.mean() / 1e3:.1f}" if name == "SPGF" else "–",
             "fps (paper, A57)": pk["fps"], "fps (ours, 1 core)": f"{s.fps.median():.3g}",
             "Gaussians": f"{s.gaussians.mean():.0f}",
+            "setting": _setting_text(name, s),
         })
     return pd.DataFrame(out).set_index("method")
+
+
+def _setting_text(name, rows) -> str:
+    if name == "SPGF" or "setting" not in rows or rows.setting.isna().all():
+        return "–"
+    lo, hi = rows.setting.min(), rows.setting.max()
+    fmt, unit = {"NDT": (".2f", "m voxels"), "RG": (".0f", "px minimum region"), "EM": (".0f", "components")}[name]
+    text = f"{lo:{fmt}} {unit}" if lo == hi else f"{lo:{fmt}} to {hi:{fmt}} {unit}"
+    if name in ("NDT", "RG") and "matched" in rows:
+        text += f" ({int(rows.matched.sum())}/{len(rows)} frames matched)"
+    return text
 
 
 def claim_numbers(df: pd.DataFrame) -> dict:
@@ -243,7 +399,9 @@ def claim_numbers(df: pd.DataFrame) -> dict:
     (fixed arrays; max over frames) and peak live bytes (max over frames), the traced-memory
     ratios EM/SPGF and NDT/SPGF (means over frames), RMSE mean and std (cm) of every method
     on the frames EM fitted (SPGF, EM) or on every frame (SPGF_all, NDT, RG), Gaussians per
-    frame, and SPGF's median fps."""
+    frame, and SPGF's median fps; for NDT and RG also the range over frames of their count over
+    SPGF's (`*_count_ratio_min/max`) and of their setting (`*_setting_min/max`), where the table
+    has them."""
     check_table("df", df, ("frame", "method", "rmse_cm", "peak_bytes", "gaussians", "fps", "state_bytes",
                            "state_peak_bytes"), what="a compare() table")
     sp, em, nd = (df[df.method == m] for m in ("SPGF", "EM", "NDT"))
@@ -268,6 +426,13 @@ def claim_numbers(df: pd.DataFrame) -> dict:
             out[f"{name}_rmse_cm"] = float(rows.rmse_cm.mean())
             out[f"{name}_rmse_std"] = float(rows.rmse_cm.std(ddof=0))
             out[f"{name}_gaussians"] = float(rows.gaussians.mean())
+            if "target" in rows:    # each frame's count over SPGF's on that frame
+                ratio = rows.gaussians.to_numpy() / np.maximum(rows.target.to_numpy(), 1)
+                out[f"{name}_count_ratio_min"] = float(ratio.min())
+                out[f"{name}_count_ratio_max"] = float(ratio.max())
+            if "setting" in rows:
+                out[f"{name}_setting_min"] = float(rows.setting.min())
+                out[f"{name}_setting_max"] = float(rows.setting.max())
     return out
 
 

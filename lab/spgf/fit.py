@@ -16,11 +16,24 @@ row and the open clusters of the previous row:
    extrapolated to the pixel; a segment is kept if it has more than `sparse_t` points;
 4. segment fusion: each finished segment merges into the previous row's open cluster
    with the largest column-interval overlap, if the cluster is not too long
-   (`max_len`), the two line directions agree (|cos| > `angle_t` in the x-z plane) and
-   the segment's mean lies on the cluster's plane;
+   (see the length bound below), the two line directions agree (|cos| > `angle_t` in the
+   x-z plane) and the segment's mean lies on the cluster's plane;
 5. clusters that the current row did not extend are closed; they are kept if they have
    ≥ `num_pixels_t` pixels or ≥ `num_line_t` lines;
 6. each kept cluster becomes a Gaussian from its running sums: μ = S/N, Σ = J/N − μμᵀ.
+
+The length bound. The authors' code (mit-lean/GMMap, `src/gmm_map/SPGFExtended.cpp`, the CPU
+SPGF their README points to) bounds how long a segment or cluster may grow by a length that
+grows with depth: `map_param.cpp` (`frame_param::computeDepth`) cuts the depth range into
+intervals, the first `min_gau_len` long, each next one `slope`·(its start depth) long with
+slope = ½·min(W/fx, H/fy), clipped to [`min_gau_len`, `frame_max_scale`·`min_gau_len`]
+(0.5 m to 2 m in their `tum.json`), and an interval's length is the bound for depths in it
+(`max_length_table`). They apply it to obstacle clusters in two places, and so do we: while
+scanning a row, a segment takes a pixel only while its width is below the bound at that
+pixel's depth; when fusing, a cluster takes a segment only while its length is below the
+bound at the depth of its nearest point. (GMMap also cuts free space along the same
+intervals; SPGF as published fits no free space, and neither do we.) The ICRA paper's version
+used one fixed length (the line GMMap keeps commented out): `Params(max_len=...)` gives that.
 
 The inner loop is compiled with numba. Its working state lives in three fixed-size
 float32 arrays (open segments, finished segments of the current row, open clusters),
@@ -49,8 +62,10 @@ from .render import GMM, check_depth
 # --------------------------------------------------------------------------- parameters
 @dataclass(frozen=True)
 class Params:
-    """SPGF thresholds. Defaults: the authors' TUM configuration, plus `max_len`
-    (longest segment / cluster extent, metres; our choice) and `max_depth` (metres)."""
+    """SPGF thresholds. Defaults: the authors' TUM configuration (mit-lean/GMMap
+    `example/indoor/tum.json`), with its depth-dependent length bound (`min_gau_len`,
+    `frame_max_scale`; see `max_length_table`); `max_len` (metres) replaces that bound by one
+    fixed length, as in the ICRA paper's version; `max_depth` (metres)."""
 
     adaptive_thresh_scale: float = 2.4   # line threshold = scale·z²/f  [m]
     noise_floor: float = 0.08            # lower clip of both thresholds, and on-plane tolerance [m]
@@ -63,12 +78,19 @@ class Params:
     sparse_t: int = 5                    # a segment is kept with more than sparse_t points
     num_line_t: int = 16                 # a cluster is kept with ≥ num_line_t lines ...
     num_pixels_t: int = 200              # ... or ≥ num_pixels_t pixels
-    max_len: float = 1.0                 # longest extent of a segment or cluster [m]
+    max_len: float | None = None         # None: the depth-dependent bound; else one fixed bound [m]
+    min_gau_len: float = 0.5             # the bound near the camera (GMMap's min_gau_len) [m]
+    frame_max_scale: float = 4.0         # the bound far away is frame_max_scale × min_gau_len
     max_depth: float = 10.0              # pixels beyond this depth are ignored [m]
 
     def __post_init__(self):
-        for name in ("adaptive_thresh_scale", "noise_floor", "noise_thresh", "line_t", "max_len", "max_depth"):
+        for name in ("adaptive_thresh_scale", "noise_floor", "noise_thresh", "line_t", "max_depth"):
             check_number(name, getattr(self, name), lo=0.0, lo_open=True, hi=1e3)
+        if self.max_len is not None:
+            check_number("max_len", self.max_len, lo=0.0, lo_open=True, hi=1e3)
+        # at most max_depth / min_gau_len + 1 depth intervals: 100,000 at the limits
+        check_number("min_gau_len", self.min_gau_len, lo=0.01, hi=100.0)
+        check_number("frame_max_scale", self.frame_max_scale, lo=1.0, hi=100.0)
         check_number("angle_t", self.angle_t, lo=0.0, hi=1.0)
         check_int("occ_x_t", self.occ_x_t, lo=0, hi=10_000)
         check_int("ncheck_t", self.ncheck_t, lo=1, hi=10_000)
@@ -85,11 +107,17 @@ class Params:
         return Params(**{**asdict(self), **changes})
 
 
+# The authors' thresholds for TartanAir's noise-free frames (mit-lean/GMMap `example/indoor/tartanair.json`);
+# the length bound's settings are the same as in their tum.json.
+TARTANAIR = Params(adaptive_thresh_scale=0.70, noise_floor=0.05, sparse_t=2, num_line_t=8)
+
+
 # Record layout of one segment or cluster: one float32 row of NF fields.
 F_N, F_S, F_J, F_LV, F_LP, F_RP = 0, 1, 4, 10, 13, 16      # count, Σ(p−a), Σ(p−a)(p−a)ᵀ (6), line vector, left/anchor point, right point
 F_LPIX, F_RPIX, F_PW, F_PV, F_UM = 19, 20, 21, 22, 25      # pixel interval, squared segment length, plane vector, top-line mean
 F_PLEN, F_NL, F_UPD, F_TOP, F_BOT = 28, 29, 30, 31, 32     # squared cluster length, lines, updated flag, first/last row
-NF = 33
+F_DI = 33                                                  # depth interval of the nearest point (GMMap's depth_idx)
+NF = 34
 RECORD_BYTES = NF * 4
 OUT_FIELDS = 10   # N, mean (3), covariance (xx, xy, xz, yy, yz, zz)
 # counters (int64): queue size, segments in row, open clusters, closed Gaussians, peak live records,
@@ -115,10 +143,39 @@ def state_bytes(width: int, params: Params = Params()) -> int:
     return (cap["queue"] + cap["segments"] + cap["clusters"]) * RECORD_BYTES + 8 * 8 + 5 * 4
 
 
+def max_length_table(intrinsics: Intrinsics, params: Params = Params()) -> np.ndarray:
+    """The longest a segment or cluster may grow, per depth interval: rows (start, end, length)
+    in metres, covering (0, max_depth]. A depth z belongs to the first interval whose end is
+    at least z. With `params.max_len` set, one interval of that length.
+
+    Our reading of GMMap's `frame_param::computeDepth` (`map_param.cpp`, adaptive): the first
+    interval is `min_gau_len` long; each next one, starting at depth d, is slope·d long with
+    slope = ½·min(W/fx, H/fy) (half the image's smaller field of view at unit depth), at
+    least `min_gau_len`; once slope·d exceeds `frame_max_scale`·`min_gau_len`, every further
+    interval has that length. At most max_depth / min_gau_len + 1 rows."""
+    check_type("intrinsics", intrinsics, Intrinsics)
+    check_type("params", params, Params)
+    if params.max_len is not None:
+        return np.array([[0.0, params.max_depth, params.max_len]])
+    start, longest = params.min_gau_len, params.frame_max_scale * params.min_gau_len
+    slope = 0.5 * min(intrinsics.width / intrinsics.fx, intrinsics.height / intrinsics.fy)
+    rows, cur, capped = [], 0.0, False
+    while cur < params.max_depth:
+        length = start if not rows else (longest if capped else slope * cur)
+        if rows and not capped:
+            if length > longest:
+                length, capped = longest, True
+            elif length < start:
+                length = start
+        rows.append((cur, cur + length, length))
+        cur += length
+    return np.array(rows)
+
+
 # --------------------------------------------------------------------------- compiled kernel
 @numba.njit(cache=True, fastmath=False)
-def _add_point(A, i, x, y, z, u, v):
-    """Append camera-frame point (x, y, z) at pixel (u, v) to record A[i]."""
+def _add_point(A, i, x, y, z, u, v, di):
+    """Append camera-frame point (x, y, z) at pixel (u, v), in depth interval di, to record A[i]."""
     n = A[i, F_N]
     if n == 0:
         A[i, F_LP] = x
@@ -126,6 +183,9 @@ def _add_point(A, i, x, y, z, u, v):
         A[i, F_LP + 2] = z
         A[i, F_LPIX] = u
         A[i, F_TOP] = v
+        A[i, F_DI] = di
+    elif di < A[i, F_DI]:
+        A[i, F_DI] = di
     dx = x - A[i, F_LP]
     dy = y - A[i, F_LP + 1]
     dz = z - A[i, F_LP + 2]
@@ -205,6 +265,7 @@ def _merge(SEG, h, CL, l, v):
     CL[l, F_NL] += SEG[h, F_NL]
     CL[l, F_UPD] = 1
     CL[l, F_BOT] = v
+    CL[l, F_DI] = min(CL[l, F_DI], SEG[h, F_DI])
 
 
 @numba.njit(cache=True)
@@ -241,13 +302,14 @@ def _live(cnt):
 
 
 @numba.njit(cache=True)
-def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
-    """Process image row v: scanline segmentation, then segment fusion and closing."""
+def _row(depth_row, v, prm, ends, len2, Q, SEG, CL, OUT, cnt, final):
+    """Process image row v: scanline segmentation, then segment fusion and closing. ends, len2:
+    the depth intervals' ends and squared length bounds (`max_length_table`)."""
     fx, fy, cx, cy, f, scale = prm[0], prm[1], prm[2], prm[3], prm[4], prm[5]
     noise_floor, noise_thresh, line_t = prm[6], prm[7], prm[8]
     occ_x_t, ncheck_t, max_inc = prm[9], prm[10], int(prm[11])
     angle_t, sparse_t, num_line_t, num_pixels_t = prm[12], prm[13], prm[14], prm[15]
-    max_len2, max_depth = prm[16] * prm[16], prm[17]
+    max_depth = prm[16]
     cnt[C_Q] = 0
     cnt[C_SEG] = 0
     # --- 1-3: scanline segmentation
@@ -260,9 +322,10 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
         line_adapt = scale * z * z / f
         depth_t = min(max(6.0 * line_adapt, noise_floor), noise_thresh)
         line_thr = min(max(line_adapt, noise_floor), line_t)
+        di = np.searchsorted(ends, z)                    # intervals ending before z
         merged = False
         for qi in range(cnt[C_Q] - 1, -1, -1):          # newest open segment first
-            if u - Q[qi, F_RPIX] <= occ_x_t and Q[qi, F_PW] < max_len2:
+            if u - Q[qi, F_RPIX] <= occ_x_t and Q[qi, F_PW] < len2[di]:   # bound at this pixel's depth
                 if Q[qi, F_N] <= ncheck_t:               # trend not yet established
                     ok = abs(z - Q[qi, F_RP + 2]) < depth_t and abs(x - Q[qi, F_RP]) < line_thr
                 else:                                    # extrapolate the segment's line
@@ -272,7 +335,7 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
                         z_est = Q[qi, F_LP + 2] + Q[qi, F_LV + 2] * (x - Q[qi, F_LP]) / lvx
                         ok = abs(z_est - z) < depth_t
                 if ok:
-                    _add_point(Q, qi, x, y, z, u, v)
+                    _add_point(Q, qi, x, y, z, u, v, di)
                     merged = True
                     break
         if not merged:
@@ -289,7 +352,7 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
             qn = cnt[C_Q]
             for k in range(NF):
                 Q[qn, k] = 0.0
-            _add_point(Q, qn, x, y, z, u, v)
+            _add_point(Q, qn, x, y, z, u, v, di)
             cnt[C_Q] = qn + 1
             _live(cnt)
     for qi in range(cnt[C_Q]):                           # end of row: flush open segments
@@ -313,7 +376,7 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
                 if ratio > best_ratio:
                     best, best_ratio = l, ratio
         merged = False
-        if best >= 0 and CL[best, F_PLEN] < max_len2:
+        if best >= 0 and CL[best, F_PLEN] < len2[int(CL[best, F_DI])]:   # bound at its nearest point's depth
             c0, c1 = SEG[h, F_LV], SEG[h, F_LV + 2]
             p0, p1 = CL[best, F_LV], CL[best, F_LV + 2]
             dot = c0 * p0 + c1 * p1
@@ -346,12 +409,12 @@ def _row(depth_row, v, prm, Q, SEG, CL, OUT, cnt, final):
 
 
 @numba.njit(cache=True)
-def _fit_rows(depth, r0, r1, n_rows, prm, Q, SEG, CL, OUT, cnt):
+def _fit_rows(depth, r0, r1, n_rows, prm, ends, len2, Q, SEG, CL, OUT, cnt):
     """Process rows r0..r1-1; return the next row, early when OUT might overflow."""
     for v in range(r0, r1):
         if cnt[C_OUT] + CL.shape[0] > OUT.shape[0]:
             return v
-        _row(depth[v], v, prm, Q, SEG, CL, OUT, cnt, v == n_rows - 1)
+        _row(depth[v], v, prm, ends, len2, Q, SEG, CL, OUT, cnt, v == n_rows - 1)
     return r1
 
 
@@ -359,7 +422,7 @@ def _fit_rows(depth, r0, r1, n_rows, prm, Q, SEG, CL, OUT, cnt):
 def _prm(intr: Intrinsics, p: Params) -> np.ndarray:
     return np.array([intr.fx, intr.fy, intr.cx, intr.cy, min(intr.fx, intr.fy), p.adaptive_thresh_scale,
                      p.noise_floor, p.noise_thresh, p.line_t, p.occ_x_t, p.ncheck_t, p.max_incomplete_clusters,
-                     p.angle_t, p.sparse_t, p.num_line_t, p.num_pixels_t, p.max_len, p.max_depth], np.float64)
+                     p.angle_t, p.sparse_t, p.num_line_t, p.num_pixels_t, p.max_depth], np.float64)
 
 
 class _State:
@@ -373,12 +436,15 @@ class _State:
         self.cnt = np.zeros(8, np.int64)
         self.OUT = np.zeros((self.CL.shape[0] + 64, OUT_FIELDS), np.float64)   # grows like a list
         self.prm = _prm(intr, params)
+        table = max_length_table(intr, params)
+        self.ends, self.len2 = table[:, 1].copy(), table[:, 2] ** 2
         self.bytes = self.Q.nbytes + self.SEG.nbytes + self.CL.nbytes + self.cnt.nbytes + 5 * 4
 
     def run(self, depth: np.ndarray, r0: int, r1: int) -> None:
         v = r0
         while v < r1:
-            v = _fit_rows(depth, v, r1, depth.shape[0], self.prm, self.Q, self.SEG, self.CL, self.OUT, self.cnt)
+            v = _fit_rows(depth, v, r1, depth.shape[0], self.prm, self.ends, self.len2, self.Q, self.SEG, self.CL,
+                          self.OUT, self.cnt)
             if v < r1:
                 self.OUT = np.concatenate([self.OUT, np.zeros_like(self.OUT)])
 

@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 
-from ..core.checks import check_array, check_int, check_number, check_type
+from ..core.checks import check_array, check_int, check_number, check_table, check_type
 from ..data import scenes
-from .baselines import valid_points
+from .baselines import CURVE_METHODS, CURVE_SETTINGS, valid_points
 from .fit import Params, RowState, fit, state_after_row
 from .render import GMM, check_depth, depth_error, error_split, raycast_depth
 
@@ -180,6 +180,44 @@ def error_figure(pred_m, truth_m, intrinsics, edges=None, clip_cm: float = 50.0,
     return fig
 
 
+def count_figure(curve, table=None, title: str = ""):
+    """A plotly figure of depth RMSE against the number of Gaussians (log axis), one line per
+    method of a `count_curve` table (means over its frames at each setting), and, where a
+    `compare` table is given, each method's mean over that table's frames as a larger open
+    marker (the equal-count comparison)."""
+    import plotly.graph_objects as go
+
+    from ..core import plotting
+
+    curve = check_table("curve", curve, ("frame", "method", "setting", "gaussians", "rmse_cm"),
+                        what="a count_curve() table")
+    if table is not None:
+        table = check_table("table", table, ("frame", "method", "gaussians", "rmse_cm"), what="a compare() table")
+    check_type("title", title, str)
+    fig = plotting.figure(plotting.label("Gaussians per frame", "count"), plotting.label("depth RMSE", "cm"),
+                          title=title or None, height=420)
+    colour = dict(zip(CURVE_METHODS, plotting.COLORS))
+    for name in CURVE_METHODS:
+        s = curve[curve.method == name]
+        if not len(s):
+            continue
+        m = s.groupby("setting", sort=True)[["gaussians", "rmse_cm"]].mean()
+        fig.add_trace(go.Scatter(x=m.gaussians, y=m.rmse_cm, mode="lines+markers", name=name,
+                                 line=dict(color=colour[name], dash="dot" if "fixed" in name else "solid"),
+                                 text=[f"{CURVE_SETTINGS[name]} = {v:g}" for v in m.index],
+                                 hovertemplate="%{text}<br>%{x:.0f} Gaussians, %{y:.1f} cm<extra>" + name + "</extra>"))
+    if table is not None:
+        for name in ("SPGF", "EM", "NDT", "RG"):
+            s = table[table.method == name]
+            if len(s):
+                fig.add_trace(go.Scatter(x=[s.gaussians.mean()], y=[s.rmse_cm.mean()], mode="markers",
+                                         name=f"{name} at SPGF's count" if name != "SPGF" else "SPGF (defaults)",
+                                         marker=dict(color=colour[name], size=14, symbol="circle-open",
+                                                     line=dict(width=3))))
+    fig.update_xaxes(type="log")
+    return fig
+
+
 # --------------------------------------------------------------------------- explorer
 def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_frames: int = 4,
              width: int = 320, height: int = 240, seed: int = 0):
@@ -205,9 +243,11 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         "noise_floor": widgets.slider("noise floor", params.noise_floor, 0.01, 0.3, 0.01, unit="m"),
         "angle_t": widgets.slider("angle |cos| min", params.angle_t, 0.0, 0.99, 0.01),
         "num_pixels_t": widgets.int_slider("min pixels / Gaussian", params.num_pixels_t, 10, 2000, 10),
-        "max_len": widgets.slider("max length", params.max_len, 0.1, 4.0, 0.1, unit="m"),
+        # GMMap's resolution: the length bound near the camera; far away it is 4x this (frame_max_scale)
+        "min_gau_len": widgets.slider("shortest max length", params.min_gau_len, 0.05, 2.0, 0.05, unit="m"),
     }
     controls["frame"].disabled = len(frames) == 1
+    controls["min_gau_len"].disabled = params.max_len is not None    # a fixed length bound: no depth rule to move
     fig2d = plotting.widget_figure(plotting.label("u", "px"), plotting.label("v", "px"),
                                    title="depth image, SPGF clusters so far", height=420)
     fig3d = widgets.figure_widget()
@@ -237,7 +277,8 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     def update():
         c = {k: w.value for k, w in controls.items()}
         p = params.replace(adaptive_thresh_scale=float(c["adaptive_thresh_scale"]), noise_floor=float(c["noise_floor"]),
-                           angle_t=float(c["angle_t"]), num_pixels_t=int(c["num_pixels_t"]), max_len=float(c["max_len"]))
+                           angle_t=float(c["angle_t"]), num_pixels_t=int(c["num_pixels_t"]),
+                           min_gau_len=float(c["min_gau_len"]))
         frame = min(int(c["frame"]), len(frames) - 1)
         d = frames.depth_noisy[frame]
         key = (frame, p)
@@ -268,9 +309,10 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
             "frame time (CPU, incl. Python call)": f"{ms:.1f} ms"})
 
     presets = {
-        "paper defaults (TUM)": dict(adaptive_thresh_scale=2.4, noise_floor=0.08, angle_t=0.5, num_pixels_t=200, max_len=1.0),
-        "fine": dict(adaptive_thresh_scale=1.2, noise_floor=0.04, angle_t=0.8, num_pixels_t=60, max_len=0.5),
-        "coarse": dict(adaptive_thresh_scale=4.0, noise_floor=0.15, angle_t=0.3, num_pixels_t=600, max_len=3.0),
+        "authors' defaults (GMMap tum.json)": dict(adaptive_thresh_scale=2.4, noise_floor=0.08, angle_t=0.5,
+                                                   num_pixels_t=200, min_gau_len=0.5),
+        "fine": dict(adaptive_thresh_scale=1.2, noise_floor=0.04, angle_t=0.8, num_pixels_t=60, min_gau_len=0.15),
+        "coarse": dict(adaptive_thresh_scale=4.0, noise_floor=0.15, angle_t=0.3, num_pixels_t=600, min_gau_len=1.5),
     }
     ex = widgets.Explorer(controls=controls, figures=[fig2d, fig3d], update=update, title="Watch SPGF fit depth frames",
                           presets=presets)

@@ -40,10 +40,16 @@ def _df():
                      progress=False)
 
 
+@lru_cache(maxsize=1)
+def _cv():
+    return T.count_curve(_frames(), params=LOOSE, min_gau_lens=(0.5,), max_lens=(1.0,), em_components=(2,),
+                         voxels_m=(0.5,), rg_min_pixels=(20,), em_max_iter=2, em_stride=2, progress=False)
+
+
 SPECS = {
     "Params": lambda: dict(adaptive_thresh_scale=2.4, noise_floor=0.08, noise_thresh=0.2, line_t=0.3, occ_x_t=10,
                            ncheck_t=16, max_incomplete_clusters=2, angle_t=0.5, sparse_t=5, num_line_t=16,
-                           num_pixels_t=200, max_len=1.0, max_depth=10.0),
+                           num_pixels_t=200, max_len=1.0, min_gau_len=0.5, frame_max_scale=4.0, max_depth=10.0),
     "Params.replace": lambda: dict(self=T.Params(), noise_floor=0.1),
     "GMM": lambda: dict(means=np.array([[0.0, 0.0, 2.0]]), covariances=np.eye(3)[None] * 0.01, weights=np.ones(1),
                         support=np.array([10])),
@@ -54,6 +60,7 @@ SPECS = {
     "stream": lambda: dict(depth_m=_depth(), intrinsics=INTR, params=LOOSE, rows_per_step=8),
     "state_after_row": lambda: dict(depth_m=_depth(), intrinsics=INTR, row=5, params=LOOSE),
     "capacities": lambda: dict(width=64, params=T.Params()),
+    "max_length_table": lambda: dict(intrinsics=INTR, params=T.Params()),
     "state_bytes": lambda: dict(width=64, params=T.Params()),
     "render_depth": lambda: dict(gmm=_gmm(), intrinsics=INTR, shape=(24, 32), bound=3.0, reg=1e-6),
     "depth_error": lambda: dict(depth=_depth(), gmm=_gmm(), intrinsics=INTR, bound=3.0),
@@ -73,9 +80,16 @@ SPECS = {
     "fit_em": lambda: dict(depth_m=_depth(), intrinsics=INTR, n_components=2, seed=0, max_iter=5, stride=2),
     "fit_ndt": lambda: dict(depth_m=_depth(), intrinsics=INTR, voxel_m=0.5, min_points=5),
     "fit_region_growing": lambda: dict(depth_m=_depth(), intrinsics=INTR, scale=2.0, sigma=0.5, min_pixels=20),
+    "fit_matched": lambda: dict(depth_m=_depth(), intrinsics=INTR, method="NDT", target=2, tolerance=0.1, start=0.3,
+                                max_evals=4),
     "traced": lambda: dict(fn=_ones),
     "compare": lambda: dict(frames=_frames(), params=LOOSE, em_frames=1, em_max_iter=2, em_stride=2,
-                            ndt_voxel_m=0.3, seed=0, region_growing=False, progress=False),
+                            ndt_voxel_m=0.3, seed=0, region_growing=False, rg_min_pixels=None, count_tolerance=0.1,
+                            progress=False),
+    "count_curve": lambda: dict(frames=_frames(), params=LOOSE, n_frames=1, min_gau_lens=(0.5,), max_lens=(1.0,),
+                                em_components=(2,), voxels_m=(0.5,), rg_min_pixels=(20,), em_max_iter=2, em_stride=2,
+                                seed=0, progress=False),
+    "count_figure": lambda: dict(curve=_cv(), table=_df(), title="curve"),
     "summary": lambda: dict(df=_df()),
     "claim_numbers": lambda: dict(df=_df()),
     "live_state_claim": lambda: dict(df=_df(), budget_kb=43.0),
