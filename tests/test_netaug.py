@@ -114,6 +114,55 @@ def test_training_pairs_methods_and_claims(data):
     assert a.loss_curve == pytest.approx(b.loss_curve, rel=1e-5)
 
 
+def test_validation_split_is_fixed_disjoint_and_carved_from_training(data):
+    fit, val = netaug.validation_split(600, 0.1)
+    assert len(val) == 60 and len(fit) == 540 and not set(fit) & set(val)
+    assert sorted(set(fit) | set(val)) == list(range(600))
+    fit2, val2 = netaug.validation_split(600, 0.1)
+    assert np.array_equal(val, val2) and np.array_equal(fit, fit2)  # one split for every seed and method
+    assert len(netaug.validation_split(600, 0.0)[1]) == 0
+    with pytest.raises(ValueError, match="val_frac"):
+        netaug.validation_split(600, 0.9)
+    with pytest.raises(ValueError, match="val_frac"):
+        netaug.validation_split(10, 0.01)  # rounds to no held-out signal
+
+
+def test_checkpoint_is_the_first_best_validation_epoch(data):
+    r = netaug.train("baseline", data, 0, epochs=6, width=0.5, batch=128, val_frac=0.1)
+    assert len(r.val_curve) == 6 and r.best_epoch == int(np.argmax(r.val_curve)) + 1
+    fit, val = netaug.validation_split(len(data.y_train), 0.1)
+    # the exported model is the kept epoch's: its validation score is the curve's best
+    assert netaug.accuracy(r.model, data.x_train[val], data.y_train[val]) == pytest.approx(max(r.val_curve))
+    assert r.train_acc == pytest.approx(netaug.accuracy(r.model, data.x_train[fit], data.y_train[fit]))
+    assert r.test_acc == pytest.approx(netaug.accuracy(r.model, data.x_test, data.y_test))
+    # without a split the last epoch is kept
+    last = netaug.train("baseline", data, 0, epochs=3, width=0.5, batch=128, val_frac=0.0)
+    assert last.val_curve == [] and last.best_epoch == 3
+
+
+def test_plain_tail_trains_the_tiny_model_alone(data, monkeypatch):
+    """In NetAug's last plain_epochs epochs no augmented model is sampled (the authors' stop_netaug_epoch)."""
+    import importlib
+    T = importlib.import_module("lab.netaug.train")  # the module (the package's `train` is the function)
+    calls = []
+    real = T.sample_widths
+    monkeypatch.setattr(T, "sample_widths", lambda *a: calls.append(1) or real(*a))
+    n_fit = len(netaug.validation_split(len(data.y_train), 0.1)[0])
+    steps = -(-n_fit // 128)
+    netaug.train("netaug", data, 0, epochs=4, width=0.5, batch=128, plain_epochs=3)
+    assert len(calls) == 1 * steps
+    calls.clear()
+    netaug.train("netaug", data, 0, epochs=4, width=0.5, batch=128, plain_epochs=0)
+    assert len(calls) == 4 * steps
+    calls.clear()
+    netaug.train("baseline", data, 0, epochs=4, width=0.5, batch=128, plain_epochs=3)
+    assert not calls
+    # the tail changes the training only from where it starts: the first epoch is the same
+    a = netaug.train("netaug", data, 1, epochs=3, width=0.5, batch=128, plain_epochs=0)
+    b = netaug.train("netaug", data, 1, epochs=3, width=0.5, batch=128, plain_epochs=2)
+    assert a.loss_curve[0] == b.loss_curve[0] and a.loss_curve[1:] != pytest.approx(b.loss_curve[1:], rel=1e-6)
+
+
 def test_bad_inputs(data):
     with pytest.raises(ValueError, match="method"):
         netaug.train("mixup", data, 0)
@@ -127,6 +176,12 @@ def test_bad_inputs(data):
         netaug.train("baseline", data, 0, epochs=10**12)
     with pytest.raises(ValueError, match="x"):
         netaug.TinyNet(0.25)(torch.zeros(2, 8, 8))
+    with pytest.raises(ValueError, match="plain_epochs"):
+        netaug.train("netaug", data, 0, epochs=3, plain_epochs=3)
+    with pytest.raises(ValueError, match="val_frac"):
+        netaug.train("baseline", data, 0, epochs=1, val_frac=0.6)
+    with pytest.raises(ValueError, match="best_epoch"):
+        netaug.Result("baseline", 0, 0.25, [1.0], 0.5, 0.5, netaug.TinyNet(0.25), [0.5], best_epoch=2)
 
 
 def test_determinism_same_seed_same_numbers(data):

@@ -19,14 +19,20 @@ Here, at laptop scale, on MNIST-1D (`data.py`, signals (N, 40)):
    backward pass, one optimiser step.
 4. `export_tiny` copies the tiny model's weight slices into a plain `TinyNet` of exactly the
    baseline's shape.
+5. As in the authors' `train.py`: NetAug's last `plain_epochs` epochs train the tiny model
+   alone (their `stop_netaug_epoch`), and every method keeps the epoch whose tiny model scores
+   best on a validation split (their `best.pt`), here carved from the training signals
+   (`validation_split`), never the test split.
 
 Pairing: for one seed, baseline and NetAug start from the same tiny-model weights (the
 NetAug super-network's first units are the baseline's initial weights) and see the same
-batches in the same order; the augmented widths come from a separate generator.
+batches in the same order; the augmented widths come from a separate generator. The
+validation split is the same for every seed and method.
 Accuracies are fractions in [0, 1]; gains are in percentage points.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -41,7 +47,7 @@ from lab.core.stats import mean_interval, paired_interval
 from lab.core.claims import Measured
 from lab.core.nets import DynamicLinear, count_params
 
-from .data import LENGTH, N_CLASSES, Signals
+from .data import LENGTH, MAX_SAMPLES, N_CLASSES, Signals
 
 WIDTH_MULTS = (1.0, 1.8, 2.6)   # augmentation multipliers (the authors' width multipliers)
 BASE_HIDDEN = 16                # hidden units per layer at width 1
@@ -50,6 +56,8 @@ METHODS = ("baseline", "dropout", "augment", "netaug")
 MAX_SEEDS = 100                 # seeds of one comparison
 MAX_EPOCHS = 1000               # 1000 epochs of the widest model take about ten minutes on a laptop core
 MAX_WIDTH = 32.0                # 512 hidden units per layer
+VAL_SEED = 0                    # the permutation that carves the validation split (fixed: one split for all runs)
+MAX_VAL_FRAC = 0.5              # at most half the training signals go to validation
 
 
 def _signals(name: str, x, min_size: int = 1) -> torch.Tensor:
@@ -163,8 +171,10 @@ def model_cost(net: nn.Module) -> dict[str, int]:
 # ----------------------------------------------------------------------------- training
 @dataclass
 class Result:
-    """One training run: the tiny model's mean training loss per epoch [nats], final
-    train/test accuracy (fractions) and the exported tiny model."""
+    """One training run: the tiny model's mean training loss per epoch [nats], the kept model's
+    train/test accuracy (fractions; train on the signals it was fitted on), the exported tiny
+    model, its validation accuracy per epoch (fractions; empty without a validation split) and
+    the kept epoch (1-based: the best validation epoch, or the last one without a split)."""
     method: str
     seed: int
     width: float
@@ -172,6 +182,8 @@ class Result:
     train_acc: float
     test_acc: float
     model: TinyNet = field(repr=False)
+    val_curve: list[float] = field(default_factory=list)
+    best_epoch: int = 0
 
     def __post_init__(self):
         checks.check_choice("method", self.method, METHODS)
@@ -181,6 +193,11 @@ class Result:
         checks.check_number("train_acc", self.train_acc, lo=0.0, hi=1.0)
         checks.check_number("test_acc", self.test_acc, lo=0.0, hi=1.0)
         checks.check_type("model", self.model, TinyNet)
+        if self.val_curve is None or isinstance(self.val_curve, (str, bytes)) or not hasattr(self.val_curve, "__len__"):
+            raise TypeError(f"val_curve must be a list of accuracies; got {type(self.val_curve).__name__}")
+        if len(self.val_curve):
+            checks.check_array("val_curve", self.val_curve, ndim=1, lo=0.0, hi=1.0)
+        checks.check_int("best_epoch", self.best_epoch, lo=0, hi=len(self.loss_curve))
 
 
 @torch.no_grad()
@@ -207,14 +224,32 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(acc)
 
 
-def train(method: str, data: Signals, seed: int, epochs: int = 30, width: float = 0.25, batch: int = 256,
+def validation_split(n_train: int, val_frac: float) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (fit, val) of `n_train` training signals (2..MAX_SAMPLES) with round(val_frac * n_train)
+    of them (val_frac 0..MAX_VAL_FRAC; 0: no split) held out for checkpoint selection. The permutation
+    is fixed (VAL_SEED), so every seed and method shares one split; both index arrays are sorted."""
+    n_train = checks.check_int("n_train", n_train, lo=2, hi=MAX_SAMPLES)
+    val_frac = checks.check_number("val_frac", val_frac, lo=0.0, hi=MAX_VAL_FRAC)
+    n_val = int(round(val_frac * n_train))
+    if val_frac > 0 and n_val < 1:
+        raise ValueError(f"val_frac must hold out at least one of the {n_train} training signals; got {val_frac:g}")
+    perm = np.random.default_rng(VAL_SEED).permutation(n_train)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def train(method: str, data: Signals, seed: int, epochs: int = 30, width: float = 1.0, batch: int = 256,
           lr: float = 0.01, dropout: float = 0.3, alpha: float = 1.0,
-          width_mults: Sequence[float] = WIDTH_MULTS) -> Result:
+          width_mults: Sequence[float] = WIDTH_MULTS, plain_epochs: int = 0, val_frac: float = 0.1) -> Result:
     """Train the tiny model with one method ("baseline", "dropout", "augment", "netaug").
     data: a `Signals` split. epochs: 1..MAX_EPOCHS. Adam with cosine learning-rate decay on
     `lab.core.torch_device()`; `seed` fixes the initial tiny weights and the batch order (shared by
     all methods), the augmentations and the sampled augmented models. NetAug's step loss is the
-    tiny model's loss plus `alpha` times one sampled augmented model's. Returns the exported tiny model."""
+    tiny model's loss plus `alpha` times one sampled augmented model's, except in the last
+    `plain_epochs` epochs (0..epochs - 1), where the tiny model trains alone (the authors'
+    `stop_netaug_epoch`; other methods ignore it). `val_frac` (0..MAX_VAL_FRAC) of the training
+    signals (`validation_split`) are held out: after every epoch the tiny model is scored on them and
+    the first epoch with the best score is kept (the authors' `best.pt`); with 0 the last epoch is kept.
+    Returns the exported tiny model of the kept epoch."""
     checks.check_choice("method", method, METHODS)
     checks.check_type("data", data, Signals)
     seed = checks.check_int("seed", seed, lo=0, hi=2**32 - 1)
@@ -227,8 +262,14 @@ def train(method: str, data: Signals, seed: int, epochs: int = 30, width: float 
     mults_arr = checks.check_array("width_mults", width_mults, ndim=1, lo=1.0, hi=8.0)
     if mults_arr.min() != 1.0:
         raise ValueError(f"width_mults must contain 1.0 (the tiny model itself); got {list(width_mults)}")
+    plain_epochs = checks.check_int("plain_epochs", plain_epochs, lo=0, hi=epochs - 1)
+    fit_idx, val_idx = validation_split(len(data.y_train), val_frac)
+    if not len(fit_idx):
+        raise ValueError("val_frac must leave training signals to fit on")
     dev = torch_device()
-    x_train, y_train = torch.from_numpy(data.x_train).to(dev), torch.from_numpy(data.y_train).to(dev)
+    x_train = torch.from_numpy(data.x_train[fit_idx]).to(dev)
+    y_train = torch.from_numpy(data.y_train[fit_idx]).to(dev)
+    x_val, y_val = torch.from_numpy(data.x_train[val_idx]), torch.from_numpy(data.y_train[val_idx])
     aug = method == "netaug"
     torch.manual_seed(seed)
     net = TinyNet(width, dropout=dropout if method == "dropout" else 0.0)
@@ -243,9 +284,10 @@ def train(method: str, data: Signals, seed: int, epochs: int = 30, width: float 
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     n = len(y_train)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * ((n + batch - 1) // batch))
-    curve = []
+    curve, val_curve, best, best_epoch = [], [], -1.0, epochs
     net.train()
-    for _ in range(epochs):
+    for ep in range(epochs):
+        augmented = aug and alpha > 0 and ep < epochs - plain_epochs   # the plain tail trains the tiny model alone
         perm = torch.randperm(n, generator=order).to(dev)
         ep_loss = 0.0
         for i in range(0, n, batch):
@@ -255,18 +297,24 @@ def train(method: str, data: Signals, seed: int, epochs: int = 30, width: float 
                 x = augment_batch(x, rand)
             loss = F.cross_entropy(net(x), y)
             ep_loss += float(loss.detach()) * len(idx)
-            if aug and alpha > 0:
+            if augmented:
                 loss = loss + alpha * F.cross_entropy(net(x, sample_widths(net, mults_arr, rand)), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
         curve.append(ep_loss / n)
-    if not np.all(np.isfinite(curve)):
-        raise ValueError(f"training diverged (non-finite loss) with lr={lr:g}; use a smaller lr")
+        if not np.isfinite(curve[-1]):
+            raise ValueError(f"training diverged (non-finite loss) with lr={lr:g}; use a smaller lr")
+        if len(val_idx):  # the tiny model on the validation split; the first best epoch is kept
+            val_curve.append(accuracy(net, x_val, y_val))
+            if val_curve[-1] > best:
+                best, best_epoch, kept = val_curve[-1], ep + 1, copy.deepcopy(net.state_dict())
+    if len(val_idx):
+        net.load_state_dict(kept)
     tiny = export_tiny(net)
-    return Result(method, seed, float(width), curve, accuracy(tiny, data.x_train, data.y_train),
-                  accuracy(tiny, data.x_test, data.y_test), tiny)
+    return Result(method, seed, float(width), curve, accuracy(tiny, data.x_train[fit_idx], data.y_train[fit_idx]),
+                  accuracy(tiny, data.x_test, data.y_test), tiny, val_curve, best_epoch)
 
 
 def _seeds(seeds) -> list[int]:
@@ -387,9 +435,15 @@ def claim_gain(results: Sequence[Result], width: float, level: float = 0.95) -> 
     base, na = _by_seed(results, "baseline", width), _by_seed(results, "netaug", width)
     iv = _paired(na.test, base.test, level)
     d = (na.test - base.test.reindex(na.index)).dropna()
-    why = "" if iv.above(0.0) else (f"Not reproduced: the interval includes 0; the paired gain's seed-to-seed std "
-                                    f"({d.std(ddof=1):.1f} points) is {'larger than' if d.std(ddof=1) > abs(iv.mean) else 'comparable to'} "
-                                    f"its mean. ")
+    std = d.std(ddof=1)
+    if iv.above(0.0):
+        why = ""
+    elif iv.below(0.0):
+        why = "Not reproduced: the interval lies below 0 (NetAug lowers the tiny model's test accuracy). "
+    else:
+        why = (f"Not reproduced: the interval includes 0 (half-width {iv.hi - iv.mean:.2f} points with {iv.n} seeds); "
+               f"the paired gain's seed-to-seed std ({std:.1f} points) is "
+               f"{'larger than' if std > abs(iv.mean) else 'comparable to'} its mean. ")
     return Measured(iv.text(2, signed=True, short=True), iv.above(0.0), number=iv.mean,
                     note=why + f"NetAug − baseline {iv.text(2, ' points', signed=True)}, paired by seed (same "
                          f"data, initial tiny weights and batch order); NetAug ahead in {int((d > 0).sum())}; tiny "

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from lab.core import checks, plotting
 
 from .data import Signals
-from .train import MAX_EPOCHS, Result, check_results, gains, model_cost, mults, summary, train
+from .train import MAX_EPOCHS, MAX_VAL_FRAC, Result, check_results, gains, model_cost, mults, summary, train
 
 
 def _gain_points(results: Sequence[Result]) -> tuple[list[int], list[float], list[float]]:
@@ -44,11 +44,11 @@ def fit_figure(results: Sequence[Result]) -> go.Figure:
 
 
 def explorer(data: Signals, results: Sequence[Result], epochs: int = 30, batch: int = 256, lr: float = 0.01,
-             seed: int = 0):
+             seed: int = 0, plain_epochs: int = 0, val_frac: float = 0.1):
     """Widget: the largest augmentation multiplier, alpha and the model width. Each change trains
-    NetAug (seed `seed`) against the cached baseline of that width and shows the gain beside the
-    precomputed sweep (`results`: baseline and NetAug runs of several widths), with both tiny
-    models' training-loss curves."""
+    NetAug (seed `seed`; `plain_epochs` and `val_frac` as in `train`) against the cached baseline of
+    that width and shows the gain beside the precomputed sweep (`results`: baseline and NetAug runs of
+    several widths, trained with the same settings), with both tiny models' training-loss curves."""
     import ipywidgets as W
     from lab.core import widgets
 
@@ -56,9 +56,11 @@ def explorer(data: Signals, results: Sequence[Result], epochs: int = 30, batch: 
     results = check_results(results)
     sizes = sorted({r.width for r in results})
     cache = {(r.method, r.width, r.seed): r for r in results}
-    kw = dict(epochs=checks.check_int("epochs", epochs, lo=1, hi=MAX_EPOCHS),
-              batch=checks.check_int("batch", batch, lo=1, hi=100_000),
-              lr=checks.check_number("lr", lr, lo=0.0, hi=10.0, lo_open=True))
+    epochs = checks.check_int("epochs", epochs, lo=1, hi=MAX_EPOCHS)
+    kw = dict(epochs=epochs, batch=checks.check_int("batch", batch, lo=1, hi=100_000),
+              lr=checks.check_number("lr", lr, lo=0.0, hi=10.0, lo_open=True),
+              plain_epochs=checks.check_int("plain_epochs", plain_epochs, lo=0, hi=epochs - 1),
+              val_frac=checks.check_number("val_frac", val_frac, lo=0.0, hi=MAX_VAL_FRAC))
     seed = checks.check_int("seed", seed, lo=0, hi=2**31 - 1)
     controls = dict(width_max=widgets.slider("max width mult", 2.6, 1.0, 3.4, 0.4),
                     alpha=widgets.slider("alpha (aug. loss weight)", 1.0, 0.0, 2.0, 0.25),
@@ -99,7 +101,9 @@ def explorer(data: Signals, results: Sequence[Result], epochs: int = 30, batch: 
             "augmented widths": f"x{list(mults(wm, 3))} per hidden layer, alpha {alpha:g}",
             "test accuracy": f"baseline {100 * base.test_acc:.1f} %, NetAug {100 * aug.test_acc:.1f} %",
             "gain (seed %d)" % seed: f"{gain:+.1f} points",
-            "train accuracy": f"baseline {100 * base.train_acc:.1f} %, NetAug {100 * aug.train_acc:.1f} %"})
+            "train accuracy": f"baseline {100 * base.train_acc:.1f} %, NetAug {100 * aug.train_acc:.1f} %",
+            "kept epoch": f"baseline {base.best_epoch}, NetAug {aug.best_epoch} of {len(base.loss_curve)} "
+                          f"(best on the validation split)"})
 
     ex = widgets.Explorer(controls, [f_gain, f_loss], update, readout, title="NetAug",
                           presets={"authors' multipliers": dict(width_max=2.6, alpha=1.0),

@@ -29,7 +29,7 @@ SPECS = {
                             x_test=np.zeros((2, 40), np.float32), y_test=np.array([4, 5])),
     "make_mnist1d": lambda: dict(num_samples=200, seed=1, train_split=0.8, cache=False),
     "Result": lambda: dict(method="baseline", seed=0, width=0.25, loss_curve=[1.0, 0.5], train_acc=0.5,
-                           test_acc=0.4, model=T.TinyNet(0.25)),
+                           test_acc=0.4, model=T.TinyNet(0.25), val_curve=[0.3, 0.4], best_epoch=2),
     "TinyNet": lambda: dict(width=0.25, max_mult=2.6, dropout=0.1),
     "TinyNet.widths": lambda: dict(self=T.TinyNet(0.25, 2.6), mults=1.8),
     "TinyNet.forward": lambda: dict(self=T.TinyNet(0.25), x=_x()),
@@ -51,7 +51,8 @@ SPECS = {
                                   gen=torch.Generator().manual_seed(0)),
     "size_sweep": lambda: dict(data=_data(), sizes=[0.25], seeds=[0], done=_runs(), epochs=1, batch=32),
     "summary": lambda: dict(results=_runs()),
-    "train": lambda: dict(method="netaug", data=_data(), seed=0, epochs=1, width=0.25, batch=32, lr=0.01,
-                          dropout=0.3, alpha=1.0, width_mults=(1.0, 1.8, 2.6)),
+    "train": lambda: dict(method="netaug", data=_data(), seed=0, epochs=2, width=0.25, batch=32, lr=0.01,
+                          dropout=0.3, alpha=1.0, width_mults=(1.0, 1.8, 2.6), plain_epochs=1, val_frac=0.1),
+    "validation_split": lambda: dict(n_train=60, val_frac=0.1),
 }
 SKIP = {"explorer": "widget; driven by notebook 01's explorer-check cell and tests/test_netaug.py::test_explorer_updates"}
