@@ -16,6 +16,12 @@ def test_scales():
     assert "small" in ufm.SCALES
     for cfg in ufm.SCALES.values():
         assert len(cfg["eval_seeds"]) >= 3
+        assert 0 <= cfg["timing_warmup"] < cfg["n_frames"]     # some frames are left to time
+    assert ufm.SCALES["paper"]["timing_warmup"] == 41           # the authors time frames i > 40 only
+
+
+def test_default_ensemble_size_is_the_authors():
+    assert ufm.TrainConfig().n_members == 10                    # mit-lean/ufm config_1.yaml: ensemble_size: 10
 
 
 # ---------------------------------------------------------------- moment matching
@@ -226,7 +232,7 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_allclose(a, b, rtol=2e-2)  # weights are stored as float16
     p2 = ufm.save_ensemble(ens.nets, ens.config, tmp_path / "f.npz", {"note": "test"})
     assert p.read_bytes() == p2.read_bytes()  # byte-identical: regeneration is checkable by hash
-    with pytest.raises(FileNotFoundError, match="path"):
+    with pytest.raises(ValueError, match="path must name an existing ensemble file"):
         ufm.load_ensemble(tmp_path / "missing.npz")
 
 
@@ -325,3 +331,76 @@ def test_train_command_writes_under_build_by_default(tmp_path, monkeypatch):
     assert shipped.read_bytes() == before                  # the shipped ensemble is untouched
     cli.main(["train", "--out", str(tmp_path / "mine.npz")])
     assert written[-1] == tmp_path / "mine.npz"
+
+
+# ---------------------------------------------------------------- timing warm-up, ensemble size, the ensemble claim
+
+def test_warmup_frames_are_run_and_scored_but_not_timed(monkeypatch):
+    import time
+
+    ens = _tiny_ensemble(2)
+    fr = scenes.render_sequence(4, 16, 8, seed=1)
+    plain = ufm.run_method(ens, fr, "aleatoric", clock="wall")
+    calls = iter(range(10**6))
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(calls)) ** 2)   # the k-th reading is k²
+    run = ufm.run_method(ens, fr, "aleatoric", clock="wall", warmup=2)
+    monkeypatch.undo()
+    # frame i reads the clock twice (calls 2i, 2i + 1): its inference "takes" 4i + 1 s; frames 0, 1 are not timed
+    assert run.timed_frames == 2 and run.infer_s == (4 * 2 + 1) + (4 * 3 + 1) and run.merge_s == 0.0
+    assert run.ms_per_frame == pytest.approx(1e3 * 22 / 2)
+    np.testing.assert_array_equal(run.depth, plain.depth)          # warm-up frames are still predicted and scored
+    np.testing.assert_array_equal(run.var, plain.var)
+    assert plain.timed_frames == 4
+    with pytest.raises(ValueError, match="warmup"):
+        ufm.run_method(ens, fr, "aleatoric", warmup=4)             # nothing left to time
+    with pytest.raises(ValueError, match="timed_frames"):
+        ufm.Run("aleatoric", np.ones((2, 6, 8)), np.ones((2, 6, 8)), 2, 0.1, 0.0, None, 3)
+    cmp = ufm.compare(ens, n_frames=3, width=16, height=8, seeds=(0,), layouts=("indoor",), timing_warmup=2,
+                      progress=False)
+    assert cmp.timing_warmup == 2 and (cmp.table.timed_frames == 1).all()
+    assert "the first 2 are warm-up" in ufm.speed_claim(cmp).note
+    with pytest.raises(ValueError, match="timing_warmup"):
+        ufm.compare(ens, n_frames=3, width=16, height=8, seeds=(0,), layouts=("indoor",), timing_warmup=3,
+                    progress=False)
+
+
+def test_member_k_depends_neither_on_the_ensemble_size_nor_on_the_workers(tmp_path):
+    cfg = dict(width=16, height=8, channels=4, train_seeds=(100,), frames_per_sequence=2, epochs=1, batch=2,
+               warmup_epochs=1)
+    one = ufm.train_ensemble(ufm.TrainConfig(n_members=1, **cfg), tmp_path / "one.npz", workers=1, progress=False)
+    two = ufm.train_ensemble(ufm.TrainConfig(n_members=2, **cfg), tmp_path / "two.npz", workers=2, progress=False)
+    with np.load(one) as a, np.load(two) as b:
+        members = [k for k in a.files if not k.startswith("__")]
+        assert members and all(np.array_equal(a[k], b[k]) for k in members)
+        assert sum(k.startswith("m1/") for k in b.files) > 0        # the second member is added, the first kept
+
+
+def _ece_table(diffs_ood, diffs_indoor=(0.0, 0.0, 0.0)):
+    """A comparison whose δ1 ECEs are ensemble 0.4, ensemble-UfM 0.4 + diff, aleatoric 0.3, per seed."""
+    import pandas as pd
+
+    rows = []
+    for lay, diffs in (("ood", diffs_ood), ("indoor", diffs_indoor)):
+        for s, d in enumerate(diffs):
+            for m, e, nll in (("aleatoric", 0.3, 2.0), ("ensemble", 0.4, 1.0), ("ensemble-UfM", 0.4 + d, 1.2)):
+                rows.append(dict(layout=lay, seed=s, method=m, nll=nll, ece=0.1, ece_delta1=e, rmse=0.5,
+                                 inferences_per_frame=1.0, ms_per_frame=1.0))
+    return ufm.Comparison(pd.DataFrame(rows), {("ood", 0): None}, 3)
+
+
+def test_ensemble_calibration_claim_is_a_non_inferiority_test():
+    close = ufm.ensemble_calibration_claim(_ece_table([0.001, 0.003, 0.002]), "ood", margin=0.02)
+    assert close.holds and close.number == pytest.approx(0.002)
+    iv = stats.ttest_rel([0.401, 0.403, 0.402], [0.4, 0.4, 0.4]).confidence_interval(0.95)
+    assert f"{iv.high:+.3f}" in close.value and "indoor: +0.000" in close.note
+    assert not ufm.ensemble_calibration_claim(_ece_table([0.05, 0.06, 0.055]), "ood", 0.02).holds   # clearly worse
+    noisy = ufm.ensemble_calibration_claim(_ece_table([-0.05, 0.05, 0.0]), "ood", 0.02)
+    assert not noisy.holds and noisy.number == pytest.approx(0.0)   # no worse on average, but not shown within 0.02
+    assert ufm.ensemble_calibration_claim(_ece_table([-0.2, -0.21, -0.19]), "ood", 0.02).holds   # better is fine
+    assert not ufm.ensemble_calibration_claim(_ece_table([0.0] * 3, [0.05, 0.06, 0.055]), "indoor", 0.02).holds
+    with pytest.raises(ValueError, match="margin"):
+        ufm.ensemble_calibration_claim(_ece_table([0.0] * 3), "ood", margin=0.0)
+    with pytest.raises(ValueError, match="comparison"):
+        ufm.ensemble_calibration_claim(_ece_table([0.0]), "ood")
+    with pytest.raises(ValueError, match="layout"):
+        ufm.ensemble_calibration_claim(_ece_table([0.0] * 3), "outdoor")

@@ -325,8 +325,10 @@ def delta1_calibration_error(pred, var, target, mask=None, delta: float = 0.25, 
 @dataclass
 class Run:
     """One method on one sequence. depth, var: [T, H, W] predicted depth (m) and its
-    variance (m²); inferences: network inferences in all; infer_s, merge_s: wall time
-    spent in inference and in combining (mixture or UfM); points: UfM cloud size per frame."""
+    variance (m²); inferences: network inferences in all; infer_s, merge_s: time spent
+    in inference and in combining (mixture or UfM) over the timed frames; points: UfM cloud
+    size per frame; timed_frames: how many frames (the last ones) the times cover, 1..T
+    (None: all T)."""
     method: str
     depth: np.ndarray
     var: np.ndarray
@@ -334,6 +336,7 @@ class Run:
     infer_s: float
     merge_s: float
     points: np.ndarray | None = None
+    timed_frames: int | None = None
 
     def __post_init__(self):
         choice("method", self.method, METHODS)
@@ -344,6 +347,9 @@ class Run:
         check_number("merge_s", self.merge_s, lo=0.0)
         if self.points is not None:
             self.points = check_array("points", self.points, shape=(len(self.depth),), dtype_kind="iu", lo=0)
+        if self.timed_frames is None:
+            self.timed_frames = len(self.depth)
+        self.timed_frames = check_int("timed_frames", self.timed_frames, lo=1, hi=len(self.depth))
 
     @property
     def n_frames(self) -> int:
@@ -355,7 +361,8 @@ class Run:
 
     @property
     def ms_per_frame(self) -> float:
-        return 1e3 * (self.infer_s + self.merge_s) / self.n_frames
+        """Mean time per timed frame [ms] (inference and combining)."""
+        return 1e3 * (self.infer_s + self.merge_s) / self.timed_frames
 
 
 def _infer(net, gray_frame, clock):
@@ -365,7 +372,7 @@ def _infer(net, gray_frame, clock):
 
 
 def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None = None,
-               clock: str = "wall") -> Run:
+               clock: str = "wall", warmup: int = 0) -> Run:
     """Stream a sequence (frames.gray [T, H, W], frames.poses [T, 4, 4] camera-to-world,
     frames.intrinsics) through one method, one frame at a time as a robot would:
 
@@ -376,6 +383,8 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
 
     max_points: UfM cloud cap (default 4·H·W). clock: "wall" times with perf_counter,
     "cpu" with this process's CPU time (steadier on a shared machine; use one torch thread).
+    warmup: frames 0 .. warmup − 1 are run but not timed (the authors' evaluation times
+    frames i > 40 only, "warm start for timing"); 0 <= warmup < T.
     """
     check_type("ensemble", ensemble, Ensemble)
     check_type("frames", frames, Frames)
@@ -387,39 +396,41 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
     if max_points is None:
         max_points = 4 * h * w
     max_points = check_int("max_points", max_points, lo=h * w, hi=10**8)
+    warmup = check_int("warmup", warmup, lo=0, hi=t - 1)
     depth, var = np.zeros((t, h, w)), np.zeros((t, h, w))
     infer_s = merge_s = 0.0
     inferences = 0
     points = np.zeros(t, dtype=np.int64) if method == "ensemble-UfM" else None
     cloud = PointCloud()
     for i in range(t):
+        timed = float(i >= warmup)   # a warm-up frame's times count 0
         if method == "aleatoric":
             depth[i], var[i], dt = _infer(ensemble.nets[0], gray[i], clock)
-            infer_s, inferences = infer_s + dt, inferences + 1
+            infer_s, inferences = infer_s + timed * dt, inferences + 1
         elif method == "ensemble":
             outs = [_infer(net, gray[i], clock) for net in ensemble.nets]
-            infer_s, inferences = infer_s + sum(o[2] for o in outs), inferences + len(outs)
+            infer_s, inferences = infer_s + timed * sum(o[2] for o in outs), inferences + len(outs)
             t0 = clock()
             mus, vs = np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
             depth[i] = mus.mean(0)
             var[i] = (vs + mus ** 2).mean(0) - depth[i] ** 2
-            merge_s += clock() - t0
+            merge_s += timed * (clock() - t0)
         else:
             mu, v, dt = _infer(ensemble.nets[i % ensemble.n], gray[i], clock)
-            infer_s, inferences = infer_s + dt, inferences + 1
+            infer_s, inferences = infer_s + timed * dt, inferences + 1
             t0 = clock()
             rel = relative_pose(poses[i - 1], poses[i]) if i else None
             cloud, var[i], stats = ufm_step(cloud, mu, v, rel, frames.intrinsics, i, max_points)
             depth[i] = mu
-            merge_s += clock() - t0
+            merge_s += timed * (clock() - t0)
             points[i] = stats["points"]
-    return Run(method, depth, np.maximum(var, 1e-12), inferences, infer_s, merge_s, points)
+    return Run(method, depth, np.maximum(var, 1e-12), inferences, infer_s, merge_s, points, t - warmup)
 
 
 def evaluate(run: Run, frames) -> dict:
     """Metrics of a run against the true depth (frames.depth [T, H, W] m, 0 = no hit):
     NLL [nats/pixel], ECE of the central intervals [–], the authors' δ1 ECE [–], RMSE [m],
-    inferences per frame, time per frame [ms]."""
+    inferences per frame, time per timed frame [ms] and the number of timed frames."""
     check_type("run", run, Run)
     check_type("frames", frames, Frames)
     target = check_array("frames.depth", frames.depth, shape=run.depth.shape, lo=0.0)
@@ -427,7 +438,7 @@ def evaluate(run: Run, frames) -> dict:
                 ece=expected_calibration_error(run.depth, run.var, target),
                 ece_delta1=delta1_calibration_error(run.depth, run.var, target),
                 rmse=rmse(run.depth, target), inferences_per_frame=run.inferences_per_frame,
-                ms_per_frame=run.ms_per_frame)
+                ms_per_frame=run.ms_per_frame, timed_frames=run.timed_frames)
 
 
 def per_frame_nll(run: Run, frames) -> np.ndarray:
@@ -445,11 +456,14 @@ def per_frame_nll(run: Run, frames) -> np.ndarray:
 @dataclass
 class Comparison:
     """The three methods on in- and out-of-distribution sequences. table: one row per
-    (layout, seed, method) with nll [nats/pixel], ece, rmse [m], inferences_per_frame,
-    ms_per_frame. sequences: (layout, seed) -> (frames, {method: Run})."""
+    (layout, seed, method) with nll [nats/pixel], ece, ece_delta1, rmse [m], inferences_per_frame,
+    ms_per_frame (per timed frame). sequences: (layout, seed) -> (frames, {method: Run}).
+    n_members: the ensemble's size. timing_warmup: the frames at the start of each sequence
+    that were run but not timed (0..10000)."""
     table: "object"
     sequences: dict
     n_members: int
+    timing_warmup: int = 0
 
     def __post_init__(self):
         import pandas as pd
@@ -463,14 +477,17 @@ class Comparison:
         if not self.sequences:
             raise ValueError("sequences must hold at least one (layout, seed) sequence")
         check_int("n_members", self.n_members, lo=1, hi=64)
+        check_int("timing_warmup", self.timing_warmup, lo=0, hi=10_000)
 
 
 def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int = 48,
             seeds=(0, 1, 2), layouts=("indoor", "ood"), max_points_factor: int = 4,
-            clock: str = "wall", progress: bool = True) -> Comparison:
+            clock: str = "wall", timing_warmup: int = 0, progress: bool = True) -> Comparison:
     """Render each (layout, seed) sequence with `lab.data.scenes` and run the three methods on it.
     The ensemble was trained on the "indoor" layout only, so "ood" is out of distribution.
-    clock: "wall" or "cpu", how `run_method` times inference and merging."""
+    clock: "wall" or "cpu", how `run_method` times inference and merging. timing_warmup: the
+    first frames of each sequence, run and scored but not timed (0 <= timing_warmup < n_frames;
+    the authors' evaluation skips 41)."""
     import pandas as pd
     from tqdm.auto import tqdm
 
@@ -478,6 +495,7 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
 
     check_type("ensemble", ensemble, Ensemble)
     n_frames = check_int("n_frames", n_frames, lo=2, hi=10_000)
+    timing_warmup = check_int("timing_warmup", timing_warmup, lo=0, hi=n_frames - 1)
     max_points_factor = check_int("max_points_factor", max_points_factor, lo=1, hi=1000)
     choice("clock", clock, ("wall", "cpu"))
     progress = check_bool("progress", progress)
@@ -495,11 +513,12 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
     jobs = [(lay, s) for lay in layouts for s in seeds]
     for lay, s in tqdm(jobs, desc="sequences", disable=not progress):
         frames = scenes.render_sequence(n_frames, width, height, layout=lay, seed=s)
-        runs = {m: run_method(ensemble, frames, m, max_points_factor * width * height, clock=clock) for m in METHODS}
+        runs = {m: run_method(ensemble, frames, m, max_points_factor * width * height, clock=clock,
+                              warmup=timing_warmup) for m in METHODS}
         sequences[(lay, s)] = (frames, runs)
         for m, r in runs.items():
             rows.append(dict(layout=lay, seed=s, **evaluate(r, frames)))
-    return Comparison(pd.DataFrame(rows), sequences, ensemble.n)
+    return Comparison(pd.DataFrame(rows), sequences, ensemble.n, timing_warmup)
 
 
 def summary(comparison: Comparison):

@@ -9,7 +9,10 @@ synthetic indoor scene of `lab.data.scenes`, rendered at reduced resolution.
 
 The trained ensemble ships as `data/ufm/ensemble.npz` (float16 weights, < 1 MB);
 `python -m lab.ufm train` regenerates it deterministically (one CPU thread, fixed
-seeds) under build/ and says whether it is byte-identical to the shipped file.
+seeds) under build/ and says whether it is byte-identical to the shipped file. Each
+member trains in a fresh process with oneDNN's kernels held to AVX2 (TRAIN_ENV): left
+to itself, oneDNN picks AVX-512 convolutions where the CPU has them, which round
+differently, so an AVX-512 machine would not reproduce weights trained on an AVX2 one.
 """
 from __future__ import annotations
 
@@ -30,6 +33,10 @@ from ..core.device import torch_device
 from ..core.paths import build_dir, data_dir
 
 WEIGHTS_FILE = "ufm/ensemble.npz"
+# The environment each member trains in: oneDNN (torch's CPU convolutions) limited to AVX2, so the weights
+# do not depend on whether an x86-64 CPU also has AVX-512 (the shipped members 0-4, trained on an AVX2 machine,
+# come out bit for bit on an AVX-512 one only so). Other CPUs ignore it and may round differently.
+TRAIN_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
 LOGVAR_MIN, LOGVAR_MAX = -12.0, 4.0
 
 
@@ -37,16 +44,18 @@ LOGVAR_MIN, LOGVAR_MAX = -12.0, 4.0
 class TrainConfig:
     """Everything that determines the shipped ensemble.
 
-    width, height: frame size in pixels. n_members: ensemble size. channels: base
+    width, height: frame size in pixels. n_members: ensemble size (10, the authors'
+    `ensemble_size: 10` in mit-lean/ufm's configuration/examples/config_1.yaml). channels: base
     width of the CNN. train_seeds: scene trajectories used for training (layout
     "indoor"). frames_per_sequence, deg_per_frame: frames rendered per
     trajectory and the camera step between them (degrees). epochs, batch,
     lr: Adam schedule. warmup_epochs: epochs that fit the mean by squared error
-    before the full Gaussian NLL. member_seed0: member k is seeded member_seed0 + k.
+    before the full Gaussian NLL. member_seed0: member k is seeded member_seed0 + k, so
+    member k's weights do not depend on n_members.
     """
     width: int = 64
     height: int = 48
-    n_members: int = 5
+    n_members: int = 10
     channels: int = 10
     train_seeds: tuple[int, ...] = tuple(range(100, 124))
     frames_per_sequence: int = 15
@@ -268,13 +277,14 @@ class Ensemble:
 
 def load_ensemble(path: str | Path | None = None) -> Ensemble:
     """Read an ensemble written by `save_ensemble` (default: the shipped data/ufm/ensemble.npz).
-    A file that is not such an archive, lacks a member's weight, holds weights of the wrong
-    shape or non-finite weights is refused with a ValueError naming the file and the reason."""
+    A missing file, a file that is not such an archive, lacks a member's weight, holds weights of
+    the wrong shape or non-finite weights is refused with a ValueError naming the file and the reason."""
     if path is not None and not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or pathlib.Path naming an ensemble .npz; got {type(path).__name__}")
     path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"path {path} does not exist; regenerate it with `python -m lab.ufm train`")
+        raise ValueError(f"path must name an existing ensemble file; {path} not found (regenerate the shipped one "
+                         "with `python -m lab.ufm train --out data/ufm/ensemble.npz`)")
 
     def refuse(reason: str):
         return ValueError(f"path: {path} is not a usable UfM ensemble: {reason}")
@@ -322,31 +332,37 @@ def _train_member_job(args):
 
 def train_ensemble(config: TrainConfig = TrainConfig(), path: str | Path | None = None,
                    workers: int = 1, progress: bool = True) -> Path:
-    """Render the training frames, train `config.n_members` members, each on one CPU
-    thread (so the result is bit-for-bit reproducible on a given machine, whatever
-    `workers`, the number of member-training processes run side by side), and save them
-    to `path` (default: build/ufm/ensemble.npz; the shipped data/ufm/ensemble.npz is only
-    written when named explicitly)."""
+    """Render the training frames, train `config.n_members` members and save them to `path`
+    (default: build/ufm/ensemble.npz; the shipped data/ufm/ensemble.npz is only written when
+    named explicitly). Each member trains on one CPU thread in a fresh process started with
+    TRAIN_ENV, `workers` such processes side by side, so the result is bit-for-bit the same
+    whatever `workers` and whatever the x86-64 CPU (AVX2 or AVX-512) and whatever ran before
+    in the calling process. Member k is seeded config.member_seed0 + k."""
+    import multiprocessing as mp
+    import os
+
     check_type("config", config, TrainConfig)
     workers = check_int("workers", workers, lo=1, hi=64)
+    progress = check_bool("progress", progress)
     path = Path(path) if path is not None else build_dir("ufm") / Path(WEIGHTS_FILE).name
     t0 = time.perf_counter()
     gray, depth = training_frames(config)
     jobs = [(gray, depth, config.member_seed0 + k, config) for k in range(config.n_members)]
-    if workers == 1:
-        threads = torch.get_num_threads()
-        try:
+    saved = {k: os.environ.get(k) for k in TRAIN_ENV}
+    os.environ.update(TRAIN_ENV)            # spawned workers inherit the environment as it is when they start
+    try:
+        with mp.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
             results = []
-            for k, job in enumerate(jobs):
-                results.append(_train_member_job(job))
+            for k, res in enumerate(pool.imap(_train_member_job, jobs)):
+                results.append(res)
                 if progress:
-                    print(f"member {k}: final loss {results[-1][1][-1]:.4f}", flush=True)
-        finally:
-            torch.set_num_threads(threads)
-    else:
-        import multiprocessing as mp
-        with mp.get_context("spawn").Pool(workers) as pool:
-            results = pool.map(_train_member_job, jobs)
+                    print(f"member {k}: final loss {res[1][-1]:.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     nets = []
     for sd, _ in results:
         net = DepthNet(config.channels)
