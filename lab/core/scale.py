@@ -64,3 +64,27 @@ def freeze(presets: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str
     if not isinstance(presets, Mapping) or not presets or not all(isinstance(v, Mapping) for v in presets.values()):
         raise TypeError("presets must be a non-empty mapping of scale name -> settings dict")
     return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in presets.items()})
+
+
+def check_presets(scales: Any, need: tuple[str, ...], example: str = "SCALES") -> list[tuple[str, Mapping[str, Any]]]:
+    """Check `scales` (preset name -> settings, as a topic's SCALES) for a function that writes prose from it:
+    a non-empty mapping of str names to mappings that hold every key of `need`. Returns its (name, settings)
+    pairs; a ValueError or TypeError names the preset and the keys it lacks."""
+    if not isinstance(need, tuple) or not all(isinstance(k, str) for k in need):
+        raise TypeError(f"need must be a tuple of setting names (str); got {need!r}")
+    if not isinstance(example, str):
+        raise TypeError(f"example must be a str naming the presets; got {type(example).__name__}")
+    if not hasattr(scales, "items") or not len(scales):
+        raise TypeError(f"scales must be a non-empty mapping of preset name -> settings (as {example})")
+    out = []
+    for name, c in scales.items():
+        if not isinstance(name, str):
+            raise TypeError(f"scales must be keyed by preset names (str); got {type(name).__name__}")
+        if not hasattr(c, "keys"):
+            raise TypeError(f"scales[{name!r}] must be a mapping of settings")
+        missing = [k for k in need if k not in c]
+        if missing:
+            raise ValueError(f"scales[{name!r}] must hold {list(need)}; missing {missing}")
+        out.append((name, c))
+    return out
+

@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..core.scale import check_presets
 from ..core.checks import check_int, check_number, check_type
 from ..core.device import one_thread, torch_device
 from ..data.digits import Digits
@@ -395,18 +396,10 @@ def scales_markdown(scales) -> str:
     """The **Scales.** settings of notebook 04, written from the presets `scales` (preset name ->
     settings, as `lab.nacl.SCALES`: methods, epochs, batch, positives, seeds, eps, eps_grid,
     explorer_epochs, a2a_eps_train), so its numbers are the ones that run. Markdown text."""
-    if not hasattr(scales, "items") or not len(scales):
-        raise TypeError("scales must be a non-empty mapping of preset name -> settings (as lab.nacl.SCALES)")
     need = ("methods", "epochs", "batch", "positives", "seeds", "eps", "eps_grid", "explorer_epochs",
             "a2a_eps_train")
     parts = []
-    for name, c in scales.items():
-        check_type("scales", name, str)
-        if not hasattr(c, "keys"):
-            raise TypeError(f"scales[{name!r}] must be a mapping of settings")
-        missing = [k for k in need if k not in c]
-        if missing:
-            raise ValueError(f"scales[{name!r}] must hold {list(need)}; missing {missing}")
+    for name, c in check_presets(scales, need, "lab.nacl.SCALES"):
         methods = [_method(m, "scales") for m in _seq("scales", c["methods"], 1, len(METHODS))]
         for k in ("epochs", "batch", "positives", "explorer_epochs"):
             check_int("scales", c[k], lo=1, hi=10_000)

@@ -135,6 +135,23 @@ def _check_entries(weights, layouts) -> None:
             raise TypeError(f"layouts must hold one sequence of physical qubits per circuit; got {lay!r}")
 
 
+def _check_candidates(circuits, weights, x, layouts, shots, seed):
+    """The shared checks of a batch of (circuit, weights, layout) candidates on inputs x; returns (x, shots, seed)."""
+    x = check_array("x", x, ndim=2, min_size=1)
+    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
+    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
+    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"{name} must be a non-empty list")
+    if not (len(circuits) == len(weights) == len(layouts)):
+        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
+    for c in circuits:
+        check_type("circuits", c, qsim.Circuit)
+    _check_entries(weights, layouts)
+    _check_budget(len(x) * len(circuits), shots)
+    return x, shots, seed
+
+
 def _native_count(tq) -> int:
     return int(sum(v for k, v in tq.count_ops().items() if k not in ("measure", "barrier")))
 
@@ -179,18 +196,7 @@ def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int
     run as ONE Aer job (one noise-model setup for all). Returns a list of (N, n) arrays and
     a list of native gate counts."""
     check_type("device", device, Device)
-    x = check_array("x", x, ndim=2)
-    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
-    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
-        if not isinstance(v, (list, tuple)) or not v:
-            raise TypeError(f"{name} must be a non-empty list")
-    if not (len(circuits) == len(weights) == len(layouts)):
-        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
-    for c in circuits:
-        check_type("circuits", c, qsim.Circuit)
-    _check_entries(weights, layouts)
-    _check_budget(len(x) * len(circuits), shots)
+    x, shots, seed = _check_candidates(circuits, weights, x, layouts, shots, seed)
     tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for tq in tqs:
@@ -285,18 +291,7 @@ def sampler_expvals(circuits, weights, x, backend, layouts, shots: int, seed: in
     else:
         raise TypeError(f"backend must be a Device or a qiskit BackendV2 (a fake backend or a real IBM device); "
                         f"got {type(backend).__name__}")
-    x = check_array("x", x, ndim=2, min_size=1)
-    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
-    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
-        if not isinstance(v, (list, tuple)) or not v:
-            raise TypeError(f"{name} must be a non-empty list")
-    if not (len(circuits) == len(weights) == len(layouts)):
-        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
-    for c in circuits:
-        check_type("circuits", c, qsim.Circuit)
-    _check_entries(weights, layouts)
-    _check_budget(len(x) * len(circuits), shots)
+    x, shots, seed = _check_candidates(circuits, weights, x, layouts, shots, seed)
     tqs = [transpile_to(qsim.to_qiskit(c, weights=w, x=None, measure=True), target, lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for c, tq in zip(circuits, tqs):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.scale import check_presets
 from ..core.checks import check_choice, check_int, check_number, check_table, check_type
 from ..core.claims import Measured
 from ..core.stats import mean_std_text, paired_interval
@@ -257,18 +258,10 @@ def index_vs_value_claim(table: pd.DataFrame, fmt: str) -> Measured:
 def scales_markdown(scales) -> str:
     """The settings of notebook 05's presets, written from `scales` (preset name -> settings, as
     `lab.sparsebfa.SCALES`), so the notebook's numbers are the ones that run. Markdown text."""
-    if not hasattr(scales, "items") or not len(scales):
-        raise TypeError("scales must be a non-empty mapping of preset name -> settings (as lab.sparsebfa.SCALES)")
     need = ("seeds", "flip_seeds", "sparsity", "hidden", "epochs", "prune_steps", "finetune_epochs", "n_flips",
             "top_k", "batch", "random_points", "margin", "block")
     parts = []
-    for name, c in scales.items():
-        check_type("scales", name, str)
-        if not hasattr(c, "keys"):
-            raise TypeError(f"scales[{name!r}] must be a mapping of settings")
-        missing = [k for k in need if k not in c]
-        if missing:
-            raise ValueError(f"scales[{name!r}] must hold {list(need)}; missing {missing}")
+    for name, c in check_presets(scales, need, "lab.sparsebfa.SCALES"):
         seeds, draws = _seeds("scales", c["seeds"]), _seeds("scales", c["flip_seeds"])
         for k in ("hidden", "epochs", "prune_steps", "finetune_epochs", "n_flips", "top_k", "batch",
                   "random_points", "block"):
