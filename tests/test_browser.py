@@ -161,7 +161,15 @@ FIT = """(root) => Array.from(document.querySelectorAll(root + ' .js-plotly-plot
   return {width: fl.width || 0, container: box.getBoundingClientRect().width,
           own: Math.round(el.getBoundingClientRect().width), parent: Math.round(el.parentElement.getBoundingClientRect().width),
           responsive: !!(el._context && el._context.responsive), layoutWidth: (el.layout || {}).width === undefined ? 'unset' : (el.layout || {}).width,
-          visible: el.checkVisibility ? el.checkVisibility({contentVisibilityAuto: true}) : null}; })"""
+          visible: el.checkVisibility ? el.checkVisibility({contentVisibilityAuto: true}) : null,
+          title: String((((el.layout || {}).title) || {}).text || (el.layout || {}).title || '').slice(0, 60)}; })"""
+
+# scrolls the first figure drawn wider than its column to the middle of the screen
+SCROLL_TO_WIDE = """(root) => { for (const el of document.querySelectorAll(root + ' .js-plotly-plot')) {
+  const fl = el._fullLayout || {};
+  const box = el.parentElement.closest('.widget-box, .jp-OutputArea-output') || el.parentElement;
+  if ((fl.width || 0) > box.getBoundingClientRect().width + 1) { el.scrollIntoView({block: 'center'}); return true; } }
+  return false; }"""
 
 # what each figure in the page shows: its trace count, points in its first trace and its title (a figure
 # whose view was drawn from an empty state has no traces and no title)
@@ -407,8 +415,11 @@ def _check_notebook(ctx, base, token, name):
         assert fits, f"{name}: no plotly figure in the page"
         # a late update from the kernel, or a figure still being drawn on a busy machine, can still resize
         # a figure: give it up to 15 s to fit (a quiet machine needs well under a second)
+        # a figure below the screen is fitted when it comes on screen (lab.core.plotting's IntersectionObserver),
+        # as a reader scrolling to it sees it: bring each wide one on screen before judging it
         deadline = time.time() + 15
         while time.time() < deadline and any(f["width"] > f["container"] + 1 for f in fits):
+            page.evaluate(SCROLL_TO_WIDE, PANEL)
             time.sleep(0.5)
             fits = page.evaluate(FIT, PANEL)
         wide = [f for f in fits if f["width"] > f["container"] + 1]

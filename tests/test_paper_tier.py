@@ -132,4 +132,4 @@ def test_notebook_says_how_its_paper_preset_differs_from_the_paper(entry):
     assert len(cells) == 1, f"{entry.name}: one markdown cell starting with **Scales.** (after the parameters cell)"
     text = cells[0]
     assert "`paper`" in text and "`small`" in text, f"{entry.name}: the Scales cell names both presets"
-    assert re.search(r"differs? from the paper", text), f"{entry.name}: say how the paper preset differs from the paper"
+    assert re.search(r"differs?\s+from\s+the\s+paper", text), f"{entry.name}: say how the paper preset differs from the paper"
