@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lab.core.checks import check_array, check_int, check_number, check_table, check_type
+from lab.core.checks import check_choice, check_array, check_int, check_number, check_table, check_type
 from lab.core.claims import Measured
 from lab.core.stats import mean_std_text, paired_interval
 
@@ -115,19 +115,24 @@ def _pair(df, n_angles, photons, a="PGAN", b="MLE", name: str = "df"):
     return pa, pb
 
 
-def gain_claim(df, n_angles: int, photons: float) -> Measured:
-    """PGAN's mean BER over MLE's at one condition. Holds when the paired 95 % t-interval of the
-    per-object BER difference MLE − PGAN (`lab.core.stats`, at least 2 objects) lies above 0."""
+def gain_claim(df, n_angles: int, photons: float, method: str = "PGAN", baseline: str = "MLE") -> Measured:
+    """`method`'s mean BER over `baseline`'s at one condition (both in METHODS; by default PGAN over MLE).
+    Holds when the paired 95 % t-interval of the per-object BER difference baseline − method
+    (`lab.core.stats`, at least 2 objects) lies above 0."""
     df = check_df(df)
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
-    pa, pb = _pair(df, n_angles, photons)
+    method = check_choice("method", method, METHODS)
+    baseline = check_choice("baseline", baseline, METHODS)
+    if method == baseline:
+        raise ValueError(f"method and baseline must differ; got {method!r} twice")
+    pa, pb = _pair(df, n_angles, photons, method, baseline)
     if len(pa) < 2:
         raise ValueError(f"df must hold at least 2 objects at ({n_angles}, {photons}) for a paired t-interval")
     ratio = float(pa.mean() / pb.mean()) if pb.mean() > 0 else 1.0
     iv = paired_interval(pb, pa)
-    note = (f"{len(pa)} test objects; BER PGAN {mean_std_text(pa, 4)}, "
-            f"MLE {mean_std_text(pb, 4)} at {n_angles} angles, {photons:g} photons/ray; "
-            f"MLE − PGAN {iv.text(4, signed=True)}")
+    note = (f"{len(pa)} test objects; BER {method} {mean_std_text(pa, 4)}, "
+            f"{baseline} {mean_std_text(pb, 4)} at {n_angles} angles, {photons:g} photons/ray; "
+            f"{baseline} − {method} {iv.text(4, signed=True)}")
     return Measured(round(ratio, 3), iv.above(0.0), note)
 
 

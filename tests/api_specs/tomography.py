@@ -43,7 +43,7 @@ def _df():
 SPECS = {
     "ber_table": lambda: dict(df=_df()),
     "summary": lambda: dict(df=_df(), metric="ber"),
-    "gain_claim": lambda: dict(df=_df(), n_angles=2, photons=30.0),
+    "gain_claim": lambda: dict(df=_df(), n_angles=2, photons=30.0, method="PGAN", baseline="MLE"),
     "shrink_claim": lambda: dict(df=_df(), low=(2, 30.0), high=(8, 30.0)),
     "control_claim": lambda: dict(df_iid=_df(), n_angles=2, photons=30.0, min_ratio=0.9),
     "attribution_claim": lambda: dict(df=_df(), df_iid=_df(), n_angles=2, photons=30.0),
