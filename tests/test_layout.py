@@ -205,3 +205,31 @@ def test_importing_lab_creates_nothing_on_disk(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert not build.exists(), f"importing lab created {sorted(str(p) for p in build.rglob('*'))[:5]}"
     assert not list(tmp_path.iterdir()) or list(tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+# One topic builds on another's *method* only where the paper does the same; everything else two topics share
+# lives in lab/core (helpers) or lab/data (data). Each exception is named here with its reason.
+TOPIC_DEPENDENCIES = {
+    ("calo", "sparseconv"): "SPVCNN's voxel branch is the sparse-convolution engine of notebook 13 (TorchSparse)",
+    ("pointacc", "sparseconv"): "PointAcc's mapping unit and model count the engine's kernel maps (notebook 13)",
+    ("mg_synapse", "synapse"): "the Mg2+ synapse is the electrochemical synapse circuit of notebook 03 with new parameters",
+}
+
+
+def _topic(module: str) -> str:
+    return module.split(".")[1] if module.count(".") >= 1 else module
+
+
+def test_topics_import_only_core_data_and_their_declared_dependencies():
+    found = {}
+    for m, targets in import_graph().items():
+        a = _topic(m)
+        for t in targets:
+            b = _topic(t)
+            if a != b and b not in ("core", "data") and a not in ("core", "data", "__main__"):
+                found.setdefault((a, b), f"{m} imports {t}")
+    undeclared = {k: v for k, v in found.items() if k not in TOPIC_DEPENDENCIES}
+    assert not undeclared, ("a topic imports another topic; move what they share into lab/core or lab/data, or "
+                            f"declare the dependency in TOPIC_DEPENDENCIES with its reason: {undeclared}")
+    stale = [k for k in TOPIC_DEPENDENCIES if k not in found]
+    assert not stale, f"declared topic dependencies that no longer exist (remove them): {stale}"

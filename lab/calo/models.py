@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
+from ..core.checks import check_str_choice, check_array, check_bool, check_choice, check_int, check_number, check_positive, check_type
 from ..core.device import torch_device
 from ..core.stats import mean_interval
 from .events import Event, Geometry, PQCounts, check_events, cluster_embeddings, generate_events, panoptic_quality
@@ -182,11 +182,6 @@ def make_batch(events: Sequence[Event], geometry: Geometry | None = None, device
                  noise=torch.tensor(cl < 0, dtype=torch.float32, device=dev), n_events=len(events))
 
 
-def choice(name: str, value, choices):
-    """One of the string `choices` (anything else refused before comparing, so arrays name the parameter)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
-    return check_choice(name, value, choices)
 
 
 def _check_widths(name: str, widths, lo_len: int, hi_len: int) -> tuple[int, ...]:
@@ -475,7 +470,7 @@ BANDWIDTHS = (0.15, 0.25, 0.35, 0.5, 0.7)
 def build_model(kind: str, seed: int = 0, device=None) -> nn.Module:
     """A freshly initialised network, 'SPVCNN' or 'GNN', from `seed`, on `device`
     (default `lab.core.torch_device()`)."""
-    choice("kind", kind, MODELS)
+    check_str_choice("kind", kind, MODELS)
     check_int("seed", seed, lo=0, hi=2**32 - 1)
     dev = device_of(device)
     torch.manual_seed(seed)
@@ -567,7 +562,7 @@ def predict(model: nn.Module, events: Sequence[Event], batch: int = 6, clusterer
             bandwidth: float = 0.35) -> list[np.ndarray]:
     """Predicted cluster ids (-1 = noise) per event: unit-sphere embeddings clustered by
     HDBSCAN (min cluster size 5) or by mean-shift of radius `bandwidth`."""
-    choice("clusterer", clusterer, CLUSTERERS)
+    check_str_choice("clusterer", clusterer, CLUSTERERS)
     bandwidth = check_number("bandwidth", bandwidth, lo=1e-3, hi=1e3)
     return _cluster_all(embed(model, events, batch), clusterer, bandwidth)
 
@@ -633,7 +628,7 @@ def _check_run(n_train, n_test, epochs, batch, lr, events, models, test_seed, n_
         raise TypeError(f"events must be a dict of generate_event keyword arguments or None; got {type(events).__name__}")
     if isinstance(models, (str, bytes)) or not isinstance(models, Sequence) or not 1 <= len(models) <= len(MODELS):
         raise TypeError(f"models must be a sequence of names from {list(MODELS)}; got {models!r}")
-    models = [choice("models", m, MODELS) for m in models]
+    models = [check_str_choice("models", m, MODELS) for m in models]
     return n_train, n_test, epochs, batch, lr, dict(events or {}), models, test_seed, n_tune, progress
 
 
@@ -710,7 +705,7 @@ def gap(df, metric: str = "pq", level: float = 0.95) -> dict:
     missing = {"seed", "model", "pq", "pq_energy"} - set(getattr(df, "columns", []))
     if missing or not len(df):
         raise ValueError(f"df must be a non-empty DataFrame with columns seed, model, pq, pq_energy; missing {sorted(missing)}")
-    metric = choice("metric", metric, ("pq", "pq_ms"))
+    metric = check_str_choice("metric", metric, ("pq", "pq_ms"))
     level = check_number("level", level, lo=0.5, hi=0.999)
     if metric not in df.columns:
         raise ValueError(f"df has no column {metric!r}")

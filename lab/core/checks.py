@@ -94,6 +94,15 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
+def check_str_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """One of the string `choices`; anything but a str is refused with a TypeError before comparing (so an
+    array or a number is named as the wrong type, not compared element by element)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {list(choices) if hasattr(choices, '__iter__') else choices}; "
+                        f"got {type(value).__name__}")
+    return check_choice(name, value, choices)
+
+
 def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool; got {type(value).__name__}")

@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.checks import (check_array, check_bool, check_choice, check_int, check_number,
+from ..core.checks import (check_str_choice, check_array, check_bool, check_choice, check_int, check_number,
                           check_positive, check_type)
 
 __all__ = [
@@ -94,11 +94,6 @@ class Intrinsics:
         return Intrinsics(w, h, self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5)
 
 
-def _choice(name: str, value, choices):
-    """One of the string `choices` (a non-string is refused before comparing)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
-    return check_choice(name, value, choices)
 
 
 def default_intrinsics(width: int = 640, height: int = 480) -> Intrinsics:
@@ -182,7 +177,7 @@ class SceneObject:
         o3d = _o3d()
         check_type("mesh", self.mesh, o3d.geometry.TriangleMesh)
         check_number("albedo", self.albedo, lo=0.0, hi=1.0)
-        _choice("texture", self.texture, TEXTURES)
+        check_str_choice("texture", self.texture, TEXTURES)
         check_number("period_m", self.period_m, lo=1e-3, hi=1e3)
 
 
@@ -222,7 +217,7 @@ def scene_objects(layout: str = "indoor", seed: int = 0) -> list[SceneObject]:
     """The meshes of a layout ("indoor" or "ood"). `seed` jitters the positions of the
     movable objects by up to ±5 cm (seed 0 included), so different seeds give
     related but different scenes."""
-    _choice("layout", layout, LAYOUTS)
+    check_str_choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     o3d = _o3d()
     rng = np.random.default_rng([seed, LAYOUTS.index(layout)])
@@ -333,7 +328,7 @@ def trajectory(n_frames: int = 30, layout: str = "indoor", seed: int = 0, deg_pe
     within its first metre), `deg_per_frame` × 4 cm per frame, looking ahead with a gentle
     sway; it stops 3 m before the far wall."""
     n_frames = check_int("n_frames", n_frames, lo=1, hi=100_000)
-    _choice("layout", layout, LAYOUTS)
+    check_str_choice("layout", layout, LAYOUTS)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     step = np.deg2rad(check_number("deg_per_frame", deg_per_frame, lo=0.0, hi=30.0))
     if layout == "corridor":
@@ -426,7 +421,7 @@ class Frames:
         if self.labels is not None:
             self.labels = check_array("labels", self.labels, shape=(t, *shape[1:]), dtype_kind="iu", lo=-1)
         check_type("names", self.names, tuple)
-        _choice("layout", self.layout, LAYOUTS)
+        check_str_choice("layout", self.layout, LAYOUTS)
 
     def __len__(self) -> int:
         return int(self.depth.shape[0])
@@ -463,7 +458,7 @@ def render_sequence(n_frames: int = 30, width: int = 640, height: int = 480, lay
     (n_frames × width × height) pixels in all.
     """
     n_frames = check_int("n_frames", n_frames, lo=1, hi=10_000)
-    _choice("layout", layout, LAYOUTS)
+    check_str_choice("layout", layout, LAYOUTS)
     if n_frames * check_int("width", width, lo=8, hi=8192) * check_int("height", height, lo=8, hi=8192) > MAX_PIXELS:
         raise ValueError(f"n_frames × width × height must be at most {MAX_PIXELS:.0e} pixels (about 4 GB of frames); "
                          f"got {n_frames} × {width} × {height}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.checks import check_number, check_type
+from ..core.checks import check_str_choice, check_number, check_type
 from ..core.claims import Measured
 from ..core.stats import paired_interval
-from .method import Comparison, calibration_ranking, choice, claim_numbers
+from .method import Comparison, calibration_ranking, claim_numbers
 
 
 def _layouts(comparison: Comparison, *layouts: str) -> None:
@@ -69,7 +69,7 @@ def calibration_claim(comparison: Comparison, layout: str = "ood") -> Measured:
     ECE(ensemble-UfM); holds when ensemble-UfM is the better calibrated on every seed.
     The note gives the ranking of the three methods on both calibration metrics."""
     check_type("comparison", comparison, Comparison)
-    layout = choice("layout", layout, sorted(set(comparison.table.layout)))
+    layout = check_str_choice("layout", layout, sorted(set(comparison.table.layout)))
     n = claim_numbers(comparison)
     d1 = n["ece_delta1"][layout]
     diff = d1["aleatoric"] - d1["ensemble-UfM"]
@@ -91,7 +91,7 @@ def ensemble_calibration_claim(comparison: Comparison, layout: str = "ood", marg
     value is the interval, its number the mean difference; the note gives the other layouts'
     intervals. Needs at least 2 seeds per layout."""
     check_type("comparison", comparison, Comparison)
-    layout = choice("layout", layout, sorted(set(comparison.table.layout)))
+    layout = check_str_choice("layout", layout, sorted(set(comparison.table.layout)))
     margin = check_number("margin", margin, lo=0.0, lo_open=True, hi=1.0)
     n = claim_numbers(comparison)
     ivs = {}

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri
 
-from ..core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
+from ..core.checks import check_str_choice, check_array, check_bool, check_choice, check_int, check_number, check_type
 from ..data.scenes import Frames
 from .net import Ensemble, predict
 
@@ -49,11 +49,6 @@ CONFIDENCE_LEVELS = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 
 # ---------------------------------------------------------------- geometry
 
-def choice(name: str, value, choices):
-    """One of the string `choices` (anything else refused before comparing, so arrays name the parameter)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {list(choices)}; got {type(value).__name__}")
-    return check_choice(name, value, choices)
 
 
 def check_shape(name: str, shape) -> tuple[int, int]:
@@ -339,7 +334,7 @@ class Run:
     timed_frames: int | None = None
 
     def __post_init__(self):
-        choice("method", self.method, METHODS)
+        check_str_choice("method", self.method, METHODS)
         self.depth = check_array("depth", self.depth, ndim=3, lo=0.0)
         self.var = check_array("var", self.var, shape=self.depth.shape, lo=0.0)
         check_int("inferences", self.inferences, lo=0, hi=10**9)
@@ -388,8 +383,8 @@ def run_method(ensemble: Ensemble, frames, method: str, max_points: int | None =
     """
     check_type("ensemble", ensemble, Ensemble)
     check_type("frames", frames, Frames)
-    method = choice("method", method, METHODS)
-    clock = {"wall": time.perf_counter, "cpu": time.process_time}[choice("clock", clock, ("wall", "cpu"))]
+    method = check_str_choice("method", method, METHODS)
+    clock = {"wall": time.perf_counter, "cpu": time.process_time}[check_str_choice("clock", clock, ("wall", "cpu"))]
     gray = check_array("frames.gray", frames.gray, ndim=3, lo=0.0, hi=1.0)
     poses = check_array("frames.poses", frames.poses, shape=(len(gray), 4, 4))
     t, h, w = gray.shape
@@ -497,7 +492,7 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
     n_frames = check_int("n_frames", n_frames, lo=2, hi=10_000)
     timing_warmup = check_int("timing_warmup", timing_warmup, lo=0, hi=n_frames - 1)
     max_points_factor = check_int("max_points_factor", max_points_factor, lo=1, hi=1000)
-    choice("clock", clock, ("wall", "cpu"))
+    check_str_choice("clock", clock, ("wall", "cpu"))
     progress = check_bool("progress", progress)
     width = check_int("width", width, lo=8, hi=4096)
     height = check_int("height", height, lo=8, hi=4096)
@@ -505,7 +500,7 @@ def compare(ensemble: Ensemble, n_frames: int = 30, width: int = 64, height: int
         if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__") or not 1 <= len(seq) <= 100:
             raise ValueError(f"{name} must be a sequence of 1 to 100 entries; got {seq!r}")
     seeds = [check_int("seeds", s, lo=0, hi=2**32 - 1) for s in seeds]
-    layouts = [choice("layouts", lay, scenes.LAYOUTS) for lay in layouts]
+    layouts = [check_str_choice("layouts", lay, scenes.LAYOUTS) for lay in layouts]
     if (width, height) != (ensemble.config.width, ensemble.config.height):
         raise ValueError(f"width, height must match the ensemble's training size "
                          f"{ensemble.config.width}x{ensemble.config.height}; got {width}x{height}")
@@ -572,8 +567,8 @@ def calibration_ranking(comparison: Comparison, metric: str, layout: str) -> lis
     """The three methods from best to worst calibrated (lowest mean over seeds first) on one
     layout, by "ece" (our central-interval ECE) or "ece_delta1" (the authors' δ1 ECE)."""
     check_type("comparison", comparison, Comparison)
-    metric = choice("metric", metric, ("ece", "ece_delta1"))
+    metric = check_str_choice("metric", metric, ("ece", "ece_delta1"))
     t = comparison.table
-    layout = choice("layout", layout, sorted(set(t.layout)))
+    layout = check_str_choice("layout", layout, sorted(set(t.layout)))
     means = t[t.layout == layout].groupby("method")[metric].mean()
     return [str(m) for m in means.sort_values(kind="stable").index]

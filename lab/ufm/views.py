@@ -7,10 +7,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core import plotting
-from ..core.checks import check_choice, check_int, check_type
+from ..core.checks import check_str_choice, check_choice, check_int, check_type
 from ..core.plotting import COLORS, label
 from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, readout_table
-from .method import METHODS, Comparison, calibration_curve, choice, per_frame_nll
+from .method import METHODS, Comparison, calibration_curve, per_frame_nll
 
 METHOD_COLORS = dict(zip(METHODS, COLORS))
 
@@ -20,7 +20,7 @@ def calibration_figure(comparison: Comparison, layout: str = "ood") -> go.Figure
     pooled over the seeds of one layout. The diagonal is perfect calibration."""
     check_type("comparison", comparison, Comparison)
     layouts = sorted({k[0] for k in comparison.sequences})
-    layout = choice("layout", layout, layouts)
+    layout = check_str_choice("layout", layout, layouts)
     fig = plotting.figure(label("expected coverage", ""), label("observed coverage", ""),
                           title=f"Calibration, {layout} sequences")
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#999", dash="dot"), name="calibrated")

@@ -10,6 +10,7 @@ SPECS = {
     "check_nonnegative": lambda: dict(name="value", value=1.0),
     "check_int": lambda: dict(name="value", value=3, lo=0, hi=10),
     "check_choice": lambda: dict(name="value", value="a", choices=["a", "b"]),
+    "check_str_choice": lambda: dict(name="value", value="a", choices=["a", "b"]),
     "check_bool": lambda: dict(name="value", value=True),
     "check_array": lambda: dict(name="value", value=np.ones((2, 3)), ndim=2),
     "check_type": lambda: dict(name="value", value=1.0, types=float),
