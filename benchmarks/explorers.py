@@ -81,10 +81,17 @@ def probe(path: Path, build: Path, n_values: int = VALUES) -> list[dict]:
     nb.cells.append(nbformat.v4.new_code_cell(PROBE.replace("__N__", str(int(n_values)))))
     env_keep = {k: os.environ.get(k) for k in ("LAB_BUILD_DIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     os.environ.update(LAB_BUILD_DIR=str(build), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    from jupyter_client.manager import KernelManager
+
+    # local IPC sockets in a folder of this run's own: no TCP port, no "running over TCP" warning per notebook
+    sockets = tempfile.mkdtemp(prefix="lab-kernel-")
     try:
-        NotebookClient(nb, timeout=900, kernel_name=_kernel_name(),
+        km = KernelManager(kernel_name=_kernel_name(), transport="ipc", ip=os.path.join(sockets, "k"))
+        NotebookClient(nb, km=km, timeout=900, kernel_name=_kernel_name(),
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:
+        import shutil
+        shutil.rmtree(sockets, ignore_errors=True)
         for k, v in env_keep.items():
             if v is None:
                 os.environ.pop(k, None)
