@@ -87,8 +87,12 @@ def probe(path: Path, build: Path, n_values: int = VALUES) -> list[dict]:
     sockets = tempfile.mkdtemp(prefix="lab-kernel-")
     try:
         km = KernelManager(kernel_name=_kernel_name(), transport="ipc", ip=os.path.join(sockets, "k"))
-        NotebookClient(nb, km=km, timeout=900, kernel_name=_kernel_name(),
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        try:
+            NotebookClient(nb, km=km, timeout=900, kernel_name=_kernel_name(),
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     finally:
         import shutil
         shutil.rmtree(sockets, ignore_errors=True)
