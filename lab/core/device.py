@@ -64,3 +64,19 @@ def one_thread() -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(n)
+
+
+def single_threaded(fn):
+    """Decorator: run `fn` inside `one_thread()`, so its numbers do not depend on how many threads the caller's
+    process has (float sums in another order can change which bit a greedy attack flips next, and with it a claim)."""
+    import functools
+
+    if not callable(fn):
+        raise TypeError(f"fn must be callable; got {type(fn).__name__}")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return fn(*args, **kwargs)
+    return wrapper
+

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..core.device import single_threaded
 from ..core.checks import check_array, check_int, check_number, check_type
 from ..data.digits import Digits, load_digits
 
@@ -113,6 +114,7 @@ def _acc(params, x, y) -> float:
         return float((logits(params[:2], params[2:], x).argmax(1) == y).float().mean())
 
 
+@single_threaded
 def train_pruned(*, sparsity: float = 0.95, seed: int = 0, hidden: int = 128, epochs: int = 150,
                  prune_steps: int = 5, finetune_epochs: int = 60, lr: float = 0.01,
                  data: Digits | None = None) -> PrunedNet:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..core.device import single_threaded
 from ..core.checks import check_array, check_choice, check_int, check_number, check_type
 from .formats import FORMATS, Store, check_bits, decode, encode, entries, flip, signed
 from .model import PrunedNet, logits
@@ -300,6 +301,7 @@ def random_flips(v: Victim, *, n_max: int = 1000, n_points: int = 20, seed: int 
     return counts, acc, loss, order.astype(np.int64)
 
 
+@single_threaded
 def run_attack(net: PrunedNet, fmt: str, method: str, *, n_flips: int = 20, top_k: int = 16,
                stop_acc: float | None = None, batch: int = 128, random_max: int = 1000,
                random_points: int = 20, flip_seed: int = 0, value_bits: int = 8, delta_bits: int = 4) -> Trace:
