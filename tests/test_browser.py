@@ -121,7 +121,9 @@ def lab_server(tmp: Path):
 
 def kernel_env(folder: Path, name: str, overrides: dict | None, build: Path) -> None:
     """The environment the kernel of notebook `name` starts with (see KERNEL_STARTUP)."""
-    (folder / f"{name}.json").write_text(json.dumps(quick_env(overrides, build) if overrides else {}))
+    # always a build folder of the test's own: a notebook without quick settings would otherwise write its claims
+    # into build/claims over nbmake's (a browser page's timings share the machine with Chromium)
+    (folder / f"{name}.json").write_text(json.dumps(quick_env(overrides, build)))
 
 
 @pytest.fixture(scope="module")
