@@ -91,7 +91,6 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
     # a folder of this run's own: by default they are kernel-ipc-1, -2, ... in the kernel's working folder,
     # numbered from the first free name, so two runs started at once (two handouts, CI's two workers)
     # took the same sockets and each heard the other's kernel ("Invalid Signature", no reply in 60 s)
-    import shutil
     import tempfile
 
     sockets = tempfile.mkdtemp(prefix="lab-kernel-")
@@ -151,7 +150,6 @@ def _run_one(name: str, scale: str, overrides: dict | None, record: bool) -> dic
     <nb>.run.json that says how long it took, on what, at which commit, and how loaded the machine was."""
     import json
     import resource
-    import shutil
     from datetime import datetime, timezone
 
     e = registry.by_name(name)

@@ -135,9 +135,9 @@ def _check_entries(weights, layouts) -> None:
             raise TypeError(f"layouts must hold one sequence of physical qubits per circuit; got {lay!r}")
 
 
-def _check_candidates(circuits, weights, x, layouts, shots, seed):
-    """The shared checks of a batch of (circuit, weights, layout) candidates on inputs x; returns (x, shots, seed)."""
-    x = check_array("x", x, ndim=2, min_size=1)
+def _check_candidates(circuits, weights, layouts, shots, seed, runs: int):
+    """The shared checks of a batch of (circuit, weights, layout) candidates, each run `runs` times (once per
+    input row or measurement basis); returns (shots, seed)."""
     shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts)):
@@ -148,8 +148,8 @@ def _check_candidates(circuits, weights, x, layouts, shots, seed):
     for c in circuits:
         check_type("circuits", c, qsim.Circuit)
     _check_entries(weights, layouts)
-    _check_budget(len(x) * len(circuits), shots)
-    return x, shots, seed
+    _check_budget(runs * len(circuits), shots)
+    return shots, seed
 
 
 def _native_count(tq) -> int:
@@ -196,7 +196,8 @@ def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int
     run as ONE Aer job (one noise-model setup for all). Returns a list of (N, n) arrays and
     a list of native gate counts."""
     check_type("device", device, Device)
-    x, shots, seed = _check_candidates(circuits, weights, x, layouts, shots, seed)
+    x = check_array("x", x, ndim=2, min_size=1)
+    shots, seed = _check_candidates(circuits, weights, layouts, shots, seed, runs=len(x))
     tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for tq in tqs:
@@ -215,17 +216,9 @@ def noisy_energies(circuits, weights, terms, device: Device, layouts, shots: int
     I/Z strings and I/X strings (Qiskit order: the rightmost letter acts on qubit 0), measured on
     the noisy device in the Z and X bases. All candidates and bases run as one Aer job."""
     check_type("device", device, Device)
-    shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
-    seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
-    for name, v in (("circuits", circuits), ("weights", weights), ("layouts", layouts), ("terms", terms)):
-        if not isinstance(v, (list, tuple)) or not v:
-            raise TypeError(f"{name} must be a non-empty list")
-    if not (len(circuits) == len(weights) == len(layouts)):
-        raise ValueError("circuits, weights and layouts must be non-empty and of equal length")
-    for c in circuits:
-        check_type("circuits", c, qsim.Circuit)
-    _check_entries(weights, layouts)
-    _check_budget(2 * len(circuits), shots)
+    shots, seed = _check_candidates(circuits, weights, layouts, shots, seed, runs=2)  # the Z and the X basis
+    if not isinstance(terms, (list, tuple)) or not terms:
+        raise TypeError("terms must be a non-empty list")
     for t in terms:
         if not (isinstance(t, (tuple, list)) and len(t) == 2 and isinstance(t[0], str)):
             raise TypeError(f"terms must be (Pauli string, coefficient) pairs; got {t!r}")
@@ -291,7 +284,8 @@ def sampler_expvals(circuits, weights, x, backend, layouts, shots: int, seed: in
     else:
         raise TypeError(f"backend must be a Device or a qiskit BackendV2 (a fake backend or a real IBM device); "
                         f"got {type(backend).__name__}")
-    x, shots, seed = _check_candidates(circuits, weights, x, layouts, shots, seed)
+    x = check_array("x", x, ndim=2, min_size=1)
+    shots, seed = _check_candidates(circuits, weights, layouts, shots, seed, runs=len(x))
     tqs = [transpile_to(qsim.to_qiskit(c, weights=w, x=None, measure=True), target, lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for c, tq in zip(circuits, tqs):
