@@ -319,12 +319,11 @@ def _drag(page, handle, track) -> None:
     handle.scroll_into_view_if_needed()
     # cells above may still be laying out after the scroll (JupyterLab skips the layout of cells out of
     # view): wait until the handle stays put, so the press lands on it
-    box, deadline = handle.bounding_box(), time.time() + 10
-    while time.time() < deadline:
+    box, deadline, still = handle.bounding_box(), time.time() + 10, 0
+    while time.time() < deadline and still < 2:   # the same place in two checks in a row, 0.6 s apart
         time.sleep(0.3)
         again = handle.bounding_box()
-        if again == box:
-            break
+        still = still + 1 if again == box else 0
         box = again
     width = track.bounding_box()["width"] if track else 120
     dx = width / 3 if box["x"] + width / 3 < track.bounding_box()["x"] + width else -width / 3
@@ -435,6 +434,10 @@ def _check_notebook(ctx, base, token, name):
             assert not pale, (f"{name}: Open3D images too pale (luminance std {pale} < {MIN_IMAGE_CONTRAST}); "
                               "see build/browser/")
 
+        # the fit check may have scrolled to a figure below, and a figure fitted on screen re-lays out the page
+        # around it: come back to the explorer and let the page settle before the drag
+        explorer.scroll_into_view_if_needed()
+        time.sleep(1.0)
         before_fig, before_img = page.evaluate(HASH_FIGURES, PANEL), page.evaluate(IMAGE_BYTES, PANEL)
         before_state = page.evaluate(FIGURE_STATE, PANEL)
         empty = [f for f in before_state if not f["traces"]]
