@@ -102,9 +102,11 @@ def required_modules() -> list[str]:
             mods.append(f"lab.{e.topic}")
     mods.append("lab.data")
     data = Path(__file__).resolve().parents[1] / "lab" / "data"
-    mods += sorted(f"lab.data.{p.stem}" for p in data.glob("*.py") if not p.stem.startswith("_") and p.stem != "digits")
+    mods += sorted([f"lab.data.{p.stem}" for p in data.glob("*.py") if not p.stem.startswith("_") and p.stem != "digits"]
+                   + [f"lab.data.{p.name}" for p in data.iterdir() if (p / "__init__.py").is_file()])
     core = Path(__file__).resolve().parents[1] / "lab" / "core"
     mods += sorted(f"lab.core.{p.stem}" for p in core.glob("*.py") if not p.stem.startswith("_"))
+    mods += sorted(f"lab.core.{p.name}" for p in core.iterdir() if (p / "__init__.py").is_file())
     return mods
 
 
