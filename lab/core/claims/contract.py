@@ -230,7 +230,6 @@ def clean(value: Any) -> Any:
     return str(value)
 
 
-
 def verdict(holds: bool, tolerance: Tolerance, number: float | None, paper_value: float | None) -> str:
     """The verdict of a claim: not reproduced when it does not hold; reproduced when it holds and `number`
     counts as `paper_value` under `tolerance` (always, for a qualitative tolerance); direction only otherwise."""

@@ -57,7 +57,6 @@ def save_claims(notebook: str, scale: str, claims: list[Claim], facts: list[Fact
     tmp.replace(p)
 
 
-
 def results_dir(scale: str) -> Path:
     """`results/<scale>/`: the committed claims of a recorded long run (`python -m lab run NN --scale paper
     --record`), one `<nb>.<scale>.json` and one `<nb>.run.json` (time, machine, commit) per notebook."""

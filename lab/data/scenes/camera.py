@@ -47,8 +47,6 @@ class Intrinsics:
         return Intrinsics(w, h, self.fx * sx, self.fy * sy, (self.cx + 0.5) * sx - 0.5, (self.cy + 0.5) * sy - 0.5)
 
 
-
-
 def default_intrinsics(width: int = 640, height: int = 480) -> Intrinsics:
     """The Kinect-like default camera: fx = fy = 525, cx = 319.5, cy = 239.5 at 640x480,
     scaled to other resolutions (focal lengths and principal point follow the image)."""
