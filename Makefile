@@ -8,7 +8,7 @@ JOBS   ?= 2
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-.PHONY: lab test browser handouts student grade bench report paper setup clean
+.PHONY: lab test browser handouts student grade book bench report paper setup clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,18 @@ $(GRADE_VENV)/.installed: requirements-grade.lock
 
 grade: $(STAMP) $(GRADE_VENV)/.installed
 	NUMBA_CACHE_DIR=$(CURDIR)/build/numba_cache OMP_NUM_THREADS=1 $(BIN)/python tests/nbgrader_roundtrip.py --nbgrader $(GRADE_VENV)/bin/nbgrader $(GRADE)
+
+# the course book: the handouts' executed notebooks (build/executed/, from make handouts; a notebook without a handout
+# run of its current version is executed first) as a Jupyter Book 1 (Sphinx) site in build/book/_build/html, grouped
+# as the course map; Jupyter Book gets an environment of its own (.venv-book), as nbgrader does
+BOOK_VENV ?= .venv-book
+$(BOOK_VENV)/.installed: requirements-book.lock
+	@test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BOOK_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-book.lock
+	touch $@
+
+book: $(STAMP) $(BOOK_VENV)/.installed
+	NUMBA_CACHE_DIR=$(CURDIR)/build/numba_cache $(BIN)/python -m lab book --jupyter-book $(BOOK_VENV)/bin/jupyter-book
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)

@@ -1,8 +1,9 @@
-"""`python -m lab ...`: list, run, handouts, report, new.
+"""`python -m lab ...`: list, run, handouts, book, report, new.
 
     python -m lab list                     the notebooks, their topics and last claim status
     python -m lab run 03 [--scale small]   execute one notebook headless into build/executed/
     python -m lab handouts [03 06 ...]     executed, self-contained HTML handouts in build/handouts/
+    python -m lab book --jupyter-book EXE  the course book (Jupyter Book) of the handouts' notebooks in build/book/
     python -m lab report [--write-readme]  the markdown table of every recorded claim
     python -m lab new 12 freq_anomaly      a skeleton notebook, module and test in the house style
 """
@@ -275,6 +276,60 @@ def cmd_handouts(args) -> int:
     index = handouts.write_index([registry.START, *registry.ENTRIES])
     total = sum(f.stat().st_size for f in index.parent.rglob("*") if f.is_file())
     print(f"index: {index}; the pack holds {total / 1e6:.1f} MB")
+    for e in done:  # the pages over the budget, once more at the end where a teacher reads
+        warning = handouts.page_size_warning(e.name, (index.parent / f"{e.name}.html").stat().st_size)
+        if warning:
+            print(f"warning: {warning}")
+    return 1 if failed else 0
+
+
+def _handout_run(executed: Path, source: Path) -> bool:
+    """True where `executed` is a handout run (`make handouts`) of `source` made after its last change: its figures
+    are the handout's static HTML (a plain `lab run` leaves plotly's own JSON outputs and explorers without
+    snapshots)."""
+    import nbformat
+
+    if not executed.is_file() or executed.stat().st_mtime < source.stat().st_mtime:
+        return False
+    nb = nbformat.read(executed, as_version=4)
+    return not any("application/vnd.plotly.v1+json" in o.get("data", {})
+                   for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def cmd_book(args) -> int:
+    """The course book: the notebooks `make handouts` executed (each executed first where no handout run of its
+    current version is in build/executed/), shown as the handouts show them, built by Jupyter Book 1."""
+    from .core import handouts
+
+    t0 = time.perf_counter()
+    entries = [e for e in (registry.START, *registry.existing()) if e.exists]
+    executed, failed = {}, []
+    for e in entries:
+        path = build_dir("executed") / f"{e.name}.ipynb"
+        if not _handout_run(path, e.path):
+            print(f"{e.name}: executing (no handout run of its current version in build/executed/)")
+            try:
+                path = execute(e.name, "small", handout=True)
+            except Exception as exc:  # report every notebook, then fail
+                failed.append(e.name)
+                print(f"{e.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+                continue
+        executed[e] = path
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown"
+    if _git("status", "--porcelain", "--", "lab", "notebooks"):
+        commit += " (with uncommitted changes)"
+    from datetime import date
+
+    stamp = f"Executed at scale **small**, built on {date.today().isoformat()} from commit `{commit}`."
+    t1 = time.perf_counter()
+    source = handouts.write_book_source(executed, stamp=stamp)
+    html = handouts.build_book(source, args.jupyter_book)
+    t2 = time.perf_counter()
+    size = sum(f.stat().st_size for f in html.rglob("*") if f.is_file())
+    pages = {f.name: f.stat().st_size for f in html.glob("*.html")}
+    big = max(pages, key=pages.get)
+    print(f"book: {html / 'index.html'}; {len(executed)} notebooks, {size / 1e6:.1f} MB (largest page {big}, "
+          f"{pages[big] / 1e6:.2f} MB); built in {t2 - t1:.0f} s ({t1 - t0:.0f} s executing before)")
     return 1 if failed else 0
 
 
@@ -410,6 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     h.add_argument("--student", action="store_true", help="student versions with exercises (build/student/)")
     h.add_argument("--no-pdf", action="store_true", help="skip the PDF of each page")
     h.set_defaults(fn=cmd_handouts)
+    b = sub.add_parser("book", help="the course book (Jupyter Book) of the handouts' notebooks in build/book/")
+    b.add_argument("--jupyter-book", default="jupyter-book",
+                   help="the jupyter-book executable (make book installs it in .venv-book)")
+    b.set_defaults(fn=cmd_book)
     rep = sub.add_parser("report", help="the markdown table of every recorded claim")
     rep.add_argument("--write-readme", action="store_true", help="also replace the table in README.md")
     rep.set_defaults(fn=cmd_report)
