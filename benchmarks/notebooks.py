@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from lab.core import registry
+from lab.core.paths import scoped_environ
 
 BUDGET_S = 45.0
 TOP = 3
@@ -42,9 +43,7 @@ def time_cells(path: Path, build: Path) -> tuple[float, float, list[tuple[float,
         first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
         cells.append((time.perf_counter() - started[cell_index], first[:70]))
 
-    env_keep = {k: os.environ.get(k) for k in ("LAB_BUILD_DIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update(LAB_BUILD_DIR=str(build), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    try:
+    with scoped_environ({"LAB_BUILD_DIR": str(build), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}):
         client = NotebookClient(nb, timeout=600, kernel_name=_kernel_name(),
                                 resources={"metadata": {"path": str(path.parent)}},
                                 on_cell_execute=before, on_cell_executed=after)
@@ -53,12 +52,6 @@ def time_cells(path: Path, build: Path) -> tuple[float, float, list[tuple[float,
         wall = time.perf_counter() - t0
         cpu = float(nb.cells[-1].outputs[0]["text"])
         return wall, cpu, cells
-    finally:
-        for k, v in env_keep.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def main() -> None:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import html as _html
 import importlib
 import os
 import shutil
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 from .core import claims, registry
-from .core.paths import build_dir, notebooks_dir, repo_root
+from .core.paths import build_dir, notebooks_dir, repo_root, scoped_environ
 
 README_BEGIN = "<!-- claims:begin -->"
 README_END = "<!-- claims:end -->"
@@ -81,12 +80,6 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
     out = build_dir("executed") / (f"{entry.name}.ipynb" if scale == "small" else f"{entry.name}.{scale}.ipynb")
     env = {"LAB_HANDOUT": "1" if handout else "0",
            "LAB_SCALE_OVERRIDES": json.dumps(overrides) if overrides else None}
-    old = {k: os.environ.get(k) for k in env}
-    for k, v in env.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
     # the kernel talks over local IPC sockets: no TCP port is opened, and ipykernel does not print its
     # "running over TCP without encryption" warning once per notebook into the console. The sockets live in
     # a folder of this run's own: by default they are kernel-ipc-1, -2, ... in the kernel's working folder,
@@ -96,17 +89,13 @@ def execute(name: str, scale: str = "small", handout: bool = False, overrides: d
 
     sockets = tempfile.mkdtemp(prefix="lab-kernel-")
     try:
-        pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
-                            kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False,
-                            config=Config({"KernelManager": {"transport": "ipc",
-                                                             "ip": os.path.join(sockets, "k")}}))
+        with scoped_environ(env):
+            pm.execute_notebook(str(entry.path), str(out), parameters={"SCALE": scale},
+                                kernel_name=_kernel_name(), cwd=str(notebooks_dir()), progress_bar=False,
+                                config=Config({"KernelManager": {"transport": "ipc",
+                                                                 "ip": os.path.join(sockets, "k")}}))
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return out
 
 
