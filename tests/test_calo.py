@@ -259,9 +259,80 @@ def test_spvcnn_forward_shapes_and_size():
     loss, _ = calo.loss_fn(model, b)
     loss.backward()
     assert all(p.grad is not None for p in model.parameters())
-    # the two networks are of similar size (within a factor 1.5)
+    # the authors' structure: stem, 4 stages of a strided conv and 2 residual blocks, 4 up stages, 3 point transforms
+    assert len(model.stages) == 4 and len(model.ups) == 4 and len(model.point_transforms) == 3
+    assert all(sum(isinstance(m, calo.ResidualBlock) for m in st) == 2 for st in model.stages)
+    assert model.widths == calo.scaled_widths(calo.CR) == (7, 7, 15, 30, 61, 61, 30, 23, 23)
+    # comparison (a): SPVCNN / GNN parameters within 10 % of the authors' SPVCNN / DGCNN ratio
     ratio = calo.n_params(model) / calo.n_params(calo.build_model("GNN", 0))
-    assert 1 / 1.5 < ratio < 1.5
+    authors = calo.AUTHORS_PARAMS["SPVCNN"] / calo.AUTHORS_PARAMS["DGCNN"]
+    assert abs(ratio / authors - 1) < 0.1
+    # the authors' count: SPVCNN at cr = 1 with our head holds AUTHORS_PARAMS["SPVCNN"]
+    assert calo.n_params(calo.SPVCNN(1.0)) == calo.AUTHORS_PARAMS["SPVCNN"]
+    assert calo.n_params(calo.build_model("GNN-eq", 0)) > 10 * calo.n_params(calo.build_model("GNN", 0))
+
+
+def _cells(n=6, seed=0):
+    """n distinct unit cells of one event, with points at the cell centres: [n,4] (batch, x, y, z)."""
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(4 * 4 * 4, n, replace=False)
+    xyz = np.stack(np.unravel_index(cells, (4, 4, 4)), 1) + 0.5
+    return torch.tensor(np.concatenate([np.zeros((n, 1)), xyz], 1), dtype=torch.float32)
+
+
+@needs_engine
+def test_voxelize_devoxelize_round_trip_one_point_per_voxel():
+    from lab import sparseconv as sc
+
+    pc = _cells()
+    f = torch.randn(len(pc), 3, generator=torch.Generator().manual_seed(1))
+    x = sc.voxelize(sc.PointTensor(pc, f), 1)
+    back = sc.devoxelize(x, sc.PointTensor(pc, f))
+    torch.testing.assert_close(back, f)                       # each point reads its own voxel back
+    again = calo.point_to_voxel(x, pc, back)
+    torch.testing.assert_close(again.feats, x.feats)          # and the average of one point is itself
+
+
+@needs_engine
+def test_residual_block_is_the_identity_at_zero_weights():
+    from lab import sparseconv as sc
+
+    pc = _cells(8)
+    x = sc.voxelize(sc.PointTensor(pc, torch.rand(8, 4, generator=torch.Generator().manual_seed(2))), 1)
+    blk = calo.ResidualBlock(4, 4).eval()
+    with torch.no_grad():
+        for p in blk.parameters():
+            if p.ndim == 3:                                   # conv weights [K, C_in, C_out]
+                p.zero_()
+    y = blk(x)
+    torch.testing.assert_close(y.feats, x.feats)              # ReLU(0 + x) = x for x >= 0
+    assert torch.equal(y.coords, x.coords)
+    wide = calo.ResidualBlock(4, 6)                           # width change: a 1x1x1 shortcut
+    assert wide(x).feats.shape == (8, 6) and wide.shortcut is not None
+
+
+@needs_engine
+def test_conv_block_downsamples_and_the_transposed_block_restores_the_voxels():
+    from lab import sparseconv as sc
+
+    pc = _cells(10, 3)
+    x = sc.voxelize(sc.PointTensor(pc, torch.rand(10, 2, generator=torch.Generator().manual_seed(3))), 1)
+    down = calo.ConvBlock(2, 3, kernel_size=2, stride=2)(x)
+    want = {tuple(c) for c in (torch.div(x.coords[:, 1:], 2, rounding_mode="floor") * 2).tolist()}
+    assert down.stride == 2 and {tuple(c) for c in down.coords[:, 1:].tolist()} == want
+    up = calo.ConvBlock(3, 2, kernel_size=2, stride=2, transposed=True)(down)
+    assert up.stride == 1 and {tuple(c) for c in up.coords.tolist()} == {tuple(c) for c in x.coords.tolist()}
+    assert calo.scaled_widths(1.0) == calo.AUTHORS_CS and calo.scaled_widths(0.5)[0] == 16
+    with pytest.raises(ValueError, match="cr"):
+        calo.scaled_widths(0.0)
+
+
+def test_inference_time_is_positive_and_finite():
+    evs = calo.generate_events(2, 0, **SMALL)
+    t = calo.inference_ms(calo.build_model("GNN", 0), evs, batch=2, repeats=1)
+    assert 0.0 < t < 1e5
+    with pytest.raises(ValueError, match="repeats"):
+        calo.inference_ms(calo.build_model("GNN", 0), evs, repeats=0)
 
 
 @needs_engine
@@ -306,12 +377,15 @@ def test_determinism_same_seed_same_numbers(one_thread):
 def test_workers_give_the_same_numbers_as_one_process(one_thread):
     kw = dict(n_train=4, n_test=2, epochs=1, batch=2, lr=5e-3, seeds=(0, 1), events=SMALL, models=("GNN",),
               progress=False, n_tune=2)
-    a, _, pa = calo.compare(**kw, n_jobs=1)
-    b, _, pb = calo.compare(**kw, n_jobs=2)
+    a, _, pa, ea = calo.compare(**kw, n_jobs=1)
+    b, _, pb, eb = calo.compare(**kw, n_jobs=2)
     cols = [c for c in a.columns if not c.endswith("cpu_s")]
     assert a[cols].equals(b[cols])
     for x, y in zip(pa["GNN"], pb["GNN"]):
         np.testing.assert_array_equal(x, y)
+    for (x, px), (y, py) in zip(ea["GNN"], eb["GNN"]):
+        np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(px, py)
 
 
 def test_gap_interval_is_scipys_paired_t_interval():
@@ -336,6 +410,13 @@ def test_gap_interval_is_scipys_paired_t_interval():
         calo.pq_gap_claim(calo.gap(df[df.seed == 0]), 10, 2, 1000)
     with pytest.raises(ValueError, match="both models"):
         calo.gap(df[~((df.seed == 1) & (df.model == "GNN"))])
+    with pytest.raises(ValueError, match="both models"):
+        calo.gap(df, baseline="GNN-eq")                       # no GNN-eq rows
+    eq = pd.concat([df, df[df.model == "GNN"].assign(model="GNN-eq", pq=lambda d: d.pq - 0.1)])
+    assert calo.gap(eq, baseline="GNN-eq")["gap_pp"][0] == pytest.approx(g["gap_pp"][0] + 10.0)
+    assert calo.gap(eq)["gap_pp"][0] == pytest.approx(g["gap_pp"][0])    # other models are ignored
+    m = calo.baseline_claim(eq, 0.2)
+    assert m.value == pytest.approx(round(eq.groupby("model").pq.mean().min(), 3)) and "lowest: GNN-eq" in m.note
 
 
 def test_hdbscan_and_bandwidth_tuning():
@@ -450,8 +531,10 @@ def test_bad_input_refused_not_garbage():
         calo.discriminative_loss(emb, torch.tensor([0, 0, 1, 1]), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="widths"):
         calo.EdgeConvGNN(widths=(0,))
-    with pytest.raises(TypeError, match="widths"):
-        calo.SPVCNN(widths=12)
+    with pytest.raises(TypeError, match="cr"):
+        calo.SPVCNN(cr="wide")
+    with pytest.raises(ValueError, match="cr"):
+        calo.SPVCNN(cr=float("nan"))
     with pytest.raises(TypeError, match="events"):
         calo.train(calo.build_model("GNN", 0), [1, 2], epochs=1)
     with pytest.raises(ValueError, match="seeds"):

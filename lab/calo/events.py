@@ -11,8 +11,8 @@ physics; MTL 2022):
 * panoptic quality (`panoptic_quality`, IoU > 0.5 matching, PQ = SQ x RQ) and its
   energy-weighted variant.
 
-The networks (SPVCNN and the EdgeConv GNN baseline), their loss, training and the
-comparison live in `models.py`; figures and the explorer in `views.py`.
+The networks live in `models.py` (batches, loss, the EdgeConv GNN baseline) and `spvcnn.py`
+(SPVCNN); training and the comparison in `train.py`; figures and the explorer in `views.py`.
 
 Units: positions in cm (cell pitch and layer pitch 1 cm, so 1 cm = 1 voxel),
 energies in GeV.

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..core import viz3d
 from ..core.checks import check_array, check_bool, check_int, check_number, check_type
 from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, slider
-from .events import NOISE, Event, check_events, panoptic_quality
+from .events import NOISE, Event, check_events, cluster_embeddings, panoptic_quality
 
 
 def cluster_colors(labels) -> np.ndarray:
@@ -99,31 +99,62 @@ def _table_html(rows: list[dict], title: str) -> str:
     return f"<b>{html.escape(title)}</b><table style='font-size:12px'>{head}{body}</table>"
 
 
+def _check_embeddings(embeddings, events) -> dict:
+    """{model: [(emb [n_hits, D], noise_prob [n_hits]) per event]} checked against the events."""
+    if embeddings is None:
+        return {}
+    check_type("embeddings", embeddings, dict)
+    out = {}
+    for name, per_event in embeddings.items():
+        if not isinstance(per_event, (list, tuple)) or len(per_event) != len(events):
+            raise ValueError(f"embeddings[{name!r}] must hold one (emb, noise_prob) pair per event ({len(events)})")
+        pairs = []
+        for ev, pair in zip(events, per_event):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise TypeError(f"embeddings[{name!r}] must hold (emb, noise_prob) pairs, as compare() returns them")
+            emb = check_array("embeddings", pair[0], ndim=2, dtype_kind="f")
+            if emb.shape[0] != ev.n_hits:
+                raise ValueError(f"embeddings[{name!r}] must have one row per hit ({ev.n_hits}); got {emb.shape[0]}")
+            pairs.append((emb, check_array("embeddings", pair[1], shape=(ev.n_hits,), dtype_kind="f", lo=0.0, hi=1.0)))
+        out[name] = pairs
+    return out
+
+
 def explorer(events: Sequence[Event], predictions: dict | None = None, event: int = 0,
-             render: bool = True) -> Explorer:
+             render: bool = True, embeddings: dict | None = None) -> Explorer:
     """The explorer "view point-cloud clusters in Open3D".
 
-    events: the events to browse; predictions: {model name: [labels per event]}.
+    events: the events to browse; predictions: {model name: [labels per event]};
+    embeddings: {model name: [(emb, noise_prob) per event]} as `compare` returns them, which
+    adds the clustering knobs (clusterer, HDBSCAN's minimum cluster size, mean-shift's
+    bandwidth, the noise threshold) and re-clusters a model's embeddings with them.
     Controls: the event, truth or a model's clusters, bounding boxes on/off, the
-    orbit of the Open3D camera. Shows the Open3D offscreen render (where the machine
-    can render) and a rotatable plotly view of the same Open3D geometries, hits sized
-    by energy, with a per-cluster energy table."""
+    orbit of the Open3D camera (which re-renders only the Open3D image). Shows the Open3D
+    offscreen render (where the machine can render) and a rotatable plotly view of the same
+    Open3D geometries, hits sized by energy, with a per-cluster energy table."""
     events = check_events("events", events)
     predictions = dict(predictions or {})
     for name, labs in predictions.items():
         if len(labs) != len(events):
             raise ValueError(f"predictions[{name!r}] must hold one label array per event ({len(events)}); "
                              f"got {len(labs)}")
+    embeddings = _check_embeddings(embeddings, events)
+    models = list(dict.fromkeys([*predictions, *embeddings]))
     event = check_int("event", event, lo=0, hi=len(events) - 1)
     render = check_bool("render", render) and viz3d.can_render()
 
     controls = {
         "event": int_slider("event", event, 0, len(events) - 1),
-        "clusters": dropdown("clusters", ["truth", *predictions]),
+        "clusters": dropdown("clusters", ["truth", *models]),
         "boxes": W.Checkbox(value=True, description="bounding boxes"),
         "azimuth": slider("azimuth", -60.0, -180.0, 180.0, 15.0, "°"),
         "elevation": slider("elevation", 25.0, -85.0, 85.0, 5.0, "°"),
     }
+    if embeddings:
+        controls.update(clusterer=dropdown("clusterer", ["hdbscan", "meanshift"]),
+                        min_cluster_size=int_slider("HDBSCAN min size", 5, 2, 40),
+                        bandwidth=slider("mean-shift bandwidth", 0.35, 0.05, 1.2, 0.05),
+                        noise_threshold=slider("noise threshold", 0.5, 0.05, 0.95, 0.05))
     fig = figure_widget()
     fig.update_layout(height=460, margin=dict(l=0, r=0, t=40, b=0),
                       scene=dict(aspectmode="data", xaxis_title="x [cm]", yaxis_title="y [cm]",
@@ -132,16 +163,30 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
                                                   object_fit="contain"))
     readout = W.HTML()
 
-    def labels_now(i: int, which: str) -> np.ndarray:
-        return events[i].cluster if which == "truth" else np.asarray(predictions[which][i])
+    knob_names = ("clusterer", "min_cluster_size", "bandwidth", "noise_threshold") if embeddings else ()
+    cache: dict = {}            # re-clustered labels per (event, model, knobs): each computed once
 
-    shown = {"scene": None}     # the (event, clusters, boxes) the plotly view and the readout show
+    def labels_now(i: int, which: str, knobs: tuple) -> np.ndarray:
+        if which == "truth":
+            return events[i].cluster
+        if which not in embeddings:
+            return np.asarray(predictions[which][i])
+        key = (i, which, knobs)
+        if key not in cache:
+            emb, prob = embeddings[which][i]
+            method, mcs, bw, thr = knobs
+            cache[key] = cluster_embeddings(emb, prob, bandwidth=bw, noise_threshold=thr, method=method,
+                                            min_cluster_size=mcs)
+        return cache[key]
+
+    shown = {"scene": None}     # the (event, clusters, boxes, knobs) the plotly view and the readout show
 
     def update() -> None:
         i, which = controls["event"].value, controls["clusters"].value
-        ev, lab = events[i], labels_now(i, which)
+        knobs = tuple(controls[k].value for k in knob_names)
+        ev, lab = events[i], labels_now(i, which, knobs)
         geoms = event_geometries(ev, lab, boxes=controls["boxes"].value)
-        scene = (i, which, controls["boxes"].value)
+        scene = (i, which, controls["boxes"].value, knobs if which in embeddings else ())
         if scene == shown["scene"]:
             # only the camera moved: the Open3D render follows, the plotly view (rotated by hand) and the
             # cluster table stay as they are
@@ -169,7 +214,12 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
         if scene is None:
             return
         shown["scene"] = scene
-        text = _table_html(cluster_table(ev, lab), f"Clusters ({which}) of event {i}")
+        how = ""
+        if which in embeddings:
+            method, mcs, bw, thr = knobs
+            how = (f", {method} ({'min cluster size ' + str(mcs) if method == 'hdbscan' else f'bandwidth {bw:.2f}'}), "
+                   f"noise threshold {thr:.2f}")
+        text = _table_html(cluster_table(ev, lab), f"Clusters ({which}{how}) of event {i}")
         if which != "truth":
             c = panoptic_quality(ev.cluster, lab)
             ce = panoptic_quality(ev.cluster, lab, ev.energy)
@@ -178,21 +228,18 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
         readout.value = text
 
     presets = {"truth, side view": dict(clusters="truth", azimuth=0.0, elevation=0.0)}
-    if predictions:
-        presets[f"{next(iter(predictions))}, top view"] = dict(clusters=next(iter(predictions)), elevation=80.0)
-    ex = Explorer(controls, [fig], update, readout=readout, title="Calorimeter clusters in Open3D",
-                  presets=presets)
-    right = ex.children[1]
+    if models:
+        presets[f"{models[0]}, top view"] = dict(clusters=models[0], elevation=80.0)
     if render:
         # the render keeps its size and the rotatable view wraps below it when the column is narrow
         render_box = W.VBox([W.HTML("<b>Open3D offscreen render</b>"), image],
                             layout=W.Layout(flex="0 0 auto", min_width="480px"))
         fig_box = W.VBox([fig], layout=W.Layout(flex="1 1 320px", min_width="320px"))
-        right.children = (W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%")),
-                          readout)
+        body = W.HBox([render_box, fig_box], layout=W.Layout(flex_flow="row wrap", width="100%"))
     else:
-        right.children = (W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"),
-                          fig, readout)
+        body = W.VBox([W.HTML("<i>Open3D offscreen rendering is not available here; plotly view only.</i>"), fig])
+    ex = Explorer(controls, [fig], update, readout=readout, title="Calorimeter clusters in Open3D",
+                  presets=presets, body=body)
     ex.image = image
     ex.refresh()
     return ex
