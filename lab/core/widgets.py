@@ -27,12 +27,23 @@ class Explorer(W.HBox):
 
     controls: dict name -> widget; figures: list of go.FigureWidget;
     readout: an HTML widget for numbers; update: the callback that redraws.
+    extra: widgets placed under the controls that are not controls themselves (a button, a play
+    widget, a label): they are shown, never observed, and never reset.
+    body: the widget the figure column shows above the readout in place of the figures stacked one
+    under another (for a figure beside an image, say); the figures are still the explorer's (snapshots,
+    batched redraws).
     """
 
     def __init__(self, controls: Mapping[str, W.Widget], figures: Sequence[go.FigureWidget],
                  update: Callable[[], None], readout: W.HTML | None = None, title: str = "",
-                 presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "340px"):
+                 presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "340px",
+                 extra: Sequence[W.Widget] = (), body: W.Widget | None = None):
         check_type("controls", controls, Mapping)
+        extra = tuple(extra)
+        for i, w in enumerate(extra):
+            check_type(f"extra[{i}]", w, W.Widget)
+        if body is not None:
+            check_type("body", body, W.Widget)
         if not callable(update):
             raise TypeError("update must be callable")
         self.controls = dict(controls)
@@ -50,6 +61,7 @@ class Explorer(W.HBox):
             self.preset.observe(lambda ch: None if self._syncing else self.apply_preset(ch["new"]), names="value")
             left.append(self.preset)
         left.extend(labelled(w) for w in self.controls.values())
+        left.extend(extra)
         # says "updating…" while the update runs (the kernel sends it before the work starts), then how
         # long the last update took: a page that cannot answer at once never freezes silently
         self.status = W.HTML("", layout=W.Layout(min_height="1.5em"))
@@ -61,7 +73,7 @@ class Explorer(W.HBox):
         # The figure column takes what the controls leave and never less than nothing, so plotly
         # lays its figures out to the column's width instead of its 700 px default (a figure drawn
         # before its cell was laid out re-measures itself: see FigureWidget).
-        right = W.VBox([*self.figures, self.readout],
+        right = W.VBox([*(self.figures if body is None else [body]), self.readout],
                        layout=W.Layout(flex="1 1 0%", min_width="0", width="auto", overflow="hidden"))
         super().__init__([box_left, right], layout=W.Layout(width="100%"))
         for w in self.controls.values():
