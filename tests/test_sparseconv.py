@@ -1,10 +1,12 @@
 """Unit tests of lab.sparseconv: exact agreement with dense conv3d and with spconv."""
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 
 from lab import sparseconv as sc
+from lab.data import lidar
 
 D = 8
 
@@ -434,3 +436,65 @@ def test_benchmark_table_interleaved():
     if "spconv" in names:
         r = sc.spconv_ratio(df)
         assert "ratio" in r and (r.ratio > 0).all()
+
+
+# ---------------------------------------------------------------- deterministic grouping counts, committed bench
+def test_grouping_plans_known_answer_and_deterministic():
+    c = lidar.lidar_scene(1500, 0)
+    df = sc.grouping_plans(c, (0.0, 1.0), 4, 2)
+    assert df.eps.tolist() == [-1.0, 0.0, 1.0]
+    sep, e0, e1 = (df.iloc[i] for i in range(3))
+    km = sc.get_kernel_map(sc.SparseTensor(c, torch.zeros(len(c), 1)), 3)[0]
+    assert sep.calls == int((km.sizes > 0).sum()) and sep.redundant_flops_pct == 0.0
+    assert e0.redundant_flops_pct == 0.0 and e0.calls < sep.calls      # equal-sized symmetric pairs batch for free
+    assert e1.groups == 1 and e1.calls == 2                               # one batch + the centre
+    top = int(np.delete(km.sizes.numpy(), km.identity_offset).max())
+    assert e1.rows == km.volume + (26 * top - (km.volume - int(km.sizes[km.identity_offset])))
+    assert e1.matmul_mflop == pytest.approx(2 * e1.rows * 4 * 2 / 1e6)
+    pd.testing.assert_frame_equal(df, sc.grouping_plans(c, (0.0, 1.0), 4, 2))
+
+
+def test_grouping_check_is_zero_and_catches_a_wrong_plan(monkeypatch):
+    c = lidar.lidar_scene(800, 1)
+    assert sc.grouping_check(c, seed=3) == 0.0
+    from lab.sparseconv import functional as F
+    real = F.plan_groups
+
+    def broken(km, eps=0.3, S=1 << 30):        # drops the last group: its offsets are never computed
+        p = real(km, eps, S)
+        return F.GroupPlan(p.groups[:-1], p.batched[:-1], p.eps, p.S)
+    monkeypatch.setattr(F, "plan_groups", broken)
+    assert sc.grouping_check(c, eps_grid=(0.3,), S_grid=(1 << 30,), seed=3) > 0
+
+
+def test_bench_file_roundtrip_and_summary(tmp_path):
+    df = sc.benchmark((300,), (4,), repeats=1, naive=False)
+    path = tmp_path / "b.csv"
+    sc.write_bench(df, path, {"machine": "test box", "date": "today"})
+    back, meta = sc.load_bench(path)
+    assert meta == {"machine": "test box", "date": "today"}
+    assert list(back.columns) == list(sc.BENCH_COLUMNS) and len(back) == len(df)
+    s = sc.bench_summary(back)
+    assert {"tuned eps", "separate / tuned", "matmul separate / tuned"} <= set(s.columns)
+    with pytest.raises(ValueError, match="path"):
+        sc.load_bench(tmp_path / "missing.csv")
+    with pytest.raises(ValueError, match="df must hold engine"):
+        sc.bench_summary(back[back.engine != "separate"])
+    with pytest.raises(ValueError, match="df"):
+        sc.bench_summary(back.iloc[:0])
+
+
+def test_committed_bench_file_is_a_benchmark_table():
+    df, meta = sc.load_bench()
+    assert {"machine", "date", "commit"} <= set(meta)
+    assert {"grouped (tuned)", "separate"} <= set(df.engine)
+    assert sorted(set(df.voxels)) == [10000, 50000, 200000]
+
+
+def test_tradeoff_figure_refuses_tables_it_cannot_draw():
+    df = sc.grouping_plans(lidar.lidar_scene(500, 0), (0.0,))
+    sc.tradeoff_figure(df)
+    with pytest.raises(ValueError, match="df"):
+        sc.tradeoff_figure(df[df.eps < 0])
+    with pytest.raises(ValueError, match="df"):
+        sc.tradeoff_figure(df.drop(columns="calls"))

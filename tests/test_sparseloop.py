@@ -332,3 +332,83 @@ def test_error_claim_is_the_mean_over_seeds_of_each_seeds_largest_error():
     assert not sl.error_claim(df, 0.4).holds
     with pytest.raises(ValueError, match="at least 2 seeds"):
         sl.error_claim(df[df.seed == 0], 1.0)
+
+
+# ---------------------------------------------------------------- the Eyeriss V2 PE (external ground truth)
+def test_eyeriss_table_is_the_artifacts():
+    df = sl.eyeriss_layers()
+    assert df.layer.tolist() == ["L07", "L09", "L13", "L19", "L21", "L23", "L25", "L27"]
+    assert (df.backing_M * df.pe_M == df.M).all() and (df.backing_C * df.pe_C == df.C).all()
+    l07 = df.set_index("layer").loc["L07"]
+    assert (l07.C, l07.M, l07.E, l07.F, l07.ground_truth_cycles) == (64, 64, 32, 32, 1702140)
+    # Sparseloop's uniform cycles are the expected effectual MACs (the artifact's own model)
+    macs = df.C * df.M * df.E * df.F
+    assert (abs(df.sparseloop_summary_cycles - macs * df.density_inputs * df.density_weights) < 2).all()
+
+
+def test_eyeriss_known_answer_and_dense_counts():
+    # dense operands: every (input, weight) pair is visited, one per cycle
+    r = sl.eyeriss_cycles(16, 16, 2, 2, 2, 2, 8, 8, sl.Uniform(1.0), sl.Uniform(1.0))
+    assert r["macs"] == 16 * 16 * 4 and r["pe_slots"] == r["macs"] == r["cycles"]
+    # half-dense inputs and quarter-dense weights: slots are the expected effectual MACs
+    r = sl.eyeriss_cycles(16, 16, 2, 2, 2, 2, 8, 8, sl.Uniform(0.5), sl.Uniform(0.25))
+    assert r["pe_slots"] == pytest.approx(r["macs"] * 0.5 * 0.25)
+    # the mapping's tiles as step 1 counts them: each weight tile filled once (E, F innermost reuse it)
+    c = sl.dense_counts(sl.eyeriss_arch(), sl.conv(16, 16, 2, 2, 1, 1), sl.eyeriss_mapping(16, 16, 2, 2, 2, 2, 8, 8))
+    assert c[("WeightSpad", "W")]["fills"] == 16 * 16
+    assert c[("IactSpad", "I")]["fills"] == 16 * 4 * 2       # every iact fiber once per M-tile
+
+
+def test_eyeriss_claim_can_fail_and_refuses_bad_tables():
+    df = sl.eyeriss_validation()
+    assert sl.eyeriss_claim(df, 8.0).holds
+    assert not sl.eyeriss_claim(df, 1.0).holds                # the ground truth is up to 6.5 % above both models
+    with pytest.raises(ValueError, match="against"):
+        sl.eyeriss_claim(df, 8.0, "silicon")
+    with pytest.raises(ValueError, match="df"):
+        sl.eyeriss_claim(df.iloc[:0], 8.0)
+    with pytest.raises(ValueError, match="df"):
+        sl.eyeriss_claim(df.drop(columns="err_vs_truth_pct"), 8.0)
+    with pytest.raises(ValueError, match="df"):
+        sl.eyeriss_claim(df.assign(err_vs_truth_pct=np.nan), 8.0)
+    with pytest.raises(ValueError, match="layers"):
+        sl.eyeriss_validation(sl.eyeriss_layers().drop(columns="pe_M"))
+
+
+def test_eyeriss_mapping_that_does_not_fit_is_refused():
+    with pytest.raises(ValueError, match="backing_M x pe_M"):
+        sl.eyeriss_mapping(16, 16, 2, 2, 3, 2, 8, 8)
+    with pytest.raises(ValueError, match="backing_C x pe_C"):
+        sl.eyeriss_mapping(16, 16, 2, 2, 2, 4, 8, 8)
+    with pytest.raises(ValueError, match="pe_C"):
+        sl.eyeriss_mapping(32, 16, 2, 2, 2, 1, 8, 32)        # 32 iacts in a 16-word scratchpad
+    with pytest.raises(ValueError, match="pe_M x pe_C"):
+        sl.eyeriss_mapping(16, 32, 2, 2, 1, 1, 32, 16)       # 512 weights in 192 words
+
+
+def test_glb_loop_order_swaps_which_operand_is_refetched():
+    n = 16
+    wl, arch, opt = sl.matmul(n, n, n), ARCH, sl.design("B", "gating")
+    dens = {"A": sl.Uniform(0.05), "B": sl.Uniform(0.5)}
+    nm = sl.evaluate(arch, wl, sl.fig1_mapping(n, n, n, "NM"), opt, dens)
+    mn = sl.evaluate(arch, wl, sl.fig1_mapping(n, n, n, "MN"), opt, dens)
+    assert sl.dense_counts(arch, wl, sl.fig1_mapping(n, n, n, "MN"))[("PEBuf", "B")]["changes"] == n * n
+    assert nm.count("PEBuf", "A", "write") == pytest.approx(mn.count("PEBuf", "B", "write") * 0.05 / 0.5, rel=0.05)
+    assert mn.energy_pj > nm.energy_pj                      # refetching the denser operand costs more
+    same = {"A": sl.Uniform(0.2), "B": sl.Uniform(0.2)}
+    assert sl.evaluate(arch, wl, sl.fig1_mapping(n, n, n, "MN"), opt, same).energy_pj == pytest.approx(
+        sl.evaluate(arch, wl, sl.fig1_mapping(n, n, n, "NM"), opt, same).energy_pj)
+    with pytest.raises(ValueError, match="order"):
+        sl.fig1_mapping(n, n, n, "KN")
+
+
+def test_crossover_claim_when_the_artifact_has_none():
+    ours = sl.fig1_sweep(32, sl.FIG1_DENSITIES)
+    flat = sl.artifact_fig1()
+    flat.loc[flat.design == "bitmask + gating", "energy_uJ"] = 1e9
+    m = sl.crossover_claim(ours, flat, "energy_uJ")
+    assert not m.holds and "never changes" in m.note
+    with pytest.raises(ValueError, match="artifact"):
+        sl.crossover_claim(ours, flat[flat.design == "bitmask + gating"], "energy_uJ")
+    with pytest.raises(ValueError, match="ours"):
+        sl.crossover_claim(ours.iloc[:0], flat, "energy_uJ")

@@ -482,3 +482,120 @@ def dense_check(seed: int = 0, D: int = 8) -> float:
                                  stride=2, padding=1, output_padding=1)
         err = max(err, float((z.feats - at(ref, z.coords)).abs().max()))
     return err
+
+
+# ---------------------------------------------------------------- deterministic grouping measurements
+def grouping_plans(coords: torch.Tensor, eps_grid=(0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0), cin: int = 32,
+                   cout: int = 32, S: int = 1 << 30) -> pd.DataFrame:
+    """What each grouping plan of a 3x3x3 submanifold layer on `coords` computes, counted
+    from the kernel map (no timing; the same numbers on every machine). One row per eps
+    (eps = -1: the separate path, one matmul per offset): groups, batched groups, matmul
+    calls (a batched group is one call, the centre offset one more), useful rows (the map's
+    pairs), padded rows computed, redundant_flops_pct (padding / useful, %) and matmul
+    MFLOP (2 x rows x cin x cout)."""
+    coords = _cc(coords)
+    eps_grid = _seq("eps_grid", eps_grid, _eps)
+    cin, cout = _ch("cin", cin), _ch("cout", cout)
+    S = check_int("S", S, lo=0, hi=1 << 40)
+    x = SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False)
+    km = get_kernel_map(x, 3)[0]
+    useful = int(km.volume)
+    rows = []
+    for eps in (-1.0, *[e for e in eps_grid if e >= 0]):
+        plan = plan_groups(km, eps, S)
+        calls = 1 + sum(1 if b else len(g) for g, b in zip(plan.groups, plan.batched))
+        pad = plan.redundant_rows(km.sizes)
+        rows.append(dict(eps=float(eps), groups=len(plan.groups), batched=int(sum(plan.batched)), calls=int(calls),
+                         useful_rows=useful, rows=useful + pad, redundant_flops_pct=100.0 * pad / max(useful, 1),
+                         matmul_mflop=2.0 * (useful + pad) * cin * cout / 1e6))
+    return pd.DataFrame(rows)
+
+
+def grouping_check(coords: torch.Tensor, eps_grid=(0.0, 0.1, 0.3, 0.5, 1.0), S_grid=(0, 64, 1 << 30),
+                   cin: int = 4, cout: int = 3, seed: int = 0) -> float:
+    """Largest |grouped - separate| over every (eps, S) plan of one 3x3x3 submanifold layer
+    on `coords`, with small-integer float64 features and weights (so any difference is a
+    real error: a padding row leaking into an output, a wrong offset in a batch)."""
+    coords = _cc(coords)
+    eps_grid = _seq("eps_grid", eps_grid, lambda n, v: check_number(n, v, lo=0.0, hi=1.0))
+    S_grid = _seq("S_grid", S_grid, lambda n, v: check_int(n, v, lo=0, hi=1 << 40))
+    cin, cout = _ch("cin", cin), _ch("cout", cout)
+    g = torch.Generator().manual_seed(_seed(seed))
+    f = torch.randint(-3, 4, (coords.shape[0], cin), generator=g).double()
+    w = torch.randint(-2, 3, (27, cin, cout), generator=g).double()
+    x = SparseTensor(coords, f, check=False)
+    with torch.no_grad():
+        ref = sparse_conv3d(x, w, mode="separate").feats
+        err = 0.0
+        for eps in eps_grid:
+            for S in S_grid:
+                y = sparse_conv3d(x, w, mode="grouped", eps=eps, S=S).feats
+                err = max(err, float((y - ref).abs().max()))
+    return err
+
+
+# ---------------------------------------------------------------- the committed benchmark table
+BENCH_COLUMNS = ("voxels", "channels", "engine", "eps", "S", *STAGES, "total")
+
+
+def bench_file():
+    """The committed benchmark table (results/bench/sparseconv.csv), written by
+    `make bench BENCH=sparseconv` (benchmarks/sparseconv.py)."""
+    from lab.core.paths import repo_root
+    return repo_root() / "results" / "bench" / "sparseconv.csv"
+
+
+def write_bench(df: pd.DataFrame, path, meta: dict) -> None:
+    """Write a `benchmark` table to `path` as CSV, after one '# key: value' line per
+    entry of `meta` (machine, date, commit, command, load)."""
+    from pathlib import Path
+    df = _frame("df", df, BENCH_COLUMNS)
+    check_type("meta", meta, dict)
+    path = Path(check_type("path", path, (str, Path)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "".join(f"# {k}: {str(v).replace(chr(10), ' ')}\n" for k, v in meta.items())
+    path.write_text(head + df[list(BENCH_COLUMNS)].to_csv(index=False))
+
+
+def load_bench(path=None) -> tuple:
+    """(table, meta) of a benchmark file written by `write_bench` (default: the committed
+    one, `bench_file()`): the `benchmark` table and its '# key: value' header as a dict."""
+    from pathlib import Path
+    path = bench_file() if path is None else Path(check_type("path", path, (str, Path)))
+    if not path.is_file():
+        raise ValueError(f"path must be a benchmark file written by benchmarks/sparseconv.py; {path} does not exist")
+    text = path.read_text()
+    meta = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        k, _, v = line[1:].partition(":")
+        meta[k.strip()] = v.strip()
+    import io
+    try:
+        df = pd.read_csv(io.StringIO(text), comment="#")
+    except Exception as exc:
+        raise ValueError(f"path {path} is not a benchmark table: {exc}") from None
+    return check_table("path", df, BENCH_COLUMNS, what=f"a benchmark table ({path})"), meta
+
+
+def bench_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (voxels, channels) of a `benchmark` table: the tuned eps, ours separate and
+    tuned total ms, separate / tuned, the grouping matmul speedup, and spconv ms with
+    spconv / ours (tuned) when the table has spconv (> 1: ours is faster)."""
+    df = _frame("df", df, ("voxels", "channels", "engine", "eps", "matmul", "total"))
+    have = set(df.engine)
+    for e in ("grouped (tuned)", "separate"):
+        if e not in have:
+            raise ValueError(f"df must hold engine {e!r}; it holds {sorted(have)}")
+    piv = df.pivot_table(index=["voxels", "channels"], columns="engine", values=["matmul", "total"])
+    tot, mm = piv["total"], piv["matmul"]
+    tuned = df[df.engine == "grouped (tuned)"].set_index(["voxels", "channels"])
+    out = pd.DataFrame({"tuned eps": tuned["eps"], "separate ms": tot["separate"],
+                        "tuned ms": tot["grouped (tuned)"],
+                        "separate / tuned": tot["separate"] / tot["grouped (tuned)"],
+                        "matmul separate / tuned": mm["separate"] / mm["grouped (tuned)"]})
+    if "spconv" in have:
+        out["spconv ms"] = tot["spconv"]
+        out["spconv / ours (tuned)"] = tot["spconv"] / tot["grouped (tuned)"]
+    return out.reset_index()

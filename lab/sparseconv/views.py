@@ -11,7 +11,7 @@ from lab.core.checks import check_bool, check_int, check_number, check_table, ch
 from lab.data.lidar import lidar_scene
 
 from .functional import SparseTensor, check_coords, get_kernel_map, plan_groups
-from .perf import STAGES, time_conv
+from .perf import STAGES, load_bench
 
 
 # ---------------------------------------------------------------- figures
@@ -90,14 +90,58 @@ def kernel_map_figure(coords: torch.Tensor, n_outputs: int = 80):
 
 
 def tradeoff_figure(df: pd.DataFrame):
-    """Redundant FLOPs and matmul speedup against eps (df: a `grouping_tradeoff` table)."""
-    check_table("df", df, ("eps", "redundant_flops_pct", "matmul_speedup", "groups"), what="a grouping_tradeoff table")
+    """Redundant FLOPs and matmul calls against eps (df: a `grouping_plans` table; the
+    separate path, eps = -1, is the reference line of the calls)."""
+    check_table("df", df, ("eps", "redundant_flops_pct", "calls"), what="a grouping_plans table")
+    sep = df[df.eps < 0]
+    grp = df[df.eps >= 0]
+    if grp.empty:
+        raise ValueError("df must hold at least one grouping plan (eps >= 0); it holds only the separate path")
     fig = plotting.figure(plotting.label("ε (grouping tolerance)", ""), plotting.label("value", "–"),
-                          "adaptive grouping: redundant work against matmul speed")
-    fig.add_trace(go.Scatter(x=df.eps, y=df.redundant_flops_pct / 100, name="redundant FLOPs / useful"))
-    fig.add_trace(go.Scatter(x=df.eps, y=df.matmul_speedup, name="matmul speedup vs separate"))
-    fig.add_trace(go.Scatter(x=df.eps, y=df.groups / 26, name="groups / 26 offsets"))
+                          "adaptive grouping: redundant work against matmul calls (counted, not timed)")
+    fig.add_trace(go.Scatter(x=grp.eps, y=grp.redundant_flops_pct / 100, name="redundant FLOPs / useful"))
+    base = float(sep.calls.iloc[0]) if len(sep) else float(grp.calls.max())
+    fig.add_trace(go.Scatter(x=grp.eps, y=grp.calls / base, name="matmul calls / separate path's"))
     return fig
+
+
+def plan_figure(coords: torch.Tensor, eps: float = 0.3, S: int = 1 << 30, title: str | None = None,
+                widget: bool = False):
+    """Rows each matmul call of a 3x3x3 submanifold layer on `coords` computes under the
+    grouping plan (eps, S): useful rows (map pairs) and padding rows, one bar per call
+    (the centre offset first). Counted from the kernel map, no timing."""
+    coords = check_coords("coords", coords, min_rows=1, max_rows=2_000_000)
+    eps = check_number("eps", eps, lo=-1.0, hi=1.0)
+    S = check_int("S", S, lo=0, hi=1 << 40)
+    check_bool("widget", widget)
+    mk = plotting.widget_figure if widget else plotting.figure
+    fig = mk("matmul call [index]", plotting.label("rows", "count"),
+             title or f"rows per matmul call, ε = {eps:g}, S = {S:g}")
+    fill_plan_bars(fig, coords, eps, S)
+    return fig
+
+
+def fill_plan_bars(fig, coords: torch.Tensor, eps: float, S: int):
+    km = get_kernel_map(SparseTensor(coords, torch.zeros(coords.shape[0], 1), check=False), 3)[0]
+    plan = plan_groups(km, eps, S)
+    sizes = km.sizes
+    useful, pad, names = [int(sizes[km.identity_offset])], [0], ["centre"]
+    for g, b in zip(plan.groups, plan.batched):
+        if b:
+            useful.append(int(sizes[g].sum()))
+            pad.append(int(sizes[g].max()) * len(g) - useful[-1])
+            names.append(f"batch of {len(g)}")
+        else:
+            for k in g:
+                useful.append(int(sizes[k]))
+                pad.append(0)
+                names.append(f"offset {k}")
+    x = list(range(len(useful)))
+    fig.data = []
+    fig.add_trace(go.Bar(name="useful rows", x=x, y=useful, text=names, hovertemplate="%{text}: %{y}<extra></extra>"))
+    fig.add_trace(go.Bar(name="padding rows", x=x, y=pad))
+    fig.update_layout(barmode="stack")
+    return km, plan
 
 
 def movement_figure(dm: pd.DataFrame):
@@ -112,10 +156,22 @@ def movement_figure(dm: pd.DataFrame):
 
 
 # ---------------------------------------------------------------- explorer
-def explorer(sizes=(2000, 6000, 12000), channels: int = 32, repeats: int = 3, seed: int = 0):
-    """ε, S and the scene size, with the stage-time bars of separate vs grouped execution."""
+def explorer(sizes=(2000, 6000, 12000), seed: int = 0, bench=None):
+    """ε, S and the scene size: the rows each matmul call computes under the grouping plan
+    (counted from the kernel map, no timing), and the measured stage times of the
+    committed benchmark table (`bench`: a (table, meta) pair as `load_bench` returns;
+    default the committed file) at the benchmark size nearest the scene. Nothing is timed
+    live: the explorer's numbers do not move with the machine's load."""
     from lab.core import widgets as wd
-    check_int("channels", channels, lo=1)
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError("sizes must be a non-empty sequence of scene sizes (voxels)")
+    sizes = [check_int("sizes", n, lo=10, hi=200_000) for n in sizes]
+    if not sizes:
+        raise ValueError("sizes must be a non-empty sequence of scene sizes (voxels)")
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    bdf, meta = load_bench() if bench is None else bench
+    bdf = check_table("bench", bdf, ("voxels", "channels", "engine", "total", *STAGES), what="a benchmark table")
+    check_type("bench meta", meta, dict)
     scenes = {}
 
     def scene(n):
@@ -125,29 +181,35 @@ def explorer(sizes=(2000, 6000, 12000), channels: int = 32, repeats: int = 3, se
 
     controls = dict(eps=wd.slider("ε", 0.3, 0.0, 1.0, 0.05),
                     S=wd.slider("S (batched rows)", 1e6, 2, 7, 0.25, "rows", log=True),
-                    voxels=wd.dropdown("scene voxels", list(sizes), sizes[min(1, len(sizes) - 1)]))
-    fig = plotting.widget_figure("engine @ voxels, channels [–]", plotting.label("CPU time", "ms"),
-                                 "stage times: separate vs adaptive grouping")
+                    voxels=wd.dropdown("scene voxels", list(sizes), sizes[min(1, len(sizes) - 1)]),
+                    bench_voxels=wd.dropdown("benchmark size (measured)", sorted(set(int(v) for v in bdf.voxels)),
+                                             int(bdf.voxels.min())))
+    fig = plotting.widget_figure("matmul call [index]", plotting.label("rows", "count"),
+                                 "rows per matmul call (counted from the kernel map)")
+    bars = plotting.widget_figure("engine @ voxels, channels [–]", plotting.label("CPU time", "ms"),
+                                  f"measured stage times (committed benchmark, {meta.get('date', 'date unknown')})")
     readout = __import__("ipywidgets").HTML()
 
     def update():
         n, eps, S = controls["voxels"].value, controls["eps"].value, int(controls["S"].value)
-        c = scene(n)
-        rows = []
-        for name, mode in (("separate", "separate"), (f"grouped ε={eps:.2f}", "grouped")):
-            t = time_conv(c, channels, channels, mode, eps, S, repeats, seed)
-            rows.append(dict(voxels=n, channels=channels, engine=name, **{k: 1e3 * t[k] for k in (*STAGES, "total")}))
-        df = pd.DataFrame(rows)
-        fill_stage_bars(fig, df)
-        km = get_kernel_map(SparseTensor(c, torch.zeros(n, 1), check=False), 3)[0]
-        plan = plan_groups(km, eps, S)
+        km, plan = fill_plan_bars(fig, scene(n), eps, S)
+        sep = plan_groups(km, -1.0, S)
+        calls = 1 + sum(1 if b else len(g) for g, b in zip(plan.groups, plan.batched))
+        nb = controls["bench_voxels"].value
+        sel = bdf[bdf.voxels == nb].reset_index(drop=True)
+        fill_stage_bars(bars, sel)
+        tot = sel.set_index(["channels", "engine"])["total"]
+        meas = ", ".join(f"{c} ch: {tot[(c, 'separate')] / tot[(c, 'grouped (tuned)')]:.2f}×"
+                         for c in sorted(set(sel.channels))
+                         if (c, "separate") in tot and (c, "grouped (tuned)") in tot)
         readout.value = wd.readout_table({
             "groups (batched)": f"{len(plan.groups)} ({sum(plan.batched)})",
+            "matmul calls": f"{calls} (separate path: {1 + len(sep.groups)})",
             "redundant rows": f"{100 * plan.redundant_rows(km.sizes) / km.volume:.1f} % of useful",
-            "matmul speedup": f"{df.matmul[0] / df.matmul[1]:.2f}×",
-            "total speedup": f"{df.total[0] / df.total[1]:.2f}×"})
+            f"measured separate / tuned at {nb} voxels": meas or "–",
+            "measured on": meta.get("machine", "unknown machine")})
 
-    ex = wd.Explorer(controls, [fig], update, readout, title="TorchSparse adaptive grouping",
+    ex = wd.Explorer(controls, [fig, bars], update, readout, title="TorchSparse adaptive grouping",
                      presets={"no batching": dict(eps=0.0, S=100.0), "aggressive": dict(eps=1.0, S=1e7)})
     update()
     return ex

@@ -6,7 +6,8 @@ spec.py: architecture, workload, mapping and sparse-optimisation descriptions;
 dense.py: step 1, dense dataflow counts (and brute force); formats.py: per-rank
 representation formats and metadata; density.py: density models; model.py: steps 2
 and 3, the analytical model; simulate.py: the simulator; experiments.py: the
-notebook's experiments and claim helpers; views.py: figures and the explorer.
+notebook's experiments and claim helpers; eyeriss.py: the Eyeriss V2 PE of the artifact's
+validation, against its published cycles; views.py: figures and the explorer.
 """
 from ..core.scale import freeze
 from .dense import brute_force_counts, dense_counts, nest, tile_shape
@@ -15,12 +16,14 @@ from .experiments import (ARTIFACT_DENSITY, ARTIFACT_FIG1, FIG1_DENSITIES, SPEED
                           best_designs, crossover, crossover_claim, crossover_table, density_check, design_sweep,
                           error_claim, fig1_designs, fig1_sweep, pruned_mlp, speed, speed_claim, speed_fixed,
                           validate_real, validate_uniform)
+from .eyeriss import (EYERISS_COLUMNS, eyeriss_arch, eyeriss_claim, eyeriss_cycles, eyeriss_layers, eyeriss_mapping,
+                      eyeriss_validation)
 from .formats import encode, expected_bits
 from .model import Result, evaluate, walk_expectations
 from .simulate import simulate
-from .spec import (Arch, Level, LevelMapping, Mapping, SparseOpt, TensorSpec, Workload, conv, default_arch,
-                   design, fig1_mapping, matmul)
-from .views import (explorer, fig1_figure, speed_figure, sweep_figure, taxonomy_figure, taxonomy_table,
+from .spec import (GLB_ORDERS, Arch, Level, LevelMapping, Mapping, SparseOpt, TensorSpec, Workload, conv,
+                   default_arch, design, fig1_mapping, matmul)
+from .views import (explorer, eyeriss_figure, fig1_figure, speed_figure, sweep_figure, taxonomy_figure, taxonomy_table,
                     validation_figure)
 
 SCALES = freeze({
@@ -34,13 +37,15 @@ SCALES = freeze({
 
 __all__ = [
     "SCALES", "Arch", "Level", "LevelMapping", "Mapping", "SparseOpt", "TensorSpec", "Workload", "conv",
-    "default_arch", "design", "fig1_mapping", "matmul",
+    "default_arch", "design", "fig1_mapping", "matmul", "GLB_ORDERS",
+    "EYERISS_COLUMNS", "eyeriss_arch", "eyeriss_claim", "eyeriss_cycles", "eyeriss_layers", "eyeriss_mapping",
+    "eyeriss_validation",
     "brute_force_counts", "dense_counts", "nest", "tile_shape",
     "Banded", "FixedStructured", "Uniform", "hypergeom_pmf", "encode", "expected_bits",
     "Result", "evaluate", "walk_expectations", "simulate",
     "ARTIFACT_DENSITY", "ARTIFACT_FIG1", "FIG1_DENSITIES", "SPEED_WORKLOAD", "all_designs", "artifact_fig1",
     "best_designs", "crossover", "crossover_claim", "crossover_table", "density_check", "design_sweep", "error_claim", "fig1_designs", "fig1_sweep",
     "pruned_mlp", "speed", "speed_claim", "speed_fixed", "validate_real", "validate_uniform",
-    "explorer", "fig1_figure", "speed_figure", "sweep_figure", "taxonomy_figure", "taxonomy_table",
+    "explorer", "eyeriss_figure", "fig1_figure", "speed_figure", "sweep_figure", "taxonomy_figure", "taxonomy_table",
     "validation_figure",
 ]

@@ -298,11 +298,11 @@ def speed(sizes=(64, 128, 256), density: float = 0.1, seed: int = 0) -> pd.DataF
 def speed_fixed(repeats: int = 5, model_repeats: int = 25, seed: int = 0) -> pd.DataFrame:
     """CPU seconds of the model and of the simulator on the workload fixed in advance for the
     speed claim (`SPEED_WORKLOAD`: MobileNet-0.5's L07 as a 64 x 1024 x 64 matmul, uniform
-    operands at its densities), both artifact designs. `repeats` (1..50) rounds, each timing one
+    operands at its densities), both artifact designs. `repeats` (1..10) rounds, each timing one
     simulation and `model_repeats` (1..1000) model evaluations (their median): one row per
     (design, repeat) with t_model_s, t_sim_s and their ratio, and the cycles and energy of both
     (the same in every repeat: only the timing varies)."""
-    repeats = check_int("repeats", repeats, lo=1, hi=50)
+    repeats = check_int("repeats", repeats, lo=1, hi=10)
     model_repeats = check_int("model_repeats", model_repeats, lo=1, hi=1000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     w = SPEED_WORKLOAD

@@ -260,14 +260,21 @@ class Mapping:
         return self
 
 
-def fig1_mapping(M: int, N: int, K: int) -> Mapping:
+GLB_ORDERS = ("NM", "MN")   # the global buffer's loops, outer to inner
+
+
+def fig1_mapping(M: int, N: int, K: int, order: str = "NM") -> Mapping:
     """The artifact's first-experiment mapping on our four levels: the global buffer
-    iterates N (outer) then M; the PE buffer holds one row of A and one row of B (K
-    values each); the register holds one output while K runs innermost."""
+    iterates N (outer) then M (order="NM", the artifact's; "MN" swaps the two loops); the
+    PE buffer holds one row of A and one row of B (K values each); the register holds one
+    output while K runs innermost. The operand indexed by the inner loop is refetched into
+    the PE buffer for every output; the other stays in place across the inner loop."""
     M, N, K = (check_int(n, v, lo=1, hi=MAX_DIM) for n, v in (("M", M), ("N", N), ("K", K)))
+    check_choice("order", order, GLB_ORDERS)
+    loops = (("N", N), ("M", M)) if order == "NM" else (("M", M), ("N", N))
     return Mapping((
         LevelMapping("DRAM", (), frozenset("ABZ")),
-        LevelMapping("GLB", (("N", N), ("M", M)), frozenset("ABZ")),
+        LevelMapping("GLB", loops, frozenset("ABZ")),
         LevelMapping("PEBuf", (), frozenset("AB")),
         LevelMapping("Reg", (("K", K),), frozenset("Z")),
     ))

@@ -156,12 +156,14 @@ def explorer(size: int = 128) -> Explorer:
     """Operand densities, the PE's inner format and feature, and the outer levels' formats
     -> energy per level by action type, and cycles per level (the analytical model)."""
     size = check_int("size", size, lo=8, hi=512)
-    arch, wl, mp = default_arch(), matmul(size, size, size), fig1_mapping(size, size, size)
+    arch, wl = default_arch(), matmul(size, size, size)
+    orders = {"N outer, M inner (artifact)": "NM", "M outer, N inner": "MN"}
     c = {"dA": slider("density of A", 0.1, 0.01, 1.0, 0.01),
          "dB": slider("density of B", 0.1, 0.01, 1.0, 0.01),
          "pe_format": dropdown("PE inner format", INNER_FORMATS, "B"),
          "feature": dropdown("PE feature", FEATURES, "gating"),
-         "glb_format": dropdown("GLB and DRAM inner format", INNER_FORMATS, "B")}
+         "glb_format": dropdown("GLB and DRAM inner format", INNER_FORMATS, "B"),
+         "order": dropdown("GLB loop order (mapping)", list(orders), "N outer, M inner (artifact)")}
     levels = list(arch.names) + ["MAC"]
     groups = ("actual", "gated", "metadata")
     e_fig = widget_figure(label("level", ""), label("energy", "nJ"), title="energy by level and action type", height=330)
@@ -191,7 +193,9 @@ def explorer(size: int = 128) -> Explorer:
                 tr.y = np.zeros(len(levels))
             c_fig.data[0].y = [0, 0, 0]
             return
+        mp = fig1_mapping(size, size, size, orders[v["order"]])
         res = evaluate(arch, wl, mp, opt, {"A": Uniform(v["dA"]), "B": Uniform(v["dB"])})
+        fills = {t: res.count("PEBuf", t, "write") for t in "AB"}
         table, cyc = _breakdown(res)
         for tr, g in zip(e_fig.data, groups):
             tr.y = [float(table.loc[lv, g]) / 1e3 if (lv in table.index and g in table.columns) else 0.0
@@ -201,6 +205,7 @@ def explorer(size: int = 128) -> Explorer:
         readout.value = readout_table({"energy": f"{res.energy_pj / 1e6:.3f} µJ", "cycles": f"{res.cycles:,.0f}",
                                        "bottleneck": max(cyc, key=cyc.get),
                                        "skipped actions": f"{skipped:,.0f}",
+                                       "words into the PE buffer (A / B)": f"{fills['A']:,.0f} / {fills['B']:,.0f}",
                                        "energy-delay": f"{res.energy_pj / 1e6 * res.cycles / 1e6:.3g} µJ·Mcycle"})
 
     ex = Explorer(c, [e_fig, c_fig], update, readout, title=f"Sparse design explorer ({size}³ matmul)",
@@ -210,3 +215,18 @@ def explorer(size: int = 128) -> Explorer:
                            "dense": dict(pe_format="U", feature="none", glb_format="U")})
     ex.refresh()
     return ex
+
+
+def eyeriss_figure(df: pd.DataFrame):
+    """Cycles per layer of the Eyeriss V2 PE: its ground truth, Sparseloop's output and our
+    model's (df: an `eyeriss_validation` table), with our error against the ground truth."""
+    check_table("df", df, ("layer", "ground_truth_cycles", "sparseloop_cycles", "cycles", "err_vs_truth_pct"),
+                what="an eyeriss_validation table")
+    fig = figure(label("MobileNet-0.5 layer", ""), label("cycles", "Mcycle"),
+                 title="Eyeriss V2 PE: ground truth, Sparseloop and our model")
+    for col, name, k in (("ground_truth_cycles", "Eyeriss V2 PE (ground truth)", 0),
+                         ("sparseloop_cycles", "Sparseloop (artifact)", 1), ("cycles", "our model", 2)):
+        fig.add_bar(x=df.layer, y=df[col] / 1e6, name=name, marker_color=COLORS[k],
+                    text=[f"{e:+.1f} %" for e in df.err_vs_truth_pct] if col == "cycles" else None)
+    fig.update_layout(barmode="group")
+    return fig

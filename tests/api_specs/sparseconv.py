@@ -43,8 +43,14 @@ def _dm():
 
 
 @lru_cache(maxsize=1)
-def _trade():
-    return T.grouping_tradeoff(_coords(), 4, 4, (0.0, 0.5), repeats=1, seeds=(0,))
+def _tmpdir():
+    import tempfile
+    return tempfile.TemporaryDirectory(prefix="bench_spec_")   # removed when the process ends
+
+
+def _tmp():
+    from pathlib import Path
+    return Path(_tmpdir().name)
 
 
 SPECS = {
@@ -102,7 +108,14 @@ SPECS = {
     "scene_figure": lambda: dict(coords=_coords(), voxel_size=0.05),
     "stage_figure": lambda: dict(df=_bench(), title="t", widget=False),
     "kernel_map_figure": lambda: dict(coords=_coords(), n_outputs=10),
-    "tradeoff_figure": lambda: dict(df=_trade()),
+    "tradeoff_figure": lambda: dict(df=T.grouping_plans(_coords(), (0.0, 0.5), 4, 4)),
+    "plan_figure": lambda: dict(coords=_coords(), eps=0.3, S=1 << 20, title="t", widget=False),
+    "grouping_plans": lambda: dict(coords=_coords(), eps_grid=(0.0, 0.5), cin=4, cout=4, S=1 << 20),
+    "grouping_check": lambda: dict(coords=_coords(), eps_grid=(0.0, 0.5), S_grid=(0, 1 << 20), cin=2, cout=2, seed=0),
+    "bench_file": lambda: dict(),
+    "bench_summary": lambda: dict(df=_bench()),
+    "load_bench": lambda: dict(path=None),
+    "write_bench": lambda: dict(df=_bench(), path=_tmp() / "bench.csv", meta={"machine": "m"}),
     "movement_figure": lambda: dict(dm=_dm()),
 }
 SKIP = {
