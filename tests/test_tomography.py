@@ -30,11 +30,16 @@ def test_circuit_faker_structure():
     assert x.shape == (50,) + SHAPE and x.dtype == np.float32 and set(np.unique(x)) <= {0.0, 1.0}
     # voxels odd in two coordinates are never metal; odd layers hold vias only (on the seed lattice)
     assert not x[:, :, 1::2, 1::2].any() and not x[:, 1::2, 1::2, :].any() and not x[:, 1::2, :, 1::2].any()
-    # a wire voxel needs both neighbouring seeds on
-    wx = x[:, 0::2, 0::2, 1:-1:2]
-    assert np.all(wx <= x[:, 0::2, 0::2, 0:-2:2] * x[:, 0::2, 0::2, 2::2])
-    via = x[:, 1:-1:2, 0::2, 0::2]
-    assert np.all(via <= x[:, 0:-2:2, 0::2, 0::2] * x[:, 2::2, 0::2, 0::2])
+    # the authors' rule (circuitFaker.py, getCircuitFromSeed): the wire at odd index 2k+1 needs seeds k-1
+    # (cyclically, np.roll by one) and k on; so the last odd plane can hold metal
+    seeds = x[:, 0::2, 0::2, 0::2]
+    wx = x[:, 0::2, 0::2, 1::2]
+    assert np.all(wx <= seeds * np.roll(seeds, 1, axis=3))
+    via = x[:, 1::2, 0::2, 0::2]
+    assert np.all(via <= seeds * np.roll(seeds, 1, axis=1))
+    assert via[:, -1].any() and x[:, 0::2, 0::2, -1].any()        # the last odd planes are used
+    # the wrapped wire: the first odd plane needs the last seed; one that does not hold it stays empty
+    assert not via[:, 0][seeds[:, -1] == 0].any() and via[:, 0][seeds[:, -1] * seeds[:, 0] == 1].any()
     # routing layers alternate: x-wires on seed layers 0, 2 (voxel layers 0, 4), y-wires on 1, 3
     assert not x[:, 0::4, 1::2, 0::2].any() and not x[:, 2::4, 0::2, 1::2].any()
     assert x[:, 0::4, 0::2, 1::2].any() and x[:, 2::4, 1::2, 0::2].any()
@@ -44,7 +49,7 @@ def test_circuit_faker_fill_fraction_matches_the_model():
     x = tomo.circuit_faker(4000, seed=3)
     assert abs(x.mean() - tomo.expected_fill()) < 0.003
     assert tomo.expected_fill(p_seed=1.0, p_via=1.0, p_wire=1.0) == pytest.approx(
-        (256 + 3 * 64 + 2 * 8 * 7 + 2 * 7 * 8) / 2048)
+        (256 + 256 + 2 * 64 + 2 * 64) / 2048)      # seeds, a via per seed, x- and y-wires (cyclic)
 
 
 def test_iid_objects_fill_and_no_correlation():
@@ -129,14 +134,14 @@ def test_mle_recovers_an_object_from_many_bright_angles():
     assert tomo.ber(tomo.fbp(y, 16, 1e5), x) < 0.05
 
 
-def test_pgan_limits():
+def test_refine_limits():
     x = tomo.circuit_faker(1, 8)[0]
     y = tomo.measure(x, 4, 30.0, seed=0)
     prior = np.clip(x + 0.2 * np.random.default_rng(0).normal(size=SHAPE), 0, 1).astype(np.float32)
     # a huge weight returns the prior; zero weight is the MLE objective started from the prior
-    np.testing.assert_allclose(tomo.pgan(y, 4, 30.0, prior, 1e6), prior, atol=2e-3)
+    np.testing.assert_allclose(tomo.refine(y, 4, 30.0, prior, 1e6), prior, atol=2e-3)
     f_mle = tomo.nll(tomo.mle(y, 4, 30.0), y, 4, 30.0)[0]
-    f_p0 = tomo.nll(tomo.pgan(y, 4, 30.0, prior, 0.0), y, 4, 30.0)[0]
+    f_p0 = tomo.nll(tomo.refine(y, 4, 30.0, prior, 0.0), y, 4, 30.0)[0]
     assert f_p0 == pytest.approx(f_mle, rel=1e-3)
 
 
@@ -183,9 +188,14 @@ def test_generator_convs_are_spectrally_normalised():
 
 
 def test_shipped_priors_load(priors):
-    assert set(priors) == {"circuit", "iid"}
-    for p in priors.values():
+    assert set(priors) == {"circuit", "iid", "fbp"}
+    assert [(p.family, p.input) for p in priors.values()] == [("circuit", "mle"), ("iid", "mle"), ("circuit", "fbp")]
+    for name, p in priors.items():
         assert p.weight > 0 and p.beta > 0
+        # the tuned λ lies strictly inside the grid searched on validation objects
+        t = p.info["tuned"][name]
+        assert t["weight_inside"] and t["weight_grid"][0] < p.weight < t["weight_grid"][-1]
+        assert min(t["val_ber_refine"]) == t["val_ber_refine"][t["weight_grid"].index(p.weight)]
         out = tomo.generate(p.generator, np.zeros(SHAPE, np.float32))
         assert out.shape == SHAPE and np.isfinite(out).all()
 
@@ -229,6 +239,53 @@ def test_claim_helpers_known_answers():
         tomo.gain_claim(_df([0.1], [0.1]), 8, 30.0)
 
 
+def test_g_on_fbp_needs_its_prior_and_sees_the_fbp(priors):
+    x = tomo.objects("circuit", 2, seed=12)
+    df = tomo.evaluate(x, [(4, 30.0)], priors["circuit"], seed=4, fbp_prior=priors["fbp"])
+    assert set(df.method) == set(tomo.METHODS)
+    assert "G on FBP" not in set(tomo.evaluate(x[:1], [(4, 30.0)], priors["circuit"], seed=4).method)
+    with pytest.raises(ValueError, match="fbp_prior"):
+        tomo.evaluate(x, [(4, 30.0)], priors["circuit"], seed=4, methods=("G on FBP",))
+    with pytest.raises(ValueError, match="fbp_prior"):
+        tomo.reconstruct(x[0], 4, 30.0, priors["circuit"], 0, ("G on FBP",), fbp_prior=priors["iid"])
+    with pytest.raises(ValueError, match="prior must take MLE"):
+        tomo.reconstruct(x[0], 4, 30.0, priors["fbp"], 0, ("MLE",))
+    y = tomo.measure(x[0], 4, 30.0, 0)
+    r = tomo.reconstruct(x[0], 4, 30.0, priors["circuit"], 0, ("FBP", "G on FBP"), fbp_prior=priors["fbp"])
+    np.testing.assert_array_equal(r["FBP"], tomo.fbp(y, 4, 30.0))
+    np.testing.assert_array_equal(r["G on FBP"], tomo.generate(priors["fbp"].generator, np.clip(r["FBP"], -10, 10)))
+    with pytest.raises(ValueError, match="kind"):
+        tomo.approximant(y, 4, 30.0, "sirt")
+
+
+def test_lambda_grid_is_extended_until_it_brackets_the_minimum(monkeypatch):
+    from lab.tomography import train
+    cfg = tomo.TrainConfig(width=1, n_val=1, beta_grid=(1.0,), weight_grid=(1.0, 10.0), conds=((2, 10.0),),
+                           mle_iters=2)
+    # a validation BER with its minimum at λ = 1000: the grid grows by its ratio (10) until 1e4 brackets it
+    monkeypatch.setattr(train, "refine", lambda y, na, ph, g, w, iters: np.full(SHAPE, abs(np.log10(w) - 3.0)))
+    monkeypatch.setattr(train, "ber", lambda v, x: float(v.mean()))
+    t = train.tune("circuit", tomo.Generator(1), cfg, seed=0)
+    assert t["weight"] == 1000.0 and t["weight_grid"] == [1.0, 10.0, 100.0, 1000.0, 10000.0] and t["weight_inside"]
+    # ... and downwards, with its minimum at λ = 0.01
+    monkeypatch.setattr(train, "refine", lambda y, na, ph, g, w, iters: np.full(SHAPE, abs(np.log10(w) + 2.0)))
+    t = train.tune("circuit", tomo.Generator(1), cfg, seed=0)
+    assert t["weight"] == pytest.approx(0.01) and len(t["weight_grid"]) == 5 and t["weight_inside"]
+    with pytest.raises(ValueError, match="weight_grid"):
+        tomo.TrainConfig(weight_grid=(10.0, 1.0))
+
+
+def test_closing_note_known_answers():
+    both = pd.concat([_df([0.01, 0.01, 0.01], [0.05, 0.05, 0.05]),
+                      _df([0.01, 0.01, 0.01], [0.02, 0.02, 0.02], (4, 1000.0))])
+    text = tomo.closing_note(both, _df([0.1] * 3, [0.1] * 3), 4, 30.0)
+    assert "mean BER: MLE 0.0500, PGAN 0.0100." in text
+    assert "at 4 angles: 30: +0.0400 (0.20×), 1000: +0.0100 (0.50×)." in text
+    assert "PGAN/MLE 1.00 (BER 0.1000 vs 0.1000)" in text
+    with pytest.raises(ValueError, match="base_angles, base_photons"):
+        tomo.closing_note(both, both, 8, 30.0)
+
+
 def test_determinism_evaluation(priors):
     x = tomo.objects("circuit", 2, seed=11)
     a = tomo.evaluate(x, [(2, 10.0)], priors["circuit"], seed=3)
@@ -241,10 +298,10 @@ def test_determinism_training_gives_identical_bytes(tmp_path):
     cfg = tomo.TrainConfig(width=2, steps=3, batch=2, n_train=3, n_val=1, beta_grid=(1.0,),
                            weight_grid=(1.0, 10.0), conds=((2, 10.0),), mle_iters=5)
     p1 = tomo.train_all(cfg, tmp_path / "a.npz", progress=False)
-    p2 = tomo.train_all(cfg, tmp_path / "b.npz", progress=False)
+    p2 = tomo.train_all(cfg, tmp_path / "b.npz", progress=False, workers=2)   # the families in two processes
     assert p1.read_bytes() == p2.read_bytes()
     loaded = tomo.load_priors(p1)
-    assert loaded["circuit"].generator.width == 2
+    assert loaded["circuit"].generator.width == 2 and loaded["fbp"].input == "fbp"
 
 
 def test_training_writes_build_by_default(monkeypatch, tmp_path):
@@ -267,7 +324,7 @@ def test_training_writes_build_by_default(monkeypatch, tmp_path):
     (lambda: tomo.measure(np.zeros(SHAPE), 4, -1.0, 0), "photons"),
     (lambda: tomo.mle(np.zeros(5), 4, 30.0), "y"),
     (lambda: tomo.mle(np.zeros(8 * 4 * 23), 4, 30.0, iters=10**9), "iters"),
-    (lambda: tomo.pgan(np.zeros(8 * 4 * 23), 4, 30.0, np.zeros(SHAPE), -1.0), "weight"),
+    (lambda: tomo.refine(np.zeros(8 * 4 * 23), 4, 30.0, np.zeros(SHAPE), -1.0), "weight"),
     (lambda: tomo.ber(np.zeros(SHAPE), np.zeros((2, 2))), "truth"),
     (lambda: tomo.ber(np.zeros((2, 2)), np.zeros(SHAPE)), "x"),
     (lambda: tomo.objects("nope", 2, 0), "family"),

@@ -1,8 +1,12 @@
 """Figure 2's experiment and the claim helpers.
 
 `evaluate` reconstructs each test object at each (n_angles, photons per ray) condition
-with the five methods (FBP, MLE, MLE+TV, G alone, PGAN) and returns one row per
-(object, condition, method) with BER, NPCC and RMSE. Every measurement has its own seed,
+with up to six methods (FBP, MLE, MLE+TV, G on FBP, PGAN, PGAN+NLL) and returns one row per
+(object, condition, method) with BER, NPCC and RMSE. "PGAN" is the paper's two-step method:
+the generator applied to the MLE (as the authors' train.py does); "PGAN+NLL" is that output
+handed back to the likelihood (`recon.refine`, our addition); "G on FBP" is a generator of the
+same architecture and recipe trained on FBP volumes (the "fbp" prior), the baseline with less
+physics in its input. Every measurement has its own seed,
 derived from the object's index, the condition's index and `seed`.
 """
 from __future__ import annotations
@@ -15,42 +19,63 @@ from lab.core.claims import Measured
 from lab.core.stats import mean_std_text, paired_interval
 
 from .projector import check_conds, measure
-from .recon import SHAPE, ber, fbp, mle, mle_tv, npcc, pgan, rmse
-from .train import Prior, generate
+from .recon import SHAPE, ber, fbp, mle, mle_tv, npcc, refine, rmse
+from .train import Prior, approximant, generate
 
-METHODS = ("FBP", "MLE", "MLE+TV", "G alone", "PGAN")
+METHODS = ("FBP", "MLE", "MLE+TV", "G on FBP", "PGAN", "PGAN+NLL")
 MAX_RUNS = 5000
 
 
-def reconstruct(x, n_angles: int, photons: float, prior: Prior, seed: int,
-                methods: tuple[str, ...] = METHODS) -> dict[str, np.ndarray]:
-    """Measure one object (8, 16, 16) and reconstruct it with `methods`; returns name -> volume."""
+def _methods(methods, prior: Prior, fbp_prior) -> tuple[str, ...]:
+    """Check the priors and `methods` (None: every method the priors given allow)."""
     check_type("prior", prior, Prior)
-    x = check_array("x", x, shape=SHAPE, lo=0.0, hi=10.0)
+    if prior.input != "mle":
+        raise ValueError(f"prior must take MLE volumes (input 'mle'); got input {prior.input!r}")
+    if fbp_prior is not None:
+        check_type("fbp_prior", fbp_prior, Prior)
+        if fbp_prior.input != "fbp":
+            raise ValueError(f"fbp_prior must take FBP volumes (input 'fbp'); got input {fbp_prior.input!r}")
+    if methods is None:
+        return tuple(m for m in METHODS if m != "G on FBP" or fbp_prior is not None)
     if not isinstance(methods, tuple) or not methods or any(m not in METHODS for m in methods):
         raise ValueError(f"methods must be a non-empty tuple drawn from {METHODS}; got {methods!r}")
+    if "G on FBP" in methods and fbp_prior is None:
+        raise ValueError("fbp_prior must be a Prior with input 'fbp' when methods holds 'G on FBP'; got None")
+    return methods
+
+
+def reconstruct(x, n_angles: int, photons: float, prior: Prior, seed: int,
+                methods: tuple[str, ...] | None = None, fbp_prior: Prior | None = None) -> dict[str, np.ndarray]:
+    """Measure one object (8, 16, 16) and reconstruct it with `methods` (default: all of METHODS that the
+    priors given allow; "G on FBP" needs `fbp_prior`); returns name -> volume."""
+    methods = _methods(methods, prior, fbp_prior)
+    x = check_array("x", x, shape=SHAPE, lo=0.0, hi=10.0)
     y = measure(x, n_angles, photons, seed)
     out: dict[str, np.ndarray] = {}
     m = mle(y, n_angles, photons)
     if "FBP" in methods:
         out["FBP"] = fbp(y, n_angles, photons)
+    if "G on FBP" in methods:
+        out["G on FBP"] = generate(fbp_prior.generator, approximant(y, n_angles, photons, "fbp"))
     if "MLE" in methods:
         out["MLE"] = m
     if "MLE+TV" in methods:
         out["MLE+TV"] = mle_tv(y, n_angles, photons, prior.beta)
-    if "G alone" in methods or "PGAN" in methods:
+    if "PGAN" in methods or "PGAN+NLL" in methods:
         g = generate(prior.generator, m)
-        if "G alone" in methods:
-            out["G alone"] = g
         if "PGAN" in methods:
-            out["PGAN"] = pgan(y, n_angles, photons, g, prior.weight)
+            out["PGAN"] = g
+        if "PGAN+NLL" in methods:
+            out["PGAN+NLL"] = refine(y, n_angles, photons, g, prior.weight)
     return out
 
 
-def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] = METHODS) -> pd.DataFrame:
+def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] | None = None,
+             fbp_prior: Prior | None = None) -> pd.DataFrame:
     """Rows (object, n_angles, photons, method, ber, npcc, rmse) over objects x conditions.
-    truth: (n, 8, 16, 16); conds: list of (n_angles, photons); n · len(conds) ≤ 5000."""
-    check_type("prior", prior, Prior)
+    truth: (n, 8, 16, 16); conds: list of (n_angles, photons); n · len(conds) ≤ 5000; methods as in
+    `reconstruct` (default all that the priors given allow)."""
+    methods = _methods(methods, prior, fbp_prior)
     truth = check_array("truth", truth, ndim=4, lo=0.0, hi=10.0)
     if truth.shape[1:] != SHAPE:
         raise ValueError(f"truth must have shape (n, {', '.join(map(str, SHAPE))}); got {truth.shape}")
@@ -62,7 +87,7 @@ def evaluate(truth, conds, prior: Prior, seed: int, methods: tuple[str, ...] = M
     for c, (na, ph) in enumerate(conds):
         for k, x in enumerate(truth):
             s = (seed * 1_000_003 + 7919 * c + k) % 2**32
-            for name, v in reconstruct(x, int(na), float(ph), prior, s, methods).items():
+            for name, v in reconstruct(x, int(na), float(ph), prior, s, methods, fbp_prior).items():
                 rows.append(dict(object=k, n_angles=int(na), photons=float(ph), method=name,
                                  ber=ber(v, x), npcc=npcc(v, x), rmse=rmse(v, x)))
     return pd.DataFrame(rows)
@@ -151,7 +176,7 @@ def shrink_claim(df, low: tuple[int, float], high: tuple[int, float]) -> Measure
 
 
 def control_claim(df_iid, n_angles: int, photons: float, min_ratio: float = 0.9) -> Measured:
-    """On i.i.d. objects, PGAN (with the prior trained on i.i.d. objects) over MLE's BER.
+    """On i.i.d. objects, PGAN (with the generator trained on i.i.d. objects) over MLE's BER.
     Holds (no gain) when the ratio is at least `min_ratio`."""
     df = check_df(df_iid, "df_iid")
     n_angles, photons = _cond("n_angles, photons", (n_angles, photons))
@@ -175,3 +200,37 @@ def attribution_claim(df, df_iid, n_angles: int, photons: float) -> Measured:
     rel = rc / ri if ri > 0 else (1.0 if rc == 0 else float("inf"))
     return Measured(f"{rc:.3f} (circuits) vs {ri:.3f} (i.i.d.)", bool(rc < ri),
                     f"PGAN/MLE BER ratio at {n_angles} angles, {photons:g} photons/ray", number=rel)
+
+
+def closing_note(df, df_iid, base_angles: int, base_photons: float) -> str:
+    """The closing note's numbers, written from the tables of this run (markdown): the mean BER of every method at
+    the base condition, PGAN's gain over MLE (MLE − PGAN) along both sweeps, and the i.i.d. control's PGAN/MLE."""
+    df, di = check_df(df), check_df(df_iid, "df_iid")
+    base_angles, base_photons = _cond("base_angles, base_photons", (base_angles, base_photons))
+    s = summary(df)
+    s = s[s.method.isin(("PGAN", "MLE"))].pivot(index=["n_angles", "photons"], columns="method", values="mean")
+    if not {"PGAN", "MLE"} <= set(s.columns):
+        raise ValueError(f"df must hold PGAN and MLE rows; it holds {sorted(set(map(str, df.method)))}")
+    base = df[(df.n_angles == base_angles) & (df.photons == base_photons)].groupby("method").ber.mean()
+    if base.empty:
+        raise ValueError(f"base_angles, base_photons must be a condition of df; got ({base_angles}, {base_photons})")
+    gain = (s["MLE"] - s["PGAN"]).dropna()
+
+    def sweep(rows):
+        return ", ".join(f"{k:g}: {g:+.4f} ({p / m:.2f}×)" if m > 0 else f"{k:g}: {g:+.4f}"
+                         for k, g, p, m in rows)
+    ph = [(p, gain[(a, p)], s["PGAN"][(a, p)], s["MLE"][(a, p)]) for a, p in gain.index if a == base_angles]
+    an = [(a, gain[(a, p)], s["PGAN"][(a, p)], s["MLE"][(a, p)]) for a, p in gain.index if p == base_photons]
+    lines = [f"- At {base_angles} angles and {base_photons:g} photons per ray, mean BER: "
+             + ", ".join(f"{m} {base[m]:.4f}" for m in METHODS if m in base.index) + "."]
+    if ph:
+        lines.append(f"- PGAN's gain over MLE (MLE − PGAN, and PGAN/MLE) by photons per ray at {base_angles} angles: "
+                     f"{sweep(ph)}.")
+    if an:
+        lines.append(f"- The same by number of angles at {base_photons:g} photons per ray: {sweep(an)}.")
+    for (na, p), d in di.groupby(["n_angles", "photons"]):
+        m = d.groupby("method").ber.mean()
+        if "PGAN" in m.index and "MLE" in m.index and m["MLE"] > 0:
+            lines.append(f"- i.i.d. control at {na} angles, {p:g} photons per ray: PGAN/MLE {m['PGAN'] / m['MLE']:.2f} "
+                         f"(BER {m['PGAN']:.4f} vs {m['MLE']:.4f}).")
+    return "\n".join(lines)

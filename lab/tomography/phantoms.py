@@ -1,11 +1,14 @@
 """Test objects: CircuitFaker integrated circuits and an i.i.d. control family.
 
-CircuitFaker (our reading of the authors' `circuitFaker.py`, facts only): a seed grid of
-4 x 8 x 8 (z, y, x) is doubled to 8 x 16 x 16 voxels. Seeds sit on the even voxels
-(2k, 2j, 2i) and are on with probability `p_seed` = 0.75. A wire fills the odd voxel
-between two neighbouring on-seeds: along z (a via) with probability `p_via` = 0.5, and
-in-plane with probability `p_wire` = 0.8, along x on even routing layers and along y on
-odd ones (layers alternate X and Y). Voxels are 1 (metal) or 0 (background).
+CircuitFaker (the rules of the authors' `circuitFaker.py`, `getCircuitFromSeed`, written
+anew and vectorised): a seed grid of 4 x 8 x 8 (z, y, x) is doubled to 8 x 16 x 16 voxels.
+Seeds sit on the even voxels (2k, 2j, 2i) and are on with probability `p_seed` = 0.75.
+The odd voxel 2k+1 after seed k along an axis holds a wire when seeds k−1 and k are both
+on (k−1 taken cyclically, as the authors' `np.roll` by one), with probability `p_via` = 0.5
+along z (a via) and `p_wire` = 0.8 in-plane, along x on even seed layers and along y on
+odd ones (layers alternate X and Y). So every odd plane, the last one included, can hold
+metal, and a wire need not end on an on-seed. Voxels are 1 (metal) or 0 (background).
+The random draws are ours (one vectorised draw per wire direction), not theirs.
 
 The control objects have no spatial correlation: i.i.d. Bernoulli voxels with the same
 fill fraction. Shapes: (n, 8, 16, 16) float32 arrays of 0 and 1.
@@ -33,15 +36,16 @@ def circuit_faker(n: int, seed: int, p_seed: float = 0.75, p_via: float = 0.5,
     seeds = rng.random((n, gz, gy, gx)) < p_seed
     vox = np.zeros((n,) + SHAPE, dtype=bool)
     vox[:, 0::2, 0::2, 0::2] = seeds
-    # vias between seed layers k and k+1, at voxel layer 2k+1
-    via = seeds[:, :-1] & seeds[:, 1:] & (rng.random((n, gz - 1, gy, gx)) < p_via)
-    vox[:, 1:-1:2, 0::2, 0::2] = via
+    # a wire at odd index 2k+1 of an axis when seeds k-1 (cyclically) and k are on
+    mask = [seeds & np.roll(seeds, 1, axis=ax) for ax in (1, 2, 3)]
+    via = mask[0] & (rng.random((n, gz, gy, gx)) < p_via)
+    vox[:, 1::2, 0::2, 0::2] = via
     # in-plane wires: along x on even seed layers, along y on odd ones
-    wx = seeds[:, :, :, :-1] & seeds[:, :, :, 1:] & (rng.random((n, gz, gy, gx - 1)) < p_wire)
-    wy = seeds[:, :, :-1, :] & seeds[:, :, 1:, :] & (rng.random((n, gz, gy - 1, gx)) < p_wire)
+    wx = mask[2] & (rng.random((n, gz, gy, gx)) < p_wire)
+    wy = mask[1] & (rng.random((n, gz, gy, gx)) < p_wire)
     layer_x = (np.arange(gz) % 2 == 0)
-    vox[:, 0::2, 0::2, 1:-1:2] = wx & layer_x[None, :, None, None]
-    vox[:, 0::2, 1:-1:2, 0::2] = wy & ~layer_x[None, :, None, None]
+    vox[:, 0::2, 0::2, 1::2] = wx & layer_x[None, :, None, None]
+    vox[:, 0::2, 1::2, 0::2] = wy & ~layer_x[None, :, None, None]
     return vox.astype(np.float32)
 
 
@@ -53,9 +57,9 @@ def expected_fill(p_seed: float = 0.75, p_via: float = 0.5, p_wire: float = 0.8)
     gz, gy, gx = SHAPE[0] // 2, SHAPE[1] // 2, SHAPE[2] // 2
     pair = p_seed ** 2
     n_seed = gz * gy * gx * p_seed
-    n_via = (gz - 1) * gy * gx * pair * p_via
-    n_x = (gz + 1) // 2 * gy * (gx - 1) * pair * p_wire   # even layers route along x
-    n_y = gz // 2 * (gy - 1) * gx * pair * p_wire          # odd layers route along y
+    n_via = gz * gy * gx * pair * p_via                   # one wire site per seed and axis (cyclic)
+    n_x = (gz + 1) // 2 * gy * gx * pair * p_wire          # even layers route along x
+    n_y = gz // 2 * gy * gx * pair * p_wire                # odd layers route along y
     return float((n_seed + n_via + n_x + n_y) / np.prod(SHAPE))
 
 

@@ -11,8 +11,9 @@ prior; scipy's L-BFGS-B solves each problem with a fixed iteration budget.
 * `fbp`: filtered back-projection of −log(y / I0) (scikit-image `iradon`, ramp filter).
 * `mle`: argmin NLL(x) over the box, from x = 0.
 * `mle_tv`: argmin NLL(x) + β · TV(x) (smoothed isotropic 3-D total variation).
-* `pgan`: argmin NLL(x) + (λ / 2) · ‖x − g‖², from x = g, with g = G(x_MLE) the generator's
-  output (our reading of "MLE regularised by a physical and a learned prior").
+* `refine`: argmin NLL(x) + (λ / 2) · ‖x − g‖², from x = g, with g = G(x_MLE) the generator's
+  output: PGAN's output handed back to the likelihood ("PGAN+NLL", our addition; the paper's
+  PGAN is g itself, see `evaluate`).
 
 Metrics: BER = fraction of voxels wrong after thresholding the reconstruction at 0.5;
 NPCC = −Pearson correlation with the truth (−1 is perfect); RMSE in attenuation units.
@@ -121,9 +122,9 @@ def mle_tv(y, n_angles: int, photons: float, beta: float, x_max: float = 1.0, it
     return _solve(fun, np.zeros(a.shape[1]), x_max, iters)
 
 
-def pgan(y, n_angles: int, photons: float, prior, weight: float, x_max: float = 1.0,
-         iters: int = 100) -> np.ndarray:
-    """PGAN: argmin NLL(x) + (weight / 2) · ‖x − prior‖² over the box, started from `prior`
+def refine(y, n_angles: int, photons: float, prior, weight: float, x_max: float = 1.0,
+           iters: int = 100) -> np.ndarray:
+    """PGAN+NLL (our addition): argmin NLL(x) + (weight / 2) · ‖x − prior‖² over the box, started from `prior`
     (the generator's output on the MLE, (8, 16, 16)); weight λ ≥ 0 [photons]."""
     y, n_angles, photons, x_max, iters = _common(y, n_angles, photons, x_max, iters)
     g0 = check_array("prior", prior, shape=SHAPE, lo=-10.0, hi=10.0).ravel().astype(np.float64)

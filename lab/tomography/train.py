@@ -1,15 +1,21 @@
 """Training of the learned priors and the tuning of the regularisation weights.
 
-`python -m lab.tomography train [--out PATH]` trains two generators with the same recipe:
-one on CircuitFaker objects (the prior PGAN uses) and one on i.i.d. control objects of
-the same fill fraction (the control experiment's prior). Each sees the MLE of its objects
-measured at the conditions of Figure 2 (drawn at random per object) and is trained with
-    L_G = NPCC(G(x_MLE), x) + α · (−D(G(x_MLE))) + w_mse · MSE(G(x_MLE), x),
-    L_D = hinge: mean(relu(1 − D(x))) + mean(relu(1 + D(G(x_MLE)))),
+`python -m lab.tomography train [--out PATH]` trains three generators with the same recipe
+(`PRIORS`): "circuit", on the MLE of CircuitFaker objects (PGAN's generator); "iid", on
+the MLE of i.i.d. control objects of the same fill fraction (the control experiment's
+prior); and "fbp", on the FBP of the very same CircuitFaker measurements as "circuit"
+(same objects, counts, initial weights and batches: only the input differs), the baseline
+with less physics in its input. Each sees its approximant x_in of objects measured at the
+conditions of Figure 2 (drawn at random per object) and is trained with
+    L_G = NPCC(G(x_in), x) + α · (−D(G(x_in))) + w_mse · MSE(G(x_in), x),
+    L_D = hinge: mean(relu(1 − D(x))) + mean(relu(1 + D(G(x_in)))),
 with Adam at two timescales (the critic's learning rate above the generator's). The MSE
 term is our addition: NPCC is blind to offset and scale, and BER thresholds at 0.5.
-Then the TV weight β of MLE+TV and the prior weight λ of PGAN are chosen on validation
-objects (never the test objects) from small grids, one value each for all conditions.
+Then the TV weight β of MLE+TV and the prior weight λ of PGAN+NLL (`recon.refine`) are chosen on validation
+objects (never the test objects) from small grids, one value each for all conditions. The
+λ grid is extended (by its last ratio, within [1e-3, 1e6]) while the validation minimum sits
+at either end, so the tuned λ lies strictly inside the grid searched; the grid searched and
+its validation BERs are stored with the weights.
 
 Training runs on one CPU thread with deterministic algorithms and a fixed seed, and the
 weights are written (float16, fixed zip timestamps) so that a rerun gives the same bytes.
@@ -34,10 +40,15 @@ from lab.core.paths import build_dir, data_dir
 from .models import Discriminator, Generator, npcc_loss
 from .phantoms import circuit_faker, expected_fill, iid_objects
 from .projector import check_conds, measure
-from .recon import SHAPE, ber, mle, mle_tv, pgan
+from .recon import SHAPE, ber, fbp, mle, mle_tv, refine
 
 WEIGHTS_FILE = "tomography/priors.npz"
 FAMILIES = ("circuit", "iid")
+INPUTS = ("mle", "fbp")
+# prior name -> (object family, the approximant G sees); "fbp" shares "circuit"'s training measurements
+PRIORS = {"circuit": ("circuit", "mle"), "iid": ("iid", "mle"), "fbp": ("circuit", "fbp")}
+FBP_CLIP = 10.0          # FBP volumes are clipped to [-10, 10] before G (generate's accepted range)
+LAMBDA_RANGE = (1e-3, 1e6)
 PHOTON_SWEEP = (3, 10, 30, 100, 300, 1000)
 ANGLE_SWEEP = (2, 4, 8, 16)
 BASE_ANGLES = 4
@@ -75,7 +86,7 @@ class TrainConfig:
     mle_iters: int = 100
     seed: int = 0
     beta_grid: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
-    weight_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0)
+    weight_grid: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
     conds: tuple[tuple[int, float], ...] = field(default_factory=lambda: tuple(conditions()))
 
     def __post_init__(self):
@@ -97,7 +108,9 @@ class TrainConfig:
             if not isinstance(v, tuple) or not v or len(v) > 64:
                 raise ValueError(f"{name} must be a non-empty tuple of at most 64 entries; got {v!r}")
         check_array("beta_grid", self.beta_grid, ndim=1, lo=0.0, hi=1e6)
-        check_array("weight_grid", self.weight_grid, ndim=1, lo=0.0, hi=1e6)
+        check_array("weight_grid", self.weight_grid, ndim=1, lo=LAMBDA_RANGE[0], hi=LAMBDA_RANGE[1])
+        if any(b <= a for a, b in zip(self.weight_grid, self.weight_grid[1:])):
+            raise ValueError(f"weight_grid must be strictly increasing; got {self.weight_grid}")
         check_conds("conds", self.conds)
 
 
@@ -109,19 +122,33 @@ def objects(family: str, n: int, seed: int) -> np.ndarray:
     return circuit_faker(n, seed) if family == "circuit" else iid_objects(n, seed, expected_fill())
 
 
-def training_set(family: str, config: TrainConfig, seed: int, n: int) -> tuple[np.ndarray, np.ndarray, list]:
-    """Truth (n, 8, 16, 16), MLE (n, 8, 16, 16) and the (n_angles, photons) of each object."""
+def approximant(y, n_angles: int, photons: float, kind: str, iters: int = 100) -> np.ndarray:
+    """The reconstruction G sees, (8, 16, 16): "mle" (box-constrained MLE, `iters` L-BFGS-B iterations) or
+    "fbp" (filtered back-projection, clipped to [-10, 10])."""
+    kind = check_choice("kind", kind, INPUTS)
+    if kind == "mle":
+        return mle(y, n_angles, photons, iters=iters)
+    return np.clip(fbp(y, n_angles, photons), -FBP_CLIP, FBP_CLIP)
+
+
+def training_set(family: str, config: TrainConfig, seed: int, n: int,
+                 inputs: tuple[str, ...] = ("mle",)) -> tuple[np.ndarray, dict[str, np.ndarray], list]:
+    """Truth (n, 8, 16, 16), {input: approximants (n, 8, 16, 16)} for each of `inputs` (all from the same
+    counts), and the (n_angles, photons, counts) of each object."""
     check_type("config", config, TrainConfig)
+    if not isinstance(inputs, tuple) or not inputs or any(k not in INPUTS for k in inputs):
+        raise ValueError(f"inputs must be a non-empty tuple drawn from {INPUTS}; got {inputs!r}")
     truth = objects(family, n, seed)
     rng = np.random.default_rng(seed + 1)
     picks = rng.integers(0, len(config.conds), size=len(truth))
-    recs, conds = [], []
+    recs, conds = {k: [] for k in inputs}, []
     for k, x in enumerate(truth):
         na, ph = config.conds[picks[k]]
         y = measure(x, int(na), float(ph), seed=int(seed * 100_003 + k) % 2**32)
-        recs.append(mle(y, int(na), float(ph), iters=config.mle_iters))
+        for kind in inputs:
+            recs[kind].append(approximant(y, int(na), float(ph), kind, iters=config.mle_iters))
         conds.append((int(na), float(ph), y))
-    return truth, np.asarray(recs), conds
+    return truth, {k: np.asarray(v) for k, v in recs.items()}, conds
 
 
 def train_generator(truth: np.ndarray, recs: np.ndarray, config: TrainConfig, seed: int,
@@ -198,26 +225,49 @@ def _load_state(arrays: dict[str, np.ndarray], width: int, coords: bool) -> Gene
     return g
 
 
-def tune(family: str, generator: Generator, config: TrainConfig, seed: int) -> dict[str, float]:
-    """β (MLE+TV) and λ (PGAN) minimising the mean validation BER over the conditions."""
+def _ber_means(sums, n) -> list[float]:
+    return [round(float(v) / n, 5) for v in sums]
+
+
+def tune(family: str, generator: Generator, config: TrainConfig, seed: int, kind: str = "mle") -> dict:
+    """β (MLE+TV) and λ (PGAN+NLL, `refine`, with G fed the `kind` approximant) minimising the mean validation BER over
+    the conditions. The λ grid is extended by its end ratio (within [1e-3, 1e6]) while the minimum sits at
+    either end, so the tuned λ is strictly inside the grid searched (unless a limit is reached)."""
     check_type("generator", generator, Generator)
+    kind = check_choice("kind", kind, INPUTS)
     truth = objects(family, config.n_val, seed)
+    runs = []                                    # (truth, counts, n_angles, photons, prior volume)
     bers_tv = np.zeros(len(config.beta_grid))
-    bers_pg = np.zeros(len(config.weight_grid))
     for k, x in enumerate(truth):
         for c, (na, ph) in enumerate(config.conds):
             na, ph = int(na), float(ph)
             y = measure(x, na, ph, seed=(seed * 7919 + 131 * k + c) % 2**32)
-            m = mle(y, na, ph, iters=config.mle_iters)
-            prior = generate(generator, m)
+            runs.append((x, y, na, ph, generate(generator, approximant(y, na, ph, kind, iters=config.mle_iters))))
             for j, b in enumerate(config.beta_grid):
                 bers_tv[j] += ber(mle_tv(y, na, ph, b, iters=config.mle_iters), x)
-            for j, w in enumerate(config.weight_grid):
-                bers_pg[j] += ber(pgan(y, na, ph, prior, w, iters=config.mle_iters), x)
+
+    def val_ber(w):
+        return sum(ber(refine(y, na, ph, g, w, iters=config.mle_iters), x) for x, y, na, ph, g in runs)
+
+    grid = [float(w) for w in config.weight_grid]
+    bers_pg = [val_ber(w) for w in grid]
+    lo, hi = LAMBDA_RANGE
+    while len(grid) < 64:
+        j = int(np.argmin(bers_pg))
+        if j == len(grid) - 1 and len(grid) > 1 and grid[-1] * grid[-1] / grid[-2] <= hi:
+            grid.append(grid[-1] * grid[-1] / grid[-2])
+            bers_pg.append(val_ber(grid[-1]))
+        elif j == 0 and len(grid) > 1 and grid[0] * grid[0] / grid[1] >= lo:
+            grid.insert(0, grid[0] * grid[0] / grid[1])
+            bers_pg.insert(0, val_ber(grid[0]))
+        else:
+            break
+    j = int(np.argmin(bers_pg))
     return {"beta": float(config.beta_grid[int(np.argmin(bers_tv))]),
-            "weight": float(config.weight_grid[int(np.argmin(bers_pg))]),
-            "val_ber_tv": [round(v / (len(truth) * len(config.conds)), 5) for v in bers_tv],
-            "val_ber_pgan": [round(v / (len(truth) * len(config.conds)), 5) for v in bers_pg]}
+            "weight": float(grid[j]), "weight_grid": [float(f"{w:.6g}") for w in grid],
+            "weight_inside": bool(0 < j < len(grid) - 1),
+            "val_ber_tv": _ber_means(bers_tv, len(runs)),
+            "val_ber_refine": _ber_means(bers_pg, len(runs))}
 
 
 def save_priors(gens: dict[str, Generator], config: TrainConfig, meta: dict, path: Path) -> Path:
@@ -234,12 +284,15 @@ def save_priors(gens: dict[str, Generator], config: TrainConfig, meta: dict, pat
 
 @dataclass
 class Prior:
-    """A trained generator with its tuned weights: λ (`weight`, PGAN) and β (`beta`, MLE+TV)."""
+    """A trained generator with its tuned weights: λ (`weight`, PGAN+NLL) and β (`beta`, MLE+TV).
+    family: the objects it was trained on ("circuit" or "iid"); input: the approximant it takes ("mle" or
+    "fbp", see `approximant`)."""
     generator: Generator
     weight: float
     beta: float
     family: str
     info: dict = field(default_factory=dict)
+    input: str = "mle"
 
     def __post_init__(self):
         check_type("generator", self.generator, Generator)
@@ -247,6 +300,7 @@ class Prior:
         check_number("beta", self.beta, lo=0.0, hi=1e6)
         check_choice("family", self.family, FAMILIES)
         check_type("info", self.info, dict)
+        check_choice("input", self.input, INPUTS)
 
 
 def weights_path() -> Path:
@@ -255,7 +309,8 @@ def weights_path() -> Path:
 
 
 def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
-    """The shipped priors (data/tomography/priors.npz), keyed by family ("circuit", "iid")."""
+    """The shipped priors (data/tomography/priors.npz), keyed by name: "circuit" (MLE input), "iid" (MLE
+    input, i.i.d. objects) and "fbp" (FBP input, CircuitFaker objects); see `PRIORS`."""
     if path is not None and not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path; got {type(path).__name__}")
     path = Path(path) if path is not None else data_dir() / WEIGHTS_FILE
@@ -266,11 +321,11 @@ def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
         info = json.loads(str(z["__config__"]))
         width, coords = int(info["config"]["width"]), bool(info["config"]["coords"])
         out = {}
-        for fam in FAMILIES:
-            arrays = {k[len(fam) + 1:]: z[k] for k in z.files if k.startswith(fam + "/")}
-            t = info["tuned"][fam]
-            out[fam] = Prior(_load_state(arrays, width, coords), t["weight"], t["beta"], fam, info)
-        bad = [f"{fam}/{k}" for fam in FAMILIES for k in z.files if k.startswith(fam + "/")
+        for name, (fam, kind) in PRIORS.items():
+            arrays = {k[len(name) + 1:]: z[k] for k in z.files if k.startswith(name + "/")}
+            t = info["tuned"][name]
+            out[name] = Prior(_load_state(arrays, width, coords), t["weight"], t["beta"], fam, info, kind)
+        bad = [k for k in z.files if k.split("/")[0] in PRIORS
                and np.issubdtype(z[k].dtype, np.number) and not np.isfinite(z[k]).all()]
         if bad:
             raise ValueError(f"weights that are not finite: {bad[:4]}")
@@ -281,24 +336,56 @@ def load_priors(path: str | Path | None = None) -> dict[str, Prior]:
     return out
 
 
-def train_all(config: TrainConfig = TrainConfig(), path: str | Path | None = None, progress: bool = True) -> Path:
-    """Train both priors, tune β and λ on validation objects, and save (default build/tomography/priors.npz)."""
+def train_family(fam: str, config: TrainConfig, progress: bool = False) -> tuple[dict, dict, dict]:
+    """Train and tune the priors of `PRIORS` on objects of family `fam` (one training set shared by them);
+    returns {name: float16 state arrays}, {name: tuned weights}, {name: NPCC log}."""
+    fam = check_choice("fam", fam, FAMILIES)
     check_type("config", config, TrainConfig)
-    path = Path(path) if path is not None else build_dir("tomography") / "priors.npz"
-    gens, tuned, logs = {}, {}, {}
+    i = FAMILIES.index(fam)
+    kinds = tuple(kind for f, kind in PRIORS.values() if f == fam)
     t0 = time.process_time()
-    for i, fam in enumerate(FAMILIES):
+    if progress:
+        print(f"{fam}: {'/'.join(kinds)} of {config.n_train} training objects", flush=True)
+    truth, recs, _ = training_set(fam, config, seed=config.seed + 10 + i, n=config.n_train, inputs=kinds)
+    states, tuned, logs = {}, {}, {}
+    for name, (f, kind) in PRIORS.items():
+        if f != fam:
+            continue
+        g, logs[name] = train_generator(truth, recs[kind], config, seed=config.seed + i, progress=progress)
+        states[name] = _state_arrays(g)
+        g = _load_state(states[name], config.width, config.coords)        # tuned with the float16 weights as shipped
+        tuned[name] = tune(fam, g, config, seed=config.seed + 20 + i, kind=kind)
         if progress:
-            print(f"{fam}: MLE of {config.n_train} training objects", flush=True)
-        truth, recs, _ = training_set(fam, config, seed=config.seed + 10 + i, n=config.n_train)
-        g, logs[fam] = train_generator(truth, recs, config, seed=config.seed + i, progress=progress)
-        gens[fam] = _load_state(_state_arrays(g), config.width, config.coords)      # the float16 weights as shipped
-        tuned[fam] = tune(fam, gens[fam], config, seed=config.seed + 20 + i)
-        if progress:
-            print(f"{fam}: tuned {tuned[fam]}", flush=True)
+            print(f"{name}: tuned {tuned[name]} ({time.process_time() - t0:.0f} s CPU)", flush=True)
+    return states, tuned, logs
+
+
+def train_all(config: TrainConfig = TrainConfig(), path: str | Path | None = None, progress: bool = True,
+              workers: int = 1) -> Path:
+    """Train the three priors of `PRIORS`, tune β and λ on validation objects, and save (default
+    build/tomography/priors.npz). "fbp" is trained on the FBP of "circuit"'s training measurements, from the
+    same initial weights and batches. workers in [1, 2]: the two object families in parallel processes
+    (the same bytes either way: each family's work is seeded on its own and runs on one thread)."""
+    check_type("config", config, TrainConfig)
+    workers = check_int("workers", workers, lo=1, hi=len(FAMILIES))
+    path = Path(path) if path is not None else build_dir("tomography") / "priors.npz"
+    t0 = time.process_time()
+    if workers == 1:
+        parts = [train_family(fam, config, progress) for fam in FAMILIES]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+            parts = list(ex.map(train_family, FAMILIES, [config] * len(FAMILIES), [progress] * len(FAMILIES)))
+    states = {k: v for p in parts for k, v in p[0].items()}
+    tuned = {k: v for p in parts for k, v in p[1].items()}
+    logs = {k: v for p in parts for k, v in p[2].items()}
+    gens = {name: _load_state(states[name], config.width, config.coords) for name in PRIORS}
     n_params = sum(p.numel() for p in gens["circuit"].parameters())
-    meta = {"tuned": tuned, "npcc_log": logs, "n_params": int(n_params)}
+    meta = {"tuned": {k: tuned[k] for k in PRIORS}, "npcc_log": {k: logs[k] for k in PRIORS}, "n_params": int(n_params),
+            "priors": {k: list(v) for k, v in PRIORS.items()}}
     out = save_priors(gens, config, meta, path)
     if progress:
-        print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) after {time.process_time() - t0:.0f} s CPU")
+        print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) after {time.process_time() - t0:.0f} s CPU "
+              f"in this process", flush=True)
     return out

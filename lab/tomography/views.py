@@ -13,7 +13,7 @@ from lab.core.widgets import Explorer, figure_widget, int_slider, readout_table,
 
 from .evaluate import METHODS, check_df, summary
 from .projector import measure, sinogram
-from .recon import SHAPE, ber, mle, npcc, pgan
+from .recon import SHAPE, ber, mle, npcc, refine
 from .train import Prior, generate
 
 
@@ -105,8 +105,9 @@ def figure2(df, base_angles: int, base_photons: float, title: str = "Figure 2 re
 
 def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed: int = 0) -> Explorer:
     """Number of angles, photons per ray and the prior's weight λ against slices of the truth,
-    MLE and PGAN of one object (8, 16, 16), with their BER. The MLE and G's output are cached
-    per (angles, photons), so moving λ only re-solves PGAN (a fraction of a second)."""
+    MLE, PGAN (G on the MLE) and PGAN+NLL of one object (8, 16, 16), with their BER. The MLE and
+    G's output are cached per (angles, photons), so moving λ only re-solves PGAN+NLL (a fraction of
+    a second)."""
     t = check_array("truth", truth, shape=SHAPE, lo=0.0, hi=10.0)
     check_type("prior", prior, Prior)
     n_angles = check_int("n_angles", n_angles, lo=1, hi=32)
@@ -114,9 +115,9 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
     seed = check_int("seed", seed, lo=0, hi=2**31)
     c_ang = int_slider("angles", n_angles, 1, 32)
     c_ph = slider("photons per ray", photons, 0, 4, 0.25, unit="photons", log=True, readout_format=".3g")
-    c_w = slider("prior weight λ", prior.weight, -2, 3, 0.25, unit="photons", log=True, readout_format=".3g")
+    c_w = slider("prior weight λ", prior.weight, -2, 4, 0.25, unit="photons", log=True, readout_format=".3g")
     c_layer = int_slider("layer z", 0, 0, SHAPE[0] - 1)
-    names = ("truth", "MLE", "G alone", "PGAN")
+    names = ("truth", "MLE", "PGAN", "PGAN+NLL")
     base = make_subplots(1, 4, subplot_titles=names, horizontal_spacing=0.03)
     for i in range(4):
         base.add_trace(_heat(np.zeros(SHAPE[1:])), 1, i + 1)
@@ -137,7 +138,7 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
             cache.clear()
             cache[key] = (y, m, generate(prior.generator, m))
         y, m, g = cache[key]
-        p = pgan(y, na, ph, g, w)
+        p = refine(y, na, ph, g, w)
         z = int(c_layer.value)
         for i, v in enumerate((t, m, g, p)):
             fig.data[i].z = v[z]
@@ -146,9 +147,9 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
         for i, (n, b) in enumerate(zip(names[1:], bers)):
             fig.layout.annotations[i + 1].text = f"{n} (BER {b:.3f})"
         readout.value = readout_table({
-            "BER MLE / G alone / PGAN": " / ".join(f"{b:.4f}" for b in bers),
-            "NPCC MLE / PGAN": f"{npcc(m, t):.3f} / {npcc(p, t):.3f}",
-            "PGAN / MLE BER ratio": f"{bers[2] / bers[0]:.2f}" if bers[0] > 0 else "MLE is exact",
+            "BER MLE / PGAN / PGAN+NLL": " / ".join(f"{b:.4f}" for b in bers),
+            "NPCC MLE / PGAN / PGAN+NLL": f"{npcc(m, t):.3f} / {npcc(g, t):.3f} / {npcc(p, t):.3f}",
+            "PGAN / MLE BER ratio": f"{bers[1] / bers[0]:.2f}" if bers[0] > 0 else "MLE is exact",
             "measurements / unknowns": f"{y.size} / {t.size}"})
 
     ex = Explorer({"n_angles": c_ang, "photons": c_ph, "weight": c_w, "layer": c_layer}, [fig], update, readout,

@@ -29,6 +29,12 @@ def _prior():
     return T.Prior(generator=T.Generator(1), weight=3.0, beta=0.3, family="circuit")
 
 
+@lru_cache(maxsize=1)
+def _fbp_prior():
+    torch.manual_seed(1)
+    return T.Prior(generator=T.Generator(1), weight=3.0, beta=0.3, family="circuit", input="fbp")
+
+
 def _df():
     rows = []
     for k in range(3):
@@ -47,8 +53,12 @@ SPECS = {
     "shrink_claim": lambda: dict(df=_df(), low=(2, 30.0), high=(8, 30.0)),
     "control_claim": lambda: dict(df_iid=_df(), n_angles=2, photons=30.0, min_ratio=0.9),
     "attribution_claim": lambda: dict(df=_df(), df_iid=_df(), n_angles=2, photons=30.0),
-    "evaluate": lambda: dict(truth=_x()[None], conds=[(2, 30.0)], prior=_prior(), seed=0, methods=("MLE",)),
-    "reconstruct": lambda: dict(x=_x(), n_angles=2, photons=30.0, prior=_prior(), seed=0, methods=("MLE", "PGAN")),
+    "closing_note": lambda: dict(df=_df(), df_iid=_df(), base_angles=2, base_photons=30.0),
+    "evaluate": lambda: dict(truth=_x()[None], conds=[(2, 30.0)], prior=_prior(), seed=0, methods=("MLE", "G on FBP"),
+                             fbp_prior=_fbp_prior()),
+    "reconstruct": lambda: dict(x=_x(), n_angles=2, photons=30.0, prior=_prior(), seed=0, methods=("MLE", "PGAN+NLL"),
+                                fbp_prior=None),
+    "approximant": lambda: dict(y=_y(), n_angles=2, photons=30.0, kind="fbp", iters=5),
     "Discriminator": lambda: dict(width=2),
     "Generator": lambda: dict(width=2, coords=True),
     "npcc_loss": lambda: dict(pred=torch.rand(2, 1, 4, 4, 4), target=torch.rand(2, 1, 4, 4, 4)),
@@ -68,9 +78,9 @@ SPECS = {
     "mle": lambda: dict(y=_y(), n_angles=2, photons=30.0, x_max=1.0, iters=5),
     "mle_tv": lambda: dict(y=_y(), n_angles=2, photons=30.0, beta=0.3, x_max=1.0, iters=5),
     "nll": lambda: dict(x=_x(), y=_y(), n_angles=2, photons=30.0),
-    "pgan": lambda: dict(y=_y(), n_angles=2, photons=30.0, prior=_x(), weight=3.0, x_max=1.0, iters=5),
+    "refine": lambda: dict(y=_y(), n_angles=2, photons=30.0, prior=_x(), weight=3.0, x_max=1.0, iters=5),
     "tv": lambda: dict(x=_x()),
-    "Prior": lambda: dict(generator=T.Generator(1), weight=3.0, beta=0.3, family="circuit", info={}),
+    "Prior": lambda: dict(generator=T.Generator(1), weight=3.0, beta=0.3, family="circuit", info={}, input="mle"),
     "TrainConfig": lambda: dict(width=2, coords=True, steps=2, batch=2, n_train=2, n_val=1, lr_g=1e-3, lr_d=2e-3, alpha=0.1,
                                 mse_weight=1.0, mle_iters=5, seed=0, beta_grid=(1.0,), weight_grid=(1.0,),
                                 conds=((2, 10.0),)),
@@ -87,5 +97,5 @@ SPECS = {
 SKIP = {
     "explorer": "widget; driven by notebook 02's explorer-check cell and tests/test_tomography.py",
     "object_view": "widget (Open3D offscreen render in a subprocess-probed renderer); shown by notebook 02",
-    "train_all": "trains two networks (minutes at the default config); tests/test_tomography.py runs it on a tiny config",
+    "train_all": "trains three networks (minutes at the default config); tests/test_tomography.py runs it on a tiny config",
 }
