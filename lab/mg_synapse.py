@@ -94,9 +94,9 @@ def proton_device(*, m: int = 10, n_e: int = 1, k_out: float = 1e-9) -> Device:
 def figure1b_protocol(up: float = 20e-6, down: float = -60e-6, width: float = 0.5, read: float = 2.5,
                       n: int = 15) -> Waveform:
     """The Figure-1b protocol: n pulses of `up` [A] then n of `down` [A], each `width` s,
-    with a `read` s open-gate read after every pulse."""
-    up = check_number("up", up, lo=0.0, hi=1.0, lo_open=True)
-    down = check_number("down", down, lo=-1.0, hi=0.0, hi_open=True)
+    with a `read` s open-gate read after every pulse. Amplitudes within 1 mA (the paper's are tens of µA)."""
+    up = check_number("up", up, lo=0.0, hi=1e-3, lo_open=True)
+    down = check_number("down", down, lo=-1e-3, hi=0.0, hi_open=True)
     width = check_number("width", width, lo=0.0, hi=1e3, lo_open=True)
     read = check_number("read", read, lo=0.0, hi=1e4, lo_open=True)
     n = check_int("n", n, lo=1, hi=1000)
@@ -150,12 +150,13 @@ def metrics(res: Result, *, dg_min: float | None = None) -> dict:
 def retention(dev: Device, *, t_hold: float = 200.0, n: int = 15, up: float = 20e-6, width: float = 0.5,
               read: float = 2.5, pts: int = 14) -> dict:
     """Program with n potentiation pulses (Figure-1b style), then leave the gate open for
-    `t_hold` s. Returns dict(t [s] from the end of programming, G [S], retention = fraction
+    `t_hold` s (`up` in (0, 1 mA]: the paper's pulses are tens of µA, and the cell model's solver is not meant for
+    amperes). Returns dict(t [s] from the end of programming, G [S], retention = fraction
     of the programmed ΔG left at t_hold, res)."""
     check_type("dev", dev, Device)
     t_hold = check_number("t_hold", t_hold, lo=0.0, hi=1e6, lo_open=True)
     n = check_int("n", n, lo=1, hi=1000)
-    up = check_number("up", up, lo=0.0, hi=1.0, lo_open=True)
+    up = check_number("up", up, lo=0.0, hi=1e-3, lo_open=True)
     width = check_number("width", width, lo=0.0, hi=1e3, lo_open=True)
     read = check_number("read", read, lo=0.0, hi=1e4, lo_open=True)
     w = pulse_train("current", up, width, n, read, tail=t_hold)
@@ -195,11 +196,15 @@ def metrics_table(results: dict):
 
 def explorer(pts: int = 10, m: int = 8):
     """Figure-1b designer: up/down pulse currents, width, read time, electrolyte electronic
-    conductivity and the SEI on/off; shows the conductance trace and the metric table."""
+    conductivity and the SEI on/off; shows the conductance trace and the metric table (one metric a
+    row). Every control re-simulates the protocol (about half a second), memoised by the control values,
+    so going back to a setting is instant; the status line says so while it simulates."""
     import plotly.graph_objects as go
     from lab.core import plotting
-    from lab.core.widgets import Explorer, dropdown, readout_table, slider
+    from lab.core.widgets import Explorer, Memo, dropdown, readout_table, slider
     from ipywidgets import HTML
+    pts = check_int("pts", pts, lo=1, hi=1000)
+    m = check_int("m", m, lo=1, hi=500)
     controls = dict(
         up=slider("up current", 20.0, 1.0, 60.0, 1.0, "µA"),
         down=slider("down current", -60.0, -120.0, -1.0, 1.0, "µA"),
@@ -208,30 +213,35 @@ def explorer(pts: int = 10, m: int = 8):
         sigma_el=slider("electronic σ", 1e-5, -8, -4, 0.25, "S/m", log=True),
         sei=dropdown("MgI2 SEI", ("on", "off"), "on"),
     )
+
+    def run(up: float, down: float, width: float, read: float, sigma_el: float, sei: str) -> Result:
+        dev = device(m=m, sigma_el=sigma_el, sei=sei == "on")
+        return simulate(dev, figure1b_protocol(up * 1e-6, down * 1e-6, width, read), pts=pts)
+
+    runs = Memo(run, maxsize=64)
     fig = plotting.widget_figure(plotting.label("time", "s"), plotting.label("G", "µS"), height=360)
     fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="lines+markers", marker=dict(size=3), name="G"))
     readout = HTML()
+    ex = None
 
     def update():
         v = {k: w.value for k, w in controls.items()}
-        dev = device(m=m, sigma_el=v["sigma_el"], sei=v["sei"] == "on")
-        w = figure1b_protocol(v["up"] * 1e-6, v["down"] * 1e-6, v["width"], v["read"])
-        res = simulate(dev, w, pts=pts)
+        if not runs.holds(**v):
+            ex.busy("simulating the Figure-1b protocol")
+        res = runs(**v)
         fig.data[0].x, fig.data[0].y = res.t, res.G * 1e6
-        mt = metrics(res)
         # one metric per row (quantity, value): eight columns side by side ran past the figure column
         row = metrics_table({"this device": res}).iloc[0]
         readout.value = readout_table({str(k): (f"{v:.3g}" if isinstance(v, (int, float, np.floating, np.integer))
                                                 else str(v)) for k, v in row.items()})
-        readout.metrics = mt
 
     ex = Explorer(controls, [fig], update, readout=readout, title="Mg synapse: Figure-1b designer",
+                  recompute=tuple(controls),
                   presets={"PCE, bare Mg": dict(sigma_el=ELECTRONIC_SIGMA["PCE"], sei="off"),
                            "PCE + SEI": dict(sigma_el=ELECTRONIC_SIGMA["PCE"], sei="on"),
                            "NASICON-like + SEI": dict(sigma_el=ELECTRONIC_SIGMA["NASICON"], sei="on")})
     ex.refresh()
     return ex
-
 
 
 # ----------------------------------------------------------------------------- claim helpers

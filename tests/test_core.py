@@ -403,3 +403,58 @@ def test_why_not_enters_the_note_only_when_the_claim_does_not_hold(build_tmp):
     assert "too few seeds" in failed.note and failed.verdict == claims.NOT_REPRODUCED
     with pytest.raises(ValueError, match="why_not"):
         rec.check("bad", measured=claims.Measured(1, True), **{**kw, "why_not": "two\nlines"})
+
+
+def test_memo_hits_bound_and_keys_by_value():
+    """The explorers' one memo: a call it holds does not run the function again, a float is keyed by its
+    value (a slider's 0.1 + 0.2 finds 0.3), the least recently used result goes past the bound, and an
+    argument that cannot key it is refused by name."""
+    from lab.core.widgets import Memo, memo
+
+    calls = []
+
+    @memo(2)
+    def f(a, b=1.0):
+        calls.append((a, b))
+        return a * b
+
+    assert f(0.1 + 0.2, b=2.0) == f(0.3, b=2.0) and len(calls) == 1
+    assert f.info() == (1, 1, 2, 1) and f.holds(0.3, b=2.0) and not f.holds(0.3, b=3.0)
+    f(1.0)
+    f(0.3, b=2.0)                    # touched: now the most recently used
+    f(2.0)                           # a third result: the least recently used (1.0) goes
+    assert f.holds(0.3, b=2.0) and not f.holds(1.0) and f.info().currsize == 2
+    f(1.0)
+    assert len(calls) == 4           # 1.0 ran again after its eviction
+    assert f.__name__ == "f"
+    with pytest.raises(TypeError, match="args\\[0\\] must be hashable"):
+        f({1: 2})
+    with pytest.raises(ValueError, match="maxsize"):
+        Memo(len, maxsize=0)
+    with pytest.raises(TypeError, match="fn must be callable"):
+        Memo(3)
+    f.clear()
+    assert f.info() == (0, 0, 2, 0)
+
+
+def test_explorer_declares_its_recompute_controls_and_says_what_it_computes():
+    import ipywidgets as W
+
+    from lab.core.widgets import Explorer, slider
+
+    s = slider("x", 1.0, 0.0, 2.0, 0.1)
+    seen = []
+    ex = None
+
+    def update():
+        ex.busy("training the model")
+        seen.append(ex.status.value)
+
+    ex = Explorer({"x": s}, [], update, W.HTML(), recompute=["x"])
+    assert ex.recompute == {"x"}
+    ex.set(x=0.5)
+    assert "training the model…" in seen[-1] and "training" not in ex.status.value
+    with pytest.raises(ValueError, match="recompute must name controls"):
+        Explorer({"x": s}, [], update, recompute=["y"])
+    with pytest.raises(TypeError, match="recompute must be a list"):
+        Explorer({"x": s}, [], update, recompute="x")

@@ -5,14 +5,25 @@ An explorer is built by `lab.<topic>.explorer(...)`, which returns an `Explorer`
 (an ipywidgets HBox with a few extra attributes). Notebooks display it and then
 drive it once in code, asserting that the figure changed, so nbmake exercises
 the callbacks although no browser runs.
+
+Two things every explorer shares:
+- `Memo`: a bounded memo of a method's results keyed by the control values (on
+  `functools.lru_cache`), so going back to a setting answers at once. An update calls
+  `ex.busy(what)` before a call the memo does not hold (`memo.holds(...)`): the status line then
+  says what the kernel is computing until the update ends.
+- `Explorer(..., recompute=names)` declares which controls rerun a method (they may take up to a
+  second, with the busy state); every other control only redraws (a tenth of a second at most).
+  `benchmarks/explorers.py` times each control against the limit of its declared kind.
 """
 from __future__ import annotations
 
+import functools
 import html
 import math
 import os
 import time
-from typing import Callable, Iterable, Mapping, Sequence
+from collections import OrderedDict, namedtuple
+from typing import Callable, Hashable, Iterable, Mapping, Sequence
 
 import ipywidgets as W
 import plotly.graph_objects as go
@@ -32,13 +43,24 @@ class Explorer(W.HBox):
     body: the widget the figure column shows above the readout in place of the figures stacked one
     under another (for a figure beside an image, say); the figures are still the explorer's (snapshots,
     batched redraws).
+    recompute: the names of the controls whose change may rerun a method (train, simulate, solve) rather
+    than only redraw from what is already computed; a declared property of the control, read by the
+    explorer benchmark (limit 1 s with the busy state, against 0.1 s for a redraw).
     """
 
     def __init__(self, controls: Mapping[str, W.Widget], figures: Sequence[go.FigureWidget],
                  update: Callable[[], None], readout: W.HTML | None = None, title: str = "",
                  presets: Mapping[str, Mapping[str, object]] | None = None, controls_width: str = "340px",
-                 extra: Sequence[W.Widget] = (), body: W.Widget | None = None):
+                 extra: Sequence[W.Widget] = (), body: W.Widget | None = None,
+                 recompute: Iterable[str] = ()):
         check_type("controls", controls, Mapping)
+        if isinstance(recompute, str):
+            raise TypeError(f"recompute must be a list of control names; got the string {recompute!r}")
+        recompute = tuple(recompute)
+        unknown = [k for k in recompute if k not in controls]
+        if unknown:
+            raise ValueError(f"recompute must name controls among {sorted(controls)}; got {unknown}")
+        self.recompute = frozenset(recompute)
         extra = tuple(extra)
         for i, w in enumerate(extra):
             check_type(f"extra[{i}]", w, W.Widget)
@@ -107,10 +129,16 @@ class Explorer(W.HBox):
         dropdown then names the preset the defaults match)."""
         self.set(**self.defaults)
 
+    def busy(self, what: str) -> None:
+        """Say in the status line what the update is computing now (a call its memo does not hold, say);
+        the status goes back to the update's time when the update ends."""
+        check_type("what", what, str)
+        self.status.value = f"<span style='color:#b35900'>&#9203; {html.escape(what)}…</span>"
+
     def refresh(self) -> None:
         if self._batch:
             return
-        self.status.value = "<span style='color:#b35900'>&#9203; updating…</span>"
+        self.busy("updating")
         t0 = time.perf_counter()
         try:
             with _hold_all(self.figures):
@@ -147,6 +175,93 @@ class Explorer(W.HBox):
     def snapshot(self) -> list[go.Figure]:
         """Static copies of the figures (what handouts show in place of live widgets)."""
         return [go.Figure(f) for f in self.figures]
+
+
+MAX_MEMO = 4096
+_CacheInfo = namedtuple("CacheInfo", "hits misses maxsize currsize")
+
+
+def _value_key(v: object) -> Hashable:
+    # a control's float comes back as 0.30000000000000004 after a few steps: 12 significant digits key it
+    if isinstance(v, float):
+        return float(f"{v:.12g}") if math.isfinite(v) else v
+    if isinstance(v, (tuple, list)):
+        return tuple(_value_key(x) for x in v)
+    if hasattr(v, "item") and getattr(v, "shape", None) == ():      # a numpy scalar
+        return _value_key(v.item())
+    return v
+
+
+class Memo:
+    """A bounded memo of `fn`'s results, keyed by the values of its arguments (the control values):
+    floats to 12 significant digits, so a slider's 0.30000000000000004 finds 0.3; the least recently
+    used result goes once `maxsize` (1..4096) are held, as with `functools.lru_cache`.
+
+    `memo(*args, **kw)` returns fn's result (fn receives the keyed values); `memo.holds(*args, **kw)` says
+    whether that call is held (ask before a slow miss, to show the busy state); `memo.info()` gives
+    (hits, misses, maxsize, currsize) as lru_cache's `cache_info()`; `memo.clear()` empties it. Arguments
+    must be hashable (numbers, strings, tuples): data the method needs belongs in fn's closure, not in the key."""
+
+    def __init__(self, fn: Callable, maxsize: int = 64):
+        if not callable(fn):
+            raise TypeError(f"fn must be callable; got {type(fn).__name__}")
+        self.fn = fn
+        self.maxsize = check_int("maxsize", maxsize, lo=1, hi=MAX_MEMO)
+        self._held: OrderedDict = OrderedDict()
+        self.hits = self.misses = 0
+        functools.update_wrapper(self, fn)
+
+    @staticmethod
+    def _key(args: tuple, kw: dict) -> tuple[tuple, dict, tuple]:
+        args = tuple(_value_key(a) for a in args)
+        kw = {k: _value_key(v) for k, v in kw.items()}
+        key = (args, tuple(sorted(kw.items())))
+        try:
+            hash(key)
+        except TypeError:
+            bad = next(n for n, v in [*((f"args[{i}]", a) for i, a in enumerate(args)), *kw.items()]
+                       if not _hashable(v))
+            raise TypeError(f"{bad} must be hashable (a number, string or tuple) to key the memo") from None
+        return args, kw, key
+
+    def __call__(self, *args, **kw):
+        args, kw, key = self._key(args, kw)
+        if key in self._held:
+            self.hits += 1
+            self._held.move_to_end(key)
+            return self._held[key]
+        self.misses += 1
+        out = self.fn(*args, **kw)
+        self._held[key] = out
+        if len(self._held) > self.maxsize:
+            self._held.popitem(last=False)
+        return out
+
+    def holds(self, *args, **kw) -> bool:
+        """Whether the call with these argument values is held (answers without running fn)."""
+        return self._key(args, kw)[2] in self._held
+
+    def info(self) -> "_CacheInfo":
+        """(hits, misses, maxsize, currsize), as functools.lru_cache's cache_info()."""
+        return _CacheInfo(self.hits, self.misses, self.maxsize, len(self._held))
+
+    def clear(self) -> None:
+        self._held.clear()
+        self.hits = self.misses = 0
+
+
+def _hashable(v: object) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+def memo(maxsize: int = 64) -> Callable[[Callable], Memo]:
+    """Decorator form of `Memo`: `@widgets.memo(32)` over a function of control values."""
+    maxsize = check_int("maxsize", maxsize, lo=1, hi=MAX_MEMO)
+    return lambda fn: Memo(fn, maxsize)
 
 
 def _same(a: object, b: object) -> bool:
@@ -266,8 +381,10 @@ def dropdown(description: str, options: Sequence, value=None) -> W.Dropdown:
 def readout_table(rows: Mapping[str, str]) -> str:
     """HTML for a small two-column readout (quantity, value with unit)."""
     check_type("rows", rows, Mapping)
-    body = "".join(f"<tr><td style='padding-right:12px'>{k}</td><td><b>{v}</b></td></tr>" for k, v in rows.items())
-    return f"<table>{body}</table>"
+    # a long value wraps inside the figure column instead of running past it (the column hides what overflows)
+    body = "".join(f"<tr><td style='padding-right:12px;overflow-wrap:anywhere'>{k}</td>"
+                   f"<td style='overflow-wrap:anywhere'><b>{v}</b></td></tr>" for k, v in rows.items())
+    return f"<table style='max-width:100%'>{body}</table>"
 
 
 def demo() -> Explorer:

@@ -90,35 +90,43 @@ def delay_figure(sweep) -> go.Figure:
 
 def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partition_kind: str = "iid",
              steps: int = 300, step_s: float = 4e-4, data: Digits | None = None, runs: dict | None = None,
-             transfer_s: float = 0.0, **settings) -> widgets.Explorer:
-    """Accuracy against wall-clock for the three methods (seed 0), with controls for
-    the latency [ms], the delay D, the number of workers J and the partition.
-    runs: simulated runs from `dga.compare` (same settings) to reuse instead of retraining."""
+             bandwidth_mbit: float = 10.0, **settings) -> widgets.Explorer:
+    """Accuracy against wall-clock for the three methods (seed 0), with controls for the latency [ms] and
+    the link bandwidth [Mbit/s] (the timeline only: redraws), and the delay D, the averaging period K,
+    the number of workers J (2..8) and the partition (each reruns the methods it changes, memoised).
+    runs: simulated runs from `dga.compare` (same settings) to reuse instead of retraining;
+    settings: hidden, batch, lr, period, eval_every, ... as `simulate` takes them. The readout leads with
+    the measured time to an accuracy every method reaches."""
     latency_ms = check_number("latency_ms", latency_ms, lo=0.0, hi=1000.0)
     delay = check_int("delay", delay, lo=0, hi=32)
     workers = check_int("workers", workers, lo=1, hi=16)
     partition_kind = check_choice("partition_kind", partition_kind, dga.PARTITIONS)
     step_s = check_positive("step_s", step_s)
-    transfer_s = check_number("transfer_s", transfer_s, lo=0.0, hi=3600.0)
+    bandwidth_mbit = check_number("bandwidth_mbit", bandwidth_mbit, lo=0.1, hi=1000.0)
     steps = check_int("steps", steps, lo=1, hi=10**5)
     data = dga.check_data(data)
-    period = settings.pop("period", 4)
-    cache: dict = {}
+    period = check_int("period", settings.pop("period", 4), lo=1, hi=64)
+    eval_every = check_int("eval_every", settings.get("eval_every", 8), lo=1, hi=10**6)
+    msg_bytes = 8 * dga.n_params(check_int("hidden", settings.get("hidden", 32), lo=1, hi=4096))
+    given: dict = {}
     for (p, m, s), r in (runs or {}).items():
-        if s == settings.get("seed", 0) and len(r.compute_s) == steps and r.period == period:
-            cache[(m, p, r.workers, r.delay if m == "dga" else None)] = r
+        if s == settings.get("seed", 0) and len(r.compute_s) == steps:
+            given[(m, p, r.workers, r.delay if m == "dga" else None, None if m == "sync" else r.period)] = r
 
-    def run(method, part, J, D):
-        key = (method, part, J, D if method == "dga" else None)
-        if key not in cache:
-            cache[key] = dga.simulate(method, part, workers=J, steps=steps, delay=D, period=period,
-                                      data=data, **settings)
-        return cache[key]
+    def simulate(method, part, J, D, K):      # D is DGA's only, K FedAvg's and DGA's: the key leaves out the rest
+        return given.get((method, part, J, D, K)) or dga.simulate(
+            method, part, workers=J, steps=steps, delay=D or 0, period=K or 1, data=data, **settings)
 
+    memo = widgets.Memo(simulate, maxsize=96)
+    # K must divide the evaluation interval (the mean model is held at round ends)
+    periods = sorted({k for k in (1, 2, 4, 8, 16) if eval_every % k == 0} | {period})
     controls = {
         "latency_ms": widgets.slider("latency", latency_ms, 0, 500, 10, unit="ms"),
+        "bandwidth": widgets.slider("link bandwidth", bandwidth_mbit, -1, 3, 0.25, unit="Mbit/s", log=True,
+                                    readout_format=".3g"),
         "delay": widgets.int_slider("delay D [steps]", delay, 0, 16),
-        "workers": widgets.int_slider("workers J", workers, 2, 16),
+        "period": widgets.dropdown("averaging period K [steps]", periods, period),
+        "workers": widgets.int_slider("workers J", min(workers, 8), 2, 8),
         "partition": widgets.dropdown("partition", list(dga.PARTITIONS), partition_kind),
     }
     fig = plotting.widget_figure(plotting.label("wall-clock", "s"), plotting.label("test accuracy", "%"))
@@ -129,27 +137,36 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
 
     def update():
         v = {k: w.value for k, w in controls.items()}
-        lat = v["latency_ms"] / 1000
-        rows = {}
-        curves = {}
+        lat, J, D, K = v["latency_ms"] / 1000, v["workers"], v["delay"], v["period"]
+        link_s = dga.transfer_seconds(msg_bytes, J, v["bandwidth"])
+        curves, final = {}, {}
         for i, m in enumerate(dga.METHODS):
-            r = run(m, v["partition"], v["workers"], v["delay"])
-            t = dga.curve_times(r, lat, v["delay"], period, step_s, transfer_s)
+            key = (m, v["partition"], J, D if m == "dga" else None, None if m == "sync" else K)
+            if not memo.holds(*key):
+                ex.busy(f"simulating {m}, J = {J}" + (f", K = {K}" if m != "sync" else "")
+                        + (f", D = {D}" if m == "dga" else ""))
+            r = memo(*key)
+            t = dga.curve_times(r, lat, D, K, step_s, link_s)
             fig.data[i].x, fig.data[i].y = t, 100 * r.acc
-            curves[m] = (t, r.acc)
-            rows[f"{m}: final accuracy, time"] = f"{100 * r.final_acc:.1f} %, {t[-1]:.2f} s"
+            curves[m], final[m] = (t, r.acc), (r.final_acc, t[-1])
         # time to an accuracy every method reaches (95 % of the lowest peak), not the time of a fixed step count,
         # whose ratio is the delay's by construction
         target = 0.95 * min(float(np.max(a)) for _, a in curves.values())
         tta = {m: dga.time_to_accuracy(t, a, target) for m, (t, a) in curves.items()}
-        rows[f"time to {100 * target:.1f} % (sync / FedAvg / DGA)"] = " / ".join(
-            f"{tta[m]:.2f} s" for m in ("sync", "fedavg", "dga"))
-        rows["DGA's time-to-accuracy speedup over sync, FedAvg"] = (
-            f"{tta['sync'] / tta['dga']:.2f} ×, {tta['fedavg'] / tta['dga']:.2f} ×")
+        rows = {f"time to {100 * target:.1f} % test accuracy (sync / FedAvg / DGA)":
+                " / ".join(f"{tta[m]:.2f} s" for m in ("sync", "fedavg", "dga")),
+                "DGA's time-to-accuracy speedup over sync, FedAvg":
+                f"{tta['sync'] / tta['dga']:.2f} ×, {tta['fedavg'] / tta['dga']:.2f} ×",
+                "link time of one all-reduce": f"{1e3 * link_s:.1f} ms ({msg_bytes} B at {v['bandwidth']:.3g} Mbit/s, "
+                                               f"ring of {J})"}
+        for m in dga.METHODS:
+            rows[f"{m}: final accuracy, time of step {steps}"] = f"{100 * final[m][0]:.1f} %, {final[m][1]:.2f} s"
         ex.readout.value = widgets.readout_table(rows)
 
-    ex = widgets.Explorer(controls, [fig], update, title="DGA under latency",
+    ex = widgets.Explorer(controls, [fig], update, title="DGA under latency and bandwidth",
+                          recompute=("delay", "period", "workers", "partition"),
                           presets={"no latency": dict(latency_ms=0.0), "200 ms, D=4": dict(latency_ms=200.0, delay=4),
-                                   "200 ms, D=16": dict(latency_ms=200.0, delay=16)})
+                                   "200 ms, D=16": dict(latency_ms=200.0, delay=16),
+                                   "slow link (1 Mbit/s)": dict(bandwidth=1.0)})
     ex.refresh()
     return ex

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from ..core.checks import check_array, check_int, check_number, check_table, check_type
 from ..core.plotting import COLORS, figure, label, widget_figure
-from ..core.widgets import Explorer, dropdown, int_slider, readout_table, slider
+from ..core.widgets import Explorer, Memo, dropdown, int_slider, readout_table, slider
 from ..data.digits import Digits
 from .augment import check_images
 from .claims import means
@@ -124,9 +124,11 @@ def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6
     """Temperature τ, NaCl's positives, λ and ε against the embedding and the (standard,
     robust) point. `method` (one of FIGURE1) is the starting choice; the dropdown shows the
     display names (NAMES). Each new (method, τ, positives, λ) trains a tiny encoder on demand: seed 0,
-    `epochs` (1..50) epochs of cfg's settings, about a second of CPU; encoders are cached, so
-    going back is instant. ε only re-attacks (FGSM). The figure-1 plane shows the notebook's
-    runs (mean over seeds, re-attacked at the chosen ε) beside the explored point."""
+    `epochs` (1..50) epochs of cfg's settings, about a second of CPU; encoders are memoised by those
+    values (positives only for NaCl and IntNaCl, λ only for the integrated methods: elsewhere the control
+    is greyed and left out of the key), so going back is instant. ε only re-attacks (FGSM, memoised too).
+    The figure-1 plane shows the notebook's runs (mean over seeds, re-attacked at the chosen ε) beside the
+    explored point."""
     data = check_digits("data", data)
     runs = _runs(runs)
     check_type("cfg", cfg, TrainConfig)
@@ -153,51 +155,55 @@ def explorer(data: Digits, *, runs: list[Run], cfg: TrainConfig, epochs: int = 6
     plane.add_scatter(x=[0], y=[0], mode="markers", name="explored encoder",
                       marker=dict(size=18, symbol="star-open", color="black", line=dict(width=2)))
     readout = W.HTML()
-    models: dict = {}
-    scores: dict = {}
+    given = {(r.method, r.seed): r.model for r in runs}
 
-    def model_for(key):
-        if key not in models:
-            m, tau, pos, lam = key
-            c0 = time.process_time()
-            enc = pretrain(xtr, method=m, cfg=retune(cfg, epochs=epochs, tau=tau, positives=pos, lam=lam), seed=0)
-            models[key] = (fit_probe(enc, xtr, ytr), time.process_time() - c0)
-            if len(models) > MAX_CACHE:
-                models.pop(next(iter(models)))
-        return models[key]
+    def train(m: str, tau: float, pos: int | None, lam: float | None):
+        c0 = time.process_time()
+        c = retune(cfg, epochs=epochs, tau=tau, positives=cfg.positives if pos is None else pos,
+                   lam=cfg.lam if lam is None else lam)
+        enc = pretrain(xtr, method=m, cfg=c, seed=0)
+        return fit_probe(enc, xtr, ytr), time.process_time() - c0
 
-    def score(tag, model, e):
-        k = (tag, round(e, 6))
-        if k not in scores:
-            scores[k] = (accuracy(model, xte, yte), accuracy(model, xte, yte, eps=e) if e > 0 else None)
-            if scores[k][1] is None:
-                scores[k] = (scores[k][0], scores[k][0])
-        return scores[k]
+    def attack(tag: tuple, e: float):
+        model = given[tag] if tag in given else encoders(*tag)[0]
+        std = accuracy(model, xte, yte)
+        return std, (accuracy(model, xte, yte, eps=e) if e > 0 else std)
+
+    def project(tag: tuple):
+        return embedding_2d(encoders(*tag)[0], xte, yte.numpy())
+
+    encoders, scores, pcas = Memo(train, MAX_CACHE), Memo(attack, 16 * MAX_CACHE), Memo(project, MAX_CACHE)
+    ex = None
 
     def update() -> None:
         v = {k: w.value for k, w in controls.items()}
-        v["method"] = by_name[v["method"]]
-        key = (v["method"], round(v["tau"], 4), v["positives"], round(v["lam"], 4))
-        fresh = key not in models
-        model, cpu = model_for(key)
-        std, rob = score(key, model, v["eps"])
-        xy, yy = embedding_2d(model, xte, yte.numpy())
+        v["method"] = m = by_name[v["method"]]
+        uses_pos, uses_lam = m in ("nacl", "intnacl"), m.startswith("int")
+        controls["positives"].disabled, controls["lam"].disabled = not uses_pos, not uses_lam
+        key = (m, float(v["tau"]), v["positives"] if uses_pos else None, float(v["lam"]) if uses_lam else None)
+        fresh = not encoders.holds(*key)
+        if fresh:
+            ex.busy(f"training a {NAMES[m]} encoder ({epochs} epochs)")
+        model, cpu = encoders(*key)
+        std, rob = scores(key, v["eps"])
+        xy, yy = pcas(key)
         _scatter_classes(emb, xy, yy, data.n_classes)
-        for i, m in enumerate(order):
-            pts = [score((m, r.seed), r.model, v["eps"]) for r in runs if r.method == m]
+        for i, mm in enumerate(order):
+            pts = [scores((mm, r.seed), v["eps"]) for r in runs if r.method == mm]
             plane.data[i].x, plane.data[i].y = [np.mean([p[0] for p in pts])], [np.mean([p[1] for p in pts])]
         plane.data[-1].x, plane.data[-1].y = [std], [rob]
         plane.layout.yaxis.title.text = label(f"robust accuracy, FGSM ε = {v['eps']:g}", "%")
-        notes = "used by NaCl, IntNaCl" if v["method"] in ("nacl", "intnacl") else "unused by this method"
         readout.value = readout_table({
-            "explored encoder": f"{NAMES[v['method']]}, τ = {v['tau']:.2f}, positives = {v['positives']} "
-                                f"({notes}), λ = {v['lam']:.2f}" + ("" if v["method"].startswith("int")
-                                                                    else " (λ unused)"),
+            "explored encoder": f"{NAMES[m]}, τ = {v['tau']:.2f}, "
+                                + (f"positives = {v['positives']}" if uses_pos else "positives unused (greyed)")
+                                + (f", λ = {v['lam']:.2f}" if uses_lam else ", λ unused (greyed)"),
             "standard accuracy": f"{std:.1f} %",
             f"robust accuracy (FGSM, ε = {v['eps']:g})": f"{rob:.1f} %",
             "training": f"{'trained now' if fresh else 'cached'}: {epochs} epochs, seed 0, {cpu:.2f} s CPU"})
 
     ex = Explorer(controls, [plane, emb], update, readout, title="NaCl explorer",
+                  # ε re-attacks (FGSM) every notebook run's model at a new radius: a method run, not a redraw
+                  recompute=("method", "tau", "positives", "lam", "eps"),
                   presets={"SimCLR": dict(method="SimCLR"), "IntNaCl, strong adversary": dict(method="IntNaCl", lam=2.0)})
     ex.refresh()
     return ex

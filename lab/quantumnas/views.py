@@ -81,9 +81,37 @@ def _positions(device: Device) -> dict[int, tuple[float, float]]:
     return {q: (float(pos[q][0]), float(pos[q][1])) for q in range(device.n_qubits)}
 
 
+def _device_errors(device: Device) -> dict:
+    """The device's calibration as its noise model uses it (`device._scaled_target`: every error times the
+    noise factor, capped at 0.5; T1 and T2 divided by it): per qubit `readout` error [–], `t1` and `t2` [µs] (inf when noise-free), and
+    per coupled pair (a, b), a < b, the two-qubit gate's error [–] (`two_qubit`, the larger of its two
+    directions) with its gate name (`gate`)."""
+    f, t = device.noise_factor, device.backend.target
+    n = device.n_qubits
+
+    def err(e):
+        return min(0.5, (e or 0.0) * f)
+
+    props = t.qubit_properties or [None] * n
+    us = [(q.t1 if q is not None else None, q.t2 if q is not None else None) for q in props]
+    t1 = [1e6 * a / f if a and f > 0 else float("inf") for a, _ in us]
+    t2 = [1e6 * b / f if b and f > 0 else float("inf") for _, b in us]
+    gate = next((g for g in ("cx", "ecr", "cz") if g in t.operation_names), None)
+    two = {}
+    for a, b in device.coupling:
+        es = [t[gate][qa].error for qa in ((a, b), (b, a)) if gate and qa in t[gate] and t[gate][qa] is not None]
+        two[(a, b)] = err(max((e for e in es if e is not None), default=0.0))
+    return dict(readout=[err(t["measure"][(q,)].error) for q in range(n)], t1=t1, t2=t2, two_qubit=two,
+                gate=(gate or "two-qubit gate").upper())
+
+
 def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = None) -> go.Figure:
-    """The backend's coupling map (physical qubits, with readout error in the hover), the
-    chosen physical qubit of each virtual qubit labelled 'v<i>'. Axes in arbitrary layout units."""
+    """The backend's coupling map with its calibration (`_device_errors`, scaled by the noise factor):
+    each physical qubit coloured by its readout error, each coupling by its two-qubit gate's error (printed
+    on the edge), T1 and T2 in the hover; the chosen physical qubit of each virtual qubit labelled 'v<i>'
+    and ringed. Axes in arbitrary layout units."""
+    from plotly.colors import sample_colorscale
+
     check_type("device", device, Device)
     if isinstance(layout, (str, bytes)) or not hasattr(layout, "__iter__"):
         raise TypeError(f"layout must be a sequence of physical qubits; got {type(layout).__name__}")
@@ -95,28 +123,49 @@ def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = 
     fig = fig if fig is not None else plotting.figure(plotting.label("layout x", "a.u."),
                                                       plotting.label("layout y", "a.u."), height=300)
     pos = _positions(device)
-    ex, ey = [], []
-    for a, b in device.coupling:
-        ex += [pos[a][0], pos[b][0], None]
-        ey += [pos[a][1], pos[b][1], None]
-    ro = [device.backend.target["measure"][(q,)].error for q in range(device.n_qubits)]
+    e = _device_errors(device)
+    nq = device.n_qubits
     used = {p: v for v, p in enumerate(layout)}
-    colors = [plotting.COLORS[1] if q in used else "#bbb" for q in range(device.n_qubits)]
-    text = [f"Q{q}" + (f"<br>v{used[q]}" if q in used else "") for q in range(device.n_qubits)]
+    # one colour scale for both: errors in %, from 0 to the largest readout or two-qubit error shown
+    top = max(1e-3, max(e["readout"]), max(e["two_qubit"].values(), default=0.0))
+    scale = "YlOrRd"
+    traces = []
+    mx, my, mt, mh = [], [], [], []
+    for (a, b), err in e["two_qubit"].items():
+        colour = sample_colorscale(scale, [min(1.0, err / top)])[0]
+        traces.append(go.Scatter(x=[pos[a][0], pos[b][0]], y=[pos[a][1], pos[b][1]], mode="lines",
+                                 line=dict(color=colour, width=6), showlegend=False, hoverinfo="skip"))
+        mx.append((pos[a][0] + pos[b][0]) / 2)
+        my.append((pos[a][1] + pos[b][1]) / 2)
+        mt.append(f"{100 * err:.1f}")
+        mh.append(f"Q{a}–Q{b}: {e['gate']} error {100 * err:.2f} %")
+    # the edge labels: the two-qubit error in %, hoverable at the edge's middle
+    traces.append(go.Scatter(x=mx, y=my, mode="text", text=mt, textfont=dict(size=10, color="#333"),
+                             hovertext=mh, hoverinfo="text", showlegend=False))
+
+    def t_text(v):
+        return "∞ (noise-free)" if not np.isfinite(v) else f"{v:.0f} µs"
+
+    text = [f"Q{q}" + (f"<br>v{used[q]}" if q in used else "") for q in range(nq)]
+    hover = [f"Q{q}" + (f" (virtual v{used[q]})" if q in used else "") +
+             f"<br>readout error {100 * e['readout'][q]:.2f} %<br>T1 {t_text(e['t1'][q])}, T2 {t_text(e['t2'][q])}"
+             for q in range(nq)]
+    traces.append(go.Scatter(
+        x=[pos[q][0] for q in range(nq)], y=[pos[q][1] for q in range(nq)], mode="markers+text", text=text,
+        textposition="top center", hovertext=hover, hoverinfo="text", showlegend=False,
+        marker=dict(size=24, color=[100 * r for r in e["readout"]], colorscale=scale, cmin=0.0, cmax=100 * top,
+                    line=dict(color=["#000" if q in used else "#bbb" for q in range(nq)],
+                              width=[3 if q in used else 1 for q in range(nq)]),
+                    colorbar=dict(title=dict(text="error [%]", side="right"), thickness=12, len=0.9))))
     fig.data = []
-    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", line=dict(color="#999", width=3), showlegend=False,
-                             hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=[pos[q][0] for q in range(device.n_qubits)],
-                             y=[pos[q][1] for q in range(device.n_qubits)], mode="markers+text", text=text,
-                             textposition="top center", marker=dict(size=24, color=colors),
-                             hovertext=[f"Q{q}: readout error {e:.3f}" for q, e in enumerate(ro)],
-                             showlegend=False))
+    fig.add_traces(traces)
     # plotly's autorange leaves room for the markers, not for the labels above them: the top node's two-line
     # label ("Q2", "v3") was cut off. Pad the y range by the labels' height (about 0.4 of a 300 px plot).
-    ys = [pos[q][1] for q in range(device.n_qubits)]
+    ys = [pos[q][1] for q in range(nq)]
     span = max(max(ys) - min(ys), 0.5)
     fig.update_yaxes(range=[min(ys) - 0.2 * span, max(ys) + 0.45 * span])
-    fig.update_layout(title=f"{device.name}: layout {tuple(layout)} (red = used)")
+    fig.update_layout(title=f"{device.name} ×{device.noise_factor:g}: layout {tuple(layout)} (ringed = used); "
+                            f"nodes readout, edges {e['gate']} error")
     return fig
 
 
@@ -173,7 +222,7 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     from tqdm.auto import tqdm
 
     check_type("result", result, qn.PipelineResult)
-    state = {"result": result}
+    runs = [result]          # the notebook's pipeline, then each "run search"
     c = dict(backend=widgets.dropdown("backend", BACKENDS, result.backend),
              noise=widgets.slider("noise scale", 1.0, 0.0, 3.0, 0.25),
              space=widgets.dropdown("design space", list(qn.SPACES), result.space),
@@ -193,55 +242,74 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     ste = qn.encode(xte)
     nc = len(qn.TASKS[result.task])
 
-    def known(r):  # the pipeline measured these already
-        state[(id(r), r.backend, float(r.noise_factor))] = {
-            n: {"acc_clean": (r.contenders[n].acc_clean, 0.0), "acc_noisy": (r.contenders[n].acc_noisy, 0.0)}
-            for n in ("human baseline", "QuantumNAS")}
+    names = ("human baseline", "QuantumNAS")
 
-    known(result)
+    @widgets.memo(32)      # per (run, backend, noise): a revisited setting answers at once
+    def measure(run: int, backend: str, noise: float) -> dict:
+        r = runs[run]
+        if (backend, noise) == (r.backend, float(r.noise_factor)):       # the pipeline measured these already
+            return {n: {"acc_clean": (r.contenders[n].acc_clean, 0.0), "acc_noisy": (r.contenders[n].acc_noisy, 0.0)}
+                    for n in names}
+        evs = qn.evaluate_all([qn.Contender(n, r.contenders[n].circuit, r.contenders[n].layout,
+                                            r.contenders[n].weights) for n in names],
+                              get_device(backend, noise), xte, yte, ste, nc, cfg.shots, r.seed)   # one Aer job
+        return {n: {"acc_clean": (ev.acc_clean, 0.0), "acc_noisy": (ev.acc_noisy, 0.0)} for n, ev in zip(names, evs)}
+
+    drawn = {}
 
     def update():
-        r = state["result"]
-        dev = get_device(c["backend"].value, float(c["noise"].value))
+        run = len(runs) - 1
+        r = runs[run]
+        backend, noise = c["backend"].value, float(c["noise"].value)
+        dev = get_device(backend, noise)
         best = r.contenders["QuantumNAS"]
         preview = (c["space"].value, c["blocks"].value) != (r.space, r.sc.max_blocks)
-        if preview:
-            sc = qn.SuperCircuit(c["space"].value, qn.N_QUBITS, c["blocks"].value)
-            draw_circuit(sc.circuit(sc.full_arch()), f_circ,
-                         title=f"{c['space'].value}, {c['blocks'].value} blocks (press 'run search')")
-        else:
-            draw_circuit(best.circuit, f_circ, title=f"QuantumNAS circuit: {len(best.circuit.ops)} gates")
-        draw_mapping(dev, best.layout, f_map)
-        key = (id(r), dev.name, dev.noise_factor)
-        if key not in state:  # measure once per (result, backend, noise)
-            names = ("human baseline", "QuantumNAS")
-            evs = qn.evaluate_all([qn.Contender(n, r.contenders[n].circuit, r.contenders[n].layout,
-                                                r.contenders[n].weights) for n in names],
-                                  dev, xte, yte, ste, nc, cfg.shots, r.seed)   # one Aer job for both
-            state[key] = {n: {"acc_clean": (ev.acc_clean, 0.0), "acc_noisy": (ev.acc_noisy, 0.0)}
-                          for n, ev in zip(names, evs)}
-        rows = state[key]
-        contenders_figure(rows, f"{dev.name}, noise x{dev.noise_factor:g}", f_acc)
+        # each figure is redrawn only when what it shows changes (the circuit with the design space and blocks,
+        # the map with the backend and noise)
+        if drawn.get("circuit") != (run, c["space"].value, c["blocks"].value):
+            if preview:
+                sc = qn.SuperCircuit(c["space"].value, qn.N_QUBITS, c["blocks"].value)
+                draw_circuit(sc.circuit(sc.full_arch()), f_circ,
+                             title=f"{c['space'].value}, {c['blocks'].value} blocks (press 'run search')")
+            else:
+                draw_circuit(best.circuit, f_circ, title=f"QuantumNAS circuit: {len(best.circuit.ops)} gates")
+            drawn["circuit"] = (run, c["space"].value, c["blocks"].value)
+        if drawn.get("map") != (run, backend, noise):
+            draw_mapping(dev, best.layout, f_map)
+            drawn["map"] = (run, backend, noise)
+        if not measure.holds(run, backend, noise):
+            what = f"measuring both circuits' noisy accuracy on {backend} ×{noise:g} (one Aer job)"
+            ex.busy(what)
+            readout.value = f"<i>{what}…</i>"
+        rows = measure(run, backend, noise)
+        if drawn.get("acc") != (run, backend, noise):
+            contenders_figure(rows, f"{dev.name}, noise x{dev.noise_factor:g}", f_acc)
+            drawn["acc"] = (run, backend, noise)
+        e = _device_errors(dev)
+        used_edges = [e["two_qubit"][k] for k in e["two_qubit"] if k[0] in best.layout and k[1] in best.layout]
         readout.value = widgets.readout_table({
             "layout (virtual -> physical)": str(best.layout),
-            "baseline noisy accuracy": f"{100 * rows['human baseline']['acc_noisy'][0]:.1f} %",
-            "QuantumNAS noisy accuracy": f"{100 * rows['QuantumNAS']['acc_noisy'][0]:.1f} %"})
+            "readout error of the used qubits (mean)": f"{100 * np.mean([e['readout'][q] for q in best.layout]):.2f} %",
+            f"{e['gate']} error of the used couplings (mean)":
+                f"{100 * np.mean(used_edges):.2f} %" if used_edges else "– (no coupling between the used qubits)",
+            "baseline noisy accuracy": f"{100 * rows['human baseline']['acc_noisy'][0]:.1f} % (measured)",
+            "QuantumNAS noisy accuracy": f"{100 * rows['QuantumNAS']['acc_noisy'][0]:.1f} % (measured)"})
 
     def run_search(_b=None):
         run_cfg = type(cfg)(**{**cfg.as_dict(), "name": cfg.name, "iterations": budget.value,
                                "max_blocks": c["blocks"].value})
         bar = tqdm(total=4, desc="QuantumNAS")
-        state["result"] = qn.run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
+        ex.busy("running the search, pruning and evaluation (progress bar below)")
+        runs.append(qn.run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
                                           seed=result.seed, noise_factor=float(c["noise"].value),
-                                          progress=lambda s: (bar.set_postfix_str(s), bar.update(1)))
+                                          progress=lambda s: (bar.set_postfix_str(s), bar.update(1))))
         bar.close()
-        known(state["result"])
         ex.refresh()
 
     button.on_click(run_search)
     ex = widgets.Explorer(controls=c, figures=[f_circ, f_map, f_acc], update=update, readout=readout,
-                          title="QuantumNAS explorer")
-    ex.children[0].children += (widgets.labelled(budget), button)
+                          title="QuantumNAS explorer", extra=(widgets.labelled(budget), button),
+                          recompute=["backend", "noise"])
     ex.run_search, ex.budget = run_search, budget
     ex.refresh()
     return ex

@@ -5,7 +5,6 @@ the explorer that re-fits a frame as the thresholds move.
 """
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
@@ -19,21 +18,26 @@ from .render import GMM, check_depth, depth_error, error_split, raycast_depth
 
 # --------------------------------------------------------------------------- drawing
 def _ellipses_2d(means, covs, intr, n_sigma=2.0, n_pts=24):
-    """Image-plane outlines (u, v lists with None breaks) of the projected n-sigma ellipses."""
-    xs, ys = [], []
+    """Image-plane outlines (u, v lists with None breaks) of the projected n-sigma ellipses, computed for all
+    components at once."""
+    means = np.asarray(means, float).reshape(-1, 3)
+    covs = np.asarray(covs, float).reshape(-1, 3, 3)
+    keep = means[:, 2] > 0.05
+    means, covs = means[keep], covs[keep]
+    if not len(means):
+        return [], []
+    x, y, z = means.T
+    J = np.zeros((len(means), 2, 3))
+    J[:, 0, 0], J[:, 0, 2] = intr.fx / z, -intr.fx * x / z ** 2
+    J[:, 1, 1], J[:, 1, 2] = intr.fy / z, -intr.fy * y / z ** 2
+    lam, vec = np.linalg.eigh(J @ covs @ J.transpose(0, 2, 1))
     t = np.linspace(0, 2 * np.pi, n_pts)
-    circle = np.stack([np.cos(t), np.sin(t)])
-    for m, c in zip(means, covs):
-        x, y, z = m
-        if z <= 0.05:
-            continue
-        J = np.array([[intr.fx / z, 0, -intr.fx * x / z ** 2], [0, intr.fy / z, -intr.fy * y / z ** 2]])
-        lam, vec = np.linalg.eigh(J @ c @ J.T)
-        pts = (vec * (n_sigma * np.sqrt(np.maximum(lam, 0)))) @ circle
-        pts += np.array([[intr.fx * x / z + intr.cx], [intr.fy * y / z + intr.cy]])
-        xs += list(pts[0]) + [None]
-        ys += list(pts[1]) + [None]
-    return xs, ys
+    circle = np.stack([np.cos(t), np.sin(t)])                                     # [2, n_pts]
+    pts = (vec * (n_sigma * np.sqrt(np.maximum(lam, 0)))[:, None, :]) @ circle    # [M, 2, n_pts]
+    pts += np.stack([intr.fx * x / z + intr.cx, intr.fy * y / z + intr.cy], axis=1)[:, :, None]
+    pts = np.concatenate([pts, np.full((len(means), 2, 1), np.nan)], axis=2)     # a gap after each outline
+    return ([None if v != v else v for v in pts[:, 0].ravel().tolist()],
+            [None if v != v else v for v in pts[:, 1].ravel().tolist()])
 
 
 def ellipsoid_mesh(gmm: GMM, n_sigma: float = 2.0, resolution: int = 6):
@@ -255,7 +259,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
 
     drawn = {"frame": None, "fit": None}
 
-    @functools.lru_cache(maxsize=32)    # per (frame, thresholds): a scanline move never re-fits
+    @widgets.memo(32)    # per (frame, thresholds): a scanline move never re-fits, a revisit answers at once
     def fit_frame(frame: int, p: Params):
         d = frames.depth_noisy[frame]
         t0 = time.process_time()
@@ -274,6 +278,15 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
             "Gaussians": f"{len(g)} ({g.stats['clusters_pruned']} small clusters pruned)",
             "state bytes (fixed arrays / peak live)": f"{g.stats['state_bytes']:,} B / {g.stats['state_bytes_peak']:,} B"}
 
+    @widgets.memo(4 * H)    # SPGF's state after a row: a few ms (a partial pass); a replayed row answers at once
+    def row_state(frame: int, p: Params, row: int) -> RowState:
+        return state_after_row(frames.depth_noisy[frame], intr, row, p)
+
+    @widgets.memo(32)    # the 3-D view of a fit: building its plotly traces takes longer than the fit itself
+    def scene_3d(frame: int, p: Params):
+        return view_3d(frames.depth_noisy[frame], intr, fit_frame(frame, p)[0], stride=max(1, intr.width // 60),
+                       title="Gaussians (2σ) over the point cloud")
+
     def update():
         c = {k: w.value for k, w in controls.items()}
         p = params.replace(adaptive_thresh_scale=float(c["adaptive_thresh_scale"]), noise_floor=float(c["noise_floor"]),
@@ -282,8 +295,10 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         frame = min(int(c["frame"]), len(frames) - 1)
         d = frames.depth_noisy[frame]
         key = (frame, p)
+        if not fit_frame.holds(frame, p):
+            ex.busy("fitting the frame and ray-casting its Gaussians")
         g, ms, rows = fit_frame(frame, p)
-        st = state_after_row(d, intr, int(c["row"]), p)
+        st = row_state(frame, p, int(c["row"]))
         if drawn["frame"] == frame and len(fig2d.data) == 4:
             # same depth image: only the overlays move (the heatmap's numbers are not sent again)
             for tr, (x, y) in zip(fig2d.data[1:3], (_ellipses_2d(st.closed.means, st.closed.covariances, intr),
@@ -296,7 +311,7 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
             _draw_image(fig2d, d, intr, st, None)
             drawn["frame"] = frame
         if drawn["fit"] != key:
-            new3d = view_3d(d, intr, g, stride=max(1, intr.width // 60), title="Gaussians (2σ) over the point cloud")
+            new3d = scene_3d(frame, p)
             fig3d.data = ()
             fig3d.add_traces(list(new3d.data))
             if drawn["fit"] is None:    # the layout is the same for every fit; the template is the figure's own
@@ -314,16 +329,18 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
         "fine": dict(adaptive_thresh_scale=1.2, noise_floor=0.04, angle_t=0.8, num_pixels_t=60, min_gau_len=0.15),
         "coarse": dict(adaptive_thresh_scale=4.0, noise_floor=0.15, angle_t=0.3, num_pixels_t=600, min_gau_len=1.5),
     }
-    ex = widgets.Explorer(controls=controls, figures=[fig2d, fig3d], update=update, title="Watch SPGF fit depth frames",
-                          presets=presets)
-    ex.frames = frames
     # a play button that walks the scanline down the frame (linked in Python, so it also works in handouts' kernels)
     import ipywidgets as W
 
+    # a step redraws two outlines and the scanline (tens of ms in the kernel, the fit being held): 700 ms between
+    # steps leaves the page time to draw each one, so steps never queue up behind one another
     play = W.Play(value=controls["row"].value, min=0, max=H - 1, step=max(1, H // 24), interval=700,
                   description="play rows")
     W.link((play, "value"), (controls["row"], "value"))
+    ex = widgets.Explorer(controls=controls, figures=[fig2d, fig3d], update=update, title="Watch SPGF fit depth frames",
+                          presets=presets, extra=(W.HBox([W.HTML("watch the scanline advance "), play]),),
+                          recompute=[k for k in controls if k != "row"])
+    ex.frames = frames
     ex.play = play
-    ex.children[0].children = (*ex.children[0].children, W.HBox([W.HTML("watch the scanline advance "), play]))
     update()
     return ex

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from lab.core import plotting
 from lab.core.checks import check_array, check_bool, check_choice, check_int, check_number, check_type
 from lab.core.paths import build_dir
-from lab.core.widgets import Explorer, dropdown, figure_widget, int_slider, readout_table, slider
+from lab.core.widgets import Explorer, dropdown, figure_widget, int_slider, memo, readout_table, slider
 from .analysis import relaxation
 from .device import PRESET_NOTES, Device, Result, preset, simulate
 from .waveforms import pulse_train
@@ -108,12 +108,12 @@ def _fill_figure2(fig: go.Figure, res: Result, t_unit: str = "ms") -> None:
             tr.x, tr.y = x, y
 
 
-def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
+def figure2(res: Result, t_unit: str = "ms") -> go.Figure:
     """Figure 2: (a) gate voltage, (b) channel conductance (total and ionic part) and
-    (c) Faraday current at the channel electrode, against time."""
+    (c) Faraday current at the channel electrode, against time. A static figure; the explorer
+    wraps it in a live one (`widgets.figure_widget`)."""
     check_type("res", res, Result)
     check_choice("t_unit", t_unit, ("s", "ms", "us"))
-    widget = check_bool("widget", widget)
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.12,
                         subplot_titles=("(a) gate voltage", "(b) channel conductance",
                                         "(c) Faraday current at the channel"))
@@ -122,7 +122,6 @@ def figure2(res: Result, t_unit: str = "ms", widget: bool = False) -> go.Figure:
     plotting.label_axes(fig, xaxis=t_label, xaxis2=t_label, xaxis3=t_label,
                         yaxis=plotting.label("V_gate", "V"), yaxis2=plotting.label("G", "µS"),
                         yaxis3=plotting.label("I_F", "nA"))
-    fig = figure_widget(fig) if widget else fig
     _fill_figure2(fig, res, t_unit)
     return fig
 
@@ -206,26 +205,25 @@ def explorer(device: Device | None = None, pts: int = 30):
         sigma_e=slider("electrolyte σ", dev0.sigma_e, -6, -3, 0.1, "S/m", log=True),
         t_ch=slider("channel t_ch", dev0.t_ch * 1e9, 5.0, 50.0, 1.0, "nm"),
     )
-    res0 = simulate(dev0, design_waveform(), pts=pts)
-    fig = figure2(res0, widget=True)
-    readout = __import__("ipywidgets").HTML()
 
-    def update():
-        v = {k: w.value for k, w in controls.items()}
-        # controls that do nothing in the current drive mode are greyed out, not silently ignored
-        controls["amplitude_v"].disabled = v["mode"] != "voltage"
-        controls["read"].disabled = v["mode"] != "voltage"
-        controls["amplitude_na"].disabled = v["mode"] != "current"
-        dev = dev0.replace(t_e=v["t_e"] * 1e-9, sigma_e=v["sigma_e"], t_ch=v["t_ch"] * 1e-9)
-        wf = design_waveform(v["mode"], v["amplitude_v"], v["amplitude_na"], v["width"], v["count"],
-                             v["interval"], v["polarity"], v["read"])
+    def effective(v: dict) -> tuple:
+        # the values the simulation depends on: the amplitude of the other drive mode, and the read condition
+        # in current mode (the gate is driven by the current source then), change nothing and are greyed
+        voltage = v["mode"] == "voltage"
+        return (v["mode"], v["amplitude_v"] if voltage else v["amplitude_na"], v["width"], v["count"], v["interval"],
+                v["polarity"], v["read"] if voltage else "open gate", v["t_e"], v["sigma_e"], v["t_ch"])
+
+    @memo(32)      # per effective setting: going back to one answers at once
+    def run(mode, amp, width, count, interval, polarity, read, t_e, sigma_e, t_ch):
+        dev = dev0.replace(t_e=t_e * 1e-9, sigma_e=sigma_e, t_ch=t_ch * 1e-9)
+        wf = design_waveform(mode, amp if mode == "voltage" else 1.0, amp if mode == "current" else 10.0, width,
+                             count, interval, polarity, read)
         res = simulate(dev, wf, pts=pts)
-        _fill_figure2(fig, res)
         rows = res.pulses
         rel = relaxation(res, len(rows) - 1)
         up = [r["dG"] for r in rows if r["amplitude"] > 0]
         dn = [r["dG"] for r in rows if r["amplitude"] < 0]
-        readout.value = readout_table({
+        return res, readout_table({
             "ΔG per + pulse (retained, mean)": f"{np.mean(up) * 1e9:.1f} nS" if up else "–",
             "ΔG per − pulse (retained, mean)": f"{np.mean(dn) * 1e9:.1f} nS" if dn else "–",
             "energy per pulse (mean)": f"{np.mean([r['energy'] for r in rows]) * 1e12:.2f} pJ",
@@ -233,12 +231,34 @@ def explorer(device: Device | None = None, pts: int = 30):
             "relaxation after last pulse": f"{100 * rel['fraction']:.0f} % (1/e time {rel['tau_1e'] * 1e3:.2g} ms)",
         })
 
+    v0 = {k: w.value for k, w in controls.items()}
+    fig = figure_widget(figure2(run(*effective(v0))[0]))
+    readout = __import__("ipywidgets").HTML()
+    drawn = {"key": None}
+
+    def update():
+        v = {k: w.value for k, w in controls.items()}
+        # controls that do nothing in the current drive mode are greyed out, and moving them costs nothing
+        controls["amplitude_v"].disabled = v["mode"] != "voltage"
+        controls["read"].disabled = v["mode"] != "voltage"
+        controls["amplitude_na"].disabled = v["mode"] != "current"
+        key = effective(v)
+        if key == drawn["key"]:
+            return
+        if not run.holds(*key):
+            ex.busy("simulating the circuit")
+        res, table_html = run(*key)
+        _fill_figure2(fig, res)
+        readout.value = table_html
+        drawn["key"] = key
+
     presets = {
         "single pulse": dict(count=1, polarity="+", interval=0.1),
         "potentiation/depression train": dict(count=10, polarity="+ then −", interval=20e-3),
         "pulse pair": dict(count=2, polarity="+", interval=5e-3),
     }
-    ex = Explorer(controls, [fig], update, readout=readout, title="Gate-pulse designer", presets=presets)
+    ex = Explorer(controls, [fig], update, readout=readout, title="Gate-pulse designer", presets=presets,
+                  recompute=list(controls))     # each may re-simulate (an amplitude or the read only in its mode)
     ex.refresh()
     return ex
 

@@ -11,6 +11,8 @@ SPECS = {
     "show": lambda: dict(explorer=widgets.demo()),
     "demo": lambda: dict(),
     "Explorer.set": lambda: dict(self=widgets.demo(), tau=2.0),
+    "Memo": lambda: dict(fn=lambda a, b=1.0: a * b, maxsize=4),
+    "memo": lambda: dict(maxsize=4),
 }
 SKIP = {"Explorer": "built by each topic's explorer(); its arguments are widgets and callbacks, checked by "
                     "type in the constructor and exercised by every notebook's explorer-check cell"}
