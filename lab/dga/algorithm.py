@@ -391,6 +391,26 @@ class Run:
     delay: int
     period: int
 
+    def __post_init__(self):
+        check_choice("method", self.method, METHODS)
+        check_choice("partition", self.partition, PARTITIONS)
+        check_int("seed", self.seed, lo=0, hi=2**32 - 1)
+        self.steps_eval = check_array("steps_eval", self.steps_eval, ndim=1, dtype_kind="fiu", min_size=0, lo=0)
+        self.acc = check_array("acc", self.acc, ndim=1, min_size=0, lo=0.0, hi=1.0)
+        if self.acc.shape != self.steps_eval.shape:
+            raise ValueError(f"acc must hold one accuracy per entry of steps_eval ({len(self.steps_eval)}); "
+                             f"got {len(self.acc)}")
+        self.compute_s = check_array("compute_s", self.compute_s, ndim=1, lo=0.0)
+        check_number("final_acc", self.final_acc, lo=0.0, hi=1.0)
+        check_type("W", self.W, torch.Tensor)  # not checked finite: a run that diverged is a measured outcome
+        workers = check_int("workers", self.workers, lo=1, hi=4096)
+        if not self.W.dtype.is_floating_point or self.W.ndim != 2 or self.W.shape[0] != workers:
+            raise ValueError(f"W must hold one float weight vector per worker, shape ({workers}, P); "
+                             f"got {tuple(self.W.shape)}")
+        check_int("messages", self.messages, lo=0)
+        check_int("delay", self.delay, lo=0, hi=1000)
+        check_int("period", self.period, lo=1, hi=1000)
+
 
 def simulate(method: str, partition_kind: str = "iid", workers: int = 4, steps: int = 300, batch: int = 32,
              hidden: int = 32, lr: float = 0.3, delay: int = 4, period: int = 4, seed: int = 0,

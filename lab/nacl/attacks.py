@@ -38,6 +38,9 @@ def check_label_range(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Non
     if not isinstance(out, torch.Tensor) or out.ndim != 2:
         raise ValueError(f"model must return logits (N, C); got {type(out).__name__} "
                          f"{tuple(getattr(out, 'shape', ()))}")
+    if len(y) and int(y.min()) < 0:
+        raise ValueError(f"y must hold class indices in 0..{out.shape[1] - 1} (the model's classes); "
+                         f"got {int(y.min())}")
     if len(y) and int(y.max()) >= out.shape[1]:
         raise ValueError(f"y must hold class indices below the model's {out.shape[1]} classes; got {int(y.max())}")
 

@@ -389,10 +389,13 @@ def summary(results: Sequence[Result]) -> pd.DataFrame:
 def gains(results: Sequence[Result], reference: str = "baseline", level: float = 0.95) -> pd.DataFrame:
     """Per method and width: test-accuracy gain over `reference` [points], paired by seed: mean,
     half-width of its paired t-interval at `level` (`lab.core.stats`; NaN with one seed), sample std
-    (ddof=1), wins (seeds where the method is ahead)."""
+    (ddof=1), wins (seeds where the method is ahead). Results without runs of `reference` are refused."""
     df = _frame(results)
     checks.check_choice("reference", reference, METHODS)
     level = checks.check_number("level", level, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
+    if not (df.method == reference).any():
+        raise ValueError(f"results must hold runs of the reference {reference!r} (the gains are over it); they hold "
+                         f"{sorted(set(df.method))}")
     ref = df[df.method == reference].set_index(["width", "seed"]).test
     rows = []
     for (w, m), grp in df[df.method != reference].groupby(["width", "method"], sort=False):

@@ -167,15 +167,28 @@ def _zexp(counts: dict, n: int) -> np.ndarray:
     return ez / tot
 
 
+def _check_inputs(x, circuits) -> np.ndarray:
+    """x as an (N, F) float array of input angles [rad] for every one of `circuits`: N >= 1 rows, finite, and
+    F at least the most inputs ('x', j) any of them reads (at least 1); columns beyond are not read, as in
+    `qsim.expvals`. The one rule of `noisy_expvals`, `noisy_expvals_many` and `sampler_expvals`."""
+    need = max([1] + [c.n_inputs() for c in circuits])
+    x = check_array("x", x, ndim=2, min_size=1)
+    if x.shape[1] < need:
+        raise ValueError(f"x must have shape (N >= 1, F >= {need}): the circuits read input angles "
+                         f"x[:, 0..{need - 1}]; got {x.shape}")
+    return x
+
+
 def noisy_expvals(circuit: qsim.Circuit, weights, x, device: Device, layout, shots: int, seed: int):
     """<Z_q> of every qubit for every input row, measured on the noisy device.
 
-    circuit: with ("x", j) input angles and ("w", i) weights [rad]; x: (N, F) inputs [rad].
-    The circuit is transpiled once (inputs left as parameters) and all N samples run in one
-    Aer job with `shots` shots each. Returns ((N, n_qubits) array, native gate count)."""
+    circuit: with ("x", j) input angles and ("w", i) weights [rad]; x: (N, F) inputs [rad], F at least the
+    circuit's inputs (at least 1); columns beyond them are not read (as in `qsim.expvals`). The circuit is
+    transpiled once (inputs left as parameters) and all N samples run in one Aer job with `shots` shots each.
+    Returns ((N, n_qubits) array, native gate count)."""
     check_type("circuit", circuit, qsim.Circuit)
     check_type("device", device, Device)
-    x = check_array("x", x, ndim=2, shape=(None, max(1, circuit.n_inputs())))
+    x = _check_inputs(x, [circuit])
     _check_budget(len(x), shots)
     weights = check_array("weights", weights, ndim=1, min_size=circuit.n_weights())
     shots = check_int("shots", shots, lo=1, hi=MAX_SHOTS)
@@ -192,12 +205,14 @@ def noisy_expvals(circuit: qsim.Circuit, weights, x, device: Device, layout, sho
 
 
 def noisy_expvals_many(circuits, weights, x, device: Device, layouts, shots: int, seed: int):
-    """`noisy_expvals` for several (circuit, weights, layout) candidates on the same inputs x,
+    """`noisy_expvals` for several (circuit, weights, layout) candidates on the same inputs x (N, F), F at least
+    the most inputs any circuit reads (the same rule as `noisy_expvals`),
     run as ONE Aer job (one noise-model setup for all). Returns a list of (N, n) arrays and
     a list of native gate counts."""
     check_type("device", device, Device)
     x = check_array("x", x, ndim=2, min_size=1)
     shots, seed = _check_candidates(circuits, weights, layouts, shots, seed, runs=len(x))
+    x = _check_inputs(x, circuits)
     tqs = [device.transpile(qsim.to_qiskit(c, weights=w, x=None, measure=True), lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for tq in tqs:
@@ -286,6 +301,7 @@ def sampler_expvals(circuits, weights, x, backend, layouts, shots: int, seed: in
                         f"got {type(backend).__name__}")
     x = check_array("x", x, ndim=2, min_size=1)
     shots, seed = _check_candidates(circuits, weights, layouts, shots, seed, runs=len(x))
+    x = _check_inputs(x, circuits)
     tqs = [transpile_to(qsim.to_qiskit(c, weights=w, x=None, measure=True), target, lay, seed)
            for c, w, lay in zip(circuits, weights, layouts)]
     for c, tq in zip(circuits, tqs):

@@ -17,6 +17,8 @@ Figures and the explorer live in views.py, the noisy device in device.py, the H2
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -408,6 +410,16 @@ class PruneStep:
     weights: torch.Tensor
     mask: torch.Tensor
 
+    def __post_init__(self):
+        check_int("epoch", self.epoch, lo=0, hi=MAX_PRUNE_EPOCHS)
+        check_number("ratio", self.ratio, lo=0.0, hi=1.0)
+        check_type("circuit", self.circuit, qsim.Circuit)
+        _weights("weights", self.weights, self.circuit.n_weights())
+        check_type("mask", self.mask, torch.Tensor)
+        if self.mask.shape != self.weights.shape or not bool(((self.mask == 0) | (self.mask == 1)).all()):
+            raise ValueError(f"mask must hold 0 (pruned) or 1 (kept) per angle, shaped like weights "
+                             f"{tuple(self.weights.shape)}; got {tuple(self.mask.shape)}")
+
 
 def prune(circuit: qsim.Circuit, weights: torch.Tensor, states, y, n_classes: int, final_ratio: float,
           epochs: int, steps: int, batch: int, lr: float, seed: int,
@@ -627,6 +639,25 @@ class Contender:
     acc_noisy: float = float("nan")
     n_params: int = 0
     n_native: int = 0  # native gates after transpiling to the backend
+
+    def __post_init__(self):
+        """What `evaluate` will run: a circuit, distinct physical qubits for its wires, finite weights for
+        its angles; the accuracies NaN until measured (then fractions in [0, 1])."""
+        check_type("name", self.name, str)
+        check_type("circuit", self.circuit, qsim.Circuit)
+        if isinstance(self.layout, (str, bytes)) or not isinstance(self.layout, (tuple, list)):
+            raise TypeError(f"layout must be a tuple of physical qubits; got {type(self.layout).__name__}")
+        self.layout = tuple(check_int("layout", q, lo=0, hi=MAX_PHYSICAL - 1) for q in self.layout)
+        if len(set(self.layout)) != len(self.layout) or len(self.layout) < self.circuit.n_qubits:
+            raise ValueError(f"layout must hold at least {self.circuit.n_qubits} distinct physical qubits (one per "
+                             f"wire of circuit); got {self.layout}")
+        _weights("weights", self.weights, self.circuit.n_weights())
+        for name in ("acc_clean", "acc_noisy"):
+            v = getattr(self, name)
+            if not (isinstance(v, float) and math.isnan(v)):
+                check_number(name, v, lo=0.0, hi=1.0)
+        check_int("n_params", self.n_params, lo=0)
+        check_int("n_native", self.n_native, lo=0)
 
 
 @dataclass

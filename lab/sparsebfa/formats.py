@@ -195,7 +195,8 @@ def _rel_stream(flat_pos: np.ndarray, codes: np.ndarray, delta_bits: int) -> tup
 def encode(weights, fmt: str, *, value_bits: int = 8, delta_bits: int = 4) -> Store:
     """Encode a sequence of 2-D weight matrices (zeros are not stored) in `fmt` ("csr",
     "coo" or "rel") with `value_bits` fixed-point values (2..16) and, for "rel",
-    `delta_bits`-wide relative codes (1..16). At most 2e6 entries and 2**20 rows/cols per layer."""
+    `delta_bits`-wide relative codes (1..16). At most 2e6 entries and 2**20 rows/cols per layer. An all-zero
+    network is refused in "coo" and "rel" (nothing to store); "csr" stores its row pointers."""
     fmt = check_choice("fmt", fmt, FORMATS)
     value_bits = check_int("value_bits", value_bits, lo=2, hi=16)
     delta_bits = check_int("delta_bits", delta_bits, lo=1, hi=16)
@@ -230,6 +231,9 @@ def encode(weights, fmt: str, *, value_bits: int = 8, delta_bits: int = 4) -> St
             off = f.stop
         shapes.append((rows, cols))
         scales.append(scale)
+    if sum(len(ch) for ch in chunks) == 0:
+        raise ValueError(f"weights must hold at least one nonzero weight in format {fmt!r}: it stores only the "
+                         "nonzeros, so all-zero layers leave no bits to store or attack")
     bits = np.concatenate(chunks).astype(np.uint8)
     bits.setflags(write=False)
     return Store(fmt, tuple(shapes), tuple(scales), tuple(fields), bits, value_bits, delta_bits)

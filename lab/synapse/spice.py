@@ -157,7 +157,8 @@ def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, *
     """Export, run `ngspice -b` in a temporary folder under build/spice/, and read the traces back.
 
     Returns dict of arrays: t [s], V_gate [V], v_c [V] (channel-interface voltage),
-    theta1 [-], G [S]. timeout: (0, 3600] s. Raises RuntimeError when ngspice is absent or fails."""
+    theta1 [-], G [S]. timeout: (0, 3600] s. Raises RuntimeError when ngspice is absent, fails or does not
+    finish within `timeout`."""
     check_type("device", device, Device)
     check_type("waveform", waveform, Waveform)
     timeout = check_number("timeout", timeout, lo=0.0, hi=3600.0, lo_open=True)
@@ -170,7 +171,10 @@ def run_ngspice(device: Device, waveform: Waveform, *, timeout: float = 300.0, *
     with tempfile.TemporaryDirectory(dir=build_dir("spice")) as tmp:
         net = Path(tmp) / "synapse.cir"
         net.write_text(netlist)
-        proc = subprocess.run([exe, "-b", str(net)], cwd=tmp, capture_output=True, text=True, timeout=timeout)
+        try:
+            proc = subprocess.run([exe, "-b", str(net)], cwd=tmp, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"ngspice did not finish within timeout={timeout:g} s") from None
         out = Path(tmp) / "out.txt"
         if not out.is_file():
             raise RuntimeError(f"ngspice failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")

@@ -14,8 +14,13 @@ DEPTH = np.full((12, 16), 2.0, np.float32)
 
 
 @lru_cache(maxsize=1)
+def _folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="lab_scenes_spec_")  # removed when dropped or at exit
+
+
+@lru_cache(maxsize=1)
 def _files() -> dict:
-    d = Path(tempfile.mkdtemp(prefix="lab_scenes_spec_"))
+    d = Path(_folder().name)
     poses = np.tile(np.eye(4), (2, 1, 1))
     return dict(png=T.write_depth_png(d / "d.png", DEPTH), tum=T.write_tum_trajectory(d / "t.txt", [0.0, 0.1], poses),
                 json=T.write_intrinsics_json(d / "k.json", INTR), dir=d)

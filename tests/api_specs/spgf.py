@@ -102,3 +102,5 @@ SPECS = {
     "image_figure": lambda: dict(depth_m=_depth(), intrinsics=INTR, state=None, closed=_gmm(), title="image"),
 }
 SKIP = {"explorer": "widget; driven by notebook 06's explorer-check cell"}
+TABLE_ACCEPTS = {"summary(df=column missing)": ("the dropped first column, 'frame', is one summary does not read (it "
+                                                "averages over each method's rows)", "same")}

@@ -42,8 +42,13 @@ def _cmp2():
 
 
 @lru_cache(maxsize=1)
+def _folder() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="lab_ufm_spec_")  # removed when dropped or at exit
+
+
+@lru_cache(maxsize=1)
 def _saved() -> Path:
-    return T.save_ensemble(_ens().nets, CFG, Path(tempfile.mkdtemp(prefix="lab_ufm_spec_")) / "e.npz")
+    return T.save_ensemble(_ens().nets, CFG, Path(_folder().name) / "e.npz")
 
 
 def _cloud():
