@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from lab.core import registry
-from lab.core.paths import build_dir
+from lab.core.paths import build_dir, scoped_environ
 
 LIMIT_S = {"redraw": 0.1, "recompute": 1.0}
 VALUES = 5
@@ -86,28 +87,21 @@ def probe(path: Path, build: Path, n_values: int = VALUES) -> list[dict]:
 
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PROBE.replace("__N__", str(int(n_values)))))
-    env_keep = {k: os.environ.get(k) for k in ("LAB_BUILD_DIR", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update(LAB_BUILD_DIR=str(build), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     from jupyter_client.manager import KernelManager
 
     # local IPC sockets in a folder of this run's own: no TCP port, no "running over TCP" warning per notebook
     sockets = tempfile.mkdtemp(prefix="lab-kernel-")
     try:
-        km = KernelManager(kernel_name=_kernel_name(), transport="ipc", ip=os.path.join(sockets, "k"))
-        try:
-            NotebookClient(nb, km=km, timeout=900, kernel_name=_kernel_name(),
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
-        finally:
-            if km.has_kernel:
-                km.shutdown_kernel(now=True)
+        with scoped_environ({"LAB_BUILD_DIR": str(build), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}):
+            km = KernelManager(kernel_name=_kernel_name(), transport="ipc", ip=os.path.join(sockets, "k"))
+            try:
+                NotebookClient(nb, km=km, timeout=900, kernel_name=_kernel_name(),
+                               resources={"metadata": {"path": str(path.parent)}}).execute()
+            finally:
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
     finally:
-        import shutil
         shutil.rmtree(sockets, ignore_errors=True)
-        for k, v in env_keep.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
     line = next(ln for ln in text.splitlines() if ln.startswith("PROBE"))
     return json.loads(line[len("PROBE"):])
