@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from lab.core import viz3d
 from lab.core.checks import check_array, check_int, check_number, check_type
 from lab.core.plotting import COLORS, label, label_axes
-from lab.core.widgets import Explorer, figure_widget, int_slider, readout_table, slider
+from lab.core.widgets import Explorer, figure_widget, int_slider, memo, readout_table, slider
 
 from .evaluate import METHODS, check_df, summary
 from .projector import measure, sinogram
@@ -106,8 +106,9 @@ def figure2(df, base_angles: int, base_photons: float, title: str = "Figure 2 re
 def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed: int = 0) -> Explorer:
     """Number of angles, photons per ray and the prior's weight λ against slices of the truth,
     MLE, PGAN (G on the MLE) and PGAN+NLL of one object (8, 16, 16), with their BER. The MLE and
-    G's output are cached per (angles, photons), so moving λ only re-solves PGAN+NLL (a fraction of
-    a second)."""
+    G's output are kept per (angles, photons) and PGAN+NLL per λ too (lab.core.widgets.memo), so moving λ
+    only re-solves PGAN+NLL (a fraction of a second), the layer only redraws, and a setting seen before is
+    instant."""
     t = check_array("truth", truth, shape=SHAPE, lo=0.0, hi=10.0)
     check_type("prior", prior, Prior)
     n_angles = check_int("n_angles", n_angles, lo=1, hi=32)
@@ -127,18 +128,26 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
                **{f"yaxis{i + 1 if i else ''}": label("y", "voxel") for i in range(4)})
     fig = figure_widget(base)
     readout = W.HTML()
-    cache: dict = {}
+
+    @memo(maxsize=8)
+    def front(na: int, ph: float):        # the measurement, its MLE and G's output on it
+        y = measure(t, na, ph, seed)
+        m = mle(y, na, ph)
+        return y, m, generate(prior.generator, m)
+
+    @memo(maxsize=64)
+    def refined(na: int, ph: float, w: float):
+        y, _, g = front(na, ph)
+        return refine(y, na, ph, g, w)
 
     def update() -> None:
         na, ph, w = int(c_ang.value), float(c_ph.value), float(c_w.value)
-        key = (na, round(ph, 6))
-        if key not in cache:
-            y = measure(t, na, ph, seed)
-            m = mle(y, na, ph)
-            cache.clear()
-            cache[key] = (y, m, generate(prior.generator, m))
-        y, m, g = cache[key]
-        p = refine(y, na, ph, g, w)
+        if not front.holds(na, ph):
+            ex.busy(f"measuring {na} angles at {ph:.3g} photons/ray, MLE and G")
+        elif not refined.holds(na, ph, w):
+            ex.busy("solving PGAN+NLL")
+        y, m, g = front(na, ph)
+        p = refined(na, ph, w)
         z = int(c_layer.value)
         for i, v in enumerate((t, m, g, p)):
             fig.data[i].z = v[z]
@@ -153,7 +162,7 @@ def explorer(truth, prior: Prior, n_angles: int = 4, photons: float = 30.0, seed
             "measurements / unknowns": f"{y.size} / {t.size}"})
 
     ex = Explorer({"n_angles": c_ang, "photons": c_ph, "weight": c_w, "layer": c_layer}, [fig], update, readout,
-                  title="PGAN against MLE", presets={"limited": {"n_angles": 2, "photons": 10.0},
+                  recompute=("n_angles", "photons", "weight"), title="PGAN against MLE", presets={"limited": {"n_angles": 2, "photons": 10.0},
                                                      "generous": {"n_angles": 16, "photons": 1000.0}})
     ex.refresh()
     return ex
