@@ -66,16 +66,17 @@ def test_searched_beats_is_the_paired_t_interval():
 def test_search_scores_on_validation_never_on_test(monkeypatch):
     """The co-search's noisy jobs see only validation images; the test images appear only in the
     final evaluation."""
-    from lab.quantumnas import search
+    from lab.quantumnas import pipeline, pruning
 
     seen = []
-    real = search.noisy_expvals_many
+    real = pipeline.noisy_expvals_many
 
     def spy(circuits, weights, x, *a, **k):
         seen.append(np.array(x))
         return real(circuits, weights, x, *a, **k)
 
-    monkeypatch.setattr(search, "noisy_expvals_many", spy)
+    monkeypatch.setattr(pipeline, "noisy_expvals_many", spy)
+    monkeypatch.setattr(pruning, "noisy_expvals_many", spy)
     cfg = resolve_scale(qn.SCALES, "small", n_train=24, n_test=8, n_val=8, max_blocks=1, super_steps=2,
                         train_steps=2, finetune_steps=1, batch=8, population=2, parents=1, mutations=1, crossovers=0,
                         iterations=2, shots=16, prune_epochs=1)
@@ -227,7 +228,7 @@ def test_prune_is_gradual_and_keeps_what_it_pruned():
 
 
 def test_select_pruned_keeps_the_unpruned_circuit_unless_a_pruned_one_measures_better(monkeypatch):
-    from lab.quantumnas import search
+    from lab.quantumnas import pruning
 
     xtr, ytr, _, _ = qn.load_digits_4x4((3, 6), 24, 8, seed=0)
     sc = qn.SuperCircuit("u3cu3", 4, 1)
@@ -238,7 +239,7 @@ def test_select_pruned_keeps_the_unpruned_circuit_unless_a_pruned_one_measures_b
     right, wrong = np.array([[1.0, 1, -1, -1], [-1, -1, 1, 1]] * 2), np.array([[-1.0, -1, 1, 1], [1, 1, -1, -1]] * 2)
     half = np.array([[1.0, 1, -1, -1]] * 4)                 # class 0 for all: half right
     for outs, want in (([half, half, right, right], 1), ([right, half, right, wrong], None), ([half] * 4, None)):
-        monkeypatch.setattr(search, "noisy_expvals_many", lambda c, *a, _o=outs, **k: (list(_o), [0] * len(c)))
+        monkeypatch.setattr(pruning, "noisy_expvals_many", lambda c, *a, _o=outs, **k: (list(_o), [0] * len(c)))
         pick, acc = qn.select_pruned(circ, w, steps, dev, xv, yv, 2, (0, 1, 3, 4), 16, 0)
         assert pick == want and len(acc) == 1 + len(steps)
     monkeypatch.undo()

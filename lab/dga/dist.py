@@ -39,6 +39,7 @@ from lab.core.checks import check_choice, check_int, check_number, check_positiv
 from lab.data.digits import Digits
 
 from . import algorithm as dga
+from . import simulation
 
 
 class _DistHandle:
@@ -87,7 +88,7 @@ def worker(rank: int, world: int, cfg: dict, data: Digits) -> dict:
     torch.set_num_threads(1)
     parts = dga.partition(data.y_train, world, cfg["partition"], cfg["seed"])
     sizes = [len(p) for p in parts]
-    idx = dga.batch_indices(sizes, cfg["batch"], cfg["steps"], cfg["seed"])[rank]
+    idx = simulation.batch_indices(sizes, cfg["batch"], cfg["steps"], cfg["seed"])[rank]
     xb = torch.as_tensor(data.x_train.astype(np.float64)[parts[rank]][idx]).unsqueeze(0)  # (1, steps, B, 64)
     yb = torch.as_tensor(data.y_train[parts[rank]][idx]).unsqueeze(0)  # (1, steps, B)
 
@@ -142,7 +143,7 @@ def run_distributed(methods=("sync", "fedavg", "dga"), partition_kind: str = "ii
     latency_s = check_number("latency_s", latency_s, lo=0.0, hi=10.0)
     workers = check_int("workers", workers, lo=1, hi=32)
     timeout_s = check_positive("timeout_s", timeout_s)
-    dga.check_batch_memory(workers, steps, batch)
+    simulation.check_batch_memory(workers, steps, batch)
     data = dga.check_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="dga_"))
     procs: list[subprocess.Popen] = []
@@ -257,7 +258,7 @@ def summarize(res: DistResult, latency_s: float, delay: int = 4, period: int = 4
     delay = check_int("delay", delay, lo=0, hi=1000)
     period = check_int("period", period, lo=1, hi=1000)
     return pd.DataFrame([dict(method=m, measured_wall_s=res.wall_s[m],
-                              timeline_s=float(dga.ready_times(m, res.compute_s[m], latency_s, delay, period)[-1]),
+                              timeline_s=float(simulation.ready_times(m, res.compute_s[m], latency_s, delay, period)[-1]),
                               all_reduces=res.messages[m], acc_percent=100 * res.acc[m]) for m in res.W])
 
 

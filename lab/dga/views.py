@@ -14,6 +14,7 @@ from lab.core.checks import check_choice, check_int, check_number, check_positiv
 from lab.data.digits import Digits
 
 from . import algorithm as dga
+from . import simulation
 
 COLOR = {"sync": plotting.COLORS[0], "fedavg": plotting.COLORS[2], "dga": plotting.COLORS[1]}
 NAME = {"sync": "synchronous all-reduce", "fedavg": "FedAvg (period K)", "dga": "DGA (period K, delay D)"}
@@ -55,7 +56,7 @@ def curves_figure(runs: dict, latencies_ms=(0, 50, 200), step_s: float = 4e-4, d
                 rs = [run for (pp, mm, _), run in runs.items() if (pp, mm) == (p, m)]
                 if not rs:
                     continue
-                t = dga.curve_times(rs[0], check_number("latencies_ms", lat, lo=0.0, hi=1e6) / 1000, delay, period,
+                t = simulation.curve_times(rs[0], check_number("latencies_ms", lat, lo=0.0, hi=1e6) / 1000, delay, period,
                                     step_s, transfer_s)
                 acc = 100 * np.mean([run.acc for run in rs], axis=0)
                 fig.add_scatter(x=t, y=acc, mode="lines", name=NAME[m], line=dict(color=COLOR[m]),
@@ -114,7 +115,7 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
             given[(m, p, r.workers, r.delay if m == "dga" else None, None if m == "sync" else r.period)] = r
 
     def simulate(method, part, J, D, K):      # D is DGA's only, K FedAvg's and DGA's: the key leaves out the rest
-        return given.get((method, part, J, D, K)) or dga.simulate(
+        return given.get((method, part, J, D, K)) or simulation.simulate(
             method, part, workers=J, steps=steps, delay=D or 0, period=K or 1, data=data, **settings)
 
     memo = widgets.Memo(simulate, maxsize=96)
@@ -138,7 +139,7 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
     def update():
         v = {k: w.value for k, w in controls.items()}
         lat, J, D, K = v["latency_ms"] / 1000, v["workers"], v["delay"], v["period"]
-        link_s = dga.transfer_seconds(msg_bytes, J, v["bandwidth"])
+        link_s = simulation.transfer_seconds(msg_bytes, J, v["bandwidth"])
         curves, final = {}, {}
         for i, m in enumerate(dga.METHODS):
             key = (m, v["partition"], J, D if m == "dga" else None, None if m == "sync" else K)
@@ -146,13 +147,13 @@ def explorer(latency_ms: float = 200, delay: int = 4, workers: int = 4, partitio
                 ex.busy(f"simulating {m}, J = {J}" + (f", K = {K}" if m != "sync" else "")
                         + (f", D = {D}" if m == "dga" else ""))
             r = memo(*key)
-            t = dga.curve_times(r, lat, D, K, step_s, link_s)
+            t = simulation.curve_times(r, lat, D, K, step_s, link_s)
             fig.data[i].x, fig.data[i].y = t, 100 * r.acc
             curves[m], final[m] = (t, r.acc), (r.final_acc, t[-1])
         # time to an accuracy every method reaches (95 % of the lowest peak), not the time of a fixed step count,
         # whose ratio is the delay's by construction
         target = 0.95 * min(float(np.max(a)) for _, a in curves.values())
-        tta = {m: dga.time_to_accuracy(t, a, target) for m, (t, a) in curves.items()}
+        tta = {m: simulation.time_to_accuracy(t, a, target) for m, (t, a) in curves.items()}
         rows = {f"time to {100 * target:.1f} % test accuracy (sync / FedAvg / DGA)":
                 " / ".join(f"{tta[m]:.2f} s" for m in ("sync", "fedavg", "dga")),
                 "DGA's time-to-accuracy speedup over sync, FedAvg":

@@ -2,8 +2,9 @@
 S. Han; MICRO 2021). Backs notebooks/08_pointacc.ipynb.
 
 `mapping`: the ranking-based mapping unit (merge-sort kernel map, kNN, ball query).
-`model`: layers of real networks traced on `lab.sparseconv`, exact LRU stack distances
-and the latency/energy model of the accelerator and of a GPU-like baseline.
+`trace`: layers of real networks traced on `lab.sparseconv`.
+`model`: the layers, exact LRU stack distances and the latency/energy model of the accelerator
+and of a GPU-like baseline.
 `baselines`: the published GPU latencies (data/pointacc_gpu_baselines.csv) and the
 comparison of the accelerator model with them.
 `views`: the figures and the explorer.
@@ -11,8 +12,8 @@ comparison of the accelerator model with them.
 from .baselines import gpu_baselines, published_claim, published_comparison, published_gpu_ms
 from .mapping import ball_query_ranking, check_mapping_unit, knn_ranking, merge_sort_kernel_map
 from .model import (GPU, Accel, Layer, accel_cost, compare, contributions, dram_curves, dram_vs_cache,
-                    fusion_footprint, gpu_cost, hit_rate, layers_frame, stack_distances, summary, trace_minkunet,
-                    trace_minkunet18c, trace_spvcnn)
+                    fusion_footprint, gpu_cost, hit_rate, layers_frame, stack_distances, summary)
+from .trace import trace_minkunet, trace_minkunet18c, trace_spvcnn
 from .views import breakdown_figure, dram_figure, explorer
 
 SCALES = {

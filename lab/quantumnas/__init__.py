@@ -4,21 +4,25 @@ Z. Li, Y. Lin, D. Z. Pan, F. T. Chong, S. Han; HPCA 2022).
 Backs notebooks/14_quantumnas.ipynb. `qsim.py`: a batched, differentiable torch statevector
 simulator (training); `device.py`: fake IBM backends and their Aer noise models (the noisy
 "device"), and the same measurement through Qiskit Runtime's Sampler primitive (local mode on a fake
-backend, or a real IBM device); `search.py`: data and encoder, SuperCircuit, training, the evolutionary co-search of
-SubCircuit and layout, gradual pruning, the classification pipeline and its claim helpers; `vqe.py`:
-the H2 VQE; `views.py`: circuit and mapping drawings, figures, the explorer and the closing note.
+backend, or a real IBM device); `data.py`: digits and encoder; `supercircuit.py`: design spaces and the
+SuperCircuit; `training.py`: readout and training; `search.py`: the evolutionary co-search of SubCircuit and layout;
+`pruning.py`: gradual pruning; `pipeline.py`: the classification pipeline; `claims.py`: its tables and claim
+helpers; `vqe.py`: the H2 VQE; `views.py`: circuit and mapping drawings, figures, the explorer and the closing note.
 """
 from . import qsim
 from .device import (BACKENDS, Device, get_device, noisy_energies, noisy_energy, noisy_expvals, noisy_expvals_many,
                      sampler_expvals)
 from .qsim import Circuit, Op, expval_z, simulate, to_qiskit
-from .search import (CONTENDERS, N_QUBITS, PRUNE_INIT, PRUNE_RAMP, READOUT_SCALE, SPACES, TASKS, Adam, Arch, Contender,
-                     Gene, PipelineResult, PruneStep, SearchResult, SuperCircuit, accuracy, angle_magnitude,
-                     claim_accuracy, claim_ceiling_ratio, claim_pruning, claim_searched_beats, clean_scores, crossover, human_baseline,
-                     encode, encoder_4x4_ryzxy, evaluate, evaluate_all, evaluate_sampler, evolve, interval_text, load_digits_4x4,
-                     MAX_BLOCKS, mutate, n_params, noise_free_ceiling,
-                     nll, param_sweep, prune, prune_schedule, pruned_circuit, pruned_gates, pruning_frame, random_layout,
-                     readout, run_pipeline, select_pruned, summarize_seeds, summary_frame, train, validation_split)
+from .claims import (CONTENDERS, claim_accuracy, claim_ceiling_ratio, claim_pruning, claim_searched_beats,
+                     interval_text, noise_free_ceiling, pruned_gates, pruning_frame, summary_frame)
+from .data import encode, encoder_4x4_ryzxy, load_digits_4x4, validation_split
+from .pipeline import (TASKS, Contender, PipelineResult, evaluate, evaluate_all, evaluate_sampler, human_baseline,
+                       param_sweep, run_pipeline, summarize_seeds)
+from .pruning import (PRUNE_INIT, PRUNE_RAMP, PruneStep, angle_magnitude, prune, prune_schedule, pruned_circuit,
+                      select_pruned)
+from .search import Gene, SearchResult, crossover, evolve, mutate, random_layout
+from .supercircuit import MAX_BLOCKS, N_QUBITS, SPACES, Arch, SuperCircuit, n_params
+from .training import READOUT_SCALE, Adam, accuracy, clean_scores, nll, readout, train
 from .views import closing_note, contenders_figure, draw_circuit, draw_mapping, explorer, sweep_figure
 from .vqe import H2_TERMS, VQEResult, claim_vqe_noisy, vqe_clean_error, energy, exact_ground_energy, h2_matrix, vqe_frame, vqe_pipeline
 

@@ -9,7 +9,9 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from . import qsim
-from . import search as qn
+from .data import encode, load_digits_4x4
+from .pipeline import TASKS, Contender, PipelineResult, evaluate_all, run_pipeline
+from .supercircuit import N_QUBITS, SPACES, SuperCircuit, n_params
 from lab.core import plotting, widgets
 from lab.core.checks import check_number, check_type
 import numpy as np
@@ -66,7 +68,7 @@ def draw_circuit(circuit: qsim.Circuit, fig: go.Figure | None = None, title: str
                              marker=dict(symbol="square", size=22, color=plotting.COLORS[0]), showlegend=False))
     fig.data = []
     fig.add_traces(traces)
-    fig.update_layout(title=title or f"{len(circuit.ops)} gates, {qn.n_params(circuit)} parameters")
+    fig.update_layout(title=title or f"{len(circuit.ops)} gates, {n_params(circuit)} parameters")
     fig.update_yaxes(autorange="reversed", tickvals=list(range(circuit.n_qubits)))
     return fig
 
@@ -213,7 +215,7 @@ def contenders_figure(summary: dict, title: str = "", fig: go.Figure | None = No
 
 
 # ----------------------------------------------------------------------------- the explorer
-def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
+def explorer(result: PipelineResult, cfg) -> widgets.Explorer:
     """Backend (<= 7 qubits), noise scale factor, design space, blocks and search budget.
     Changing backend or noise re-measures the shown contenders' noisy accuracy (live); changing
     the design space or blocks previews its full circuit; "run search" reruns the whole
@@ -221,11 +223,11 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     import ipywidgets as W
     from tqdm.auto import tqdm
 
-    check_type("result", result, qn.PipelineResult)
+    check_type("result", result, PipelineResult)
     runs = [result]          # the notebook's pipeline, then each "run search"
     c = dict(backend=widgets.dropdown("backend", BACKENDS, result.backend),
              noise=widgets.slider("noise scale", 1.0, 0.0, 3.0, 0.25),
-             space=widgets.dropdown("design space", list(qn.SPACES), result.space),
+             space=widgets.dropdown("design space", list(SPACES), result.space),
              blocks=widgets.int_slider("blocks", result.sc.max_blocks, 1, 6))
     # the search budget only matters to "run search": it sits beside the button, not among the controls
     # that redraw (moving it used to cost a full update that changed nothing)
@@ -238,9 +240,9 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
     readout = W.HTML()
     button = W.Button(description="run search", button_style="primary")
     # the test split of run_pipeline (its train part holds n_train + n_val images)
-    _, _, xte, yte = qn.load_digits_4x4(qn.TASKS[result.task], cfg.n_train + cfg.n_val, cfg.n_test, seed=result.seed)
-    ste = qn.encode(xte)
-    nc = len(qn.TASKS[result.task])
+    _, _, xte, yte = load_digits_4x4(TASKS[result.task], cfg.n_train + cfg.n_val, cfg.n_test, seed=result.seed)
+    ste = encode(xte)
+    nc = len(TASKS[result.task])
 
     names = ("human baseline", "QuantumNAS")
 
@@ -250,7 +252,7 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
         if (backend, noise) == (r.backend, float(r.noise_factor)):       # the pipeline measured these already
             return {n: {"acc_clean": (r.contenders[n].acc_clean, 0.0), "acc_noisy": (r.contenders[n].acc_noisy, 0.0)}
                     for n in names}
-        evs = qn.evaluate_all([qn.Contender(n, r.contenders[n].circuit, r.contenders[n].layout,
+        evs = evaluate_all([Contender(n, r.contenders[n].circuit, r.contenders[n].layout,
                                             r.contenders[n].weights) for n in names],
                               get_device(backend, noise), xte, yte, ste, nc, cfg.shots, r.seed)   # one Aer job
         return {n: {"acc_clean": (ev.acc_clean, 0.0), "acc_noisy": (ev.acc_noisy, 0.0)} for n, ev in zip(names, evs)}
@@ -268,7 +270,7 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
         # the map with the backend and noise)
         if drawn.get("circuit") != (run, c["space"].value, c["blocks"].value):
             if preview:
-                sc = qn.SuperCircuit(c["space"].value, qn.N_QUBITS, c["blocks"].value)
+                sc = SuperCircuit(c["space"].value, N_QUBITS, c["blocks"].value)
                 draw_circuit(sc.circuit(sc.full_arch()), f_circ,
                              title=f"{c['space'].value}, {c['blocks'].value} blocks (press 'run search')")
             else:
@@ -300,7 +302,7 @@ def explorer(result: qn.PipelineResult, cfg) -> widgets.Explorer:
                                "max_blocks": c["blocks"].value})
         bar = tqdm(total=4, desc="QuantumNAS")
         ex.busy("running the search, pruning and evaluation (progress bar below)")
-        runs.append(qn.run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
+        runs.append(run_pipeline(result.task, c["space"].value, c["backend"].value, run_cfg,
                                           seed=result.seed, noise_factor=float(c["noise"].value),
                                           progress=lambda s: (bar.set_postfix_str(s), bar.update(1))))
         bar.close()

@@ -10,11 +10,14 @@ import numpy as np
 import torch
 
 from . import qsim
-from lab.core.checks import check_choice, check_int, check_number, check_type
+from lab.core.checks import check_choice, check_int, check_type
 from lab.core.claims import Measured
 from lab.core.device import one_thread
 from lab.core.stats import paired_interval
-from .search import SPACES, Adam, Gene, SuperCircuit, check_cfg, evolve, interval_text
+from .claims import interval_text
+from .search import Gene, evolve
+from .supercircuit import SPACES, SuperCircuit, check_cfg
+from .training import Adam
 from .device import get_device, noisy_energies, noisy_energy
 
 

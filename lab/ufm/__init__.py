@@ -4,16 +4,17 @@ Paper: S. Sudhakar, S. Karaman, V. Sze, "Uncertainty from Motion for DNN monocul
 estimation", ICRA 2022.
 
 Files: `net.py` the heteroscedastic depth CNN, its ensemble, training and the shipped
-weights; `method.py` the UfM point-cloud update, the metrics and the comparison of
-aleatoric-only, ensemble and ensemble-UfM; `claims.py` the claim helpers; `views.py` the figures and the frame scrubber;
+weights; `pointcloud.py` the UfM point-cloud update; `metrics.py` the metrics; `method.py` the
+comparison of aleatoric-only, ensemble and ensemble-UfM; `claims.py` the claim helpers; `views.py` the figures and the frame scrubber;
 `__main__.py` the command `python -m lab.ufm train`.
 """
 from .claims import aleatoric_ood_claim, calibration_claim, ensemble_calibration_claim, nll_claim, speed_claim
-from .method import (CONFIDENCE_LEVELS, METHODS, Comparison, PointCloud, Run, calibration_curve, calibration_ranking,
-                     claim_numbers, compare, delta1_calibration, delta1_calibration_error, evaluate,
-                     expected_calibration_error, gaussian_nll, merge_moments, observe,
-                     per_frame_nll, pixel_rays, relative_pose, reproject, rmse, run_method, summary,
-                     transform_cloud, ufm_step)
+from .method import (METHODS, Comparison, Run, calibration_ranking, claim_numbers, compare, evaluate, per_frame_nll,
+                     run_method, summary)
+from .metrics import (CONFIDENCE_LEVELS, calibration_curve, delta1_calibration, delta1_calibration_error,
+                      expected_calibration_error, gaussian_nll, rmse)
+from .pointcloud import (PointCloud, merge_moments, observe, pixel_rays, relative_pose, reproject, transform_cloud,
+                         ufm_step)
 from .net import (LOGVAR_MAX, LOGVAR_MIN, DepthNet, Ensemble, TrainConfig, gaussian_nll_loss, load_ensemble,
                   predict, save_ensemble, train_ensemble, train_member, training_frames)
 from .views import calibration_figure, explorer, nll_figure

@@ -10,7 +10,8 @@ from ..core import plotting
 from ..core.checks import check_str_choice, check_choice, check_int, check_type
 from ..core.plotting import COLORS, label
 from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, memo, readout_table
-from .method import METHODS, Comparison, calibration_curve, gaussian_nll, per_frame_nll
+from .method import METHODS, Comparison, per_frame_nll
+from .metrics import calibration_curve, gaussian_nll
 from .net import Ensemble, predict
 
 METHOD_COLORS = dict(zip(METHODS, COLORS))
