@@ -342,7 +342,6 @@ def test_live_figures_wrap_plotlys_view_with_the_width_check():
 
 def test_second_pass_bad_input_core_and_data():
     """A log slider's exponents stay where 10**x is a finite float; a Digits split checks what it holds."""
-    import numpy as np
     import pytest
 
     from lab.core.widgets import slider

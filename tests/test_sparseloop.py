@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 from lab import sparseloop as sl
-from lab.sparseloop.formats import expected_pads, fiber_stats
+from lab.sparseloop.formats import expected_pads
 
 ARCH = sl.default_arch()
 

@@ -1,5 +1,4 @@
 """Unit tests of lab.tomography (notebook 02: PGAN for limited-angle, low-photon X-ray tomography)."""
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -8,7 +7,6 @@ import torch
 from skimage.transform import radon
 
 from lab import tomography as tomo
-from lab.tomography import train as tomo_train
 
 SHAPE = (8, 16, 16)
 

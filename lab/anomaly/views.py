@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from sklearn.metrics import roc_auc_score
 

@@ -11,7 +11,6 @@ Set `LAB_O3D_RENDER=0` to skip Open3D rendering altogether.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import subprocess
 import sys

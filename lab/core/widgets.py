@@ -28,7 +28,7 @@ from typing import Callable, Hashable, Iterable, Mapping, Sequence
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from .checks import check_bool, check_choice, check_int, check_number, check_type
+from .checks import check_bool, check_int, check_number, check_type
 # live figures are plotting's; explorers and views take them from here too
 from .plotting import FigureWidget, figure_widget, responsive  # noqa: F401
 

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 
 from lab.core import checks
-from lab.core.nets import BlockSpec, ConvSpec, SpecNet, feature_sizes, mobilenet_v2_specs, spec_macs
+from lab.core.nets import BlockSpec, ConvSpec, SpecNet, feature_sizes, spec_macs
 
 KB = 1024  # bytes per kB (the paper's convention)
 

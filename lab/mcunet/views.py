@@ -61,7 +61,6 @@ def explorer(resolution: int = 224, grid: int = 4, split: int = 5, width_mult: f
     the MAC overhead of patching (and of the redistributed variant), and the patch grid
     with one patch's halo drawn over an input image."""
     import ipywidgets as W
-    import plotly.graph_objects as go
     from lab.core import plotting, widgets
 
     resolution = checks.check_int("resolution", resolution, lo=32, hi=512)

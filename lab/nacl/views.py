@@ -15,7 +15,6 @@ from ..core.plotting import COLORS, figure, label, widget_figure
 from ..core.widgets import Explorer, Memo, dropdown, int_slider, readout_table, slider
 from ..data.digits import Digits
 from .augment import check_images
-from .claims import means
 from .train import (ADVERSARIAL_ONLY, FIGURE1, NAMES, Run, TrainConfig, accuracy, check_digits, fit_probe, pretrain,
                     retune, table)
 

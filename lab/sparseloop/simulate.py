@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from ..core.checks import check_array
-from .formats import coord_bits, encode
+from .formats import encode
 from .model import Result, add, check_design, finish
 from .spec import Arch, Mapping, SparseOpt, Workload
 

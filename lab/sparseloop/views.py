@@ -12,7 +12,7 @@ from ..core.widgets import Explorer, dropdown, readout_table, slider
 from .density import Uniform
 from .formats import encode
 from .model import evaluate
-from .spec import FEATURES, FORMATS, INNER_FORMATS, SparseOpt, default_arch, fig1_mapping, matmul
+from .spec import FEATURES, INNER_FORMATS, SparseOpt, default_arch, fig1_mapping, matmul
 
 KIND_COLORS = {"actual": COLORS[0], "gated": COLORS[4], "skipped": "#bbbbbb"}
 

@@ -89,7 +89,6 @@ def view_3d(depth_m, intrinsics, gmm: GMM, stride: int = 4, title: str = ""):
 def image_figure(depth_m, intrinsics, state=None, closed: GMM | None = None, title: str = ""):
     """A plotly figure of a depth image [H,W] (m) with SPGF's open clusters (orange),
     closed Gaussians (blue, 2-sigma ellipses) and the current scanline."""
-    import plotly.graph_objects as go
 
     from ..core import plotting
 
@@ -229,7 +228,6 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     (orange) and closed Gaussians (blue) over the depth image, and the Gaussians as
     ellipsoids over the point cloud; threshold sliders re-fit the frame and update
     RMSE, Gaussian count, state bytes and frame time."""
-    import plotly.graph_objects as go
 
     from ..core import plotting, widgets
 
@@ -255,7 +253,6 @@ def explorer(frames: scenes.Frames | None = None, params: Params = Params(), n_f
     fig2d = plotting.widget_figure(plotting.label("u", "px"), plotting.label("v", "px"),
                                    title="depth image, SPGF clusters so far", height=420)
     fig3d = widgets.figure_widget()
-    readout = None
 
     drawn = {"frame": None, "fit": None}
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from lab.core.claims import Measured
-from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number, check_positive,
+from lab.core.checks import (check_array, check_bool, check_choice, check_int, check_number,
                              check_type)
 from .device import Device, Model, Result, at, simulate
 from .waveforms import pulse_train

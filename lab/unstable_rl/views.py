@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from lab.core.checks import check_array, check_int, check_table, check_type
 from lab.core.plotting import COLORS, figure, label, widget_figure

@@ -1,7 +1,6 @@
 """Valid, fast calls of lab.mcunet's public API, for tests/test_bad_input.py."""
 from functools import lru_cache
 
-import pandas as pd
 import torch
 
 from lab import mcunet as T

@@ -2,7 +2,6 @@
 from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 import torch
 
 from lab import sparsebfa as T
