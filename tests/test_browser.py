@@ -309,7 +309,10 @@ def _errors(page) -> list[str]:
 
 
 def _log_noise(page) -> list[str]:
-    texts = page.eval_on_selector_all(f"{PANEL} .jp-OutputArea-output", "els => els.map(e => e.textContent)")
+    # printed output only (stdout, stderr): a widget's own text may hold the letters (15's "...PE" + "GLB")
+    texts = page.eval_on_selector_all(
+        f"{PANEL} .jp-OutputArea-output[data-mime-type^='application/vnd.jupyter.std']",
+        "els => els.map(e => e.textContent)")
     noise = ("WebVisualizer", "FEngine", "llvmpipe", "EGL")
     return [t[:200] for t in texts if any(n in t for n in noise)]
 

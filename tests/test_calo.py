@@ -539,3 +539,13 @@ def test_bad_input_refused_not_garbage():
         calo.train(calo.build_model("GNN", 0), [1, 2], epochs=1)
     with pytest.raises(ValueError, match="seeds"):
         calo.compare(2, 1, 1, 2, 1e-2, seeds=(), events=SMALL, progress=False)
+
+
+def test_mean_shift_when_no_binned_seed_keeps_a_point():
+    """In 8 dimensions a point at 0.49 in every coordinate rounds to the bin at 0, 1.39 bandwidths away: no binned
+    seed keeps a point, so the points seed the search (a model one epoch into training gave such embeddings)."""
+    x = np.full((1, 8), 0.49)
+    labels, modes = calo.mean_shift(x, 1.0)
+    assert labels.tolist() == [0] and np.allclose(modes, x)
+    labels, modes = calo.mean_shift(np.vstack([x, x + 10.0]), 1.0)
+    assert sorted(labels.tolist()) == [0, 1] and modes.shape == (2, 8)

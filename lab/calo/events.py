@@ -245,12 +245,27 @@ def mean_shift(x, bandwidth: float, max_iter: int = 100) -> tuple[np.ndarray, np
     seed moves to the mean of the points within `bandwidth` until it stops; modes
     closer than `bandwidth` to a denser mode are merged away; every point takes the
     label of its nearest mode. The same procedure as scikit-learn's
-    `MeanShift(bin_seeding=True)`, vectorised over seeds. Returns (labels [N] int,
-    modes [K,D])."""
+    `MeanShift(bin_seeding=True)`, vectorised over seeds; where no binned seed keeps a point within
+    `bandwidth` (a bin's centre can lie up to bandwidth * sqrt(D) / 2 from its points), the points themselves
+    are the seeds (scikit-learn raises instead). Returns (labels [N] int, modes [K,D])."""
     x = check_array("x", x, ndim=2, dtype_kind="fiu").astype(np.float64)
     bw = check_positive("bandwidth", bandwidth)
     max_iter = check_int("max_iter", max_iter, lo=1)
-    seeds = np.unique(np.round(x / bw), axis=0) * bw
+    modes = _shift_modes(x, np.unique(np.round(x / bw), axis=0) * bw, bw, max_iter)
+    if not modes and len(x):
+        # every binned seed ended with no point within the bandwidth (a bin's centre can lie up to
+        # bw * sqrt(D) / 2 from the points that made it): start from the points themselves instead
+        modes = _shift_modes(x, x.copy(), bw, max_iter)
+    modes_arr = np.array(modes).reshape(len(modes), x.shape[1])
+    if not len(x):
+        return np.zeros(0, dtype=np.int64), modes_arr
+    labels = np.argmin(((x[:, None, :] - modes_arr[None, :, :]) ** 2).sum(-1), axis=1)
+    return labels.astype(np.int64), modes_arr
+
+
+def _shift_modes(x: np.ndarray, seeds: np.ndarray, bw: float, max_iter: int) -> list[np.ndarray]:
+    """Mean-shift the seeds over x with a flat kernel of radius bw; the modes, densest first, each at least bw
+    from a denser one (seeds with no point within bw are dropped)."""
     active = np.ones(len(seeds), bool)
     tol = 1e-3 * bw
     for _ in range(max_iter):
@@ -274,9 +289,7 @@ def mean_shift(x, bandwidth: float, max_iter: int = 100) -> tuple[np.ndarray, np
     for i in order:
         if all(np.linalg.norm(seeds[i] - m) >= bw for m in modes):
             modes.append(seeds[i])
-    modes_arr = np.array(modes)
-    labels = np.argmin(((x[:, None, :] - modes_arr[None, :, :]) ** 2).sum(-1), axis=1)
-    return labels.astype(np.int64), modes_arr
+    return modes
 
 
 def cluster_embeddings(emb, noise_prob, bandwidth: float = 1.0, noise_threshold: float = 0.5,
