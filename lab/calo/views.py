@@ -183,6 +183,14 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
 
     def update() -> None:
         i, which = controls["event"].value, controls["clusters"].value
+        if knob_names:
+            # the clustering knobs act on a network's embeddings only, each on its own clusterer: greyed where
+            # they change nothing (the truth, or the other clusterer's knob)
+            off = which not in embeddings
+            hdb = controls["clusterer"].value == "hdbscan"
+            controls["clusterer"].disabled = controls["noise_threshold"].disabled = off
+            controls["min_cluster_size"].disabled = off or not hdb
+            controls["bandwidth"].disabled = off or hdb
         knobs = tuple(controls[k].value for k in knob_names)
         ev, lab = events[i], labels_now(i, which, knobs)
         geoms = event_geometries(ev, lab, boxes=controls["boxes"].value)
