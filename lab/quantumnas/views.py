@@ -166,8 +166,10 @@ def draw_mapping(device: Device, layout: Sequence[int], fig: go.Figure | None = 
     ys = [pos[q][1] for q in range(nq)]
     span = max(max(ys) - min(ys), 0.5)
     fig.update_yaxes(range=[min(ys) - 0.2 * span, max(ys) + 0.45 * span])
-    fig.update_layout(title=f"{device.name} ×{device.noise_factor:g}: layout {tuple(layout)} (ringed = used); "
-                            f"nodes readout, edges {e['gate']} error")
+    # two short lines: one line held it all and ran past a half-width column in the browser
+    fig.update_layout(title=f"{device.name} ×{device.noise_factor:g}: layout {tuple(layout)}, ringed = used"
+                            f"<br><sup>colour: readout error (qubits), {e['gate']} error (couplings)</sup>",
+                      margin=dict(t=70))
     return fig
 
 
