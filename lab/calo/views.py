@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ..core import viz3d
 from ..core.checks import check_array, check_bool, check_int, check_number, check_type
-from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, slider
+from ..core.widgets import Explorer, dropdown, figure_widget, int_slider, memo, slider
 from .events import NOISE, Event, check_events, cluster_embeddings, panoptic_quality
 
 
@@ -164,20 +164,18 @@ def explorer(events: Sequence[Event], predictions: dict | None = None, event: in
     readout = W.HTML()
 
     knob_names = ("clusterer", "min_cluster_size", "bandwidth", "noise_threshold") if embeddings else ()
-    cache: dict = {}            # re-clustered labels per (event, model, knobs): each computed once
+    @memo(maxsize=256)          # re-clustered labels per (event, model, knobs): each computed once
+    def reclustered(i: int, which: str, knobs: tuple) -> np.ndarray:
+        emb, prob = embeddings[which][i]
+        method, mcs, bw, thr = knobs
+        return cluster_embeddings(emb, prob, bandwidth=bw, noise_threshold=thr, method=method, min_cluster_size=mcs)
 
     def labels_now(i: int, which: str, knobs: tuple) -> np.ndarray:
         if which == "truth":
             return events[i].cluster
         if which not in embeddings:
             return np.asarray(predictions[which][i])
-        key = (i, which, knobs)
-        if key not in cache:
-            emb, prob = embeddings[which][i]
-            method, mcs, bw, thr = knobs
-            cache[key] = cluster_embeddings(emb, prob, bandwidth=bw, noise_threshold=thr, method=method,
-                                            min_cluster_size=mcs)
-        return cache[key]
+        return reclustered(i, which, knobs)
 
     shown = {"scene": None}     # the (event, clusters, boxes, knobs) the plotly view and the readout show
 
